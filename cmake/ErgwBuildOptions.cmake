@@ -1,0 +1,45 @@
+# Build options shared by every target. Warnings are errors everywhere.
+option(ERGW_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(ERGW_FUZZ "Build libFuzzer targets (needs clang)" OFF)
+option(ERGW_BUILD_TESTS "Build the test suite" ON)
+option(ERGW_BUILD_BENCH "Build the benchmarks" ON)
+
+add_library(ergw_build_options INTERFACE)
+target_compile_options(ergw_build_options INTERFACE
+  -Wall -Wextra -Wpedantic -Werror
+  -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-align
+  -Wimplicit-fallthrough -Wformat=2 -Wmissing-declarations)
+target_include_directories(ergw_build_options INTERFACE ${CMAKE_SOURCE_DIR})
+
+if(ERGW_SANITIZE OR ERGW_FUZZ)
+  set(ERGW_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                           -fno-omit-frame-pointer)
+  target_compile_options(ergw_build_options INTERFACE ${ERGW_SANITIZER_FLAGS})
+  target_link_options(ergw_build_options INTERFACE ${ERGW_SANITIZER_FLAGS})
+endif()
+
+# ergw_fuzz_target(NAME SOURCES... LIBS ...): a libFuzzer binary, built only when
+# ERGW_FUZZ is on, registered as a bounded ctest run (label "fuzz").
+function(ergw_fuzz_target name)
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS;CORPUS" ${ARGN})
+  if(NOT ERGW_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${F_SOURCES})
+  target_link_libraries(${name} PRIVATE ergw_build_options ${F_LIBS})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(corpus_dir ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+  file(MAKE_DIRECTORY ${corpus_dir})
+  set(seed_args)
+  if(F_CORPUS)
+    set(seed_args ${F_CORPUS})
+  endif()
+  if(NOT DEFINED ERGW_FUZZ_SECONDS)
+    set(ERGW_FUZZ_SECONDS 30)
+  endif()
+  add_test(NAME fuzz.${name}
+           COMMAND ${name} -max_total_time=${ERGW_FUZZ_SECONDS} -rss_limit_mb=2048
+                   -print_final_stats=1 ${corpus_dir} ${seed_args})
+  set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz TIMEOUT 600)
+endfunction()

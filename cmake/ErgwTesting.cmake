@@ -1,0 +1,17 @@
+# ergw_unit_test(NAME SOURCES... LIBS ...): a GoogleTest binary whose tests are
+# registered with ctest one by one (label "unit").
+include(GoogleTest OPTIONAL)
+function(ergw_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT ERGW_BUILD_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ergw_build_options ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE ERGW_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  set(labels unit)
+  if(T_LABELS)
+    set(labels ${T_LABELS})
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+endfunction()
