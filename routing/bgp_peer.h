@@ -1,0 +1,94 @@
+// One BGP session with an Azure VPN Gateway instance, described without any
+// reference to the Azure connection model: the policy compiler fills it in,
+// validate_peer() checks it, render_bird_config() turns it into BIRD 2 config.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip_prefix.h"
+#include "routing/azure_bgp_facts.h"
+#include "routing/password.h"
+
+namespace ergw::routing {
+
+// Graceful restart (RFC 4724). Azure documents nothing about it (azure.md §8),
+// so ergw never claims to preserve forwarding across its own restart ("on"),
+// which would make Azure keep routes towards a tunnel that may be gone.
+// kAware (BIRD's default) only makes ergw a helper: if Azure advertises the
+// capability, Azure's routes are kept for Azure's restart time while its
+// gateway instance restarts; if Azure does not advertise it, aware has no
+// effect. Long-lived GR (RFC 9494) is always off: it would keep stale routes
+// for an hour. kOff is for operators who want routes withdrawn at once.
+enum class GracefulRestart { kOff, kAware };
+
+// What BIRD does when Azure sends more routes than import_limit.
+// kBlock keeps the session and the routes already learned and drops the
+// excess (logged by BIRD); kRestart and kDisable take the tunnel's routes down.
+enum class ImportLimitAction { kBlock, kRestart, kDisable };
+
+struct BgpPeer {
+  // Short name, unique per BIRD instance; the BIRD protocol is "ergw_<name>".
+  std::string name;
+
+  uint32_t local_asn = 0;
+  uint32_t peer_asn = kAzureDefaultAsn;  // 32-bit ASNs are allowed (RFC 6793).
+
+  // Azure's BGP address: a GatewaySubnet private address, or a custom APIPA
+  // address in 169.254.21.0-169.254.22.255.
+  IpAddress peer_address;
+  // ergw's BGP address (a loopback or APIPA address on this host).
+  IpAddress local_address;
+  // The TCP source address; defaults to local_address.
+  std::optional<IpAddress> source_address;
+
+  // Azure's BGP address sits behind the tunnel, not on a shared subnet, so the
+  // session is multihop (eBGP default is directly connected only).
+  bool multihop = true;
+  int multihop_ttl = 0;  // 0: BIRD's default (64).
+
+  int hold_time_seconds = kAzureHoldTimeSeconds;
+  int keepalive_seconds = kAzureKeepaliveSeconds;
+
+  std::optional<Password> password;  // TCP MD5 (RFC 2385).
+
+  GracefulRestart graceful_restart = GracefulRestart::kAware;
+
+  // With APIPA addresses Azure never opens the session (bgp-howto.md): ergw
+  // must connect, and retries sooner than BIRD's default 120 s.
+  bool must_initiate = false;
+
+  // Toward the tunnel: the interface, and a next hop if it is not point-to-point.
+  std::string tunnel_interface;
+  std::optional<IpAddress> tunnel_next_hop;
+
+  // On-prem prefixes announced to Azure on this connection (exact prefixes).
+  std::vector<IpPrefix> export_prefixes;
+  // The VNet's prefixes: never exported, whatever else is configured.
+  std::vector<IpPrefix> vnet_prefixes;
+  // Prefixes on-prem already announces to Azure over ExpressRoute (§5).
+  std::vector<IpPrefix> expressroute_prefixes;
+  // 0.0.0.0/0 in export_prefixes is refused unless this is set.
+  bool allow_default_route_export = false;
+
+  uint32_t import_limit = 1000;
+  ImportLimitAction import_limit_action = ImportLimitAction::kBlock;
+
+  // ergw's own kernel routing table, where learned routes are installed.
+  uint32_t kernel_table = 0;
+};
+
+// The BIRD protocol name of a peer.
+std::string protocol_name(const BgpPeer& peer);
+
+// One BIRD instance: global settings plus its peers.
+struct BirdConfig {
+  IpAddress router_id;  // an IPv4 address; usually the first peer's local_address
+  std::vector<BgpPeer> peers;
+  // Where BIRD logs; empty means syslog.
+  std::string log_file;
+};
+
+}  // namespace ergw::routing
