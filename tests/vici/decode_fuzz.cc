@@ -1,0 +1,42 @@
+// libFuzzer target for the vici decoder: the input is a byte stream as read from
+// charon's socket. Every packet that decodes must re-encode and decode to the same
+// packet; nothing may crash, leak or read out of bounds.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "vici/message_codec.h"
+#include "vici/packet.h"
+
+namespace {
+
+void check_round_trip(const ergw::vici::Packet& packet) {
+  ergw::Result<std::string> encoded = ergw::vici::encode_packet(packet);
+  if (!encoded) std::abort();  // what decoded within limits must encode
+  ergw::Result<ergw::vici::Packet> again = ergw::vici::decode_packet(*encoded);
+  if (!again || !(*again == packet)) std::abort();
+  (void)ergw::vici::to_debug_string(packet.message);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  // 1. The input as one packet body.
+  if (ergw::Result<ergw::vici::Packet> packet = ergw::vici::decode_packet(input)) {
+    check_round_trip(*packet);
+  }
+  // 2. The input as a message.
+  (void)ergw::vici::decode_message(input);
+  // 3. The input as a framed stream.
+  ergw::vici::FrameReader reader;
+  reader.feed(input);
+  for (;;) {
+    ergw::Result<std::optional<ergw::vici::Packet>> next = reader.next();
+    if (!next || !next->has_value()) break;
+    check_round_trip(**next);
+  }
+  return 0;
+}
