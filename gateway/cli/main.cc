@@ -1,0 +1,19 @@
+// ergw: the command-line interface of the ergw gateway.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "gateway/cli/policy_commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ergw: IKEv2/IPsec gateway for the Azure VPN Gateway"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  ergw::cli::add_policy_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,425 @@
+#include "gateway/policy/compiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "gateway/policy/azure_defaults.h"
+#include "gateway/policy/validator.h"
+
+namespace ergw::policy {
+namespace {
+
+std::string ike_encryption_keyword(IkeEncryption e) {
+  switch (e) {
+    case IkeEncryption::DES: return "des";
+    case IkeEncryption::DES3: return "3des";
+    case IkeEncryption::AES128: return "aes128";
+    case IkeEncryption::AES192: return "aes192";
+    case IkeEncryption::AES256: return "aes256";
+    case IkeEncryption::GCMAES128: return "aes128gcm16";
+    case IkeEncryption::GCMAES256: return "aes256gcm16";
+  }
+  return "";
+}
+
+std::string hash_keyword(IkeIntegrity i) {
+  switch (i) {
+    case IkeIntegrity::MD5: return "md5";
+    case IkeIntegrity::SHA1: return "sha1";
+    case IkeIntegrity::SHA256: return "sha256";
+    case IkeIntegrity::SHA384: return "sha384";
+    case IkeIntegrity::GCMAES128:
+    case IkeIntegrity::GCMAES256: return "";  // refused by validation
+  }
+  return "";
+}
+
+std::string ipsec_encryption_keyword(IpsecEncryption e) {
+  switch (e) {
+    case IpsecEncryption::None: return "null";
+    case IpsecEncryption::DES: return "des";
+    case IpsecEncryption::DES3: return "3des";
+    case IpsecEncryption::AES128: return "aes128";
+    case IpsecEncryption::AES192: return "aes192";
+    case IpsecEncryption::AES256: return "aes256";
+    case IpsecEncryption::GCMAES128: return "aes128gcm16";
+    case IpsecEncryption::GCMAES192: return "aes192gcm16";
+    case IpsecEncryption::GCMAES256: return "aes256gcm16";
+  }
+  return "";
+}
+
+std::string ipsec_integrity_keyword(IpsecIntegrity i) {
+  switch (i) {
+    case IpsecIntegrity::MD5: return "md5";
+    case IpsecIntegrity::SHA1: return "sha1";
+    case IpsecIntegrity::SHA256: return "sha256";  // HMAC-SHA-256-128, RFC 4868
+    case IpsecIntegrity::GCMAES128:
+    case IpsecIntegrity::GCMAES192:
+    case IpsecIntegrity::GCMAES256: return "";  // AEAD: no separate integrity
+  }
+  return "";
+}
+
+std::string join(const std::vector<std::string>& parts, char separator) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (p.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+bool is_route_based(const AzureConnection& c) { return !c.use_policy_based_traffic_selectors; }
+
+std::vector<std::string> to_strings(const std::vector<IpPrefix>& prefixes) {
+  std::vector<std::string> out;
+  for (const auto& p : prefixes) out.push_back(p.to_string());
+  return out;
+}
+
+std::string address_or_any(const std::optional<IpAddress>& a) { return a ? a->to_string() : "%any"; }
+
+struct Tunnel {
+  std::string name;
+  std::string local;   // our address, or %any
+  std::string remote;  // Azure's tunnel address, or %any
+  uint32_t if_id = 0;
+};
+
+// One IKE connection per Azure gateway instance we reach (two when active-active).
+std::vector<Tunnel> tunnels_of(const ConnectionSpec& spec) {
+  std::vector<Tunnel> out;
+  const auto local = address_or_any(spec.local.address);
+  if (spec.gateway.tunnel_ip_addresses.size() <= 1) {
+    out.push_back({spec.name, local,
+                   spec.gateway.tunnel_ip_addresses.empty() ? "%any" : spec.gateway.tunnel_ip_addresses[0].to_string(),
+                   0});
+  } else {
+    for (size_t i = 0; i < spec.gateway.tunnel_ip_addresses.size(); ++i) {
+      out.push_back({spec.name + "-i" + std::to_string(i), local, spec.gateway.tunnel_ip_addresses[i].to_string(), 0});
+    }
+  }
+  return out;
+}
+
+// XFRM interface ids: the configured one for a connection's first tunnel,
+// otherwise the lowest free id, in configuration order (stable as long as the
+// configuration keeps its order; set interfaceId to pin it).
+std::vector<std::vector<Tunnel>> assign_tunnels(const ApplianceConfig& config) {
+  std::set<uint32_t> used;
+  for (const auto& spec : config.connections) {
+    if (spec.interface_id) used.insert(*spec.interface_id);
+  }
+  uint32_t next = 1;
+  auto take_free = [&] {
+    while (used.count(next)) ++next;
+    used.insert(next);
+    return next;
+  };
+  std::vector<std::vector<Tunnel>> all;
+  for (const auto& spec : config.connections) {
+    auto tunnels = tunnels_of(spec);
+    for (size_t i = 0; i < tunnels.size(); ++i) {
+      if (!is_route_based(spec.azure)) continue;
+      tunnels[i].if_id = (i == 0 && spec.interface_id) ? *spec.interface_id : take_free();
+    }
+    all.push_back(std::move(tunnels));
+  }
+  return all;
+}
+
+struct Selectors {
+  std::string name_suffix;
+  std::vector<std::string> local;   // our side
+  std::vector<std::string> remote;  // Azure's side
+};
+
+// Route-based: any-to-any, as Azure proposes (azure.md §2.4). Policy-based: the
+// exact pairs, with Azure's "local" (VNet) becoming our remote.
+std::vector<Selectors> selectors_of(const ConnectionSpec& spec, bool azure_view) {
+  std::vector<Selectors> out;
+  const auto& c = spec.azure;
+  if (is_route_based(c)) {
+    out.push_back({"", {"0.0.0.0/0", "::/0"}, {"0.0.0.0/0", "::/0"}});
+  } else if (!c.traffic_selector_policies.empty()) {
+    for (size_t i = 0; i < c.traffic_selector_policies.size(); ++i) {
+      const auto& ts = c.traffic_selector_policies[i];
+      out.push_back({c.traffic_selector_policies.size() > 1 ? "-ts" + std::to_string(i) : "",
+                     to_strings(ts.remote_address_ranges), to_strings(ts.local_address_ranges)});
+    }
+  } else {
+    // Azure's implicit selectors: every on-prem prefix with every VNet prefix.
+    out.push_back({"", to_strings(spec.local.prefixes), to_strings(spec.gateway.vnet_prefixes)});
+  }
+  if (azure_view) {
+    for (auto& s : out) std::swap(s.local, s.remote);
+  }
+  return out;
+}
+
+IpsecPolicy effective_policy_or_default(const AzureConnection& c, bool& is_default) {
+  is_default = !c.ipsec_policy.has_value();
+  if (c.ipsec_policy) return *c.ipsec_policy;
+  IpsecPolicy p;
+  p.sa_lifetime_seconds = kAzureDefaultSaLifetimeSeconds;
+  p.sa_data_size_kilobytes = kAzureDefaultSaDataSizeKilobytes;
+  return p;
+}
+
+SharedSecretConfig secret_for(const Tunnel& t, const Secret& key, bool azure_view) {
+  SharedSecretConfig s;
+  s.name = "ike-" + t.name;
+  if (azure_view) {
+    s.owners = {t.remote, t.local};
+  } else {
+    s.owners = {t.local, t.remote};
+  }
+  s.owners.erase(std::remove(s.owners.begin(), s.owners.end(), "%any"), s.owners.end());
+  s.secret = key;
+  return s;
+}
+
+}  // namespace
+
+std::string dh_group_keyword(DhGroup group) {
+  switch (group) {
+    case DhGroup::None: return "";
+    case DhGroup::DHGroup1: return "modp768";
+    case DhGroup::DHGroup2: return "modp1024";
+    case DhGroup::DHGroup14:
+    case DhGroup::DHGroup2048: return "modp2048";
+    case DhGroup::ECP256: return "ecp256";
+    case DhGroup::ECP384: return "ecp384";
+    case DhGroup::DHGroup24: return "modp2048s256";  // RFC 5114 2048-bit MODP, 256-bit prime order subgroup
+  }
+  return "";
+}
+
+std::string pfs_group_keyword(PfsGroup group, DhGroup ike_group) {
+  switch (group) {
+    case PfsGroup::None: return "";
+    case PfsGroup::PFS1: return "modp768";
+    case PfsGroup::PFS2: return "modp1024";
+    case PfsGroup::PFS2048:
+    case PfsGroup::PFS14: return "modp2048";
+    case PfsGroup::ECP256: return "ecp256";
+    case PfsGroup::ECP384: return "ecp384";
+    case PfsGroup::PFS24: return "modp2048s256";
+    case PfsGroup::PFSMM: return dh_group_keyword(ike_group);  // "same as main mode"
+  }
+  return "";
+}
+
+std::string ike_proposal(const IpsecPolicy& p) {
+  // With GCM encryption, ikeIntegrity is the PRF only (azure.md §1.3), which
+  // strongSwan spells prf<hash>; otherwise <hash> is both integrity and PRF.
+  std::string hash = hash_keyword(p.ike_integrity);
+  if (is_gcm(p.ike_encryption)) hash = "prf" + hash;
+  return join({ike_encryption_keyword(p.ike_encryption), hash, dh_group_keyword(p.dh_group)}, '-');
+}
+
+std::string esp_proposal(const IpsecPolicy& p) {
+  // A group in an ESP proposal means PFS, used from the first rekey on: the
+  // first CHILD SA is always keyed from the IKE SA.
+  return join({ipsec_encryption_keyword(p.ipsec_encryption), ipsec_integrity_keyword(p.ipsec_integrity),
+               pfs_group_keyword(p.pfs_group, p.dh_group)},
+              '-');
+}
+
+ChildLifetimes child_lifetimes(int64_t seconds, int64_t kilobytes) {
+  // The hard limit is Azure's number; ergw rekeys in the last tenth before it,
+  // spread over half of that tenth so that many tunnels do not rekey at once.
+  // Azure's lifetimes are local and need not match (azure.md §1.3): rekeying
+  // first keeps ergw the initiator of nearly every CHILD rekey.
+  ChildLifetimes l{};
+  const int64_t margin = seconds / 10;
+  l.life_time = seconds;
+  l.rekey_time = seconds - margin;
+  l.rand_time = margin / 2;
+  l.life_bytes = static_cast<uint64_t>(kilobytes) * 1024u;
+  l.rekey_bytes = l.life_bytes / 10 * 9;
+  return l;
+}
+
+IkeLifetimes ike_lifetimes() {
+  // Azure's IKE SA lives 28,800 s, fixed. ergw rekeys (inline, IKEv2) between
+  // 23,400 s and 25,200 s - at least 3,600 s before Azure's end, and before
+  // the 90 % point where a peer would typically start its own rekey, so the two
+  // sides do not collide. over_time gives a hard end at 27,900 s < 28,800 s.
+  return IkeLifetimes{25'200, 2'700, 1'800};
+}
+
+int64_t dpd_delay_for(int dpd_timeout_seconds) {
+  // Probe every third of the timeout when idle, so that a peer is probed at
+  // least twice before Azure's own timeout would declare us dead.
+  return std::max<int64_t>(3, dpd_timeout_seconds / 3);
+}
+
+CharonSettings charon_settings_for_dpd(int timeout) {
+  // IKEv2 declares a peer dead after retransmit_tries retransmissions, waiting
+  // timeout * base^n before each (strongSwan's retransmission formula): total =
+  // t0 * (base^(tries+1) - 1) / (base - 1). We keep base 1.8 and 3 tries and pick
+  // t0 so that the idle probe interval plus the whole retransmission fits in the
+  // smallest dpdTimeoutSeconds: detection then never takes longer than Azure's.
+  CharonSettings s;
+  s.retransmit_base = 1.8;
+  s.retransmit_tries = 3;
+  const double budget = static_cast<double>(timeout - dpd_delay_for(timeout));
+  const double factor = (std::pow(s.retransmit_base, s.retransmit_tries + 1) - 1.0) / (s.retransmit_base - 1.0);
+  s.retransmit_timeout = std::max(0.5, std::floor(budget / factor * 100.0) / 100.0);
+  s.comments.push_back("retransmission sized for dpdTimeoutSeconds " + std::to_string(timeout) +
+                       " s: dpd_delay " + std::to_string(dpd_delay_for(timeout)) + " s + retransmissions <= " +
+                       std::to_string(timeout) + " s");
+  return s;
+}
+
+namespace {
+
+IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool azure_view) {
+  const auto& c = spec.azure;
+  bool is_default = false;
+  const IpsecPolicy policy = effective_policy_or_default(c, is_default);
+
+  IkeConnectionConfig ike;
+  ike.name = t.name;
+  ike.version = 2;
+  ike.local_addrs = {azure_view ? t.remote : t.local};
+  ike.remote_addrs = {azure_view ? t.local : t.remote};
+  ike.local_id = ike.local_addrs[0];
+  ike.remote_id = ike.remote_addrs[0];
+  if (ike.remote_id == "%any") ike.remote_id = "%any";
+  if (is_default) {
+    ike.proposals = azure_default_ike_proposals();
+    ike.comments.push_back("no custom policy: Azure's default IKE offers in Azure's order (DH group 2, MODP-1024)");
+  } else {
+    ike.proposals = {ike_proposal(policy)};
+    ike.comments.push_back("IKE proposal from ikeEncryption " + std::string(enum_name(policy.ike_encryption)) +
+                           ", ikeIntegrity " + std::string(enum_name(policy.ike_integrity)) + ", dhGroup " +
+                           std::string(enum_name(policy.dh_group)));
+  }
+  if (azure_view) {
+    // Azure: 28,800 s fixed; modelled as a rekey at 90 % of it.
+    ike.rekey_time = kAzureIkeSaLifetimeSeconds / 10 * 9;
+    ike.over_time = kAzureIkeSaLifetimeSeconds - ike.rekey_time;
+    ike.rand_time = 0;
+    ike.comments.push_back("simulated Azure: IKE SA lifetime fixed at 28800 s");
+  } else {
+    const auto l = ike_lifetimes();
+    ike.rekey_time = l.rekey_time;
+    ike.over_time = l.over_time;
+    ike.rand_time = l.rand_time;
+    ike.comments.push_back("IKE rekey between 23400 s and 25200 s, hard end 27900 s: always before Azure's "
+                           "fixed 28800 s");
+  }
+  ike.reauth_time = 0;  // IKEv2 rekeys inline; reauthentication would drop traffic
+  ike.dpd_delay = dpd_delay_for(c.dpd_timeout_seconds);
+  ike.comments.push_back("dpd_delay " + std::to_string(ike.dpd_delay) + " s = dpdTimeoutSeconds " +
+                         std::to_string(c.dpd_timeout_seconds) + " / 3");
+  ike.mobike = false;  // Azure's endpoints never move; MOBIKE support is not documented
+  ike.unique = "replace";
+  ike.keyingtries = 0;
+
+  // connectionMode (azure.md §2.5): InitiatorOnly = Azure dials,
+  // ResponderOnly = the on-prem device dials, Default = both.
+  const bool we_dial = azure_view ? c.connection_mode != ConnectionMode::ResponderOnly
+                                  : c.connection_mode != ConnectionMode::InitiatorOnly;
+  const auto lifetimes = child_lifetimes(policy.sa_lifetime_seconds, policy.sa_data_size_kilobytes);
+  for (const auto& sel : selectors_of(spec, azure_view)) {
+    ChildConfig child;
+    child.name = t.name + sel.name_suffix;
+    if (is_default) {
+      child.esp_proposals =
+          azure_view ? azure_default_esp_responder_offers() : azure_default_esp_initiator_offers();
+      child.comments.push_back(azure_view ? "Azure's 26 default quick-mode offers (as responder), in order"
+                                          : "Azure's default quick-mode offers, in order, without PFS: Azure "
+                                            "initiates rekeys without PFS");
+    } else {
+      child.esp_proposals = {esp_proposal(policy)};
+      child.comments.push_back("ESP proposal from ipsecEncryption " +
+                               std::string(enum_name(policy.ipsec_encryption)) + ", ipsecIntegrity " +
+                               std::string(enum_name(policy.ipsec_integrity)) + ", pfsGroup " +
+                               std::string(enum_name(policy.pfs_group)));
+    }
+    child.local_ts = sel.local;
+    child.remote_ts = sel.remote;
+    if (azure_view) {
+      child.life_time = policy.sa_lifetime_seconds;
+      child.rekey_time = policy.sa_lifetime_seconds / 20 * 19;
+      child.rand_time = 0;
+      child.life_bytes = static_cast<uint64_t>(policy.sa_data_size_kilobytes) * 1024u;
+      child.rekey_bytes = child.life_bytes / 20 * 19;
+    } else {
+      child.life_time = lifetimes.life_time;
+      child.rekey_time = lifetimes.rekey_time;
+      child.rand_time = lifetimes.rand_time;
+      child.life_bytes = lifetimes.life_bytes;
+      child.rekey_bytes = lifetimes.rekey_bytes;
+      child.comments.push_back("life_time = saLifeTimeSeconds " + std::to_string(policy.sa_lifetime_seconds) +
+                               " s; rekey_time = 90 % of it, minus up to rand_time (5 %)");
+      child.comments.push_back("life_bytes = saDataSizeKilobytes " +
+                               std::to_string(policy.sa_data_size_kilobytes) + " KB x 1024; rekey_bytes = 90 %");
+    }
+    child.start_action = we_dial ? "start" : "none";
+    child.dpd_action = we_dial ? "restart" : "clear";
+    child.close_action = we_dial ? "start" : "none";
+    child.if_id = azure_view ? 0 : t.if_id;
+    if (!azure_view && child.if_id != 0) {
+      child.comments.push_back("route-based: XFRM interface id " + std::to_string(child.if_id) +
+                               "; charon installs no routes, ergw does");
+    }
+    ike.children.push_back(std::move(child));
+  }
+  return ike;
+}
+
+CompiledConfiguration compile_view(const ApplianceConfig& config, bool azure_view) {
+  CompiledConfiguration out;
+  const auto tunnels = assign_tunnels(config);
+  int smallest_dpd = kAzureDefaultDpdTimeoutSeconds;
+  for (size_t i = 0; i < config.connections.size(); ++i) {
+    const auto& spec = config.connections[i];
+    smallest_dpd = std::min(smallest_dpd, spec.azure.dpd_timeout_seconds);
+    for (const auto& t : tunnels[i]) {
+      out.connections.push_back(build_ike(spec, t, azure_view));
+      out.secrets.push_back(secret_for(t, spec.azure.shared_key, azure_view));
+      if (azure_view || !is_route_based(spec.azure)) continue;
+      if (!spec.azure.enable_bgp) {
+        for (const auto& prefix : spec.gateway.vnet_prefixes) out.routes.push_back({prefix, t.name, t.if_id});
+      }
+    }
+    if (!azure_view && spec.azure.enable_bgp && spec.local.asn && spec.local.bgp_peering_address) {
+      BgpPeerIntent peer;
+      peer.connection = tunnels[i].front().name;
+      peer.local_asn = *spec.local.asn;
+      peer.peer_asn = spec.gateway.asn;
+      peer.local_address = *spec.local.bgp_peering_address;
+      if (!spec.azure.gateway_custom_bgp_ip_addresses.empty()) {
+        peer.peer_address = spec.azure.gateway_custom_bgp_ip_addresses.front().address;
+        peer.apipa = true;
+      } else if (!spec.gateway.bgp_peering_addresses.empty()) {
+        peer.peer_address = spec.gateway.bgp_peering_addresses.front();
+      }
+      // Neither a GatewaySubnet address nor Azure's APIPA address is on a link
+      // the appliance shares with Azure (the tunnel is unnumbered): multihop.
+      peer.multihop = true;
+      peer.export_prefixes = spec.local.prefixes;
+      peer.vnet_prefixes = spec.gateway.vnet_prefixes;
+      peer.express_route_prefixes = spec.local.express_route_prefixes;
+      peer.if_id = tunnels[i].front().if_id;
+      out.bgp_peers.push_back(std::move(peer));
+    }
+  }
+  out.charon = charon_settings_for_dpd(smallest_dpd);
+  return out;
+}
+
+}  // namespace
+
+CompiledConfiguration compile(const ApplianceConfig& config) { return compile_view(config, false); }
+
+CompiledConfiguration compile_azure_side(const ApplianceConfig& config) { return compile_view(config, true); }
+
+}  // namespace ergw::policy
