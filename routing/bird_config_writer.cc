@@ -84,6 +84,9 @@ void render_kernel(const BirdConfig& config, std::string& out) {
   out += "  kernel table " + std::to_string(config.peers.front().kernel_table) + ";\n";
   // Active-active Azure gateways give two sessions with equal routes: ECMP.
   out += "  merge paths on;\n";
+  // A route the kernel refused (shown with '!': e.g. learned before its
+  // tunnel host route was installed) is retried at the next scan.
+  out += "  scan time 10;\n";
   out += "}\n\n";
 }
 
