@@ -1,5 +1,7 @@
 #include "vici/message.h"
 
+#include "vici/wipe.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -76,6 +78,16 @@ bool Section::erase(std::string_view key) {
   if (it == entries_.end()) return false;
   entries_.erase(it);
   return true;
+}
+
+void Section::wipe_values() {
+  for (Entry& entry : entries_) {
+    if (auto* text = std::get_if<std::string>(&entry.value)) secure_wipe(*text);
+    if (auto* list = std::get_if<List>(&entry.value)) {
+      for (std::string& item : *list) secure_wipe(item);
+    }
+    if (auto* child = std::get_if<Section>(&entry.value)) child->wipe_values();
+  }
 }
 
 const Section::Entry* Section::find(std::string_view key) const {

@@ -49,6 +49,8 @@ class Section {
   // The child section `key`, created empty if absent (a non-section is replaced).
   Section& section(std::string_view key);
   bool erase(std::string_view key);
+  // Overwrites every value and list item with zeros, recursively (see wipe.h).
+  void wipe_values();
 
   // --- reading ---
   const std::vector<Entry>& entries() const { return entries_; }
