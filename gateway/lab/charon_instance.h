@@ -1,0 +1,77 @@
+// One strongSwan charon in a lab namespace, with kernel-libipsec as its data
+// plane (this kernel has no ESP): it writes the instance's strongswan.conf,
+// starts charon under the supervisor with a private /run, waits for its vici
+// socket, and drives it with swanctl.
+//
+// kernel-libipsec facts that shape this (vici-and-bird.md A.3/A.5): one TUN
+// `ipsec0` per charon, ESP always in UDP/4500, no if_id. In 5.9.8 its route
+// installer ignores charon.install_routes and puts `default dev ipsec0` into
+// table 220 for 0.0.0.0/0 selectors; we move that table's rule behind `main`
+// (routing_table_prio), so the routes the caller puts in main decide.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "gateway/lab/process.h"
+#include "gateway/lab/supervisor.h"
+
+namespace ergw::lab {
+
+struct CharonOptions {
+  std::string name;                  // "appliance", "azure-gw": names files and the daemon
+  std::string netns;
+  std::filesystem::path dir;         // instance files: strongswan.conf, charon.vici, charon.log, ...
+  int log_level = 1;                 // filelog default level (0..4)
+  std::vector<std::string> extra_plugins;
+  std::string charon_path = "/usr/lib/ipsec/charon";
+  std::chrono::milliseconds ready_timeout{15000};
+};
+
+// Plugins every lab charon loads (what the verified recipe in architecture.md uses).
+const std::vector<std::string>& default_charon_plugins();
+
+class CharonInstance {
+ public:
+  CharonInstance(CharonOptions options, Supervisor& supervisor);
+
+  std::string daemon_name() const { return "charon-" + options_.name; }
+  std::filesystem::path conf_path() const { return options_.dir / "strongswan.conf"; }
+  std::filesystem::path vici_socket() const { return options_.dir / "charon.vici"; }
+  std::string vici_uri() const { return "unix://" + vici_socket().string(); }
+  std::filesystem::path log_path() const { return options_.dir / "charon.log"; }       // charon's filelog
+  std::filesystem::path output_path() const { return options_.dir / "charon.out"; }    // stdout/stderr + supervisor
+  const CharonOptions& options() const { return options_; }
+
+  // The strongswan.conf this instance runs with.
+  std::string render_strongswan_conf() const;
+
+  // Writes the configuration, starts charon under supervision and waits until
+  // vici answers.
+  Status start();
+  // Polls `swanctl --stats` until it answers, failing early if charon is gone.
+  Status wait_ready() const;
+  std::optional<pid_t> pid() const { return supervisor_.pid(daemon_name()); }
+
+  // `swanctl ARGS... --uri <this instance>`; stderr noise from swanctl's own
+  // plugin loader is kept out by a minimal swanctl strongswan.conf.
+  CommandResult swanctl(const std::vector<std::string>& args,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  Status load_all(const std::filesystem::path& swanctl_conf) const;
+  Status initiate_child(const std::string& child, std::chrono::seconds timeout = std::chrono::seconds(20)) const;
+  Status terminate_ike(const std::string& ike) const;
+  // `swanctl --list-sas` text (for humans and simple checks).
+  Result<std::string> list_sas() const;
+
+ private:
+  std::filesystem::path swanctl_conf_path() const { return options_.dir / "swanctl-strongswan.conf"; }
+  Status write_files() const;
+
+  CharonOptions options_;
+  Supervisor& supervisor_;
+};
+
+}  // namespace ergw::lab

@@ -1,0 +1,106 @@
+// Runs daemons inside lab namespaces and restarts them when they die, as
+// systemd's Restart=always would: a short backoff (200 ms, doubling up to 5 s,
+// back to 200 ms after 10 s of good running).
+//
+// Each daemon runs as
+//   ip netns exec NS unshare -m --propagation private
+//       sh -c 'mount -t tmpfs none /run && mkdir -p DIRS && exec "$@"' sh ARGV...
+// so it sees its own empty /run (pid files, sockets of one charon never meet
+// another's), and every exec keeps the pid: the pid we hold is the daemon's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "gateway/lab/lab_state.h"
+
+namespace ergw::lab {
+
+struct DaemonSpec {
+  std::string name;                    // unique within the supervisor, e.g. "charon-appliance"
+  std::string netns;                   // empty: the caller's namespace (not used by the lab)
+  std::vector<std::string> argv;
+  std::vector<std::string> extra_env;  // "NAME=value"
+  bool private_run = true;             // mount a private tmpfs on /run
+  std::vector<std::string> run_dirs;   // created inside the private /run, e.g. "/run/strongswan"
+  std::filesystem::path log;           // stdout+stderr, appended; supervisor notes go here too
+};
+
+// The full command line a spec runs (exposed for tests and docs).
+std::vector<std::string> daemon_command(const DaemonSpec& spec);
+
+struct BackoffPolicy {
+  std::chrono::milliseconds initial{200};
+  std::chrono::milliseconds max{5000};
+  std::chrono::milliseconds reset_after{10000};
+};
+
+class Supervisor {
+ public:
+  // `on_change` runs (on the supervisor's thread or the caller's) whenever a
+  // daemon's pid changes; the lab uses it to rewrite its owner record.
+  explicit Supervisor(std::function<void()> on_change = {}, BackoffPolicy backoff = {});
+  ~Supervisor();  // stops every daemon
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Starts the daemon now and supervises it.
+  Status start(DaemonSpec spec);
+  // Sends `signal` to the daemon on purpose (tests); supervision goes on, so
+  // it is restarted after the backoff. Returns the pid that was signalled.
+  Result<pid_t> kill_daemon(const std::string& name, int signal);
+  // Stops restarting the daemon but leaves it running.
+  void unsupervise(const std::string& name);
+  // Stops supervision and terminates the daemon (SIGTERM, then SIGKILL).
+  void stop(const std::string& name);
+  void stop_all();
+  // Forgets every daemon without stopping it (a kept lab outliving its owner).
+  void detach_all();
+
+  std::optional<pid_t> pid(const std::string& name) const;
+  int restarts(const std::string& name) const;
+  // Waits until the daemon runs with a pid other than `old_pid`.
+  std::optional<pid_t> wait_for_restart(const std::string& name, pid_t old_pid,
+                                        std::chrono::milliseconds timeout);
+  std::vector<DaemonRecord> records() const;
+
+ private:
+  struct Daemon {
+    DaemonSpec spec;
+    pid_t pid = 0;
+    bool supervised = true;
+    int restarts = 0;
+    std::chrono::milliseconds backoff{};
+    std::chrono::steady_clock::time_point started;
+    std::chrono::steady_clock::time_point next_start;
+  };
+
+  void run();
+  // Returns true when the pid changed. Called with mutex_ held.
+  bool tend(Daemon& daemon, std::chrono::steady_clock::time_point now);
+  static Status launch(Daemon& daemon);
+  static void note(const DaemonSpec& spec, const std::string& line);
+  void notify_change();
+
+  std::function<void()> on_change_;
+  BackoffPolicy backoff_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, std::unique_ptr<Daemon>> daemons_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ergw::lab

@@ -1,0 +1,173 @@
+#include "gateway/lab/traffic.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "gateway/lab/netns.h"
+#include "gateway/lab/process.h"
+
+namespace ergw::lab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  std::ostringstream out;
+  out << static_cast<double>(ms.count()) / 1000.0;
+  return out.str();
+}
+
+}  // namespace
+
+Result<PingResult> parse_ping_output(const std::string& text) {
+  static const std::regex reply(R"(icmp_seq=(\d+))");
+  static const std::regex summary(R"((\d+) packets transmitted, (\d+) (?:packets )?received)");
+  static const std::regex loss(R"(([\d.]+)% packet loss)");
+  static const std::regex rtt(R"(= [\d.]+/([\d.]+)/[\d.]+)");
+  PingResult result;
+  std::istringstream lines(text);
+  std::string line;
+  bool have_summary = false;
+  std::set<int> seen;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (line.find(" bytes from ") != std::string::npos && std::regex_search(line, m, reply)) {
+      const int seq = std::stoi(m[1]);
+      if (seen.insert(seq).second) result.received_seqs.push_back(seq);  // (DUP!) counts once
+    } else if (std::regex_search(line, m, summary)) {
+      result.transmitted = std::stoi(m[1]);
+      result.received = std::stoi(m[2]);
+      have_summary = true;
+      if (std::regex_search(line, m, loss)) result.loss_percent = std::stod(m[1]);
+    } else if (line.rfind("rtt ", 0) == 0 && std::regex_search(line, m, rtt)) {
+      result.rtt_avg_ms = std::stod(m[1]);
+    }
+  }
+  if (!have_summary) return Error{"ping printed no summary"};
+  return result;
+}
+
+Result<PingResult> ping(const std::string& netns, const std::string& destination, const PingOptions& options) {
+  const std::vector<std::string> argv = {"ping", "-n", "-c", std::to_string(options.count), "-i",
+                                         seconds_text(options.interval), "-W",
+                                         std::to_string(options.reply_wait.count()), destination};
+  const auto budget = options.interval * options.count + options.reply_wait + std::chrono::seconds(10);
+  const CommandResult r = exec_in(netns, argv, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
+  if (r.timed_out) return Error{"ping " + destination + " from " + netns + " timed out"};
+  auto parsed = parse_ping_output(r.out);
+  if (!parsed.ok()) return Error{"ping " + destination + " from " + netns + ": " + parsed.error() + " (" + r.err + ")"};
+  return parsed;
+}
+
+Result<IperfResult> parse_iperf3_json(const std::string& text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.contains("error")) return Error{"iperf3: " + j["error"].get<std::string>()};
+    const auto& end = j.at("end");
+    IperfResult r;
+    const auto& sent = end.at("sum_sent");
+    const auto& received = end.at("sum_received");
+    r.sent_bits_per_second = sent.at("bits_per_second").get<double>();
+    r.received_bits_per_second = received.at("bits_per_second").get<double>();
+    r.retransmits = sent.value("retransmits", 0LL);
+    r.seconds = received.value("seconds", sent.value("seconds", 0.0));
+    r.bytes_received = received.value("bytes", 0LL);
+    return r;
+  } catch (const std::exception& e) {
+    return Error{std::string("iperf3 --json output: ") + e.what()};
+  }
+}
+
+Result<IperfResult> iperf3(const std::string& server_netns, const std::string& server_address,
+                           const std::string& client_netns, const std::filesystem::path& log_dir,
+                           const IperfOptions& options) {
+  const std::string port = std::to_string(options.port);
+  const auto server_log = log_dir / ("iperf3-server-" + port + ".log");
+  auto server = spawn_process({"ip", "netns", "exec", server_netns, "iperf3", "-s", "-1", "-B", server_address, "-p",
+                               port},
+                              SpawnOptions{{}, server_log});
+  if (!server.ok()) return Error{server.error()};
+  const pid_t server_pid = server.value();
+
+  std::vector<std::string> client = {"iperf3", "-c", server_address, "-p", port, "-t",
+                                     std::to_string(options.duration.count()), "-P", std::to_string(options.parallel),
+                                     "--json"};
+  if (options.reverse) client.push_back("-R");
+  const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(options.duration + std::chrono::seconds(30));
+  Result<IperfResult> result = Error{"iperf3 client did not run"};
+  // The server needs a moment to listen; "connection refused" means try again.
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const CommandResult r = exec_in(client_netns, client, budget);
+    result = parse_iperf3_json(r.out);
+    const bool refused = !result.ok() && result.error().find("refused") != std::string::npos;
+    if (!refused || Clock::now() > deadline || !process_alive(server_pid)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  terminate_process(server_pid, std::chrono::seconds(2));
+  return result;
+}
+
+ContinuousPingReport summarize_continuous_ping(const PingResult& ping) {
+  ContinuousPingReport report;
+  report.transmitted = ping.transmitted;
+  report.received = ping.received;
+  if (ping.received_seqs.empty()) {
+    report.lost = ping.transmitted;
+    return report;
+  }
+  const std::set<int> seen(ping.received_seqs.begin(), ping.received_seqs.end());
+  const int highest = *seen.rbegin();
+  for (int seq = 1; seq <= highest; ++seq) {
+    if (seen.count(seq) == 0) report.missing_seqs.push_back(seq);
+  }
+  report.lost = static_cast<int>(report.missing_seqs.size());
+  return report;
+}
+
+ContinuousPing::ContinuousPing(std::string netns, std::string destination, std::filesystem::path log,
+                               std::chrono::milliseconds interval)
+    : netns_(std::move(netns)), destination_(std::move(destination)), log_(std::move(log)), interval_(interval) {}
+
+ContinuousPing::~ContinuousPing() {
+  if (pid_ > 0) (void)stop();
+}
+
+Status ContinuousPing::start() {
+  std::error_code ec;
+  std::filesystem::remove(log_, ec);
+  auto pid = spawn_process({"ip", "netns", "exec", netns_, "ping", "-n", "-i", seconds_text(interval_), "-W", "1",
+                            destination_},
+                           SpawnOptions{{}, log_});
+  if (!pid.ok()) return Error{pid.error()};
+  pid_ = pid.value();
+  return {};
+}
+
+Result<ContinuousPingReport> ContinuousPing::stop() {
+  if (pid_ <= 0) return Error{"continuous ping was not running"};
+  // SIGINT makes ping print its summary; give it a moment, then insist.
+  kill(pid_, SIGINT);
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  while (!reap_if_exited(pid_) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  terminate_process(pid_, std::chrono::milliseconds(500));
+  pid_ = 0;
+  auto parsed = parse_ping_output(read_file(log_));
+  if (!parsed.ok()) return Error{"continuous ping to " + destination_ + ": " + parsed.error()};
+  return summarize_continuous_ping(parsed.value());
+}
+
+}  // namespace ergw::lab
