@@ -72,6 +72,8 @@ std::vector<CustomBgpAddress> read_custom_bgp_addresses(JsonFields& f, Diagnosti
   return out;
 }
 
+constexpr int64_t kInt32Max = 2'147'483'647;
+
 const char* const kPolicyFields[] = {"saLifeTimeSeconds", "saDataSizeKilobytes", "ipsecEncryption",
                                      "ipsecIntegrity",    "ikeEncryption",       "ikeIntegrity",
                                      "dhGroup",           "pfsGroup"};
@@ -85,7 +87,6 @@ std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const
     return std::nullopt;
   }
   JsonFields f(object, path, diagnostics);
-  const size_t errors_before = diagnostics.error_count();
   // azure.md §1.3: "Partial policy specification isn't allowed."
   for (const char* key : kPolicyFields) {
     if (!f.has(key)) {
@@ -99,6 +100,21 @@ std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const
   IpsecPolicy policy;
   auto lifetime = f.integer("saLifeTimeSeconds");
   auto datasize = f.integer("saDataSizeKilobytes");
+  // azure.md §1.4: minimum 300 s and 1,024 KB; the REST type is int32.
+  if (lifetime && (*lifetime < 300 || *lifetime > kInt32Max)) {
+    diagnostics.error(f.path_of("saLifeTimeSeconds"), std::to_string(*lifetime) +
+                                                  " is out of range; allowed: 300..2147483647 seconds (Azure's "
+                                                  "default 27000)");
+  } else if (lifetime && *lifetime > 172'799) {
+    diagnostics.warning(f.path_of("saLifeTimeSeconds"),
+              std::to_string(*lifetime) + " s is over the 172,799 s that Azure's PowerShell accepts",
+              "use a value between 300 and 172799 (Azure's default is 27000)");
+  }
+  if (datasize && (*datasize < 1024 || *datasize > kInt32Max)) {
+    diagnostics.error(f.path_of("saDataSizeKilobytes"), std::to_string(*datasize) +
+                                                    " is out of range; allowed: 1024..2147483647 KB (Azure's "
+                                                    "default 102400000)");
+  }
   auto ipsec_enc = f.enumeration<IpsecEncryption>("ipsecEncryption");
   auto ipsec_int = f.enumeration<IpsecIntegrity>("ipsecIntegrity");
   auto ike_enc = f.enumeration<IkeEncryption>("ikeEncryption");
@@ -106,7 +122,9 @@ std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const
   auto dh = f.enumeration<DhGroup>("dhGroup");
   auto pfs = f.enumeration<PfsGroup>("pfsGroup");
   f.warn_unknown();
-  if (diagnostics.error_count() != errors_before || !lifetime || !datasize || !ipsec_enc || !ipsec_int ||
+  // Range errors are already reported; keep the policy so the combination
+  // rules can be checked too (every error at once).
+  if (!lifetime || !datasize || !ipsec_enc || !ipsec_int ||
       !ike_enc || !ike_int || !dh || !pfs) {
     return std::nullopt;
   }

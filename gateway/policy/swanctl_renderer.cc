@@ -8,8 +8,8 @@ namespace {
 
 // swanctl.conf values: quote anything that is not a plain word, escaping
 // backslash and double quote.
-std::string quote(const std::string& value) {
-  bool plain = !value.empty();
+std::string quote(const std::string& value, bool always = false) {
+  bool plain = !value.empty() && !always;
   for (char c : value) {
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == ':' || c == '/' ||
           c == '%' || c == ',')) {
@@ -46,7 +46,7 @@ void render(std::ostringstream& out, const SettingsSection& section, int depth, 
       for (size_t i = 0; i < list->size(); ++i) out << (i ? "," : "") << (*list)[i];
     } else {
       const auto& secret = std::get<Secret>(v.value);
-      out << (secrets == SecretDisplay::revealed ? quote(secret.reveal()) : std::string(Secret::kRedacted));
+      out << (secrets == SecretDisplay::revealed ? quote(secret.reveal(), /*always=*/true) : std::string(Secret::kRedacted));
     }
     out << "\n";
   }

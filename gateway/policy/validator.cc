@@ -7,26 +7,9 @@
 namespace ergw::policy {
 namespace {
 
-constexpr int64_t kInt32Max = 2'147'483'647;
-
 std::string field(const std::string& base, const char* name) { return base.empty() ? name : base + "." + name; }
 
 void validate_policy(const IpsecPolicy& p, const std::string& path, Diagnostics& d) {
-  // azure.md §1.4: minimum 300 s and 1,024 KB; the REST type is int32.
-  if (p.sa_lifetime_seconds < 300 || p.sa_lifetime_seconds > kInt32Max) {
-    d.error(field(path, "saLifeTimeSeconds"), std::to_string(p.sa_lifetime_seconds) +
-                                                  " is out of range; allowed: 300..2147483647 seconds (Azure's "
-                                                  "default 27000)");
-  } else if (p.sa_lifetime_seconds > 172'799) {
-    d.warning(field(path, "saLifeTimeSeconds"),
-              std::to_string(p.sa_lifetime_seconds) + " s is over the 172,799 s that Azure's PowerShell accepts",
-              "use a value between 300 and 172799 (Azure's default is 27000)");
-  }
-  if (p.sa_data_size_kilobytes < 1024 || p.sa_data_size_kilobytes > kInt32Max) {
-    d.error(field(path, "saDataSizeKilobytes"), std::to_string(p.sa_data_size_kilobytes) +
-                                                    " is out of range; allowed: 1024..2147483647 KB (Azure's "
-                                                    "default 102400000)");
-  }
   // azure.md §1.3, the GCM rule: the same GCMAES value for IPsec encryption and
   // integrity (the cmdlet throws unless they are equal when either is GCM).
   if ((is_gcm(p.ipsec_encryption) || is_gcm(p.ipsec_integrity)) &&

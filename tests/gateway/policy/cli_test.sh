@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# ergw policy check/compile: exit codes, where output goes, and that the PSK
+# never appears unless asked for.  usage: cli_test.sh ERGW SOURCE_DIR
+set -u
+ergw=$1 src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A valid configuration: exit 0, swanctl.conf on stdout, redacted PSK.
+"$ergw" policy check "$src/examples/lab.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || fail "check lab.json exited $rc: $(cat "$tmp/err")"
+"$ergw" policy compile "$src/examples/lab.json" >"$tmp/conf" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || fail "compile lab.json exited $rc"
+grep -q 'proposals = aes256gcm16-prfsha384-ecp384' "$tmp/conf" || fail "compile: IKE proposal missing"
+grep -q 'secret = <redacted>' "$tmp/conf" || fail "compile: secret not redacted"
+grep -q 'LabOnlyKey4ergwDemo' "$tmp/conf" "$tmp/err" && fail "compile: the PSK leaked"
+"$ergw" policy compile --show-secrets "$src/examples/lab.json" >"$tmp/conf2" 2>/dev/null
+grep -q 'LabOnlyKey4ergwDemo' "$tmp/conf2" || fail "--show-secrets did not show the PSK"
+
+# Bare Azure objects in both shapes: valid, warnings/notes on stderr only.
+for f in azure/connection-arm.json azure/connection-az-show.json; do
+  "$ergw" policy check "$src/examples/$f" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  [ $rc -eq 0 ] || fail "check $f exited $rc"
+  grep -q 'error' "$tmp/out" && fail "check $f: diagnostics on stdout"
+done
+grep -q 'warning: ipsecPolicies: no custom policy' "$tmp/err" || fail "az-show: default-offer warning missing"
+
+# An invalid file: exit 2 and every error at once, nothing on stdout.
+cat >"$tmp/bad.json" <<'JSON'
+{"properties": {"connectionType": "IPsec", "connectionProtocol": "IKEv1", "sharedKey": "bad key with spaces",
+ "dpdTimeoutSeconds": 5, "ipsecPolicies": [{"saLifeTimeSeconds": 100, "saDataSizeKilobytes": 1024,
+ "ipsecEncryption": "GCMAES256", "ipsecIntegrity": "SHA256", "ikeEncryption": "AES256", "ikeIntegrity": "SHA256",
+ "dhGroup": "DHGroup14", "pfsGroup": "PFS2048"}]}}
+JSON
+"$ergw" policy compile "$tmp/bad.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "bad.json: exit $rc, expected 2"
+[ -s "$tmp/out" ] && fail "bad.json: something was printed on stdout"
+for what in connectionProtocol sharedKey dpdTimeoutSeconds saLifeTimeSeconds ipsecIntegrity; do
+  grep -q "^error: properties.*$what" "$tmp/err" || fail "bad.json: no error for $what"
+done
+grep -q 'bad key with spaces' "$tmp/err" && fail "bad.json: the PSK leaked into an error"
+grep -q '5 error(s)' "$tmp/err" || fail "bad.json: error count line missing: $(tail -1 "$tmp/err")"
+
+# Not JSON at all, and a missing file.
+echo '{ "connections": [' >"$tmp/broken.json"
+"$ergw" policy check "$tmp/broken.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "broken.json: exit $rc"
+grep -q 'not valid JSON' "$tmp/err" || fail "broken.json: no JSON error"
+"$ergw" policy check "$tmp/nope.json" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "missing file: exit $rc"
+
+echo "cli_test: $failures failure(s)"
+[ $failures -eq 0 ]

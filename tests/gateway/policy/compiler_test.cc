@@ -1,0 +1,217 @@
+// The compiler: proposals, lifetimes, DPD, connection modes, selectors,
+// interface ids, default offers, the simulated Azure side, and secrets.
+#include <gtest/gtest.h>
+
+#include "gateway/policy/azure_defaults.h"
+#include "gateway/policy/compiler.h"
+#include "gateway/policy/swanctl_renderer.h"
+#include "policy_test_support.h"
+
+namespace ergw::policy {
+namespace {
+
+CompiledConfiguration compile_json(const nlohmann::json& doc, bool azure_side = false) {
+  auto loaded = testing::load(doc);
+  EXPECT_TRUE(loaded.config);
+  EXPECT_FALSE(loaded.diagnostics.has_errors()) << testing::dump(loaded.diagnostics);
+  return azure_side ? compile_azure_side(*loaded.config) : compile(*loaded.config);
+}
+
+nlohmann::json with_policy(nlohmann::json policy) {
+  auto doc = testing::valid_config();
+  doc["connections"][0]["azure"]["properties"]["ipsecPolicies"] = {std::move(policy)};
+  return doc;
+}
+
+TEST(Compiler, CustomPolicyBecomesOneProposalEachWay) {
+  auto out = compile_json(with_policy(testing::strong_policy()));
+  ASSERT_EQ(out.connections.size(), 1u);
+  const auto& ike = out.connections[0];
+  EXPECT_EQ(ike.proposals, std::vector<std::string>{"aes256-sha256-modp2048"});
+  ASSERT_EQ(ike.children.size(), 1u);
+  EXPECT_EQ(ike.children[0].esp_proposals, std::vector<std::string>{"aes256gcm16-modp2048"});
+  EXPECT_EQ(ike.local_addrs, std::vector<std::string>{"172.16.0.1"});
+  EXPECT_EQ(ike.remote_addrs, std::vector<std::string>{"172.16.0.2"});
+  EXPECT_EQ(ike.version, 2);
+}
+
+TEST(Compiler, DefaultOffersInAzuresOrder) {
+  auto out = compile_json(testing::valid_config());
+  const auto& ike = out.connections[0];
+  EXPECT_EQ(ike.proposals, (std::vector<std::string>{"aes256-sha1-modp1024", "aes256-sha256-modp1024",
+                                                     "aes128-sha1-modp1024", "aes128-sha256-modp1024",
+                                                     "3des-sha1-modp1024", "3des-sha256-modp1024"}));
+  // Azure initiates without PFS: ergw's ESP offers carry no group.
+  EXPECT_EQ(ike.children[0].esp_proposals,
+            (std::vector<std::string>{"aes256gcm16", "aes256-sha1", "3des-sha1", "aes256-sha256", "aes128-sha1",
+                                      "3des-sha256"}));
+  EXPECT_EQ(ike.children[0].life_time, 27000);
+  EXPECT_EQ(ike.children[0].life_bytes, 102400000ull * 1024);
+  // The simulated Azure side answers with all 26 responder offers, in order.
+  auto azure = compile_json(testing::valid_config(), true);
+  const auto& offers = azure.connections[0].children[0].esp_proposals;
+  ASSERT_EQ(offers.size(), 26u);
+  EXPECT_EQ(offers.front(), "aes256gcm16");
+  EXPECT_EQ(offers[6], "des-sha1");
+  EXPECT_EQ(offers[19], "aes256-sha1-modp2048s256");
+  EXPECT_EQ(offers.back(), "3des-sha1-modp2048");
+  EXPECT_EQ(azure_default_esp_initiator_offers(),
+            std::vector<std::string>(offers.begin(), offers.begin() + 6));
+}
+
+TEST(Compiler, ChildLifetimesFromPolicy) {
+  auto l = child_lifetimes(27000, 102400000);
+  EXPECT_EQ(l.life_time, 27000);
+  EXPECT_EQ(l.rekey_time, 24300);
+  EXPECT_EQ(l.rand_time, 1350);
+  EXPECT_LT(l.rekey_time, l.life_time);
+  EXPECT_EQ(l.life_bytes, 104857600000ull);
+  EXPECT_EQ(l.rekey_bytes, 94371840000ull);
+  auto shortest = child_lifetimes(300, 1024);
+  EXPECT_EQ(shortest.rekey_time, 270);
+  EXPECT_EQ(shortest.rand_time, 15);
+  EXPECT_EQ(shortest.life_bytes, 1048576u);
+  EXPECT_GT(shortest.rekey_time - shortest.rand_time, 0);
+}
+
+TEST(Compiler, IkeRekeyNeverRacesAzuresFixedLifetime) {
+  auto l = ike_lifetimes();
+  EXPECT_LE(l.rekey_time, kAzureIkeSaLifetimeSeconds * 9 / 10);  // before Azure's own 90 % point
+  EXPECT_LT(l.rekey_time + l.over_time, kAzureIkeSaLifetimeSeconds);
+  EXPECT_GT(l.rekey_time - l.rand_time, 0);
+  auto out = compile_json(with_policy(testing::strong_policy()));
+  EXPECT_EQ(out.connections[0].rekey_time, l.rekey_time);
+  EXPECT_EQ(out.connections[0].reauth_time, 0);
+  auto azure = compile_json(with_policy(testing::strong_policy()), true);
+  EXPECT_EQ(azure.connections[0].rekey_time + azure.connections[0].over_time, 28800);
+  EXPECT_GT(azure.connections[0].rekey_time, l.rekey_time);
+}
+
+TEST(Compiler, DpdAndRetransmissionFitTheTimeout) {
+  for (int timeout : {9, 30, 45, 120, 3600}) {
+    auto s = charon_settings_for_dpd(timeout);
+    double total = 0, wait = s.retransmit_timeout;
+    for (int i = 0; i <= s.retransmit_tries; ++i) {
+      total += wait;
+      wait *= s.retransmit_base;
+    }
+    EXPECT_LE(static_cast<double>(dpd_delay_for(timeout)) + total, timeout + 0.5) << timeout;
+    EXPECT_GE(dpd_delay_for(timeout), 3);
+  }
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azure"]["properties"]["dpdTimeoutSeconds"] = 30;
+  auto out = compile_json(doc);
+  EXPECT_EQ(out.connections[0].dpd_delay, 10);
+}
+
+TEST(Compiler, ConnectionModes) {
+  struct Expect {
+    const char* mode;
+    const char* ours;
+    const char* azure;
+  };
+  for (auto e : {Expect{"Default", "start", "start"}, Expect{"InitiatorOnly", "none", "start"},
+                 Expect{"ResponderOnly", "start", "none"}}) {
+    auto doc = with_policy(testing::strong_policy());
+    doc["connections"][0]["azure"]["properties"]["connectionMode"] = e.mode;
+    const auto ours = compile_json(doc).connections[0].children[0];
+    const auto azure = compile_json(doc, true).connections[0].children[0];
+    EXPECT_EQ(ours.start_action, e.ours) << e.mode;
+    EXPECT_EQ(azure.start_action, e.azure) << e.mode;
+    EXPECT_EQ(ours.dpd_action, std::string(e.ours) == "start" ? "restart" : "clear") << e.mode;
+  }
+}
+
+TEST(Compiler, RouteBasedIsAnyToAnyWithInterfaceIds) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"].push_back(doc["connections"][0]);
+  doc["connections"][1]["name"] = "second";
+  doc["connections"][0]["interfaceId"] = 2;
+  auto out = compile_json(doc);
+  ASSERT_EQ(out.connections.size(), 2u);
+  EXPECT_EQ(out.connections[0].children[0].local_ts, (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
+  EXPECT_EQ(out.connections[0].children[0].remote_ts, (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
+  EXPECT_EQ(out.connections[0].children[0].if_id, 2u);
+  EXPECT_EQ(out.connections[1].children[0].if_id, 1u);  // lowest free
+}
+
+TEST(Compiler, PolicyBasedSelectorsAreTheExactPairsSwapped) {
+  auto doc = with_policy(testing::strong_policy());
+  auto& p = doc["connections"][0]["azure"]["properties"];
+  p["usePolicyBasedTrafficSelectors"] = true;
+  p["trafficSelectorPolicies"] = {
+      {{"localAddressRanges", {"10.0.1.0/24", "10.0.2.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}},
+      {{"localAddressRanges", {"10.0.3.0/24"}}, {"remoteAddressRanges", {"192.168.20.0/24"}}}};
+  auto out = compile_json(doc);
+  const auto& children = out.connections[0].children;
+  ASSERT_EQ(children.size(), 2u);
+  EXPECT_EQ(children[0].name, "hub-ts0");
+  EXPECT_EQ(children[0].local_ts, std::vector<std::string>{"192.168.10.0/24"});
+  EXPECT_EQ(children[0].remote_ts, (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/24"}));
+  EXPECT_EQ(children[1].remote_ts, std::vector<std::string>{"10.0.3.0/24"});
+  EXPECT_EQ(children[0].if_id, 0u);
+  auto azure = compile_json(doc, true);
+  EXPECT_EQ(azure.connections[0].children[0].local_ts, (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/24"}));
+  // Without explicit selectors: Azure's implicit on-prem x VNet pairs.
+  p.erase("trafficSelectorPolicies");
+  auto implicit = compile_json(doc);
+  EXPECT_EQ(implicit.connections[0].children[0].local_ts, std::vector<std::string>{"192.168.10.0/24"});
+  EXPECT_EQ(implicit.connections[0].children[0].remote_ts, std::vector<std::string>{"10.0.0.0/16"});
+}
+
+TEST(Compiler, ActiveActiveGivesOneIkeConnectionPerInstance) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["azureGateway"]["activeActive"] = true;
+  auto out = compile_json(doc);
+  ASSERT_EQ(out.connections.size(), 2u);
+  EXPECT_EQ(out.connections[0].name, "hub-i0");
+  EXPECT_EQ(out.connections[1].remote_addrs, std::vector<std::string>{"172.16.0.3"});
+  EXPECT_NE(out.connections[0].children[0].if_id, out.connections[1].children[0].if_id);
+  EXPECT_EQ(out.secrets.size(), 2u);
+}
+
+TEST(Compiler, RoutesAndBgpIntent) {
+  auto doc = with_policy(testing::strong_policy());
+  auto out = compile_json(doc);  // BGP on: no static VNet routes, one BGP peer
+  EXPECT_TRUE(out.routes.empty());
+  ASSERT_EQ(out.bgp_peers.size(), 1u);
+  EXPECT_EQ(out.bgp_peers[0].peer_asn, 65515u);
+  EXPECT_EQ(out.bgp_peers[0].local_asn, 65010u);
+  EXPECT_EQ(out.bgp_peers[0].peer_address.to_string(), "10.0.255.30");
+  EXPECT_FALSE(out.bgp_peers[0].apipa);
+  doc["connections"][0]["azure"]["properties"]["gatewayCustomBgpIpAddresses"] = {
+      {{"ipConfigurationId", "x"}, {"customBgpIpAddress", "169.254.21.1"}}};
+  doc["connections"][0]["local"]["bgpPeeringAddress"] = "169.254.21.2";
+  auto apipa = compile_json(doc);
+  EXPECT_TRUE(apipa.bgp_peers[0].apipa);
+  EXPECT_EQ(apipa.bgp_peers[0].peer_address.to_string(), "169.254.21.1");
+  doc["connections"][0]["azure"]["properties"]["enableBgp"] = false;
+  auto static_routes = compile_json(doc);
+  EXPECT_TRUE(static_routes.bgp_peers.empty());
+  ASSERT_EQ(static_routes.routes.size(), 1u);
+  EXPECT_EQ(static_routes.routes[0].prefix.to_string(), "10.0.0.0/16");
+  EXPECT_EQ(static_routes.routes[0].if_id, 1u);
+}
+
+TEST(Compiler, SecretsAreRedactedUnlessAsked) {
+  auto out = compile_json(with_policy(testing::strong_policy()));
+  ASSERT_EQ(out.secrets.size(), 1u);
+  EXPECT_EQ(out.secrets[0].owners, (std::vector<std::string>{"172.16.0.1", "172.16.0.2"}));
+  const auto redacted = render_swanctl_conf(out, SecretDisplay::redacted);
+  EXPECT_EQ(redacted.find("ThisIsALongEnoughTestKey0123456789"), std::string::npos);
+  EXPECT_NE(redacted.find("secret = <redacted>"), std::string::npos);
+  const auto revealed = render_swanctl_conf(out, SecretDisplay::revealed);
+  EXPECT_NE(revealed.find("secret = \"ThisIsALongEnoughTestKey0123456789\""), std::string::npos);
+}
+
+TEST(Compiler, SwanctlQuotingEscapesSpecialCharacters) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azure"]["properties"]["sharedKey"] = "Quote\"And\\Back#slash0123456789";
+  auto out = compile_json(doc);
+  const auto text = render_swanctl_conf(out, SecretDisplay::revealed);
+  EXPECT_NE(text.find("secret = \"Quote\\\"And\\\\Back#slash0123456789\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ergw::policy
