@@ -1,13 +1,13 @@
 // AES-CBC (RFC 3602) with HMAC-SHA1-96 (RFC 2404) or HMAC-SHA-256-128 /
 // HMAC-SHA-384-192 (RFC 4868), encrypt-then-MAC as RFC 4303 3.3.2 orders it.
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <cstring>
+#include <new>
 
 #include "xfrm/esp/byte_order.h"
+#include "xfrm/esp/hmac_signer.h"
 #include "xfrm/esp/openssl_transforms.h"
 #include "xfrm/esp/slot_cache.h"
 
@@ -22,20 +22,6 @@ const EVP_CIPHER* cbc_cipher(size_t key_bytes) {
     case 24: return EVP_aes_192_cbc();
     default: return EVP_aes_256_cbc();
   }
-}
-
-const char* digest_name(Integrity integrity) {
-  switch (integrity) {
-    case Integrity::hmac_sha1_96: return "SHA1";
-    case Integrity::hmac_sha384_192: return "SHA384";
-    default: return "SHA256";
-  }
-}
-
-// EVP_MAC_fetch once per process; the algorithm object is shared read-only.
-EVP_MAC* hmac_algorithm() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
 }
 
 class CbcHmac final : public Transform {
@@ -58,7 +44,7 @@ class CbcHmac final : public Transform {
 
   bool seal(size_t slot, uint8_t* esp, size_t plain_bytes, uint64_t seq) override {
     EVP_CIPHER_CTX* ctx = cipher(slot);
-    EVP_MAC_CTX* mac = hmac(slot);
+    HmacSigner* mac = hmac(slot);
     if (ctx == nullptr || mac == nullptr) return false;
     // RFC 3602 2.3 wants an unpredictable IV. NIST SP 800-38A Appendix C: the
     // forward cipher of a unique nonce under the data key is one. CBC with a
@@ -79,7 +65,7 @@ class CbcHmac final : public Transform {
 
   bool open(size_t slot, uint8_t* esp, size_t total, uint64_t seq, DropReason& drop) override {
     EVP_CIPHER_CTX* ctx = cipher(slot);
-    EVP_MAC_CTX* mac = hmac(slot);
+    HmacSigner* mac = hmac(slot);
     if (ctx == nullptr || mac == nullptr) {
       drop = DropReason::crypto_failure;
       return false;
@@ -107,27 +93,15 @@ class CbcHmac final : public Transform {
 
  private:
   static void free_cipher(EVP_CIPHER_CTX* ctx) { EVP_CIPHER_CTX_free(ctx); }
-  static void free_mac(EVP_MAC_CTX* ctx) { EVP_MAC_CTX_free(ctx); }
+  static void free_mac(HmacSigner* signer) { delete signer; }
 
   // RFC 4303 2.2.1 / 3.3.2.1: with ESN the high 32 bits follow the packet in
   // the ICV input (not transmitted). Writes the truncated ICV to `out`.
-  bool compute_icv(EVP_MAC_CTX* mac, const uint8_t* esp, size_t length, uint64_t seq,
-                   uint8_t* out) {
-    uint8_t full[EVP_MAX_MD_SIZE];
-    size_t full_len = 0;
-    if (EVP_MAC_init(mac, nullptr, 0, nullptr) != 1 || EVP_MAC_update(mac, esp, length) != 1) {
-      return false;
-    }
-    if (esn_) {
-      uint8_t high[4];
-      store_be32(high, static_cast<uint32_t>(seq >> 32));
-      if (EVP_MAC_update(mac, high, sizeof high) != 1) return false;
-    }
-    if (EVP_MAC_final(mac, full, &full_len, sizeof full) != 1 || full_len < icv_bytes()) {
-      return false;
-    }
-    std::memcpy(out, full, icv_bytes());
-    return true;
+  bool compute_icv(HmacSigner* mac, const uint8_t* esp, size_t length, uint64_t seq, uint8_t* out) {
+    if (!esn_) return mac->sign({std::span<const uint8_t>(esp, length)}, out);
+    uint8_t high[4];
+    store_be32(high, static_cast<uint32_t>(seq >> 32));
+    return mac->sign({std::span<const uint8_t>(esp, length), std::span<const uint8_t>(high)}, out);
   }
 
   EVP_CIPHER_CTX* cipher(size_t slot) {
@@ -143,20 +117,15 @@ class CbcHmac final : public Transform {
     });
   }
 
-  EVP_MAC_CTX* hmac(size_t slot) {
-    return macs_.get(slot, [this]() -> EVP_MAC_CTX* {
-      if (hmac_algorithm() == nullptr) return nullptr;
-      EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac_algorithm());
-      if (ctx == nullptr) return nullptr;
-      OSSL_PARAM params[] = {
-          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                           const_cast<char*>(digest_name(integrity_)), 0),
-          OSSL_PARAM_construct_end()};
-      if (EVP_MAC_init(ctx, mac_key_, mac_key_len_, params) != 1) {
-        EVP_MAC_CTX_free(ctx);
+  HmacSigner* hmac(size_t slot) {
+    return macs_.get(slot, [this]() -> HmacSigner* {
+      auto* signer = new (std::nothrow) HmacSigner();
+      if (signer == nullptr) return nullptr;
+      if (!signer->init(integrity_, std::span<const uint8_t>(mac_key_, mac_key_len_))) {
+        delete signer;
         return nullptr;
       }
-      return ctx;
+      return signer;
     });
   }
 
@@ -169,7 +138,7 @@ class CbcHmac final : public Transform {
   uint8_t key_[32];
   uint8_t mac_key_[64];
   SlotCache<EVP_CIPHER_CTX, &CbcHmac::free_cipher> ciphers_;
-  SlotCache<EVP_MAC_CTX, &CbcHmac::free_mac> macs_;
+  SlotCache<HmacSigner, &CbcHmac::free_mac> macs_;
 };
 
 }  // namespace

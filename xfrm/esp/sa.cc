@@ -52,11 +52,12 @@ EncapResult Sa::encap_drop(DropReason reason) {
   return result;
 }
 
-DecapResult Sa::decap_drop(DropReason reason) {
+DecapResult Sa::decap_drop(DropReason reason, uint64_t sequence) {
   count_drop(reason);
   DecapResult result;
   result.drop = reason;
   result.sa = id_;
+  result.sequence = sequence;
   return result;
 }
 
@@ -231,20 +232,22 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
       return decap_drop(DropReason::left_of_window);
     }
     const auto verdict = window_->check(seq);
-    if (verdict == ReplayWindow::Verdict::replayed) return decap_drop(DropReason::replayed);
-    if (verdict == ReplayWindow::Verdict::left_of_window) return decap_drop(DropReason::left_of_window);
+    if (verdict == ReplayWindow::Verdict::replayed) return decap_drop(DropReason::replayed, seq);
+    if (verdict == ReplayWindow::Verdict::left_of_window) {
+      return decap_drop(DropReason::left_of_window, seq);
+    }
   }
 
   DropReason drop = DropReason::icv_mismatch;
-  if (!transform_->open(slot, esp, buffer.size(), seq, drop)) return decap_drop(drop);
+  if (!transform_->open(slot, esp, buffer.size(), seq, drop)) return decap_drop(drop, seq);
 
   if (window_) {
     // Another thread may have accepted the same number while we verified;
     // the second update decides (docs/esp-engine.md "Multi-core").
     std::lock_guard lock(replay_mutex_);
     const auto verdict = window_->accept(seq);
-    if (verdict == ReplayWindow::Verdict::replayed) return decap_drop(DropReason::replayed);
-    if (verdict == ReplayWindow::Verdict::left_of_window) return decap_drop(DropReason::left_of_window);
+    if (verdict == ReplayWindow::Verdict::replayed) return decap_drop(DropReason::replayed, seq);
+    if (verdict == ReplayWindow::Verdict::left_of_window) return decap_drop(DropReason::left_of_window, seq);
     sequence_.store(window_->top(), std::memory_order_relaxed);
   } else {
     uint64_t top = sequence_.load(std::memory_order_relaxed);
@@ -256,8 +259,8 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   result.sa = id_;
   result.sequence = seq;
   result.inner_offset = header;
-  if (auto bad = parse_plaintext(esp + header, cipher_bytes, result)) return decap_drop(*bad);
-  if (!charge(result.inner_length)) return decap_drop(DropReason::sa_expired);
+  if (auto bad = parse_plaintext(esp + header, cipher_bytes, result)) return decap_drop(*bad, seq);
+  if (!charge(result.inner_length)) return decap_drop(DropReason::sa_expired, seq);
   result.ok = true;
   return result;
 }

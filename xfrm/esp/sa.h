@@ -56,7 +56,7 @@ class Sa {
 
  private:
   EncapResult encap_drop(DropReason reason);
-  DecapResult decap_drop(DropReason reason);
+  DecapResult decap_drop(DropReason reason, uint64_t sequence = 0);
   // Adds one packet of `bytes` to the lifetime counters; false when the
   // packet would exceed a hard limit (it is then not counted).
   bool charge(uint64_t bytes);

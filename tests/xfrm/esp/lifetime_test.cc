@@ -1,0 +1,169 @@
+// Soft/hard lifetimes in packets, bytes and seconds raise events once and end
+// the SA; sequence exhaustion without ESN is a hard expiry, never a wrap.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "tests/xfrm/esp/esp_test_util.h"
+
+namespace ergw::xfrm::esp {
+namespace {
+
+using namespace testing;
+
+const Algorithm kGcm{Encryption::aes_gcm_16, 256, Integrity::none};
+
+EncapResult send(SaTable& table, SaId id, size_t length = 100) {
+  PacketBuffer buffer(inner_packet(4, length));
+  return table.encapsulate(id, buffer.span(), buffer.inner_offset, buffer.inner_length);
+}
+
+TEST(Lifetime, PacketLimitsRaiseSoftThenHardOnce) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.owner_tag = 77;
+  config.lifetime.soft.packets = 3;
+  config.lifetime.hard.packets = 5;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  std::atomic<int> callbacks{0};
+  table.set_event_callback([&](const SaEvent&) { ++callbacks; });
+
+  std::vector<SaEvent> events;
+  for (int i = 1; i <= 2; ++i) EXPECT_TRUE(send(table, *id).ok);
+  EXPECT_EQ(table.drain_events(events), 0U);
+  EXPECT_TRUE(send(table, *id).ok);  // 3rd: soft
+  ASSERT_EQ(table.drain_events(events), 1U);
+  EXPECT_EQ(events[0].kind, ExpireKind::soft);
+  EXPECT_EQ(events[0].cause, ExpireCause::packets);
+  EXPECT_EQ(events[0].owner_tag, 77U);
+  EXPECT_EQ(events[0].spi, config.spi);
+  EXPECT_EQ(events[0].direction, Direction::outbound);
+  EXPECT_TRUE(send(table, *id).ok);
+  EXPECT_TRUE(send(table, *id).ok);  // 5th: the last one carried, hard event
+  events.clear();
+  ASSERT_EQ(table.drain_events(events), 1U);
+  EXPECT_EQ(events[0].kind, ExpireKind::hard);
+  const EncapResult sixth = send(table, *id);
+  EXPECT_FALSE(sixth.ok);
+  EXPECT_EQ(sixth.drop, DropReason::sa_expired);
+  events.clear();
+  EXPECT_EQ(table.drain_events(events), 0U) << "events fire once";
+  EXPECT_EQ(callbacks.load(), 2);
+  auto lock = table.read_lock();
+  const Sa& sa = *table.find(*id);
+  EXPECT_TRUE(sa_expired(sa));
+  EXPECT_EQ(sa_counters(sa).packets, 5U);
+  EXPECT_EQ(sa_counters(sa).drop_count(DropReason::sa_expired), 1U);
+}
+
+TEST(Lifetime, ByteLimitsCountInnerBytes) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.lifetime.soft.bytes = 250;
+  config.lifetime.hard.bytes = 400;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  std::vector<SaEvent> events;
+  EXPECT_TRUE(send(table, *id, 200).ok);
+  EXPECT_EQ(table.drain_events(events), 0U);
+  EXPECT_TRUE(send(table, *id, 200).ok);  // 400 >= soft and == hard
+  ASSERT_EQ(table.drain_events(events), 2U);
+  EXPECT_EQ(send(table, *id, 20).drop, DropReason::sa_expired);
+  auto lock = table.read_lock();
+  EXPECT_EQ(sa_counters(*table.find(*id)).bytes, 400U);
+}
+
+TEST(Lifetime, InboundCountsOnlyAuthenticPackets) {
+  SaTable table;
+  SaConfig out_config = make_config(kGcm, Direction::outbound, false);
+  SaConfig in_config = mirror(out_config);
+  in_config.lifetime.hard.packets = 2;
+  auto out_id = table.add(out_config);
+  auto in_id = table.add(in_config);
+  ASSERT_TRUE(out_id.ok() && in_id.ok());
+  std::vector<std::vector<uint8_t>> packets;
+  for (int i = 0; i < 3; ++i) {
+    PacketBuffer buffer(inner_packet(4, 100));
+    const EncapResult e = table.encapsulate(*out_id, buffer.span(), buffer.inner_offset, buffer.inner_length);
+    packets.emplace_back(buffer.bytes.begin() + static_cast<std::ptrdiff_t>(e.esp_offset),
+                         buffer.bytes.begin() + static_cast<std::ptrdiff_t>(e.esp_offset + e.esp_length));
+  }
+  auto forged = packets[0];
+  forged.back() ^= 1;
+  EXPECT_EQ(table.decapsulate(forged).drop, DropReason::icv_mismatch);
+  EXPECT_TRUE(table.decapsulate(packets[0]).ok);
+  EXPECT_TRUE(table.decapsulate(packets[1]).ok);
+  EXPECT_EQ(table.decapsulate(packets[2]).drop, DropReason::sa_expired);
+}
+
+TEST(Lifetime, SecondsAreCheckedByTheControlPlaneTick) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::inbound, false);
+  config.lifetime.soft.seconds = 10;
+  config.lifetime.hard.seconds = 20;
+  const auto t0 = SaTable::Clock::now();
+  auto id = table.add(config, t0);
+  ASSERT_TRUE(id.ok());
+  std::vector<SaEvent> events;
+  table.expire_by_time(t0 + std::chrono::seconds(9));
+  EXPECT_EQ(table.drain_events(events), 0U);
+  table.expire_by_time(t0 + std::chrono::seconds(10));
+  table.expire_by_time(t0 + std::chrono::seconds(11));
+  ASSERT_EQ(table.drain_events(events), 1U);
+  EXPECT_EQ(events[0].cause, ExpireCause::seconds);
+  EXPECT_EQ(events[0].kind, ExpireKind::soft);
+  table.expire_by_time(t0 + std::chrono::seconds(25));
+  events.clear();
+  ASSERT_EQ(table.drain_events(events), 1U);
+  EXPECT_EQ(events[0].kind, ExpireKind::hard);
+  auto lock = table.read_lock();
+  EXPECT_TRUE(sa_expired(*table.find(*id)));
+}
+
+TEST(Lifetime, SequenceExhaustionWithoutEsnEndsTheSa) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.initial_sequence = 0xFFFFFFFEULL;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  const EncapResult last = send(table, *id);
+  ASSERT_TRUE(last.ok);
+  EXPECT_EQ(last.sequence, 0xFFFFFFFFULL);
+  const EncapResult next = send(table, *id);
+  EXPECT_FALSE(next.ok);
+  EXPECT_EQ(next.drop, DropReason::sequence_exhausted);
+  EXPECT_EQ(send(table, *id).drop, DropReason::sa_expired) << "never wraps to 0";
+  std::vector<SaEvent> events;
+  table.drain_events(events);
+  ASSERT_EQ(events.size(), 2U);  // soft (15/16 of the space used) and hard
+  EXPECT_EQ(events[0].kind, ExpireKind::soft);
+  EXPECT_EQ(events[0].cause, ExpireCause::sequence);
+  EXPECT_EQ(events[1].kind, ExpireKind::hard);
+  EXPECT_EQ(events[1].cause, ExpireCause::sequence);
+}
+
+TEST(Lifetime, EsnContinuesPast32Bits) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, true);
+  config.initial_sequence = 0xFFFFFFFEULL;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  for (uint64_t expected : {0xFFFFFFFFULL, 0x100000000ULL, 0x100000001ULL}) {
+    const EncapResult r = send(table, *id);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.sequence, expected);
+  }
+}
+
+TEST(Lifetime, RemovedSaDropsAsExpired) {
+  SaTable table;
+  auto id = table.add(make_config(kGcm, Direction::outbound, false));
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(table.remove(*id).ok());
+  EXPECT_EQ(send(table, *id).drop, DropReason::sa_expired);
+  EXPECT_FALSE(table.remove(*id).ok());
+}
+
+}  // namespace
+}  // namespace ergw::xfrm::esp
