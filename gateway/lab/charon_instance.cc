@@ -109,6 +109,8 @@ Status CharonInstance::start() {
   spec.extra_env = {"STRONGSWAN_CONF=" + conf_path().string()};
   spec.private_run = true;
   spec.run_dirs = {"/run/strongswan"};
+  spec.keep_visible = options_.keep_visible;
+  spec.staging_dir = options_.staging_dir;
   spec.log = output_path();
   ERGW_LAB_TRY(supervisor_.start(std::move(spec)));
   return wait_ready();

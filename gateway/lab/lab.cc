@@ -168,6 +168,8 @@ Result<CharonInstance*> Lab::start_charon(Node node, int log_level) {
   options.netns = netns(node);
   options.dir = state_dir_ / node_title(node);
   options.log_level = log_level;
+  options.keep_visible = visible_under_run();
+  options.staging_dir = staging_dir_for("charon-" + options.name);
   auto charon = std::make_unique<CharonInstance>(std::move(options), *supervisor_);
   progress("[lab " + labid_ + "] starting charon in " + std::string(node_title(node)) + " (vici " +
            charon->vici_uri() + ", log " + charon->log_path().string() + ")");
@@ -180,6 +182,16 @@ Result<CharonInstance*> Lab::start_charon(Node node, int log_level) {
   CharonInstance* raw = charon.get();
   charons_[node] = std::move(charon);
   return raw;
+}
+
+std::vector<std::string> Lab::visible_under_run() const {
+  const std::string dir = std::filesystem::absolute(state_dir_).lexically_normal().string();
+  if (dir.rfind("/run/", 0) == 0) return {dir};
+  return {};
+}
+
+std::string Lab::staging_dir_for(const std::string& daemon) const {
+  return (state_dir_ / (".run-" + daemon)).string();
 }
 
 CharonInstance* Lab::charon(Node node) {
@@ -196,6 +208,8 @@ Status Lab::start_daemon(Node node, const std::string& name, std::vector<std::st
   spec.extra_env = std::move(extra_env);
   spec.run_dirs = std::move(run_dirs);
   spec.log = state_dir_ / (name + ".log");
+  spec.keep_visible = visible_under_run();
+  spec.staging_dir = staging_dir_for(name);
   progress("[lab " + labid_ + "] starting " + name + " in " + std::string(node_title(node)));
   return supervisor_->start(std::move(spec));
 }

@@ -77,6 +77,9 @@ class Lab {
  private:
   explicit Lab(LabConfig config);
   void write_record();
+  // keep_visible/staging_dir for a daemon's private /run (lab state in /run).
+  std::vector<std::string> visible_under_run() const;
+  std::string staging_dir_for(const std::string& daemon) const;
 
   LabConfig config_;
   std::string labid_;

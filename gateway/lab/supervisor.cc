@@ -29,7 +29,18 @@ std::vector<std::string> daemon_command(const DaemonSpec& spec) {
   if (!spec.netns.empty()) argv = {"ip", "netns", "exec", spec.netns};
   if (spec.private_run) {
     // unshare without --fork execs in place, as do sh's exec and ip netns exec.
-    std::string script = "mount -t tmpfs -o mode=0755 none /run";
+    std::string script;
+    if (spec.keep_visible.empty() || spec.staging_dir.empty()) {
+      script = "mount -n -t tmpfs -o mode=0755 none /run";
+    } else {
+      const std::string stage = "'" + spec.staging_dir + "'";
+      script = "mount -n -t tmpfs -o mode=0755 none " + stage;
+      for (const auto& path : spec.keep_visible) {
+        const std::string inside = "'" + spec.staging_dir + "/" + path.substr(std::string("/run/").size()) + "'";
+        script += " && mkdir -p " + inside + " && mount -n --bind '" + path + "' " + inside;
+      }
+      script += " && mount -n --move " + stage + " /run";
+    }
     for (const auto& dir : spec.run_dirs) script += " && mkdir -p '" + dir + "'";
     script += " && exec \"$@\"";
     argv.insert(argv.end(), {"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"});
@@ -58,6 +69,11 @@ void Supervisor::note(const DaemonSpec& spec, const std::string& line) {
 }
 
 Status Supervisor::launch(Daemon& daemon) {
+  if (!daemon.spec.staging_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(daemon.spec.staging_dir, ec);
+    if (ec) return Error{"cannot create " + daemon.spec.staging_dir + ": " + ec.message()};
+  }
   auto pid = spawn_process(daemon_command(daemon.spec),
                            SpawnOptions{daemon.spec.extra_env, daemon.spec.log.empty()
                                                                    ? std::nullopt
@@ -73,6 +89,11 @@ Status Supervisor::start(DaemonSpec spec) {
   {
     std::lock_guard lock(mutex_);
     if (daemons_.count(spec.name) != 0) return Error{"daemon '" + spec.name + "' is already supervised"};
+    for (const auto& path : spec.keep_visible) {
+      if (path.rfind("/run/", 0) != 0 || path.find('\'') != std::string::npos) {
+        return Error{"daemon '" + spec.name + "': keep_visible path '" + path + "' is not a plain path under /run/"};
+      }
+    }
     auto daemon = std::make_unique<Daemon>();
     daemon->spec = std::move(spec);
     daemon->backoff = backoff_.initial;

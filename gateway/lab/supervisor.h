@@ -3,10 +3,14 @@
 // back to 200 ms after 10 s of good running).
 //
 // Each daemon runs as
-//   ip netns exec NS unshare -m --propagation private
-//       sh -c 'mount -t tmpfs none /run && mkdir -p DIRS && exec "$@"' sh ARGV...
-// so it sees its own empty /run (pid files, sockets of one charon never meet
-// another's), and every exec keeps the pid: the pid we hold is the daemon's.
+//   ip netns exec NS unshare -m --propagation private sh -c SCRIPT sh ARGV...
+// where SCRIPT mounts a fresh tmpfs on /run, creates DIRS in it and execs
+// ARGV, so the daemon sees its own empty /run (pid files and default sockets
+// of one charon never meet another's). Paths under /run that must stay
+// visible (the lab's own state directory lives in /run/ergw-lab) are bound
+// back: the tmpfs is assembled at a staging directory, the paths are bind-
+// mounted into it, and it is then moved onto /run. Every step execs in place,
+// so the pid we hold is the daemon's.
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +39,8 @@ struct DaemonSpec {
   std::vector<std::string> extra_env;  // "NAME=value"
   bool private_run = true;             // mount a private tmpfs on /run
   std::vector<std::string> run_dirs;   // created inside the private /run, e.g. "/run/strongswan"
+  std::vector<std::string> keep_visible;  // paths under /run bound back into the private /run
+  std::string staging_dir;             // empty directory for assembling the private /run (with keep_visible)
   std::filesystem::path log;           // stdout+stderr, appended; supervisor notes go here too
 };
 
