@@ -8,6 +8,7 @@
 
 #include "vici/message_codec.h"
 #include "vici/packet.h"
+#include "vici/sa_info.h"
 
 namespace {
 
@@ -17,6 +18,10 @@ void check_round_trip(const ergw::vici::Packet& packet) {
   ergw::Result<ergw::vici::Packet> again = ergw::vici::decode_packet(*encoded);
   if (!again || !(*again == packet)) std::abort();
   (void)ergw::vici::to_debug_string(packet.message);
+  // The typed views must reject, not crash on, whatever shape arrives.
+  (void)ergw::vici::parse_list_sa_event(packet.message);
+  (void)ergw::vici::parse_updown_event(packet.message);
+  (void)ergw::vici::parse_list_conn_event(packet.message);
 }
 
 }  // namespace
