@@ -1,0 +1,28 @@
+// Routes into a tunnel device (the libipsec TUN or an xfrm interface), set
+// with rtnetlink. Replace semantics: setting a route that exists is a no-op,
+// so the reconciler can re-apply its whole set at any time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/ip_prefix.h"
+#include "common/result.h"
+
+namespace ergw::xfrm {
+
+struct DeviceRoute {
+  IpPrefix prefix;
+  std::string device;
+  uint32_t table = 254;  // RT_TABLE_MAIN
+  uint32_t metric = 0;
+  bool operator==(const DeviceRoute&) const = default;
+};
+
+Status replace_route(const DeviceRoute& route);
+// Deleting a route that is already gone succeeds.
+Status delete_route(const DeviceRoute& route);
+// 0 when the device does not exist (yet).
+unsigned device_index(const std::string& device);
+
+}  // namespace ergw::xfrm
