@@ -1,0 +1,185 @@
+// The lab's topology and its cleanup on every exit path: destructor, SIGTERM
+// to the owner, SIGKILL of the owner followed by cleanup_stale, and --keep.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "gateway/lab/lab.h"
+#include "gateway/lab/traffic.h"
+#include "tests/lab/lab_fixture.h"
+
+namespace ergw::lab {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::existing_namespaces;
+using testing::lab_unavailable;
+using testing::test_progress;
+
+#define SKIP_WITHOUT_LAB(need_charon)                                          \
+  if (auto why = lab_unavailable(need_charon)) GTEST_SKIP() << *why
+
+LabConfig quiet_config() {
+  LabConfig config;
+  config.progress = test_progress();
+  return config;
+}
+
+TEST(LabTopology, UpAndDownLeavesNothingBehind) {
+  SKIP_WITHOUT_LAB(false);
+  const std::string root_before = run_command({"ip", "-4", "addr", "show"}).out;
+  std::string labid;
+  std::filesystem::path state;
+  {
+    auto created = Lab::create(quiet_config());
+    ASSERT_TRUE(created.ok()) << created.error();
+    Lab& lab = *created.value();
+    labid = lab.id();
+    state = lab.state_dir();
+    EXPECT_EQ(existing_namespaces(labid).size(), 4u);
+    auto record = read_owner_record(state);
+    ASSERT_TRUE(record.ok()) << record.error();
+    EXPECT_EQ(record->owner_pid, getpid());
+    EXPECT_FALSE(record->keep);
+
+    // Every link carries packets.
+    const auto& a = lab.addresses();
+    for (const auto& [from, to] : std::vector<std::pair<Node, std::string>>{
+             {Node::onprem, address_only(a.appliance_lan)},
+             {Node::appliance, address_only(a.azure_gw_wan)},
+             {Node::vnet, address_only(a.azure_gw_vnet)}}) {
+      auto r = ping(lab.netns(from), to, {2, 100ms, 1s});
+      ASSERT_TRUE(r.ok()) << r.error();
+      EXPECT_EQ(r->received, 2) << node_title(from) << " -> " << to;
+    }
+    // Without a tunnel the appliance has no route to the VNet.
+    auto blocked = ping(lab.netns(Node::onprem), lab.address(Node::vnet), {1, 100ms, 1s});
+    ASSERT_TRUE(blocked.ok()) << blocked.error();
+    EXPECT_EQ(blocked->received, 0);
+    // Forwarding on in the gateways only.
+    EXPECT_EQ(lab.exec(Node::appliance, {"sysctl", "-n", "net.ipv4.ip_forward"}).out, "1\n");
+    EXPECT_EQ(lab.exec(Node::onprem, {"sysctl", "-n", "net.ipv4.ip_forward"}).out, "0\n");
+    // Nothing of the lab in the root namespace.
+    const std::string root_now = run_command({"ip", "-4", "addr", "show"}).out;
+    EXPECT_EQ(root_now.find(a.appliance_wan), std::string::npos);
+    EXPECT_EQ(root_now.find(a.onprem_host), std::string::npos);
+  }
+  EXPECT_TRUE(existing_namespaces(labid).empty());
+  EXPECT_FALSE(std::filesystem::exists(state));
+  EXPECT_EQ(run_command({"ip", "-4", "addr", "show"}).out, root_before);
+}
+
+// Runs `ergw-lab up ARGS` in the background and returns (pid, labid) once it
+// reports the lab up.
+struct ToolRun {
+  pid_t pid = 0;
+  std::string labid;
+  std::filesystem::path log;
+};
+
+ToolRun start_tool(const std::vector<std::string>& args) {
+  ToolRun run;
+  run.log = std::filesystem::temp_directory_path() /
+            ("ergw-lab-tool-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()) + ".log");
+  std::vector<std::string> argv = {ERGW_LAB_TOOL, "up"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto pid = spawn_process(argv, SpawnOptions{{}, run.log});
+  if (!pid.ok()) return run;
+  run.pid = pid.value();
+  const std::regex up_line(R"(lab ([0-9a-z]+) up)");
+  for (int i = 0; i < 600 && run.labid.empty(); ++i) {
+    std::ifstream in(run.log);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch m;
+    const std::string s = text.str();
+    if (std::regex_search(s, m, up_line)) run.labid = m[1];
+    if (!process_alive(run.pid)) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return run;
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
+  SKIP_WITHOUT_LAB(true);
+  // The owner runs the whole demo (two charons, a tunnel), then dies hard.
+  ToolRun run = start_tool({"--tunnel"});
+  ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
+  auto record = read_owner_record("/run/ergw-lab/" + run.labid);
+  ASSERT_TRUE(record.ok()) << record.error();
+  ASSERT_EQ(record->daemons.size(), 2u);
+
+  kill(run.pid, SIGKILL);
+  int status = 0;
+  waitpid(run.pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  // The crash left everything behind: namespaces and orphaned charons.
+  EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
+  for (const auto& d : record->daemons) EXPECT_TRUE(process_alive(d.pid)) << d.name;
+  bool listed_stale = false;
+  for (const auto& lab : list_labs("/run/ergw-lab")) listed_stale |= (lab.labid == run.labid && lab.stale);
+  EXPECT_TRUE(listed_stale);
+
+  const auto removed = cleanup_stale("/run/ergw-lab", test_progress());
+  EXPECT_NE(std::find(removed.begin(), removed.end(), run.labid), removed.end());
+  EXPECT_TRUE(existing_namespaces(run.labid).empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + run.labid));
+  for (const auto& d : record->daemons) EXPECT_FALSE(process_alive(d.pid)) << d.name << " survived cleanup";
+  std::filesystem::remove(run.log);
+}
+
+TEST(LabCleanup, SigtermToTheOwnerTearsDown) {
+  SKIP_WITHOUT_LAB(false);
+  ToolRun run = start_tool({});
+  ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
+  EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
+  kill(run.pid, SIGTERM);
+  int status = 0;
+  waitpid(run.pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << file_text(run.log);
+  EXPECT_TRUE(existing_namespaces(run.labid).empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + run.labid));
+  EXPECT_NE(file_text(run.log).find("gone"), std::string::npos) << file_text(run.log);
+  std::filesystem::remove(run.log);
+}
+
+TEST(LabCleanup, KeptLabOutlivesItsOwnerUntilTornDown) {
+  SKIP_WITHOUT_LAB(false);
+  LabConfig config = quiet_config();
+  config.keep = true;
+  std::string labid;
+  {
+    auto created = Lab::create(config);
+    ASSERT_TRUE(created.ok()) << created.error();
+    labid = created.value()->id();
+  }
+  EXPECT_EQ(existing_namespaces(labid).size(), 4u);
+  auto record = read_owner_record("/run/ergw-lab/" + labid);
+  ASSERT_TRUE(record.ok()) << record.error();
+  EXPECT_TRUE(record->keep);
+  const auto removed = cleanup_stale("/run/ergw-lab", test_progress());
+  EXPECT_EQ(std::find(removed.begin(), removed.end(), labid), removed.end());
+  EXPECT_EQ(existing_namespaces(labid).size(), 4u);
+
+  ASSERT_TRUE(teardown_lab("/run/ergw-lab", labid, test_progress()).ok());
+  EXPECT_TRUE(existing_namespaces(labid).empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + labid));
+}
+
+}  // namespace
+}  // namespace ergw::lab
