@@ -22,12 +22,21 @@
 
 #include "routing/bird_config_writer.h"
 #include "routing/bird_process.h"
+#include "routing/bird_queries.h"
 #include "routing/protocol_status.h"
 #include "routing/route.h"
 #include "tests/routing/azure_peer.h"
 
 namespace ergw::routing {
 namespace {
+
+RouteQuery route_query(std::string table, std::string protocol, bool all) {
+  RouteQuery query;
+  query.table = std::move(table);
+  query.protocol = std::move(protocol);
+  query.all = all;
+  return query;
+}
 
 using namespace std::chrono_literals;
 using testing::azure_apipa_peer;
@@ -186,9 +195,7 @@ class BgpLab : public ::testing::Test {
   static std::optional<ProtocolStatus> protocol(BirdProcess& bird, const std::string& name) {
     auto socket = bird.connect(5s);
     if (!socket.ok()) return std::nullopt;
-    auto reply = socket->command("show protocols all " + name);
-    if (!reply.ok()) return std::nullopt;
-    auto protocols = parse_show_protocols(*reply);
+    auto protocols = query_protocols(*socket, name);
     if (!protocols.ok() || protocols->size() != 1) return std::nullopt;
     return protocols->front();
   }
@@ -198,12 +205,10 @@ class BgpLab : public ::testing::Test {
     return p && p->bgp && p->bgp->state == BgpState::kEstablished;
   }
 
-  static std::vector<Route> routes(BirdProcess& bird, const std::string& command) {
+  static std::vector<Route> routes(BirdProcess& bird, const RouteQuery& query) {
     auto socket = bird.connect(5s);
     if (!socket.ok()) return {};
-    auto reply = socket->command(command);
-    if (!reply.ok()) return {};
-    auto parsed = parse_show_route(*reply);
+    auto parsed = query_routes(*socket, query);
     return parsed.ok() ? *parsed : std::vector<Route>{};
   }
 
@@ -242,7 +247,7 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   // The ergw side learns the VNet into its own kernel table (ECMP over both sessions).
   EXPECT_TRUE(wait_until([&] { return ergw_kernel_table().find("10.1.0.0/16") != std::string::npos; }, 30s))
       << ergw_kernel_table();
-  auto learned = routes(*ergw_, "show route all protocol ergw_azure0");
+  auto learned = routes(*ergw_, route_query("master4", "ergw_azure0", true));
   ASSERT_EQ(learned.size(), 1u);
   EXPECT_EQ(learned[0].prefix.to_string(), "10.1.0.0/16");
   EXPECT_EQ(learned[0].as_path, (std::vector<uint32_t>{65515}));
@@ -250,8 +255,8 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   EXPECT_EQ(run("ip -n " + ergw_ns_ + " route show table main").output.find("10.1.0.0"), std::string::npos);
 
   // Azure learns exactly the on-prem prefixes of each connection; never the VNet back.
-  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, "show route"), "192.168.20.0/24", "instance0"); }, 30s));
-  auto at_azure = routes(*azure_, "show route all");
+  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.20.0/24", "instance0"); }, 30s));
+  auto at_azure = routes(*azure_, route_query("", "", true));
   EXPECT_TRUE(has_route(at_azure, "192.168.10.0/24", "instance0"));
   EXPECT_TRUE(has_route(at_azure, "192.168.20.0/24", "instance0"));
   EXPECT_TRUE(has_route(at_azure, "192.168.10.0/24", "instance1"));
@@ -281,7 +286,7 @@ TEST_F(BgpLab, ConfigureDoesNotFlapAnUnrelatedSession) {
   const pid_t pid = ergw_->pid();
   ASSERT_TRUE(install_config(*socket, ergw_conf(), generated->text).ok());
 
-  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, "show route"), "192.168.30.0/24", "instance0"); }, 30s))
+  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s))
       << "the new prefix never reached Azure";
   EXPECT_EQ(ergw_->pid(), pid);  // reconfigured, not restarted
   auto after = protocol(*ergw_, "ergw_azure1");
@@ -306,7 +311,7 @@ TEST_F(BgpLab, KilledBirdRestartsAndReestablishes) {
   EXPECT_NE(ergw_->pid(), old_pid);
   expect_both_established();
   EXPECT_TRUE(wait_until([&] { return established(*azure_, "instance0"); }, kSessionDeadline));
-  EXPECT_TRUE(wait_until([&] { return has_route(routes(*ergw_, "show route"), "10.1.0.0/16", "ergw_azure0"); }, 30s));
+  EXPECT_TRUE(wait_until([&] { return has_route(routes(*ergw_, route_query("", "", false)), "10.1.0.0/16", "ergw_azure0"); }, 30s));
 }
 
 TEST_F(BgpLab, BrokenConfigIsRefusedAndTheRunningOneStays) {

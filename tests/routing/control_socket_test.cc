@@ -9,11 +9,20 @@
 #include <filesystem>
 #include <thread>
 
+#include "routing/bird_queries.h"
 #include "routing/control_socket.h"
 #include "tests/routing/capture.h"
 
 namespace ergw::routing {
 namespace {
+
+RouteQuery route_query(std::string table, std::string protocol, bool all) {
+  RouteQuery query;
+  query.table = std::move(table);
+  query.protocol = std::move(protocol);
+  query.all = all;
+  return query;
+}
 
 using testing::read_capture;
 
@@ -146,6 +155,30 @@ TEST(ControlSocket, RefusesCommandsBirdWouldMisread) {
   EXPECT_FALSE(socket->command("show status\nshutdown").ok());
   EXPECT_FALSE(socket->command(std::string(5000, 'x')).ok());
   EXPECT_FALSE(configure(*socket, "/tmp/a\"b.conf").ok());
+}
+
+TEST(BirdQueries, SendTheDocumentedCommandsAndParse) {
+  FakeBird bird(read_capture("hello.txt"), {read_capture("show_protocols_all_established.txt"),
+                                            read_capture("show_route_all_alternative.txt"),
+                                            read_capture("show_status.txt")});
+  {
+    auto socket = ControlSocket::connect(bird.path(), std::chrono::seconds(5));
+    ASSERT_TRUE(socket.ok());
+    auto protocols = query_protocols(*socket, "ergw_*");
+    ASSERT_TRUE(protocols.ok()) << protocols.error();
+    EXPECT_EQ(protocols->size(), 1u);
+    auto routes = query_routes(*socket, route_query("master4", "ergw_azure0", true));
+    ASSERT_TRUE(routes.ok()) << routes.error();
+    EXPECT_EQ(routes->size(), 2u);
+    auto status = query_status(*socket);
+    ASSERT_TRUE(status.ok());
+    // Names that are not BIRD symbols never reach BIRD.
+    EXPECT_FALSE(query_routes(*socket, route_query("master4; shutdown", "", true)).ok());
+    EXPECT_FALSE(query_protocols(*socket, "a\"b").ok());
+  }
+  EXPECT_EQ(bird.requests(), (std::vector<std::string>{"show protocols all \"ergw_*\"",
+                                                       "show route all table master4 protocol ergw_azure0",
+                                                       "show status"}));
 }
 
 TEST(ControlSocket, NoServer) {
