@@ -42,7 +42,7 @@ Section lab_conn(const std::string& local, const std::string& remote, const std:
   return conn;
 }
 
-class CharonLab : public ::testing::Test {
+class ViciCharonLab : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string missing = lab::missing_prerequisite();
@@ -124,7 +124,7 @@ class CharonLab : public ::testing::Test {
   std::unique_ptr<Client> client_b_;
 };
 
-TEST_F(CharonLab, CommandsAgainstRealCharon) {
+TEST_F(ViciCharonLab, CommandsAgainstRealCharon) {
   charon_a_->start();
   int connected = 0;
   int disconnected = 0;
@@ -188,7 +188,7 @@ TEST_F(CharonLab, CommandsAgainstRealCharon) {
   EXPECT_EQ(disconnected, 0);
 }
 
-TEST_F(CharonLab, TunnelEventsAndRestart) {
+TEST_F(ViciCharonLab, TunnelEventsAndRestart) {
   charon_a_->start();
   charon_b_->start();
   int a_connected = 0, a_disconnected = 0, b_connected = 0, b_disconnected = 0;

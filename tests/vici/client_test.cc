@@ -32,9 +32,9 @@ Message with(std::string_view key, std::string_view value) {
   return m;
 }
 
-class ClientTest : public ::testing::Test {
+class ViciClientTest : public ::testing::Test {
  protected:
-  ClientTest() : path_(unique_socket_path()), charon_(io_, path_) {
+  ViciClientTest() : path_(unique_socket_path()), charon_(io_, path_) {
     charon_.on_command("version", [](FakeCharon::Session&, const Message&) {
       Message reply;
       reply.set("daemon", "charon").set("version", "5.9.8");
@@ -107,7 +107,7 @@ class ClientTest : public ::testing::Test {
   std::vector<std::string> diagnostics_;
 };
 
-TEST_F(ClientTest, ConnectsAndSubscribes) {
+TEST_F(ViciClientTest, ConnectsAndSubscribes) {
   start_connected();
   EXPECT_TRUE(client_->connected());
   EXPECT_EQ(charon_.accepted(), 2);  // a command and an event connection
@@ -115,7 +115,7 @@ TEST_F(ClientTest, ConnectsAndSubscribes) {
   EXPECT_EQ(charon_.registrations("child-updown"), 1);
 }
 
-TEST_F(ClientTest, SimpleCommand) {
+TEST_F(ViciClientTest, SimpleCommand) {
   start_connected();
   std::optional<Result<Message>> reply;
   client_->call("version", {}, [&](Result<Message> r) { reply = std::move(r); });
@@ -124,7 +124,7 @@ TEST_F(ClientTest, SimpleCommand) {
   EXPECT_EQ(*(*reply)->get_string("version"), "5.9.8");
 }
 
-TEST_F(ClientTest, CallbackNeverRunsInsideCall) {
+TEST_F(ViciClientTest, CallbackNeverRunsInsideCall) {
   charon_.listen();
   make_client();  // not started: the call fails, but later, from the loop
   bool called = false;
@@ -137,7 +137,7 @@ TEST_F(ClientTest, CallbackNeverRunsInsideCall) {
   ASSERT_TRUE(run_until([&] { return called; }));
 }
 
-TEST_F(ClientTest, QueuesCommandsOneAtATimeInOrder) {
+TEST_F(ViciClientTest, QueuesCommandsOneAtATimeInOrder) {
   start_connected();
   std::vector<std::string> order;
   for (int i = 0; i < 20; ++i) {
@@ -152,7 +152,7 @@ TEST_F(ClientTest, QueuesCommandsOneAtATimeInOrder) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], std::to_string(i));
 }
 
-TEST_F(ClientTest, DelayedRepliesStillSerialise) {
+TEST_F(ViciClientTest, DelayedRepliesStillSerialise) {
   // The server answers each "slow" request 20 ms later; the next request must not
   // be sent before that.
   std::vector<std::unique_ptr<boost::asio::steady_timer>> timers;
@@ -176,7 +176,7 @@ TEST_F(ClientTest, DelayedRepliesStillSerialise) {
   EXPECT_FALSE(charon_.saw_overlapping_commands());
 }
 
-TEST_F(ClientTest, StreamedCommandCollectsEveryEventAndUnregisters) {
+TEST_F(ViciClientTest, StreamedCommandCollectsEveryEventAndUnregisters) {
   start_connected();
   std::optional<Result<StreamedReply>> reply;
   client_->call_streamed("list-sas", "list-sa", {},
@@ -195,7 +195,7 @@ TEST_F(ClientTest, StreamedCommandCollectsEveryEventAndUnregisters) {
   EXPECT_TRUE(*next);
 }
 
-TEST_F(ClientTest, LateStreamEventDuringUnregisterIsIgnored) {
+TEST_F(ViciClientTest, LateStreamEventDuringUnregisterIsIgnored) {
   charon_.set_late_event_on_unregister(true);
   start_connected();
   std::optional<Result<StreamedReply>> reply;
@@ -210,7 +210,7 @@ TEST_F(ClientTest, LateStreamEventDuringUnregisterIsIgnored) {
   EXPECT_EQ(disconnected_, 0);
 }
 
-TEST_F(ClientTest, UnknownCommandIsAnErrorAndTheConnectionStays) {
+TEST_F(ViciClientTest, UnknownCommandIsAnErrorAndTheConnectionStays) {
   start_connected();
   std::optional<Result<Message>> reply;
   client_->call("no-such-command", {}, [&](Result<Message> r) { reply = std::move(r); });
@@ -226,7 +226,7 @@ TEST_F(ClientTest, UnknownCommandIsAnErrorAndTheConnectionStays) {
   EXPECT_EQ(disconnected_, 0);
 }
 
-TEST_F(ClientTest, UnknownStreamEventIsAnError) {
+TEST_F(ViciClientTest, UnknownStreamEventIsAnError) {
   start_connected();
   std::optional<Result<StreamedReply>> reply;
   client_->call_streamed("list-sas", "no-such-event", {},
@@ -236,7 +236,7 @@ TEST_F(ClientTest, UnknownStreamEventIsAnError) {
   EXPECT_NE(reply->error().find("no-such-event"), std::string::npos);
 }
 
-TEST_F(ClientTest, StreamEventLimitIsEnforcedButDrained) {
+TEST_F(ViciClientTest, StreamEventLimitIsEnforcedButDrained) {
   options_.max_stream_events = 2;
   start_connected();
   std::optional<Result<StreamedReply>> reply;
@@ -249,7 +249,7 @@ TEST_F(ClientTest, StreamEventLimitIsEnforcedButDrained) {
   EXPECT_TRUE(*next);
 }
 
-TEST_F(ClientTest, TimeoutFailsTheCommandAndQueueThenReconnects) {
+TEST_F(ViciClientTest, TimeoutFailsTheCommandAndQueueThenReconnects) {
   start_connected();
   std::optional<Result<Message>> hung;
   std::optional<Result<Message>> queued;
@@ -270,7 +270,7 @@ TEST_F(ClientTest, TimeoutFailsTheCommandAndQueueThenReconnects) {
   EXPECT_TRUE(*after);
 }
 
-TEST_F(ClientTest, DeliversSubscribedEvents) {
+TEST_F(ViciClientTest, DeliversSubscribedEvents) {
   start_connected();
   Message up;
   up.set("up", "yes").section("azure").set("state", "ESTABLISHED");
@@ -283,7 +283,7 @@ TEST_F(ClientTest, DeliversSubscribedEvents) {
   EXPECT_EQ(events_[1].first, "child-updown");
 }
 
-TEST_F(ClientTest, EventsDoNotDisturbCommands) {
+TEST_F(ViciClientTest, EventsDoNotDisturbCommands) {
   start_connected();
   int replies = 0;
   for (int i = 0; i < 10; ++i) {
@@ -296,7 +296,7 @@ TEST_F(ClientTest, EventsDoNotDisturbCommands) {
   ASSERT_TRUE(run_until([&] { return replies == 10 && events_.size() == 10; }));
 }
 
-TEST_F(ClientTest, UnknownSubscriptionIsReportedNotFatal) {
+TEST_F(ViciClientTest, UnknownSubscriptionIsReportedNotFatal) {
   options_.events = {"ike-updown", "alert"};  // "alert" only exists from 6.0.3
   start_connected();
   EXPECT_TRUE(client_->connected());
@@ -307,7 +307,7 @@ TEST_F(ClientTest, UnknownSubscriptionIsReportedNotFatal) {
   }));
 }
 
-TEST_F(ClientTest, CharonGoingAwayAndComingBack) {
+TEST_F(ViciClientTest, CharonGoingAwayAndComingBack) {
   start_connected();
   std::optional<Result<Message>> pending;
   client_->call("hang", {}, [&](Result<Message> r) { pending = std::move(r); });
@@ -333,7 +333,7 @@ TEST_F(ClientTest, CharonGoingAwayAndComingBack) {
   ASSERT_TRUE(run_until([&] { return events_.size() == 1; }));
 }
 
-TEST_F(ClientTest, ProtocolViolationReconnects) {
+TEST_F(ViciClientTest, ProtocolViolationReconnects) {
   start_connected();
   // A reply nobody asked for: the stream can no longer be trusted.
   charon_.send(*charon_.sessions()[0], Packet::response());
@@ -341,7 +341,7 @@ TEST_F(ClientTest, ProtocolViolationReconnects) {
   ASSERT_TRUE(run_until([&] { return connected_ == 2; }));
 }
 
-TEST_F(ClientTest, OversizeSegmentHeaderReconnects) {
+TEST_F(ViciClientTest, OversizeSegmentHeaderReconnects) {
   start_connected();
   charon_.send_raw(*charon_.sessions()[1], std::string("\x7f\xff\xff\xff", 4));
   ASSERT_TRUE(run_until([&] { return disconnected_ == 1; }));
@@ -349,7 +349,7 @@ TEST_F(ClientTest, OversizeSegmentHeaderReconnects) {
   ASSERT_TRUE(run_until([&] { return connected_ == 2; }));
 }
 
-TEST_F(ClientTest, OversizeRequestFailsWithoutTouchingTheConnection) {
+TEST_F(ViciClientTest, OversizeRequestFailsWithoutTouchingTheConnection) {
   start_connected();
   std::optional<Result<Message>> reply;
   client_->call("echo", with("data", std::string(70000, 's')),
@@ -361,7 +361,7 @@ TEST_F(ClientTest, OversizeRequestFailsWithoutTouchingTheConnection) {
   EXPECT_TRUE(charon_.commands_seen().empty());
 }
 
-TEST_F(ClientTest, StopFailsPendingAndDoesNotReconnect) {
+TEST_F(ViciClientTest, StopFailsPendingAndDoesNotReconnect) {
   start_connected();
   std::optional<Result<Message>> pending;
   client_->call("hang", {}, [&](Result<Message> r) { pending = std::move(r); });
@@ -373,7 +373,7 @@ TEST_F(ClientTest, StopFailsPendingAndDoesNotReconnect) {
   EXPECT_EQ(charon_.accepted(), 2);
 }
 
-TEST_F(ClientTest, DestroyingTheClientDropsCallbacks) {
+TEST_F(ViciClientTest, DestroyingTheClientDropsCallbacks) {
   start_connected();
   bool called = false;
   client_->call("hang", {}, [&](Result<Message>) { called = true; });
@@ -383,7 +383,7 @@ TEST_F(ClientTest, DestroyingTheClientDropsCallbacks) {
   EXPECT_FALSE(called);
 }
 
-TEST_F(ClientTest, ConnectFailureBacksOffAndRetries) {
+TEST_F(ViciClientTest, ConnectFailureBacksOffAndRetries) {
   make_client();  // nothing listens yet
   client_->start();
   ASSERT_TRUE(run_until([&] { return diagnostics_.size() >= 3; }));

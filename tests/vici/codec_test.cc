@@ -27,7 +27,7 @@ Message sample_message() {
   return m;
 }
 
-TEST(MessageCodec, ReadmeExampleBytes) {
+TEST(ViciMessageCodec, ReadmeExampleBytes) {
   Message m;
   m.set("key1", "value1");
   Result<std::string> encoded = encode_message(m);
@@ -35,7 +35,7 @@ TEST(MessageCodec, ReadmeExampleBytes) {
   EXPECT_EQ(*encoded, bytes({3, 4, 'k', 'e', 'y', '1', 0, 6, 'v', 'a', 'l', 'u', 'e', '1'}));
 }
 
-TEST(MessageCodec, EveryElementTypeBytes) {
+TEST(ViciMessageCodec, EveryElementTypeBytes) {
   Message m;
   m.section("s").set_list("l", {"x"});
   Result<std::string> encoded = encode_message(m);
@@ -43,7 +43,7 @@ TEST(MessageCodec, EveryElementTypeBytes) {
   EXPECT_EQ(*encoded, bytes({1, 1, 's', 4, 1, 'l', 5, 0, 1, 'x', 6, 2}));
 }
 
-TEST(MessageCodec, RoundTripPreservesOrderAndKinds) {
+TEST(ViciMessageCodec, RoundTripPreservesOrderAndKinds) {
   const Message m = sample_message();
   Result<std::string> encoded = encode_message(m);
   ASSERT_TRUE(encoded) << encoded.error();
@@ -56,7 +56,7 @@ TEST(MessageCodec, RoundTripPreservesOrderAndKinds) {
   }
 }
 
-TEST(MessageCodec, EmptyMessage) {
+TEST(ViciMessageCodec, EmptyMessage) {
   Result<std::string> encoded = encode_message(Message{});
   ASSERT_TRUE(encoded);
   EXPECT_TRUE(encoded->empty());
@@ -65,7 +65,7 @@ TEST(MessageCodec, EmptyMessage) {
   EXPECT_TRUE(decoded->empty());
 }
 
-TEST(MessageCodec, NameAndValueLimits) {
+TEST(ViciMessageCodec, NameAndValueLimits) {
   Message ok;
   ok.set(std::string(255, 'n'), std::string(65535, 'v'));
   ok.set_list("l", {std::string(65535, 'i')});
@@ -91,7 +91,7 @@ TEST(MessageCodec, NameAndValueLimits) {
   EXPECT_FALSE(encode_message(long_item));
 }
 
-TEST(MessageCodec, MessageSizeLimit) {
+TEST(ViciMessageCodec, MessageSizeLimit) {
   // 9 values of 64 KiB exceed 512 KiB; 7 do not.
   Message small;
   Message large;
@@ -104,7 +104,7 @@ TEST(MessageCodec, MessageSizeLimit) {
   EXPECT_FALSE(decode_message(std::string(kMaxSegmentSize + 1, '\x02')));
 }
 
-TEST(MessageCodec, DepthLimit) {
+TEST(ViciMessageCodec, DepthLimit) {
   Message ok;
   Section* s = &ok;
   for (std::size_t i = 0; i < kMaxSectionDepth; ++i) s = &s->section("s");
@@ -123,7 +123,7 @@ struct Malformed {
   std::string input;
 };
 
-TEST(MessageCodec, RejectsMalformed) {
+TEST(ViciMessageCodec, RejectsMalformed) {
   const Malformed cases[] = {
       {"unknown element 0", bytes({0})},
       {"unknown element 7", bytes({7})},
@@ -155,13 +155,13 @@ TEST(MessageCodec, RejectsMalformed) {
   }
 }
 
-TEST(MessageCodec, SameKeyInDifferentSectionsIsFine) {
+TEST(ViciMessageCodec, SameKeyInDifferentSectionsIsFine) {
   Result<Message> decoded = decode_message(bytes({3, 1, 'k', 0, 0, 1, 1, 's', 3, 1, 'k', 0, 0, 2}));
   ASSERT_TRUE(decoded) << decoded.error();
   EXPECT_TRUE((*decoded->get_section("s"))->contains("k"));
 }
 
-TEST(MessageCodec, EveryTruncationOfAValidMessageIsHandled) {
+TEST(ViciMessageCodec, EveryTruncationOfAValidMessageIsHandled) {
   Result<std::string> encoded = encode_message(sample_message());
   ASSERT_TRUE(encoded);
   int rejected = 0;
@@ -173,7 +173,7 @@ TEST(MessageCodec, EveryTruncationOfAValidMessageIsHandled) {
   EXPECT_GT(rejected, static_cast<int>(encoded->size()) / 2);
 }
 
-TEST(Packet, RoundTripEveryType) {
+TEST(ViciPacket, RoundTripEveryType) {
   Message m;
   m.set("k", "v");
   const Packet packets[] = {
@@ -200,7 +200,7 @@ TEST(Packet, RoundTripEveryType) {
   }
 }
 
-TEST(Packet, ExactBytes) {
+TEST(ViciPacket, ExactBytes) {
   Result<std::string> frame = encode_frame(Packet::command("version"));
   ASSERT_TRUE(frame);
   EXPECT_EQ(*frame, bytes({0, 0, 0, 9, 0, 7, 'v', 'e', 'r', 's', 'i', 'o', 'n'}));
@@ -209,7 +209,7 @@ TEST(Packet, ExactBytes) {
   EXPECT_EQ(*frame, bytes({0, 0, 0, 1, 5}));
 }
 
-TEST(Packet, EncodeRejectsInvalid) {
+TEST(ViciPacket, EncodeRejectsInvalid) {
   EXPECT_FALSE(encode_packet(Packet::command("")));
   EXPECT_FALSE(encode_packet(Packet::command(std::string(256, 'c'))));
   Packet named_response = Packet::response();
@@ -221,7 +221,7 @@ TEST(Packet, EncodeRejectsInvalid) {
   EXPECT_FALSE(encode_packet(Packet::of_type(static_cast<PacketType>(8))));
 }
 
-TEST(Packet, DecodeRejectsMalformed) {
+TEST(ViciPacket, DecodeRejectsMalformed) {
   const Malformed cases[] = {
       {"empty", ""},
       {"unknown type", bytes({8})},
@@ -236,7 +236,7 @@ TEST(Packet, DecodeRejectsMalformed) {
   for (const Malformed& c : cases) EXPECT_FALSE(decode_packet(c.input)) << c.what;
 }
 
-TEST(Framing, LengthHeader) {
+TEST(ViciFraming, LengthHeader) {
   EXPECT_EQ(*decode_length_header({0, 8, 0, 0}), kMaxSegmentSize);
   EXPECT_FALSE(decode_length_header({0, 8, 0, 1}));
   EXPECT_FALSE(decode_length_header({0xff, 0xff, 0xff, 0xff}));
@@ -244,7 +244,7 @@ TEST(Framing, LengthHeader) {
   EXPECT_EQ(encode_length_header(0x01020304), (std::array<uint8_t, 4>{1, 2, 3, 4}));
 }
 
-TEST(Framing, ReaderHandlesArbitraryChunks) {
+TEST(ViciFraming, ReaderHandlesArbitraryChunks) {
   Message m;
   m.set("k", "v").section("s").set_list("l", {"1", "2"});
   std::string stream = *encode_frame(Packet::event("log", m)) +
@@ -271,7 +271,7 @@ TEST(Framing, ReaderHandlesArbitraryChunks) {
   }
 }
 
-TEST(Framing, ReaderRejectsOversizeHeaderBeforeBuffering) {
+TEST(ViciFraming, ReaderRejectsOversizeHeaderBeforeBuffering) {
   FrameReader reader;
   reader.feed(bytes({0x7f, 0, 0, 0}));
   EXPECT_FALSE(reader.next());

@@ -29,9 +29,9 @@ Message failure(std::string_view errmsg) {
   return m;
 }
 
-class CommandsTest : public ::testing::Test {
+class ViciCommandsTest : public ::testing::Test {
  protected:
-  CommandsTest()
+  ViciCommandsTest()
       : path_("/tmp/ergw-vici-cmd-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sock"),
         charon_(io_, path_) {
@@ -77,7 +77,7 @@ class CommandsTest : public ::testing::Test {
   std::vector<Message> requests_;
 };
 
-TEST_F(CommandsTest, Version) {
+TEST_F(ViciCommandsTest, Version) {
   Message reply;
   reply.set("daemon", "charon").set("version", "5.9.8").set("sysname", "Linux");
   reply.set("release", "6.1.0").set("machine", "x86_64");
@@ -91,14 +91,14 @@ TEST_F(CommandsTest, Version) {
   EXPECT_EQ(info->machine, "x86_64");
 }
 
-TEST_F(CommandsTest, VersionWithoutFieldsIsAnError) {
+TEST_F(ViciCommandsTest, VersionWithoutFieldsIsAnError) {
   answer("version", {Packet::response()});
   std::optional<Result<VersionInfo>> got;
   version(*client_, [&](Result<VersionInfo> r) { got = std::move(r); });
   EXPECT_FALSE(wait(got));
 }
 
-TEST_F(CommandsTest, Stats) {
+TEST_F(ViciCommandsTest, Stats) {
   Message reply;
   reply.section("uptime").set("running", "5 minutes").set("since", "Nov 22 07:00:00 2026");
   reply.section("workers").set("total", "16").set("idle", "11");
@@ -117,7 +117,7 @@ TEST_F(CommandsTest, Stats) {
   EXPECT_EQ(info->plugins, (std::vector<std::string>{"aes", "vici"}));
 }
 
-TEST_F(CommandsTest, LoadConnWrapsConfigInItsName) {
+TEST_F(ViciCommandsTest, LoadConnWrapsConfigInItsName) {
   answer("load-conn", {Packet::response(success())});
   Section config;
   config.set_list("remote_addrs", {"198.51.100.7"}).set("version", "2");
@@ -129,7 +129,7 @@ TEST_F(CommandsTest, LoadConnWrapsConfigInItsName) {
   EXPECT_EQ(**requests_[0].get_section("azure"), config);
 }
 
-TEST_F(CommandsTest, SuccessNoBecomesErrorWithErrmsg) {
+TEST_F(ViciCommandsTest, SuccessNoBecomesErrorWithErrmsg) {
   answer("load-conn", {Packet::response(failure("unknown option: bogus, config discarded"))});
   std::optional<Status> got;
   load_conn(*client_, "azure", {}, [&](Status s) { got = std::move(s); });
@@ -138,7 +138,7 @@ TEST_F(CommandsTest, SuccessNoBecomesErrorWithErrmsg) {
   EXPECT_EQ(status.error(), "load-conn failed: unknown option: bogus, config discarded");
 }
 
-TEST_F(CommandsTest, MissingSuccessIsAnError) {
+TEST_F(ViciCommandsTest, MissingSuccessIsAnError) {
   answer("unload-conn", {Packet::response()});
   std::optional<Status> got;
   unload_conn(*client_, "azure", [&](Status s) { got = std::move(s); });
@@ -147,7 +147,7 @@ TEST_F(CommandsTest, MissingSuccessIsAnError) {
   EXPECT_EQ(*requests_[0].get_string("name"), "azure");
 }
 
-TEST_F(CommandsTest, LoadSharedSendsTheSecretButNeverReportsIt) {
+TEST_F(ViciCommandsTest, LoadSharedSendsTheSecretButNeverReportsIt) {
   answer("load-shared", {Packet::response(failure("loading IKE shared key failed"))});
   std::optional<Status> got;
   SharedKeyInfo key{"psk-azure", "IKE", {"192.0.2.1", "198.51.100.7"}};
@@ -163,7 +163,7 @@ TEST_F(CommandsTest, LoadSharedSendsTheSecretButNeverReportsIt) {
   EXPECT_EQ(to_debug_string(requests_[0]).find("Sup3rS3cret"), std::string::npos);
 }
 
-TEST_F(CommandsTest, GetConnsAndGetShared) {
+TEST_F(ViciCommandsTest, GetConnsAndGetShared) {
   Message conns;
   conns.set_list("conns", {"a", "b"});
   answer("get-conns", {Packet::response(conns)});
@@ -178,7 +178,7 @@ TEST_F(CommandsTest, GetConnsAndGetShared) {
   EXPECT_EQ(*wait(got_keys), (std::vector<std::string>{"psk-a"}));
 }
 
-TEST_F(CommandsTest, UnloadShared) {
+TEST_F(ViciCommandsTest, UnloadShared) {
   answer("unload-shared", {Packet::response(success())});
   std::optional<Status> got;
   unload_shared(*client_, "psk-azure", [&](Status s) { got = std::move(s); });
@@ -186,7 +186,7 @@ TEST_F(CommandsTest, UnloadShared) {
   EXPECT_EQ(*requests_.at(0).get_string("id"), "psk-azure");
 }
 
-TEST_F(CommandsTest, ListSasIsTyped) {
+TEST_F(ViciCommandsTest, ListSasIsTyped) {
   answer("list-sas", {Packet::event("list-sa", testing::sample_list_sa_event()),
                       Packet::event("list-sa", testing::sample_list_sa_event()),
                       Packet::response()});
@@ -202,7 +202,7 @@ TEST_F(CommandsTest, ListSasIsTyped) {
   EXPECT_TRUE(*requests_.at(0).get_bool("noblock"));
 }
 
-TEST_F(CommandsTest, ListConns) {
+TEST_F(ViciCommandsTest, ListConns) {
   Message conn;
   conn.section("azure").set_list("remote_addrs", {"198.51.100.7"}).section("children").section("net");
   answer("list-conns", {Packet::event("list-conn", conn), Packet::response()});
@@ -221,7 +221,7 @@ Message log_line(std::string_view msg) {
   return m;
 }
 
-TEST_F(CommandsTest, InitiateCollectsControlLog) {
+TEST_F(ViciCommandsTest, InitiateCollectsControlLog) {
   answer("initiate", {Packet::event("control-log", log_line("initiating IKE_SA azure[4]")),
                       Packet::event("control-log", log_line("CHILD_SA net{1} established")),
                       Packet::response(success())});
@@ -240,7 +240,7 @@ TEST_F(CommandsTest, InitiateCollectsControlLog) {
   EXPECT_EQ(*requests_.at(0).get_string("child"), "net");
 }
 
-TEST_F(CommandsTest, InitiateFailureCarriesErrmsgAndLastLog) {
+TEST_F(ViciCommandsTest, InitiateFailureCarriesErrmsgAndLastLog) {
   answer("initiate",
          {Packet::event("control-log", log_line("received AUTHENTICATION_FAILED notify error")),
           Packet::response(failure("establishing CHILD_SA 'net' failed"))});
@@ -254,7 +254,7 @@ TEST_F(CommandsTest, InitiateFailureCarriesErrmsgAndLastLog) {
   EXPECT_NE(log.error().find("AUTHENTICATION_FAILED"), std::string::npos);
 }
 
-TEST_F(CommandsTest, TerminateAndRekey) {
+TEST_F(ViciCommandsTest, TerminateAndRekey) {
   Message reply = success();
   reply.set("matches", "1").set("terminated", "1");
   answer("terminate", {Packet::event("control-log", log_line("deleting IKE_SA")),

@@ -6,7 +6,7 @@
 namespace ergw::vici {
 namespace {
 
-TEST(Message, SettersKeepOrderAndReplaceInPlace) {
+TEST(ViciMessage, SettersKeepOrderAndReplaceInPlace) {
   Message m;
   m.set("a", "1").set("b", "2").set("a", "3");
   ASSERT_EQ(m.size(), 2u);
@@ -15,7 +15,7 @@ TEST(Message, SettersKeepOrderAndReplaceInPlace) {
   EXPECT_EQ(m.entries()[1].name, "b");
 }
 
-TEST(Message, ReplacingChangesKind) {
+TEST(ViciMessage, ReplacingChangesKind) {
   Message m;
   m.set("x", "v");
   m.set_list("x", {"1", "2"});
@@ -26,7 +26,7 @@ TEST(Message, ReplacingChangesKind) {
   EXPECT_EQ(m.size(), 1u);
 }
 
-TEST(Message, NestedBuilding) {
+TEST(ViciMessage, NestedBuilding) {
   Message m;
   Section& conn = m.section("azure").set_int("version", 2);
   conn.section("children").section("net").set_list("local_ts", {"0.0.0.0/0", "::/0"});
@@ -37,13 +37,13 @@ TEST(Message, NestedBuilding) {
   EXPECT_EQ(*net->get_list("local_ts").value(), (List{"0.0.0.0/0", "::/0"}));
 }
 
-TEST(Message, AppendToList) {
+TEST(ViciMessage, AppendToList) {
   Message m;
   m.append_to_list("owners", "a").append_to_list("owners", "b");
   EXPECT_EQ(*m.get_list("owners").value(), (List{"a", "b"}));
 }
 
-TEST(Message, TypedAccessors) {
+TEST(ViciMessage, TypedAccessors) {
   Message m;
   m.set_int("neg", -5).set_uint("big", 18446744073709551615ull).set_bool("t", true)
       .set_bool("f", false).set("truth", "true").set("text", "hello");
@@ -56,7 +56,7 @@ TEST(Message, TypedAccessors) {
   EXPECT_EQ(m.string_or("nope", "x"), "x");
 }
 
-TEST(Message, AccessorErrorsAreTyped) {
+TEST(ViciMessage, AccessorErrorsAreTyped) {
   Message m;
   m.set("text", "hello").set("neg", "-1").set_list("list", {"1"}).section("sec");
   EXPECT_EQ(m.get_string("absent").error(), FieldError::missing);
@@ -70,7 +70,7 @@ TEST(Message, AccessorErrorsAreTyped) {
   EXPECT_NE(m.get_section("text").message().find("'text'"), std::string::npos);
 }
 
-TEST(Message, IntegerParsingIsStrict) {
+TEST(ViciMessage, IntegerParsingIsStrict) {
   Message m;
   m.set("space", " 1").set("plus", "+1").set("trail", "1x").set("empty", "")
       .set("overflow", "99999999999999999999");
@@ -79,7 +79,7 @@ TEST(Message, IntegerParsingIsStrict) {
   }
 }
 
-TEST(Message, MalformedErrorDoesNotRevealValue) {
+TEST(ViciMessage, MalformedErrorDoesNotRevealValue) {
   Message m;
   m.set("data", "s3cr3t-psk");
   Field<int64_t> field = m.get_int("data");
@@ -87,7 +87,7 @@ TEST(Message, MalformedErrorDoesNotRevealValue) {
   EXPECT_EQ(field.message().find("s3cr3t"), std::string::npos);
 }
 
-TEST(Message, DebugStringRedactsSecrets) {
+TEST(ViciMessage, DebugStringRedactsSecrets) {
   Message m;
   m.set("type", "IKE").set("data", "s3cr3t-psk").set_list("owners", {"1.2.3.4"});
   m.set("blob", std::string_view("\x01\x02", 2));
@@ -98,7 +98,7 @@ TEST(Message, DebugStringRedactsSecrets) {
   EXPECT_NE(text.find("blob = <2 bytes>"), std::string::npos);
 }
 
-TEST(Message, EraseAndEquality) {
+TEST(ViciMessage, EraseAndEquality) {
   Message a;
   a.set("x", "1").set("y", "2");
   Message b = a;

@@ -8,7 +8,7 @@
 namespace ergw::vici {
 namespace {
 
-TEST(SaInfo, ParsesListSaEvent) {
+TEST(ViciSaInfo, ParsesListSaEvent) {
   Result<std::vector<IkeSaInfo>> sas = parse_list_sa_event(testing::sample_list_sa_event());
   ASSERT_TRUE(sas) << sas.error();
   ASSERT_EQ(sas->size(), 1u);
@@ -49,7 +49,7 @@ TEST(SaInfo, ParsesListSaEvent) {
   EXPECT_EQ(child.remote_ts, (std::vector<std::string>{"10.1.0.0/16", "10.2.0.0/16"}));
 }
 
-TEST(SaInfo, MissingRequiredFieldIsAnError) {
+TEST(ViciSaInfo, MissingRequiredFieldIsAnError) {
   Message event = testing::sample_list_sa_event();
   Section& ike = event.section("azure");
   ike.erase("uniqueid");
@@ -58,7 +58,7 @@ TEST(SaInfo, MissingRequiredFieldIsAnError) {
   EXPECT_NE(sas.error().find("uniqueid"), std::string::npos);
 }
 
-TEST(SaInfo, MalformedNumberIsAnErrorAbsentOneIsNot) {
+TEST(ViciSaInfo, MalformedNumberIsAnErrorAbsentOneIsNot) {
   Message event = testing::sample_list_sa_event();
   event.section("azure").section("child-sas").section("net-5").erase("bytes-in");
   EXPECT_TRUE(parse_list_sa_event(event));
@@ -69,13 +69,13 @@ TEST(SaInfo, MalformedNumberIsAnErrorAbsentOneIsNot) {
   EXPECT_NE(sas.error().find("net-5"), std::string::npos);
 }
 
-TEST(SaInfo, PortOutOfRange) {
+TEST(ViciSaInfo, PortOutOfRange) {
   Message event = testing::sample_list_sa_event();
   event.section("azure").set("local-port", "70000");
   EXPECT_FALSE(parse_list_sa_event(event));
 }
 
-TEST(SaInfo, WrongShapesAreErrors) {
+TEST(ViciSaInfo, WrongShapesAreErrors) {
   Message value_at_top;
   value_at_top.set("azure", "x");
   EXPECT_FALSE(parse_list_sa_event(value_at_top));
@@ -87,7 +87,7 @@ TEST(SaInfo, WrongShapesAreErrors) {
   EXPECT_FALSE(parse_list_sa_event(list_children));
 }
 
-TEST(SaInfo, UpDownEvents) {
+TEST(ViciSaInfo, UpDownEvents) {
   Message up = testing::sample_list_sa_event();
   up.set("up", "yes");
   Result<UpDownEvent> parsed = parse_updown_event(up);
@@ -105,7 +105,7 @@ TEST(SaInfo, UpDownEvents) {
   EXPECT_FALSE(parse_updown_event(none));
 }
 
-TEST(SaInfo, ListConnEvent) {
+TEST(ViciSaInfo, ListConnEvent) {
   Message event;
   Section& conn = event.section("azure");
   conn.set_list("local_addrs", {"192.0.2.1"}).set_list("remote_addrs", {"198.51.100.7"});
