@@ -93,7 +93,7 @@ void render_kernel(const BirdConfig& config, std::string& out) {
 void render_filters(const BgpPeer& peer, std::string& out) {
   const std::string proto = protocol_name(peer);
   out += "filter " + proto + "_import {\n";
-  out += "  # Azure does not announce a default route to VPN peers; never take one.\n";
+  out += "  # Azure passes no default route on to VPN peers (VPN FAQ); never take one.\n";
   out += "  if net.len = 0 then reject;\n";
   out += "  # Azure's BGP address stays on the static host route through the tunnel.\n";
   out += "  if net ~ [ " + peer.peer_address.to_string() + "/32 ] then reject;\n";
