@@ -13,6 +13,7 @@
 #include "xfrm/io/gso_segmenter.h"
 #include "xfrm/io/recv_batch.h"
 #include "xfrm/io/send_batch.h"
+#include "xfrm/io/tcp_coalescer.h"
 
 namespace ergw::xfrm::fastpath {
 
@@ -315,6 +316,7 @@ void Datapath::run_inbound(size_t q) {
   Queue& queue = *queues_[q];
   const io::TunQueue tun(tun_->queue_fd(q), tun_->capabilities().vnet_hdr);
   io::RecvBatch batch(kRecvSlots, kRecvSlotBytes);
+  io::TcpCoalescer coalescer(tun);
   LocalIoCounters local;
 
   std::vector<pollfd> fds;
@@ -343,11 +345,14 @@ void Datapath::run_inbound(size_t q) {
       local.add(IoCounter::drop_inner_selector);
       return;
     }
-    if (tun.write({inner, result.inner_length}) == 0) {
-      local.add(IoCounter::tun_writes);
-    } else {
-      local.add(IoCounter::tun_write_errors);
-    }
+    coalescer.add({inner, result.inner_length});
+  };
+  auto flush_tun = [&] {
+    coalescer.flush();
+    const io::CoalesceStats stats = coalescer.take_stats();
+    local.add(IoCounter::tun_writes, stats.writes);
+    local.add(IoCounter::tun_write_errors, stats.write_errors);
+    local.add(IoCounter::tun_gro_merged, stats.merged);
   };
 
   while (!stopping_.load(std::memory_order_relaxed)) {
@@ -401,11 +406,14 @@ void Datapath::run_inbound(size_t q) {
             deliver(datagram, false);
           });
         }
+        // The batch buffers are reused by the next receive: write out now.
+        flush_tun();
         if (static_cast<size_t>(n) < kRecvSlots) break;
       }
     }
     queue.counters.publish(local);
   }
+  flush_tun();
   queue.counters.publish(local);
 }
 

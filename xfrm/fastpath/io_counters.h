@@ -14,7 +14,8 @@
   X(tun_reads, "packets read from TUN (a TSO/USO packet counts once)")                          \
   X(tun_gso_reads, "TSO/USO packets among them, segmented in userspace")                        \
   X(tun_segments, "inner packets after segmentation, offered to ESP")                           \
-  X(tun_writes, "decrypted inner packets written to TUN")                                        \
+  X(tun_writes, "writes to TUN (a coalesced TCP packet counts once)")                           \
+  X(tun_gro_merged, "decrypted TCP segments merged into larger TUN writes (userspace GRO)")      \
   X(tun_write_errors, "writes to TUN the kernel refused")                                        \
   X(tun_read_errors, "reads from TUN that failed")                                               \
   X(drop_offload_malformed, "TUN packet whose headers contradict its virtio_net_hdr")            \

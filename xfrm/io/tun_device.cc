@@ -194,11 +194,10 @@ long TunQueue::read(VirtioNetHdr& hdr, std::span<uint8_t> buffer) const {
   }
 }
 
-int TunQueue::write(std::span<const uint8_t> packet) const {
-  static const VirtioNetHdr kNoOffload{};
+int TunQueue::write(const VirtioNetHdr& hdr, std::span<const uint8_t> packet) const {
   iovec iov[2];
   int iov_count = 0;
-  if (vnet_hdr_) iov[iov_count++] = {const_cast<VirtioNetHdr*>(&kNoOffload), sizeof(kNoOffload)};
+  if (vnet_hdr_) iov[iov_count++] = {const_cast<VirtioNetHdr*>(&hdr), sizeof(hdr)};
   iov[iov_count++] = {const_cast<uint8_t*>(packet.data()), packet.size()};
   for (;;) {
     if (::writev(fd_, iov, iov_count) >= 0) return 0;

@@ -65,9 +65,21 @@ class TunDevice {
   std::vector<int> fds_;
 };
 
+// Where decrypted packets go: a TUN queue, or a recorder in tests.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  // Writes one IP packet, with `hdr` describing any offload (GSO, partial
+  // checksum); hdr must be all zero when the sink has no virtio header.
+  // Returns 0 or -errno.
+  virtual int write(const VirtioNetHdr& hdr, std::span<const uint8_t> packet) const = 0;
+  // True when write() honours GSO headers (IFF_VNET_HDR).
+  virtual bool accepts_gso() const = 0;
+};
+
 // Per-queue packet I/O. Reads return the virtio header (zero when the device
 // has none) and the IP packet; writes prepend a zero header when needed.
-class TunQueue {
+class TunQueue : public PacketSink {
  public:
   TunQueue(int fd, bool vnet_hdr) : fd_(fd), vnet_hdr_(vnet_hdr) {}
 
@@ -75,7 +87,9 @@ class TunQueue {
   // Returns its IP length, 0 when nothing is pending (EAGAIN), -errno on error.
   long read(VirtioNetHdr& hdr, std::span<uint8_t> buffer) const;
   // Writes one IP packet. Returns 0 or -errno.
-  int write(std::span<const uint8_t> packet) const;
+  int write(std::span<const uint8_t> packet) const { return write(VirtioNetHdr{}, packet); }
+  int write(const VirtioNetHdr& hdr, std::span<const uint8_t> packet) const override;
+  bool accepts_gso() const override { return vnet_hdr_; }
   int fd() const { return fd_; }
 
  private:
