@@ -168,13 +168,19 @@ Result<GeneratedConfig> generate_bird_config(const BirdConfig& config, const Val
   return GeneratedConfig{render_bird_config(config), std::move(diagnostics)};
 }
 
-Status write_config_file(const std::string& path, const std::string& text) {
+Status write_config_file(const std::string& path, const std::string& text, const std::optional<FileOwner>& owner) {
   const std::string temporary = path + ".tmp";
   ::unlink(temporary.c_str());
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Error{"cannot create " + temporary + ": " + std::strerror(errno)};
   // The umask can only narrow 0600, but make the mode explicit anyway.
   ::fchmod(fd, 0600);
+  if (owner && ::fchown(fd, owner->uid, owner->gid) != 0) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return Error{"cannot give " + temporary + " to uid " + std::to_string(owner->uid) + ": " + std::strerror(saved)};
+  }
   size_t written = 0;
   while (written < text.size()) {
     ssize_t n = ::write(fd, text.data() + written, text.size() - written);

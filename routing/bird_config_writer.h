@@ -5,6 +5,9 @@
 // installs learned routes into ergw's own kernel table, and `protocol device`.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +36,17 @@ struct GeneratedConfig {
 // Validates, then renders. The error lists every problem, one per line.
 Result<GeneratedConfig> generate_bird_config(const BirdConfig& config, const ValidationOptions& options = {});
 
+// Who owns the config file. BIRD started with `-u USER -g GROUP` drops its
+// privileges before it writes its pid file and re-reads the config on every
+// `configure`, so the file must then belong to that user (mode stays 0600).
+struct FileOwner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 // Writes `text` to `path` atomically (a temporary file in the same
 // directory, fsync, rename) with mode 0600: the file holds TCP MD5 passwords.
-Status write_config_file(const std::string& path, const std::string& text);
+Status write_config_file(const std::string& path, const std::string& text,
+                         const std::optional<FileOwner>& owner = std::nullopt);
 
 }  // namespace ergw::routing

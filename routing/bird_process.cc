@@ -146,9 +146,10 @@ Result<ControlSocket> BirdProcess::connect(ControlSocket::Timeout timeout) const
   return ControlSocket::connect(options_.socket_path, timeout);
 }
 
-Status install_config(ControlSocket& socket, const std::string& config_path, const std::string& text) {
+Status install_config(ControlSocket& socket, const std::string& config_path, const std::string& text,
+                      const std::optional<FileOwner>& owner) {
   const std::string candidate = config_path + ".new";
-  if (auto status = write_config_file(candidate, text); !status.ok()) return status;
+  if (auto status = write_config_file(candidate, text, owner); !status.ok()) return status;
   if (auto status = check_config(socket, candidate); !status.ok()) {
     ::unlink(candidate.c_str());
     return status;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "routing/bird_config_writer.h"
 #include "routing/control_socket.h"
 
 namespace ergw::routing {
@@ -70,6 +71,8 @@ class BirdProcess {
 // and the error carries BIRD's message. `config_path` must be the file BIRD
 // was started with (-c), so a restarted BIRD comes back with the last good
 // configuration.
-Status install_config(ControlSocket& socket, const std::string& config_path, const std::string& text);
+// With `owner`, the file is given to BIRD's user (see FileOwner).
+Status install_config(ControlSocket& socket, const std::string& config_path, const std::string& text,
+                      const std::optional<FileOwner>& owner = std::nullopt);
 
 }  // namespace ergw::routing

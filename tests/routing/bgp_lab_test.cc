@@ -9,6 +9,7 @@
 //
 // Two sessions (azure0, azure1) mimic an active-active gateway.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,6 +344,40 @@ TEST_F(BgpLab, BrokenConfigIsRefusedAndTheRunningOneStays) {
   auto missing = socket2->command("show protocols ergw_broken");
   ASSERT_TRUE(missing.ok());
   EXPECT_TRUE(missing->is_error());  // the broken protocol never got in
+}
+
+TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
+  // Production runs BIRD as "bird" (-u/-g). It drops privileges before
+  // writing its pid file and re-reads the config on `configure`, so ergw
+  // gives it the 0600 file.
+  const passwd* bird_user = ::getpwnam("bird");
+  if (bird_user == nullptr) GTEST_SKIP() << "no user \"bird\" (package bird2 creates it)";
+  const FileOwner owner{bird_user->pw_uid, bird_user->pw_gid};
+  ASSERT_TRUE(ergw_->stop().ok());
+  ASSERT_EQ(::chown(dir_.c_str(), owner.uid, owner.gid), 0);
+  auto generated = generate_bird_config(ergw_config(dir_));
+  ASSERT_TRUE(generated.ok());
+  ASSERT_TRUE(write_config_file(ergw_conf(), generated->text, owner).ok());
+  ::unlink((dir_ + "/ergw.log").c_str());
+
+  BirdProcessOptions o = options(ergw_ns_, "ergw");
+  o.extra_arguments = {"-u", "bird", "-g", "bird"};
+  auto started = BirdProcess::start(o);
+  ASSERT_TRUE(started.ok()) << started.error() << read_file(o.output_path);
+  ergw_.emplace(std::move(*started));
+  const std::string proc_status = read_file("/proc/" + std::to_string(ergw_->pid()) + "/status");
+  EXPECT_NE(proc_status.find("\nUid:\t" + std::to_string(owner.uid) + "\t"), std::string::npos) << proc_status;
+  expect_both_established();
+
+  BirdConfig changed = ergw_config(dir_);
+  changed.peers[0].export_prefixes.push_back(prefix("192.168.30.0/24"));
+  auto next = generate_bird_config(changed);
+  ASSERT_TRUE(next.ok());
+  auto socket = ergw_->connect();
+  ASSERT_TRUE(socket.ok());
+  Status applied = install_config(*socket, ergw_conf(), next->text, owner);
+  ASSERT_TRUE(applied.ok()) << applied.error();
+  EXPECT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
 }
 
 }  // namespace

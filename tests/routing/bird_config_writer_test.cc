@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,6 +174,19 @@ TEST(BirdConfigFile, WrittenWithMode0600AndReplacedAtomically) {
   s << in.rdbuf();
   EXPECT_EQ(s.str(), "second\n");
   EXPECT_FALSE(std::filesystem::exists(file + ".tmp"));
+}
+
+TEST(BirdConfigFile, GivenToBirdsUserWhenAsked) {
+  const passwd* bird_user = ::getpwnam("bird");
+  if (::geteuid() != 0 || bird_user == nullptr) GTEST_SKIP() << "needs root and the user \"bird\" (package bird2)";
+  TempDir dir;
+  std::string file = dir.path() + "/bird.conf";
+  ASSERT_TRUE(write_config_file(file, "x\n", FileOwner{bird_user->pw_uid, bird_user->pw_gid}).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, bird_user->pw_uid);
+  EXPECT_EQ(st.st_gid, bird_user->pw_gid);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST(BirdConfigFile, ReportsUnwritableDirectory) {
