@@ -13,6 +13,7 @@ libipsec_start() {
   psk=$(openssl rand -base64 32)
   for side in gwa gwb; do
     dir=$LAB_DIR/charon-$side
+    rm -rf "$dir"  # a stale vici socket from an earlier run would fool the wait below
     mkdir -p "$dir"
     if [ $side = gwa ]; then
       ns=$LAB_GWA me=gwa.lab peer=gwb.lab my_addr=172.16.0.1 peer_addr=172.16.0.2
@@ -71,9 +72,18 @@ CONF
   done
   for side in gwa gwb; do
     dir=$LAB_DIR/charon-$side
-    for _ in $(seq 1 100); do [ -S "$dir/charon.vici" ] && break; sleep 0.1; done
-    swanctl --load-all --file "$dir/swanctl.conf" --uri "unix://$dir/charon.vici" >"$dir/load.out" 2>&1 || {
-      echo "libipsec: swanctl --load-all failed on $side:"; cat "$dir/load.out"; return 1; }
+    local loaded=no
+    for _ in $(seq 1 100); do
+      if [ -S "$dir/charon.vici" ] &&
+         swanctl --load-all --file "$dir/swanctl.conf" --uri "unix://$dir/charon.vici" >"$dir/load.out" 2>&1; then
+        loaded=yes
+        break
+      fi
+      sleep 0.1
+    done
+    if [ $loaded != yes ]; then
+      echo "libipsec: swanctl --load-all failed on $side:"; tail -5 "$dir/load.out"; return 1
+    fi
   done
   swanctl --initiate --child bench --timeout 15 --uri "unix://$LAB_DIR/charon-gwa/charon.vici" \
     >"$LAB_DIR/charon-gwa/initiate.out" 2>&1 || {
