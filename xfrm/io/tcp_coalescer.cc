@@ -51,9 +51,23 @@ bool parse_candidate(std::span<const uint8_t> p, TcpSegment& seg) {
   return checksum_finish(checksum_add(p.subspan(seg.l4), pseudo)) == 0;
 }
 
+// Where the TCP header starts when `p` is a TCP packet without IPv6
+// extension headers; 0 otherwise.
+size_t tcp_offset(std::span<const uint8_t> p) {
+  if (p.size() < 40) return 0;
+  if ((p[0] >> 4) == 4 && p[9] == kProtoTcp) {
+    const size_t ihl = size_t{p[0] & 0x0fu} * 4;
+    return ihl >= 20 && ihl + 20 <= p.size() ? ihl : 0;
+  }
+  if ((p[0] >> 4) == 6 && p[6] == kProtoTcp && p.size() >= 60) return 40;
+  return 0;
+}
+
 }  // namespace
 
-TcpCoalescer::TcpCoalescer(const PacketSink& sink) : sink_(sink), held_(65536) {}
+TcpCoalescer::TcpCoalescer(const PacketSink& sink) : sink_(sink), slots_(kSlots) {
+  for (Slot& slot : slots_) slot.held.resize(65536);
+}
 
 void TcpCoalescer::write_plain(std::span<const uint8_t> packet) {
   if (sink_.write(VirtioNetHdr{}, packet) == 0) {
@@ -63,31 +77,46 @@ void TcpCoalescer::write_plain(std::span<const uint8_t> packet) {
   }
 }
 
-bool TcpCoalescer::start(std::span<const uint8_t> packet) {
+TcpCoalescer::Slot* TcpCoalescer::find_flow(std::span<const uint8_t> p) {
+  const size_t l4 = tcp_offset(p);
+  if (l4 == 0) return nullptr;
+  const bool v6 = (p[0] >> 4) == 6;
+  for (Slot& slot : slots_) {
+    if (slot.segments == 0 || slot.ipv6 != v6) continue;
+    const uint8_t* h = slot.held.data();
+    const bool same_addresses = v6 ? std::memcmp(h + 8, p.data() + 8, 32) == 0
+                                   : std::memcmp(h + 12, p.data() + 12, 8) == 0;
+    if (same_addresses && std::memcmp(h + slot.l4_offset, p.data() + l4, 4) == 0) return &slot;
+  }
+  return nullptr;
+}
+
+bool TcpCoalescer::start(Slot& slot, std::span<const uint8_t> packet) {
   TcpSegment seg;
   if (!parse_candidate(packet, seg)) return false;
-  std::memcpy(held_.data(), packet.data(), packet.size());
-  held_size_ = packet.size();
-  headers_ = seg.headers;
-  l4_offset_ = seg.l4;
-  gso_size_ = seg.payload;
-  segments_ = 1;
-  next_seq_ = seg.seq + static_cast<uint32_t>(seg.payload);
-  ipv6_ = seg.v6;
-  closed_ = (seg.flags & kTcpPsh) != 0;
+  std::memcpy(slot.held.data(), packet.data(), packet.size());
+  slot.size = packet.size();
+  slot.headers = seg.headers;
+  slot.l4_offset = seg.l4;
+  slot.gso_size = seg.payload;
+  slot.segments = 1;
+  slot.next_seq = seg.seq + static_cast<uint32_t>(seg.payload);
+  slot.ipv6 = seg.v6;
+  slot.closed = (seg.flags & kTcpPsh) != 0;
+  slot.last_used = ++clock_;
   return true;
 }
 
-bool TcpCoalescer::try_append(std::span<const uint8_t> p) {
-  if (closed_ || segments_ >= kMaxSegments) return false;
+bool TcpCoalescer::try_append(Slot& slot, std::span<const uint8_t> p) {
+  if (slot.closed || slot.segments >= kMaxSegments) return false;
   TcpSegment seg;
   if (!parse_candidate(p, seg)) return false;
-  const uint8_t* h = held_.data();
-  if (seg.v6 != ipv6_ || seg.headers != headers_ || seg.seq != next_seq_ || seg.payload > gso_size_ ||
-      held_size_ + seg.payload > kMaxHeldBytes) {
+  uint8_t* h = slot.held.data();
+  if (seg.v6 != slot.ipv6 || seg.headers != slot.headers || seg.seq != slot.next_seq ||
+      seg.payload > slot.gso_size || slot.size + seg.payload > kMaxHeldBytes) {
     return false;
   }
-  if (ipv6_) {
+  if (slot.ipv6) {
     // Version/traffic class/flow label, hop limit and both addresses.
     if (std::memcmp(h, p.data(), 4) != 0 || h[7] != p[7] || std::memcmp(h + 8, p.data() + 8, 32) != 0) return false;
   } else {
@@ -96,21 +125,23 @@ bool TcpCoalescer::try_append(std::span<const uint8_t> p) {
       return false;
     }
   }
-  const uint8_t* ht = h + l4_offset_;
-  const uint8_t* pt = p.data() + l4_offset_;
+  const size_t l4 = slot.l4_offset;
+  const uint8_t* ht = h + l4;
+  const uint8_t* pt = p.data() + l4;
   // Ports, ACK number, and every option byte (timestamps included) must agree.
   if (std::memcmp(ht, pt, 4) != 0 || std::memcmp(ht + 8, pt + 8, 4) != 0 ||
-      std::memcmp(ht + 20, pt + 20, headers_ - l4_offset_ - 20) != 0) {
+      std::memcmp(ht + 20, pt + 20, slot.headers - l4 - 20) != 0) {
     return false;
   }
-  std::memcpy(held_.data() + held_size_, p.data() + headers_, seg.payload);
-  held_size_ += seg.payload;
-  segments_ += 1;
-  next_seq_ += static_cast<uint32_t>(seg.payload);
-  held_[l4_offset_ + 14] = p[l4_offset_ + 14];  // the newest receive window
-  held_[l4_offset_ + 15] = p[l4_offset_ + 15];
-  if (seg.flags & kTcpPsh) held_[l4_offset_ + 13] |= kTcpPsh;
-  closed_ = seg.payload < gso_size_ || (seg.flags & kTcpPsh) != 0;
+  std::memcpy(h + slot.size, p.data() + slot.headers, seg.payload);
+  slot.size += seg.payload;
+  slot.segments += 1;
+  slot.next_seq += static_cast<uint32_t>(seg.payload);
+  h[l4 + 14] = p[l4 + 14];  // the newest receive window
+  h[l4 + 15] = p[l4 + 15];
+  if (seg.flags & kTcpPsh) h[l4 + 13] |= kTcpPsh;
+  slot.closed = seg.payload < slot.gso_size || (seg.flags & kTcpPsh) != 0;
+  slot.last_used = ++clock_;
   return true;
 }
 
@@ -119,48 +150,69 @@ void TcpCoalescer::add(std::span<const uint8_t> packet) {
     write_plain(packet);
     return;
   }
-  if (segments_ > 0 && try_append(packet)) return;
-  flush();
-  if (!start(packet)) write_plain(packet);
+  Slot* slot = find_flow(packet);
+  if (slot != nullptr) {
+    if (try_append(*slot, packet)) return;
+    flush(*slot);  // keeps the flow in order
+  } else {
+    for (Slot& s : slots_) {
+      if (s.segments == 0) {
+        slot = &s;
+        break;
+      }
+    }
+    if (slot == nullptr) {
+      slot = &slots_[0];
+      for (Slot& s : slots_) {
+        if (s.last_used < slot->last_used) slot = &s;
+      }
+      flush(*slot);
+    }
+  }
+  if (!start(*slot, packet)) write_plain(packet);
 }
 
 void TcpCoalescer::flush() {
-  if (segments_ == 0) return;
-  std::span<const uint8_t> packet(held_.data(), held_size_);
-  if (segments_ == 1) {
+  for (Slot& slot : slots_) flush(slot);
+}
+
+void TcpCoalescer::flush(Slot& slot) {
+  if (slot.segments == 0) return;
+  std::span<const uint8_t> packet(slot.held.data(), slot.size);
+  if (slot.segments == 1) {
     write_plain(packet);
-    segments_ = 0;
+    slot.segments = 0;
     return;
   }
-  uint8_t* h = held_.data();
-  const uint32_t l4_length = static_cast<uint32_t>(held_size_ - l4_offset_);
+  uint8_t* h = slot.held.data();
+  const uint32_t l4_length = static_cast<uint32_t>(slot.size - slot.l4_offset);
   uint64_t pseudo;
-  if (ipv6_) {
-    store_be16(h + 4, static_cast<uint16_t>(held_size_ - 40));
+  if (slot.ipv6) {
+    store_be16(h + 4, static_cast<uint16_t>(slot.size - 40));
     pseudo = pseudo_header_sum_v6(h + 8, h + 24, kProtoTcp, l4_length);
   } else {
-    store_be16(h + 2, static_cast<uint16_t>(held_size_));
+    store_be16(h + 2, static_cast<uint16_t>(slot.size));
     set_ipv4_header_checksum(h);
     pseudo = pseudo_header_sum_v4(h + 12, h + 16, kProtoTcp, l4_length);
   }
   // CHECKSUM_PARTIAL convention: the field holds the folded, uncomplemented
   // pseudo-header sum; the kernel completes it per segment.
   while (pseudo >> 16) pseudo = (pseudo & 0xffff) + (pseudo >> 16);
-  store_be16(h + l4_offset_ + 16, static_cast<uint16_t>(pseudo));
+  store_be16(h + slot.l4_offset + 16, static_cast<uint16_t>(pseudo));
   VirtioNetHdr hdr;
   hdr.flags = kVnetFlagNeedsCsum;
-  hdr.gso_type = ipv6_ ? kVnetGsoTcpV6 : kVnetGsoTcpV4;
-  hdr.hdr_len = static_cast<uint16_t>(headers_);
-  hdr.gso_size = static_cast<uint16_t>(gso_size_);
-  hdr.csum_start = static_cast<uint16_t>(l4_offset_);
+  hdr.gso_type = slot.ipv6 ? kVnetGsoTcpV6 : kVnetGsoTcpV4;
+  hdr.hdr_len = static_cast<uint16_t>(slot.headers);
+  hdr.gso_size = static_cast<uint16_t>(slot.gso_size);
+  hdr.csum_start = static_cast<uint16_t>(slot.l4_offset);
   hdr.csum_offset = 16;
   if (sink_.write(hdr, packet) == 0) {
     stats_.writes += 1;
-    stats_.merged += segments_;
+    stats_.merged += slot.segments;
   } else {
     stats_.write_errors += 1;
   }
-  segments_ = 0;
+  slot.segments = 0;
 }
 
 CoalesceStats TcpCoalescer::take_stats() {

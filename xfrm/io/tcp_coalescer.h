@@ -28,10 +28,15 @@ struct CoalesceStats {
 
 class TcpCoalescer {
  public:
+  // Flows held at once: interleaved streams (iperf3 -P 4) still coalesce.
+  static constexpr size_t kSlots = 8;
+
   explicit TcpCoalescer(const PacketSink& sink);
 
   // Offers one inner IPv4/IPv6 packet. It is written now, or held to be
-  // merged with the next ones; call flush() at the end of every batch.
+  // merged with the next ones of its flow; call flush() at the end of every
+  // batch. Order within a flow is kept (a packet that cannot be merged first
+  // flushes what its flow has held).
   void add(std::span<const uint8_t> packet);
   void flush();
 
@@ -39,20 +44,28 @@ class TcpCoalescer {
   CoalesceStats take_stats();
 
  private:
-  bool try_append(std::span<const uint8_t> packet);
-  bool start(std::span<const uint8_t> packet);
+  struct Slot {
+    std::vector<uint8_t> held;  // headers of the first segment + all payloads
+    size_t size = 0;
+    size_t headers = 0;  // IP + TCP header bytes
+    size_t l4_offset = 0;
+    size_t gso_size = 0;
+    size_t segments = 0;  // 0 = free
+    uint32_t next_seq = 0;
+    uint64_t last_used = 0;
+    bool ipv6 = false;
+    bool closed = false;  // a short or PSH segment ended the train
+  };
+
+  bool try_append(Slot& slot, std::span<const uint8_t> packet);
+  bool start(Slot& slot, std::span<const uint8_t> packet);
+  void flush(Slot& slot);
   void write_plain(std::span<const uint8_t> packet);
+  Slot* find_flow(std::span<const uint8_t> packet);
 
   const PacketSink& sink_;
-  std::vector<uint8_t> held_;  // headers of the first segment + all payloads
-  size_t held_size_ = 0;
-  size_t headers_ = 0;         // IP + TCP header bytes
-  size_t l4_offset_ = 0;
-  size_t gso_size_ = 0;
-  size_t segments_ = 0;
-  uint32_t next_seq_ = 0;
-  bool ipv6_ = false;
-  bool closed_ = false;        // a short or PSH segment ended the train
+  std::vector<Slot> slots_;
+  uint64_t clock_ = 0;
   CoalesceStats stats_;
 };
 

@@ -140,24 +140,55 @@ TEST_P(Coalesce, TrainBecomesOneTsoWriteThatResegmentsToTheOriginals) {
 
 INSTANTIATE_TEST_SUITE_P(V4V6, Coalesce, ::testing::Bool());
 
-TEST(TcpCoalescer, OtherFlowsGapsAndBadChecksumsAreNotMerged) {
+TEST(TcpCoalescer, GapsBadChecksumsAndSynAreNotMerged) {
   const Flow a{false, 40000}, b{false, 40001};
   RecordingSink sink(true);
   TcpCoalescer c(sink);
   c.add(tcp_packet(a, 100, 500, 0x10, 1));
   c.add(tcp_packet(a, 600, 500, 0x10, 2));  // merges
-  c.add(tcp_packet(b, 100, 500, 0x10, 3));  // other flow: flushes a
-  c.add(tcp_packet(b, 700, 500, 0x10, 4));  // gap: flushes b
+  c.add(tcp_packet(b, 100, 500, 0x10, 3));  // other flow: its own slot
+  c.add(tcp_packet(b, 700, 500, 0x10, 4));  // gap: b's first is written alone
   std::vector<uint8_t> corrupt = tcp_packet(b, 1200, 500, 0x10, 5);
   corrupt.back() ^= 0xff;
   c.add(corrupt);                             // checksum fails: written alone
   c.add(tcp_packet(b, 1700, 500, 0x02, 6));  // SYN flag: never merged
   c.flush();
   ASSERT_EQ(sink.written.size(), 5u);
-  EXPECT_EQ(sink.written[0].hdr.gso_type, kVnetGsoTcpV4);
-  EXPECT_EQ(sink.written[0].packet.size(), 20 + 32 + 1000u);
-  for (size_t i = 1; i < 5; ++i) EXPECT_EQ(sink.written[i].hdr.gso_type, kVnetGsoNone) << i;
-  EXPECT_EQ(sink.written[3].packet, corrupt);
+  size_t gso = 0;
+  for (const Written& w : sink.written) {
+    if (w.hdr.gso_type == kVnetGsoNone) continue;
+    ++gso;
+    EXPECT_EQ(w.packet.size(), 20 + 32 + 1000u);
+  }
+  EXPECT_EQ(gso, 1u);
+  EXPECT_EQ(sink.written[2].packet, corrupt);
+}
+
+TEST(TcpCoalescer, InterleavedFlowsEachCoalesce) {
+  const Flow a{false, 40000}, b{true, 40001};
+  RecordingSink sink(true);
+  TcpCoalescer c(sink);
+  for (uint32_t i = 0; i < 4; ++i) {
+    c.add(tcp_packet(a, i * 800, 800, 0x10, static_cast<uint16_t>(i)));
+    c.add(tcp_packet(b, i * 700, 700, 0x10, 0));
+  }
+  c.flush();
+  ASSERT_EQ(sink.written.size(), 2u);
+  EXPECT_EQ(c.stats().merged, 8u);
+}
+
+TEST(TcpCoalescer, UnmergeablePacketFlushesItsFlowFirst) {
+  const Flow a{};
+  RecordingSink sink(true);
+  TcpCoalescer c(sink);
+  c.add(tcp_packet(a, 0, 1000, 0x10, 1));
+  c.add(tcp_packet(a, 1000, 1000, 0x10, 2));
+  const auto fin = tcp_packet(a, 2000, 0, 0x11, 3);
+  c.add(fin);
+  c.flush();
+  ASSERT_EQ(sink.written.size(), 2u);
+  EXPECT_EQ(sink.written[0].hdr.gso_type, kVnetGsoTcpV4) << "data before the FIN";
+  EXPECT_EQ(sink.written[1].packet, fin);
 }
 
 TEST(TcpCoalescer, LongerSegmentAfterShortOneStartsAnew) {
