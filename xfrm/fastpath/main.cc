@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <chrono>
@@ -70,6 +71,12 @@ int main(int argc, char** argv) {
   if (!file.ok()) {
     std::fprintf(stderr, "ergw-fastpath: %s\n", file.error().c_str());
     return 2;
+  }
+  struct stat st {};
+  if (::stat(sa_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    // The file holds keys: say so, but do not refuse (tests, containers).
+    std::fprintf(stderr, "ergw-fastpath: warning: %s is readable by group/others (it holds keys; chmod 600)\n",
+                 sa_path.c_str());
   }
   if (check_only) {
     print("ergw-fastpath: " + sa_path + ": " + std::to_string(file->sas.size()) + " SAs OK\n");
