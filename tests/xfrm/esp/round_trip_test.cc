@@ -20,6 +20,7 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const Case& c = info.param;
   std::string name = to_string(c.algorithm) + (c.version == 4 ? "_v4" : "_v6") + (c.esn ? "_esn" : "");
   if (c.backend == CryptoBackend::ipsec_mb) name += "_ipsecmb";
+  if (c.backend == CryptoBackend::automatic) name += "_auto";
   for (char& ch : name) {
     if (ch == '-') ch = '_';
   }
@@ -32,7 +33,10 @@ std::vector<Case> cases() {
     for (int version : {4, 6}) {
       for (bool esn : {false, true}) {
         out.push_back({a, version, esn, CryptoBackend::openssl});
-        if (a.is_aead()) out.push_back({a, version, esn, CryptoBackend::ipsec_mb});
+        if (a.is_aead()) {
+          out.push_back({a, version, esn, CryptoBackend::ipsec_mb});
+          out.push_back({a, version, esn, CryptoBackend::automatic});
+        }
       }
     }
   }
