@@ -113,6 +113,22 @@ void check_addresses(const BgpPeer& peer, Checker& c) {
                                      "documents for APIPA BGP; prefer an address from it");
     }
   }
+  // "The on-premises BGP peer IP must not be ... from the VNet address space"
+  // (VPN FAQ); Azure's own non-APIPA BGP address is a GatewaySubnet address,
+  // so it lies inside the VNet.
+  for (const IpPrefix& vnet : peer.vnet_prefixes) {
+    if (vnet.contains(peer.local_address)) {
+      c.error("local_address", peer.local_address.to_string() + " lies in VNet prefix " + vnet.to_string() +
+                                   "; allowed: an on-prem loopback or APIPA address outside the VNet");
+    }
+  }
+  if (!is_link_local_v4(peer.peer_address) && !peer.vnet_prefixes.empty() &&
+      std::none_of(peer.vnet_prefixes.begin(), peer.vnet_prefixes.end(),
+                   [&](const IpPrefix& vnet) { return vnet.contains(peer.peer_address); })) {
+    c.warning("peer_address", peer.peer_address.to_string() +
+                                  " is neither an APIPA address nor inside the VNet prefixes; Azure's BGP address "
+                                  "is a GatewaySubnet address (bgpPeeringAddress) or 169.254.21.0-169.254.22.255");
+  }
   if (any_apipa && !peer.must_initiate) {
     c.error("must_initiate", "false, but Azure never opens a BGP session with APIPA addresses; allowed: true");
   }

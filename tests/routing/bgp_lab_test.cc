@@ -380,5 +380,39 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   EXPECT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
 }
 
+// Start failures are reported with the reason; nothing is left running.
+TEST(BirdProcessStart, MissingBinary) {
+  BirdProcessOptions o;
+  o.bird_binary = "/nonexistent/bird";
+  o.config_path = "/nonexistent/bird.conf";
+  o.socket_path = "/nonexistent/bird.ctl";
+  o.pid_path = "/nonexistent/bird.pid";
+  auto started = BirdProcess::start(o);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().find("could not run /nonexistent/bird"), std::string::npos) << started.error();
+}
+
+TEST(BirdProcessStart, BrokenConfigExitsWithBirdsMessage) {
+  if (::access(kBird, X_OK) != 0) GTEST_SKIP() << kBird << " is not installed (Debian package bird2)";
+  std::string pattern = (std::filesystem::temp_directory_path() / "ergw-bird-start-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::string dir = pattern;
+  // BIRD parses the file before it does anything else, so this never
+  // touches an interface or a route.
+  ASSERT_TRUE(write_config_file(dir + "/bird.conf", "router id 192.0.2.1;\nprotocol bgp {\n").ok());
+  BirdProcessOptions o;
+  o.bird_binary = kBird;
+  o.config_path = dir + "/bird.conf";
+  o.socket_path = dir + "/bird.ctl";
+  o.pid_path = dir + "/bird.pid";
+  o.output_path = dir + "/bird.out";
+  auto started = BirdProcess::start(o);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().find("exited with status"), std::string::npos) << started.error();
+  EXPECT_NE(read_file(o.output_path).find("bird.conf:"), std::string::npos) << read_file(o.output_path);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 }  // namespace
 }  // namespace ergw::routing

@@ -37,10 +37,28 @@ TEST(PeerValidation, TheAzureApipaPeerIsClean) {
 
 TEST(PeerValidation, GatewaySubnetPeerWithLoopbackNeedNotInitiate) {
   BgpPeer peer = azure_apipa_peer();
+  peer.vnet_prefixes = {prefix("10.12.0.0/16")};
   peer.peer_address = ip("10.12.255.30");
   peer.local_address = ip("10.200.0.1");
   peer.must_initiate = false;
   EXPECT_TRUE(validate_peer(peer).empty()) << join(validate_peer(peer));
+}
+
+TEST(PeerValidation, LocalAddressMustNotBeInTheVnet) {
+  BgpPeer peer = azure_apipa_peer();
+  peer.local_address = ip("10.1.5.5");
+  peer.must_initiate = true;
+  expect_single_error(peer, "local_address", "10.1.5.5", "outside the VNet");
+}
+
+TEST(PeerValidation, NonApipaPeerOutsideTheVnetWarns) {
+  BgpPeer peer = azure_apipa_peer();
+  peer.peer_address = ip("10.99.255.30");  // a typo: the VNet is 10.1.0.0/16
+  auto diagnostics = validate_peer(peer);
+  ASSERT_EQ(diagnostics.size(), 1u) << join(diagnostics);
+  EXPECT_EQ(diagnostics[0].severity, Diagnostic::Severity::kWarning);
+  EXPECT_EQ(diagnostics[0].field, "peers[azure0].peer_address");
+  EXPECT_NE(diagnostics[0].message.find("GatewaySubnet"), std::string::npos);
 }
 
 TEST(PeerValidation, ReservedLocalAsns) {
