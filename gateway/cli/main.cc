@@ -3,13 +3,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include "gateway/cli/lab_command.h"
 #include "gateway/cli/policy_commands.h"
+#include "gateway/cli/status_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ergw: IKEv2/IPsec gateway for the Azure VPN Gateway"};
   app.require_subcommand(1);
   int exit_code = 0;
   ergw::cli::add_policy_commands(app, exit_code);
+  ergw::cli::add_status_command(app, exit_code);
+  ergw::cli::add_lab_command(app, exit_code, argv[0]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,9 +4,8 @@
 #include <memory>
 
 #include "gateway/policy/compiler.h"
-#include "gateway/policy/connection_reader.h"
+#include "gateway/policy/load.h"
 #include "gateway/policy/swanctl_renderer.h"
-#include "gateway/policy/validator.h"
 
 namespace ergw::cli {
 namespace {
@@ -22,8 +21,7 @@ struct PolicyOptions {
 // configuration only when it has no errors.
 std::optional<policy::ApplianceConfig> load(const PolicyOptions& options) {
   policy::Diagnostics diagnostics;
-  auto config = policy::read_configuration_file(options.file, diagnostics);
-  if (config) policy::validate_configuration(*config, diagnostics);
+  auto config = policy::load_configuration(options.file, diagnostics);
   for (const auto& d : diagnostics.all()) {
     if (options.quiet && d.severity == policy::Severity::note) continue;
     std::cerr << policy::format_diagnostic(d) << "\n";

@@ -30,11 +30,21 @@ std::string seconds_text(std::chrono::milliseconds ms) {
   return out.str();
 }
 
+// Numbers in tool output, without exceptions: std::stod throws on ".".
+double to_double(const std::string& text) {
+  try {
+    return std::stod(text);
+  } catch (...) {
+    return 0.0;
+  }
+}
+
 }  // namespace
 
 Result<PingResult> parse_ping_output(const std::string& text) {
-  static const std::regex reply(R"(icmp_seq=(\d+))");
-  static const std::regex summary(R"((\d+) packets transmitted, (\d+) (?:packets )?received)");
+  // At most 9 digits: every count fits an int (icmp_seq itself is 16 bits).
+  static const std::regex reply(R"(icmp_seq=(\d{1,9})\b)");
+  static const std::regex summary(R"((\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received)");
   static const std::regex loss(R"(([\d.]+)% packet loss)");
   static const std::regex rtt(R"(= [\d.]+/([\d.]+)/[\d.]+)");
   PingResult result;
@@ -51,9 +61,9 @@ Result<PingResult> parse_ping_output(const std::string& text) {
       result.transmitted = std::stoi(m[1]);
       result.received = std::stoi(m[2]);
       have_summary = true;
-      if (std::regex_search(line, m, loss)) result.loss_percent = std::stod(m[1]);
+      if (std::regex_search(line, m, loss)) result.loss_percent = to_double(m[1]);
     } else if (line.rfind("rtt ", 0) == 0 && std::regex_search(line, m, rtt)) {
-      result.rtt_avg_ms = std::stod(m[1]);
+      result.rtt_avg_ms = to_double(m[1]);
     }
   }
   if (!have_summary) return Error{"ping printed no summary"};
@@ -130,11 +140,24 @@ ContinuousPingReport summarize_continuous_ping(const PingResult& ping) {
     return report;
   }
   const std::set<int> seen(ping.received_seqs.begin(), ping.received_seqs.end());
-  const int highest = *seen.rbegin();
-  for (int seq = 1; seq <= highest; ++seq) {
-    if (seen.count(seq) == 0) report.missing_seqs.push_back(seq);
+  // Walk the gaps between answered sequence numbers (not every number: the
+  // text may claim any icmp_seq); list at most kMaxListed of them.
+  constexpr size_t kMaxListed = 10000;
+  long long lost = 0;
+  int previous = 0;
+  for (int seq : seen) {
+    for (long long missing = previous + 1LL; missing < seq; ++missing) {
+      ++lost;
+      if (report.missing_seqs.size() < kMaxListed) {
+        report.missing_seqs.push_back(static_cast<int>(missing));
+      } else {
+        lost += seq - missing - 1;
+        break;
+      }
+    }
+    previous = seq;
   }
-  report.lost = static_cast<int>(report.missing_seqs.size());
+  report.lost = static_cast<int>(std::min<long long>(lost, 1LL << 30));
   return report;
 }
 

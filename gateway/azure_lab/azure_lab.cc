@@ -1,0 +1,150 @@
+#include "gateway/azure_lab/azure_lab.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <thread>
+
+#include "gateway/cli/status_command.h"
+#include "gateway/policy/compiler.h"
+#include "gateway/policy/load.h"
+#include "gateway/policy/swanctl_renderer.h"
+
+namespace ergw::azure_lab {
+
+Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses) {
+  if (config.connections.empty()) return Error{"the configuration has no connection"};
+  const auto& c = config.connections.front();
+  const auto appliance = lab::address_only(addresses.appliance_wan);
+  const auto azure = lab::address_only(addresses.azure_gw_wan);
+  if (!c.local.address || c.local.address->to_string() != appliance) {
+    return Error{c.local.source_path + ".address must be the lab appliance's address " + appliance};
+  }
+  if (c.gateway.tunnel_ip_addresses.empty() || c.gateway.tunnel_ip_addresses.front().to_string() != azure) {
+    return Error{c.gateway.source_path + ".tunnelIpAddresses must start with the lab's Azure gateway " + azure};
+  }
+  return Status::success();
+}
+
+namespace {
+
+Status write_private(const std::filesystem::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::trunc);
+  if (!out) return Error{"cannot write " + file.string()};
+  ::chmod(file.c_str(), 0600);
+  out << text;
+  return out ? Status::success() : Status(Error{"cannot write " + file.string()});
+}
+
+}  // namespace
+
+std::string AzureLab::control_socket() const { return (lab_->state_dir() / "ergwd.sock").string(); }
+std::filesystem::path AzureLab::ergwd_config() const { return options_.config_file; }
+
+Result<nlohmann::json> AzureLab::status() const { return cli::ask_ergwd(control_socket(), {{"command", "status"}}); }
+
+Status AzureLab::reload_ergwd() const {
+  auto reply = cli::ask_ergwd(control_socket(), {{"command", "reload"}});
+  if (!reply) return Error{reply.error()};
+  if (!reply.value().value("reloaded", false)) return Error{"ergwd refused the new configuration"};
+  return Status::success();
+}
+
+Status AzureLab::wait_for(std::chrono::seconds timeout, const std::function<bool(const nlohmann::json&)>& predicate,
+                          const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last = "no answer from ergwd";
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto s = status();
+    if (s) {
+      if (predicate(s.value())) return Status::success();
+      last = cli::format_status(s.value());
+    } else {
+      last = s.error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return Error{"timed out after " + std::to_string(timeout.count()) + " s waiting for " + what + "; last status:\n" +
+               last};
+}
+
+Status AzureLab::wait_until_up(std::chrono::seconds timeout) {
+  return wait_for(
+      timeout,
+      [](const nlohmann::json& s) {
+        const auto& conns = s.value("connections", nlohmann::json::array());
+        if (conns.empty()) return false;
+        for (const auto& c : conns) {
+          if (c.value("state", "") != "UP") return false;
+          for (const auto& r : c.value("routes", nlohmann::json::array())) {
+            if (!r.value("installed", false)) return false;
+          }
+        }
+        return true;
+      },
+      "the tunnel to come up");
+}
+
+Status AzureLab::load_azure_side(const std::filesystem::path& file) {
+  policy::Diagnostics diagnostics;
+  auto config = policy::load_configuration(file, diagnostics);
+  if (!config) return Error{"the Azure side's configuration is invalid:\n" + diagnostics.format()};
+  const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
+  if (auto s = write_private(conf, policy::render_swanctl_conf(policy::compile_azure_side(*config),
+                                                               policy::SecretDisplay::revealed));
+      !s) {
+    return s;
+  }
+  return azure_charon().load_all(conf);
+}
+
+Status AzureLab::route_azure_side() {
+  if (auto s = lab_->wait_for_link(lab::Node::azure_gw, lab::kLibipsecTun, std::chrono::seconds(10)); !s) return s;
+  return lab_->route_via(lab::Node::azure_gw, onprem_prefix_);
+}
+
+Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
+  policy::Diagnostics diagnostics;
+  auto config = policy::load_configuration(options.config_file, diagnostics);
+  if (!config) return Error{options.config_file.string() + " is invalid:\n" + diagnostics.format()};
+  lab::LabConfig lab_config;
+  lab_config.keep = options.keep;
+  lab_config.progress = options.progress;
+  if (auto s = check_fits_lab(*config, lab_config.addresses); !s) return Error{s.error()};
+
+  std::unique_ptr<AzureLab> self(new AzureLab());
+  self->options_ = options;
+  self->connection_ = config->connections.front().name;
+  self->onprem_prefix_ = lab_config.addresses.onprem_prefix;
+  auto lab = lab::Lab::create(lab_config);
+  if (!lab) return Error{lab.error()};
+  self->lab_ = std::move(lab.value());
+  auto& l = *self->lab_;
+
+  if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
+  if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level); !c) return Error{c.error()};
+
+  // The simulated Azure gateway: the same connection, Azure's way.
+  l.progress("[lab " + l.id() + "] configuring the simulated Azure VPN gateway from " +
+             (options.azure_config_file.empty() ? options.config_file : options.azure_config_file).string());
+  if (auto s = self->load_azure_side(options.azure_config_file.empty() ? options.config_file
+                                                                        : options.azure_config_file);
+      !s) {
+    return Error{s.error()};
+  }
+  // The appliance: ergwd drives its charon (supervised, like systemd would).
+  const auto appliance_dir = l.state_dir() / "appliance";
+  l.progress("[lab " + l.id() + "] starting ergwd on the appliance");
+  if (auto s = l.start_daemon(lab::Node::appliance, "ergwd",
+                              {std::filesystem::absolute(options.ergwd_path).string(), "--config",
+                               std::filesystem::absolute(options.config_file).string(), "--socket",
+                               self->control_socket(), "--vici",
+                               self->appliance_charon().vici_socket().string()});
+      !s) {
+    return Error{s.error()};
+  }
+  if (auto s = self->route_azure_side(); !s) return Error{s.error()};
+  return self;
+}
+
+}  // namespace ergw::azure_lab

@@ -1,0 +1,69 @@
+// AzureLab: the lab running the product. The appliance namespace runs charon
+// and ergwd with an ergw configuration; the azure-gw namespace runs a charon
+// configured from the same Azure connection the way Azure configures itself
+// (policy compiler, --azure-side); hosts on both sides exchange traffic.
+// `ergw lab` and the tunnel integration tests are built on it.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "gateway/lab/lab.h"
+#include "gateway/policy/azure_connection.h"
+
+namespace ergw::azure_lab {
+
+struct AzureLabOptions {
+  std::filesystem::path config_file;  // an ergw configuration whose addresses fit the lab
+  std::filesystem::path ergwd_path;   // the ergwd binary
+  bool keep = false;
+  int charon_log_level = 1;
+  // Configuration for the simulated Azure side; empty: the same file. Tests
+  // use it to give the two sides different policies or keys.
+  std::filesystem::path azure_config_file;
+  lab::ProgressSink progress;
+};
+
+class AzureLab {
+ public:
+  static Result<std::unique_ptr<AzureLab>> create(AzureLabOptions options);
+
+  lab::Lab& lab() { return *lab_; }
+  lab::CharonInstance& appliance_charon() { return *lab_->charon(lab::Node::appliance); }
+  lab::CharonInstance& azure_charon() { return *lab_->charon(lab::Node::azure_gw); }
+  std::string control_socket() const;
+  const std::string& connection_name() const { return connection_; }
+
+  // ergwd's status report (the same JSON `ergw status --json` prints).
+  Result<nlohmann::json> status() const;
+  // Waits until ergwd reports every connection UP and its routes installed.
+  Status wait_until_up(std::chrono::seconds timeout);
+  // Waits until `predicate(status)` holds.
+  Status wait_for(std::chrono::seconds timeout, const std::function<bool(const nlohmann::json&)>& predicate,
+                  const std::string& what);
+  // (Re)loads the simulated Azure side from `file` (a changed key, policy, ...).
+  Status load_azure_side(const std::filesystem::path& file);
+  // Routes the on-prem prefix into the Azure side's tunnel (ipsec0), as Azure
+  // routes the local network gateway's address space.
+  Status route_azure_side();
+  // Asks ergwd to re-read its configuration (SIGHUP equivalent).
+  Status reload_ergwd() const;
+  std::filesystem::path ergwd_config() const;
+
+ private:
+  AzureLab() = default;
+  AzureLabOptions options_;
+  std::unique_ptr<lab::Lab> lab_;
+  std::string connection_;
+  std::string onprem_prefix_;
+};
+
+// Checks that the configuration's first connection fits the lab's addresses.
+Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses);
+
+}  // namespace ergw::azure_lab

@@ -1,0 +1,14 @@
+// `ergw lab`: the one-command demo. Builds the lab (on-prem host, appliance
+// with charon + ergwd, the "ExpressRoute private peering" link, a simulated
+// Azure VPN gateway, a VNet host), waits for the tunnel, shows `ergw status`,
+// pushes ping and iperf3 traffic through, prints the throughput, and removes
+// everything (unless --keep). `ergw lab down LABID` removes a kept lab.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ergw::cli {
+
+void add_lab_command(CLI::App& app, int& exit_code, const std::string& argv0);
+
+}  // namespace ergw::cli

@@ -1,0 +1,138 @@
+#include "gateway/cli/status_command.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace ergw::cli {
+
+Result<nlohmann::json> ask_ergwd(const std::string& socket_path, const nlohmann::json& request) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{std::string("socket: ") + std::strerror(errno)};
+  std::unique_ptr<int, void (*)(int*)> guard(new int(fd), [](int* p) {
+    ::close(*p);
+    delete p;
+  });
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(address.sun_path)) return Error{"socket path too long: " + socket_path};
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return Error{"cannot reach ergwd at " + socket_path + ": " + std::strerror(errno) + " (is ergwd running?)"};
+  }
+  timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const std::string line = request.dump() + "\n";
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    return Error{std::string("sending to ergwd failed: ") + std::strerror(errno)};
+  }
+  std::string reply;
+  char buffer[4096];
+  while (reply.find('\n') == std::string::npos && reply.size() < (16u << 20)) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  auto json = nlohmann::json::parse(reply, nullptr, false);
+  if (json.is_discarded()) return Error{"ergwd's reply is not JSON (timed out or cut short)"};
+  return json;
+}
+
+namespace {
+
+std::string text(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  if (j[key].is_string()) return j[key].get<std::string>().empty() ? "-" : j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string duration(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return "-";
+  auto s = j[key].get<uint64_t>();
+  std::ostringstream out;
+  if (s >= 3600) out << s / 3600 << "h";
+  if (s >= 60) out << (s % 3600) / 60 << "m";
+  out << s % 60 << "s";
+  return out.str();
+}
+
+std::string bytes(uint64_t value) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(value);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  std::ostringstream out;
+  out.precision(u == 0 ? 0 : 1);
+  out << std::fixed << v << " " << units[u];
+  return out.str();
+}
+
+}  // namespace
+
+std::string format_status(const nlohmann::json& status) {
+  std::ostringstream out;
+  out << "charon: " << text(status, "charon");
+  if (status.contains("data_plane")) out << "   data plane: " << text(status["data_plane"], "kind");
+  out << "\n";
+  for (const auto& c : status.value("connections", nlohmann::json::array())) {
+    out << "\n" << text(c, "name") << "  " << text(c, "state") << "  remote " << text(c, "remote")
+        << (c.value("initiates", false) ? "  (ergw dials)" : "  (Azure dials)");
+    if (c.contains("device")) out << "  dev " << text(c, "device") << " if_id " << text(c, "if_id");
+    out << "\n";
+    if (c.contains("ike")) {
+      const auto& ike = c["ike"];
+      out << "  IKE   " << text(ike, "state") << "  " << text(ike, "encryption") << "/" << text(ike, "integrity")
+          << "/" << text(ike, "prf") << "/" << text(ike, "dh_group") << "  established "
+          << duration(ike, "established_seconds") << " ago, rekey in " << duration(ike, "rekey_in_seconds") << "\n";
+    }
+    for (const auto& child : c.value("children", nlohmann::json::array())) {
+      out << "  CHILD " << text(child, "name") << " " << text(child, "state") << "  " << text(child, "encryption");
+      if (text(child, "integrity") != "-") out << "/" << text(child, "integrity");
+      if (text(child, "pfs_group") != "-") out << "/" << text(child, "pfs_group");
+      out << "  SPI in " << text(child, "spi_in") << " out " << text(child, "spi_out") << "\n"
+          << "        in " << bytes(child.value("bytes_in", 0ull)) << " / " << child.value("packets_in", 0ull)
+          << " pkts, out " << bytes(child.value("bytes_out", 0ull)) << " / " << child.value("packets_out", 0ull)
+          << " pkts, installed " << duration(child, "installed_seconds") << " ago, rekey in "
+          << duration(child, "rekey_in_seconds") << "\n";
+    }
+    for (const auto& r : c.value("routes", nlohmann::json::array())) {
+      out << "  route " << text(r, "prefix") << " dev " << text(r, "device")
+          << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";
+    }
+    if (c.contains("last_error")) {
+      out << "  last error: " << text(c["last_error"], "reason") << " at " << text(c["last_error"], "at") << "\n"
+          << "    hint: " << text(c["last_error"], "hint") << "\n"
+          << "    charon: " << text(c["last_error"], "detail") << "\n";
+    }
+  }
+  return out.str();
+}
+
+void add_status_command(CLI::App& app, int& exit_code) {
+  auto* status = app.add_subcommand("status", "Show tunnels, SAs, traffic, routes and errors (asks ergwd)");
+  auto socket = std::make_shared<std::string>("/run/ergw/ergwd.sock");
+  auto json = std::make_shared<bool>(false);
+  status->add_option("--socket", *socket, "ergwd's control socket")->capture_default_str();
+  status->add_flag("--json", *json, "print ergwd's JSON report");
+  status->callback([socket, json, &exit_code] {
+    auto reply = ask_ergwd(*socket, {{"command", "status"}});
+    if (!reply) {
+      std::cerr << "ergw status: " << reply.error() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << (*json ? reply.value().dump(2) + "\n" : format_status(reply.value()));
+    exit_code = 0;
+  });
+}
+
+}  // namespace ergw::cli

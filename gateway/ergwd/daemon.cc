@@ -1,0 +1,120 @@
+#include "gateway/ergwd/daemon.h"
+
+#include <csignal>
+#include <fstream>
+
+#include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/log.h"
+#include "gateway/ergwd/status.h"
+#include "gateway/policy/compiler.h"
+#include "gateway/policy/load.h"
+#include "gateway/policy/swanctl_renderer.h"
+#include "vici/commands.h"
+
+namespace ergw::gateway {
+
+Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), signals_(io_, SIGHUP, SIGTERM, SIGINT) {}
+
+void Daemon::write_charon_settings(const std::string& text) {
+  if (options_.charon_settings_file.empty() || text == charon_settings_) return;
+  std::ofstream(options_.charon_settings_file) << text;
+  charon_settings_ = text;
+  // charon reads retransmission settings per new IKE SA: reload-settings is enough.
+  if (client_ && client_->connected()) {
+    client_->call("reload-settings", {}, [](Result<vici::Message>) {});
+  }
+  log_line(LogLevel::info, "wrote charon settings to " + options_.charon_settings_file);
+}
+
+bool Daemon::load(bool initial) {
+  policy::Diagnostics diagnostics;
+  auto config = policy::load_configuration(options_.config_file, diagnostics);
+  for (const auto& d : diagnostics.all()) {
+    if (d.severity == policy::Severity::note) continue;
+    log_line(d.severity == policy::Severity::error ? LogLevel::error : LogLevel::warning,
+             policy::format_diagnostic(d));
+  }
+  if (!config) {
+    log_line(LogLevel::error, options_.config_file + ": " + std::to_string(diagnostics.error_count()) +
+                                  " error(s); " +
+                                  (initial ? "not starting" : "the running configuration stays as it was"));
+    return false;
+  }
+  const auto compiled = policy::compile(*config);
+  if (initial) {
+    const auto choice = choose_data_plane(config->data_plane, probe_kernel());
+    log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
+    log_line(LogLevel::info, "data plane limits: " + choice.limitations);
+    reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice);
+  }
+  write_charon_settings(policy::render_charon_settings(compiled.charon));
+  ++config_generation_;
+  log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
+                               " connection(s), configuration generation " + std::to_string(config_generation_));
+  reconciler_->set_desired(plan_connections(compiled));
+  return true;
+}
+
+void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply reply) {
+  const auto command = request.value("command", "");
+  if (command == "status") {
+    if (!client_->connected()) {
+      reply(build_status(*reconciler_, {}, "charon is not connected"));
+      return;
+    }
+    vici::list_sas(*client_, {}, [this, reply](Result<std::vector<vici::IkeSaInfo>> sas) {
+      reply(sas ? build_status(*reconciler_, sas.value(), "") : build_status(*reconciler_, {}, sas.error()));
+    });
+  } else if (command == "reload") {
+    const bool ok = load(false);
+    reply({{"reloaded", ok}, {"generation", config_generation_}});
+  } else {
+    reply({{"error", "unknown command \"" + command + "\"; allowed: status, reload"}});
+  }
+}
+
+void Daemon::wait_for_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      log_line(LogLevel::info, "SIGHUP: reloading " + options_.config_file);
+      load(false);
+      wait_for_signals();
+      return;
+    }
+    log_line(LogLevel::info, "stopping; tunnels stay up");
+    client_->stop();
+    io_.stop();
+  });
+}
+
+int Daemon::run() {
+  vici::ClientOptions vici_options;
+  vici_options.socket_path = options_.vici_socket;
+  vici_options.events = {"ike-updown", "child-updown", "log"};
+  vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
+  client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
+  if (!load(true)) return 2;
+
+  client_->on_connected([this] { reconciler_->charon_connected(); });
+  client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
+  client_->on_event([this](const std::string& name, const vici::Message& m) { reconciler_->charon_event(name, m); });
+  client_->on_diagnostic([](const std::string& text) { log_line(LogLevel::debug, "vici: " + text); });
+
+  control_ = std::make_unique<ControlServer>(
+      io_, options_.control_socket,
+      [this](const nlohmann::json& request, ControlServer::Reply reply) { handle_request(request, reply); });
+  if (auto s = control_->start(); !s) {
+    log_line(LogLevel::error, s.error());
+    return 1;
+  }
+  wait_for_signals();
+  client_->start();
+  reconciler_->start_periodic(options_.repair_interval);
+  log_line(LogLevel::info, "ergwd running; control socket " + options_.control_socket + ", vici " +
+                               options_.vici_socket);
+  io_.run();
+  return 0;
+}
+
+}  // namespace ergw::gateway

@@ -1,0 +1,51 @@
+// The ergwd daemon: configuration in, reconciler running, control socket
+// answering, signals handled (SIGHUP reloads, SIGTERM/SIGINT stop without
+// touching the tunnels: restarting ergwd never drops a tunnel).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "gateway/ergwd/control_server.h"
+#include "gateway/ergwd/reconciler.h"
+#include "vici/client.h"
+
+namespace ergw::gateway {
+
+struct DaemonOptions {
+  std::string config_file;
+  std::string control_socket = "/run/ergw/ergwd.sock";
+  std::string vici_socket = "/var/run/charon.vici";
+  // Where to write the strongswan.conf fragment with the charon-wide settings
+  // the connections need (retransmission sized for DPD); empty: do not.
+  std::string charon_settings_file;
+  std::chrono::seconds repair_interval{10};
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options);
+  // Loads the configuration (exit code 2 on errors), starts everything, runs
+  // until SIGTERM/SIGINT. Returns the process exit code.
+  int run();
+
+ private:
+  bool load(bool initial);
+  void handle_request(const nlohmann::json& request, ControlServer::Reply reply);
+  void wait_for_signals();
+  void write_charon_settings(const std::string& text);
+
+  DaemonOptions options_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  std::unique_ptr<vici::Client> client_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<ControlServer> control_;
+  std::string charon_settings_;
+  uint64_t config_generation_ = 0;
+};
+
+}  // namespace ergw::gateway

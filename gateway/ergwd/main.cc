@@ -1,0 +1,22 @@
+// ergwd: the ergw controller daemon.
+#include <CLI/CLI.hpp>
+
+#include "gateway/ergwd/daemon.h"
+#include "gateway/ergwd/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ergwd: keeps charon's tunnels, routes and secrets equal to the ergw configuration"};
+  ergw::gateway::DaemonOptions options;
+  bool debug = false;
+  app.add_option("--config,-c", options.config_file, "ergw configuration file")->required();
+  app.add_option("--socket", options.control_socket, "control socket for `ergw status`")
+      ->capture_default_str();
+  app.add_option("--vici", options.vici_socket, "charon's vici socket")->capture_default_str();
+  app.add_option("--charon-settings", options.charon_settings_file,
+                 "write charon-wide settings (DPD retransmission) to this strongswan.conf fragment");
+  app.add_flag("--debug", debug, "log debug messages");
+  CLI11_PARSE(app, argc, argv);
+  if (debug) ergw::gateway::set_log_level(ergw::gateway::LogLevel::debug);
+  ergw::gateway::Daemon daemon(options);
+  return daemon.run();
+}

@@ -1,0 +1,131 @@
+#include "gateway/ergwd/status.h"
+
+#include <ctime>
+
+namespace ergw::gateway {
+namespace {
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  if (t.time_since_epoch().count() == 0) return "";
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string algorithm(const std::string& name, const std::optional<uint32_t>& keysize) {
+  if (name.empty()) return "";
+  return keysize ? name + "_" + std::to_string(*keysize) : name;
+}
+
+template <typename T>
+nlohmann::json optional_json(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json child_json(const vici::ChildSaInfo& c) {
+  return {{"name", c.name},
+          {"state", c.state},
+          {"mode", c.mode},
+          {"protocol", c.protocol},
+          {"udp_encapsulation", c.encap},
+          {"spi_in", c.spi_in},
+          {"spi_out", c.spi_out},
+          {"encryption", algorithm(c.encr_alg, c.encr_keysize)},
+          {"integrity", algorithm(c.integ_alg, c.integ_keysize)},
+          {"pfs_group", c.dh_group},
+          {"bytes_in", c.bytes_in},
+          {"bytes_out", c.bytes_out},
+          {"packets_in", c.packets_in},
+          {"packets_out", c.packets_out},
+          {"installed_seconds", optional_json(c.install_time)},
+          {"rekey_in_seconds", optional_json(c.rekey_time)},
+          {"expires_in_seconds", optional_json(c.life_time)},
+          {"local_ts", c.local_ts},
+          {"remote_ts", c.remote_ts}};
+}
+
+// Of several IKE SAs with one name (a rekey or a collision in flight), the
+// established one speaks for the connection.
+const vici::IkeSaInfo* pick(const std::vector<vici::IkeSaInfo>& sas, const std::string& name) {
+  const vici::IkeSaInfo* best = nullptr;
+  for (const auto& sa : sas) {
+    if (sa.name != name) continue;
+    if (best == nullptr || (sa.state == "ESTABLISHED" && best->state != "ESTABLISHED")) best = &sa;
+  }
+  return best;
+}
+
+}  // namespace
+
+nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
+                            const std::string& sas_error) {
+  nlohmann::json out;
+  out["charon"] = r.charon_up() ? "connected" : "not connected";
+  if (!sas_error.empty()) out["charon_error"] = sas_error;
+  out["data_plane"] = {{"kind", data_plane_name(r.data_plane().kind)},
+                       {"why", r.data_plane().why},
+                       {"limitations", r.data_plane().limitations}};
+  out["connections"] = nlohmann::json::array();
+  for (const auto& plan : r.desired()) {
+    nlohmann::json c;
+    c["name"] = plan.name;
+    c["remote"] = plan.remote;
+    c["initiates"] = plan.dial;
+    c["route_based"] = plan.if_id != 0;
+    if (plan.if_id != 0) {
+      c["if_id"] = plan.if_id;
+      c["device"] = tunnel_device(r.data_plane().kind, plan.if_id);
+    }
+    const auto* ike = pick(sas, plan.name);
+    std::string state = "DOWN";
+    if (ike != nullptr) {
+      state = ike->state;
+      bool all_children = !plan.children.empty();
+      for (const auto& child : plan.children) {
+        bool installed = false;
+        for (const auto& sa : ike->child_sas) installed = installed || (sa.name == child && sa.state == "INSTALLED");
+        all_children = all_children && installed;
+      }
+      if (ike->state == "ESTABLISHED" && all_children) state = "UP";
+      c["ike"] = {{"state", ike->state},
+                  {"local", ike->local_host},
+                  {"remote", ike->remote_host},
+                  {"initiator", ike->initiator},
+                  {"encryption", algorithm(ike->encr_alg, ike->encr_keysize)},
+                  {"integrity", algorithm(ike->integ_alg, ike->integ_keysize)},
+                  {"prf", ike->prf_alg},
+                  {"dh_group", ike->dh_group},
+                  {"established_seconds", optional_json(ike->established)},
+                  {"rekey_in_seconds", optional_json(ike->rekey_time)}};
+      c["children"] = nlohmann::json::array();
+      for (const auto& child : ike->child_sas) c["children"].push_back(child_json(child));
+    }
+    c["state"] = state;
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& prefix : plan.routes) {
+      const auto device = tunnel_device(r.data_plane().kind, plan.if_id);
+      routes.push_back({{"prefix", prefix.to_string()},
+                        {"device", device},
+                        {"installed", r.installed_routes().count({prefix.to_string(), device}) != 0}});
+    }
+    c["routes"] = routes;
+    auto health = r.health().find(plan.name);
+    if (health != r.health().end()) {
+      const auto& h = health->second;
+      if (!h.last_error.empty()) {
+        c["last_error"] = {{"reason", h.last_error},
+                           {"hint", h.last_error_hint},
+                           {"detail", h.last_error_detail},
+                           {"at", iso_time(h.last_error_at)}};
+      }
+      if (!h.last_change.empty()) c["last_change"] = {{"what", h.last_change}, {"at", iso_time(h.last_change_at)}};
+    }
+    out["connections"].push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace ergw::gateway
