@@ -227,7 +227,7 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   uint64_t seq = seq_low;
   if (window_) {
     // RFC 4303 3.4.3: check before the ICV (cheap rejection), update after.
-    std::lock_guard lock(replay_mutex_);
+    std::lock_guard lock(replay_lock_);
     if (config_.esn && !window_->infer_esn(seq_low, seq)) {
       return decap_drop(DropReason::left_of_window);
     }
@@ -244,7 +244,7 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   if (window_) {
     // Another thread may have accepted the same number while we verified;
     // the second update decides (docs/esp-engine.md "Multi-core").
-    std::lock_guard lock(replay_mutex_);
+    std::lock_guard lock(replay_lock_);
     const auto verdict = window_->accept(seq);
     if (verdict == ReplayWindow::Verdict::replayed) return decap_drop(DropReason::replayed, seq);
     if (verdict == ReplayWindow::Verdict::left_of_window) return decap_drop(DropReason::left_of_window, seq);

@@ -17,6 +17,7 @@
 #include "xfrm/esp/replay_window.h"
 #include "xfrm/esp/sa_config.h"
 #include "xfrm/esp/sa_events.h"
+#include "xfrm/esp/spin_lock.h"
 #include "xfrm/esp/transform.h"
 
 namespace ergw::xfrm::esp {
@@ -74,7 +75,7 @@ class Sa {
   // Outbound: last sequence number handed out (fetch_add makes each unique
   // across threads). Inbound: mirror of the window's right edge.
   std::atomic<uint64_t> sequence_;
-  std::mutex replay_mutex_;
+  SpinLock replay_lock_;  // guards window_ (check before, accept after the ICV)
   std::optional<ReplayWindow> window_;  // inbound with anti-replay only
 
   std::atomic<bool> expired_{false};
