@@ -30,6 +30,10 @@ Result<BirdProcess> BirdProcess::start(const BirdProcessOptions& options) {
   if (options.config_path.empty() || options.socket_path.empty() || options.pid_path.empty()) {
     return Error{"BIRD needs a config path, a control socket path and a pid file path"};
   }
+  // A BIRD that already answers on this socket would be mistaken for ours.
+  if (ControlSocket::connect(options.socket_path, std::chrono::milliseconds(1000)).ok()) {
+    return Error{"another BIRD already answers on " + options.socket_path};
+  }
   std::vector<std::string> args = {options.bird_binary, "-f", "-c", options.config_path,
                                    "-s", options.socket_path, "-P", options.pid_path};
   args.insert(args.end(), options.extra_arguments.begin(), options.extra_arguments.end());

@@ -380,6 +380,13 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   EXPECT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
 }
 
+TEST_F(BgpLab, SecondBirdOnTheSameSocketIsRefused) {
+  auto second = BirdProcess::start(options(ergw_ns_, "ergw"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().find("another BIRD already answers"), std::string::npos) << second.error();
+  EXPECT_TRUE(ergw_->running());
+}
+
 // Start failures are reported with the reason; nothing is left running.
 TEST(BirdProcessStart, MissingBinary) {
   BirdProcessOptions o;
