@@ -68,6 +68,9 @@ s.sendto(b"\0\0\0\0" + b"\x11" * 40, (sys.argv[1], 4500))' "$dst"
   sleep 1.5  # and at least one NAT-keepalive (interval 1 s)
 fi
 
+kill -USR1 "$LAB_PID_gwa"
+sleep 0.5
+check "SIGUSR1 prints the counters while running" grep -q '^counters io ' "$LAB_DIR/gwa.log"
 lab_stop "$LAB_PID_gwa"
 lab_stop "$LAB_PID_gwb"
 check "gwA stopped cleanly on SIGTERM" grep -q 'ergw-fastpath: stopped' "$LAB_DIR/gwa.log"
