@@ -78,6 +78,21 @@ bool inner_addresses(const uint8_t* packet, size_t length, bool& v6, const uint8
 
 }  // namespace
 
+int inner_mtu_for(const SaFile& file, int outer_mtu) {
+  size_t worst = 0;
+  for (const StaticSa& sa : file.sas) {
+    if (sa.config.direction != esp::Direction::outbound) continue;
+    const esp::Algorithm& alg = sa.config.algorithm;
+    const size_t block = alg.is_aead() ? 4 : 16;  // RFC 4303 2.4 alignment / CBC block
+    const size_t overhead = (sa.config.local.is_v4() ? 20 : 40) +
+                            (sa.config.encapsulation == esp::Encapsulation::udp ? 8 : 0) +
+                            esp::kEspHeaderBytes + alg.iv_bytes() + (block - 1) + 2 + alg.icv_bytes();
+    worst = std::max(worst, overhead);
+  }
+  if (worst == 0) worst = 40 + 8 + esp::kEspHeaderBytes + 16 + 15 + 2 + 24;  // no outbound SA: be safe
+  return std::max(576, outer_mtu - static_cast<int>(worst));
+}
+
 Result<std::unique_ptr<Datapath>> Datapath::create(const SaFile& file, const DatapathOptions& options) {
   std::unique_ptr<Datapath> dp(new Datapath());
   dp->file_ = file;

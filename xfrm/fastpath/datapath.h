@@ -33,6 +33,10 @@ struct DatapathOptions {
   bool udp_gro = true;
 };
 
+// The largest inner MTU whose packets, after ESP (worst-case padding) and the
+// outer IP/UDP headers, still fit `outer_mtu` for every outbound SA.
+int inner_mtu_for(const SaFile& file, int outer_mtu);
+
 class Datapath {
  public:
   // Installs the SAs, opens the TUN device and the outer sockets.

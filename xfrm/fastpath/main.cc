@@ -52,7 +52,11 @@ int main(int argc, char** argv) {
   unsigned keepalive_seconds = 20;
   app.add_option("--sa-file", sa_path, "static SA file (JSON, docs/fastpath.md)")->required();
   app.add_option("--tun", options.tun.name, "TUN device name (created if absent)")->capture_default_str();
-  app.add_option("--mtu", options.tun.mtu, "TUN MTU, 0 = leave as is")->default_val(1400);
+  int outer_mtu = 1500;
+  std::string mtu_text = "auto";
+  app.add_option("--mtu", mtu_text, "TUN MTU: a number, or auto (= outer MTU minus the worst ESP overhead)")
+      ->capture_default_str();
+  app.add_option("--outer-mtu", outer_mtu, "MTU of the outer path, for --mtu auto")->capture_default_str();
   app.add_option("--queues", options.tun.queues, "TUN queues; two worker threads each")->default_val(1);
   app.add_option("--keepalive", keepalive_seconds, "RFC 3948 NAT-keepalive interval in seconds, 0 = off")
       ->capture_default_str();
@@ -78,6 +82,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ergw-fastpath: warning: %s is readable by group/others (it holds keys; chmod 600)\n",
                  sa_path.c_str());
   }
+  if (mtu_text == "auto") {
+    options.tun.mtu = ergw::xfrm::fastpath::inner_mtu_for(*file, outer_mtu);
+  } else {
+    try {
+      options.tun.mtu = std::stoi(mtu_text);
+    } catch (const std::exception&) {
+      options.tun.mtu = -1;
+    }
+    if (options.tun.mtu < 68 || options.tun.mtu > 65535) {
+      std::fprintf(stderr, "ergw-fastpath: --mtu must be auto or 68-65535\n");
+      return 2;
+    }
+  }
   if (check_only) {
     print("ergw-fastpath: " + sa_path + ": " + std::to_string(file->sas.size()) + " SAs OK\n");
     return 0;
@@ -99,7 +116,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   Datapath& datapath = **created;
-  std::string banner = "ergw-fastpath: " + std::to_string(file->sas.size()) + " SAs from " + sa_path + "\n";
+  std::string banner = "ergw-fastpath: " + std::to_string(file->sas.size()) + " SAs from " + sa_path +
+                       ", tun mtu " + std::to_string(options.tun.mtu) + "\n";
   for (const std::string& line : datapath.capability_report()) banner += "ergw-fastpath: " + line + "\n";
   for (const auto& sa : file->sas) {
     banner += "ergw-fastpath: sa " + sa.name + " dir=" +

@@ -18,7 +18,7 @@ LAB_VNET=$LAB_TAG-vnet
 LAB_DIR=${LAB_DIR:-$(mktemp -d /tmp/"$LAB_TAG".XXXXXX)}
 LAB_PIDS=()
 LAB_TUN=fp0
-LAB_MTU=${LAB_MTU:-1380}
+LAB_MTU=${LAB_MTU:-auto}
 
 lab_log() { echo "[lab] $*"; }
 
