@@ -78,6 +78,9 @@ struct BgpPeer {
 
   // ergw's own kernel routing table, where learned routes are installed.
   uint32_t kernel_table = 0;
+
+  // For the reconciler: a changed peer means a new BIRD config.
+  friend bool operator==(const BgpPeer&, const BgpPeer&) = default;
 };
 
 // The BIRD protocol name of a peer.
@@ -89,6 +92,8 @@ struct BirdConfig {
   std::vector<BgpPeer> peers;
   // Where BIRD logs; empty means syslog.
   std::string log_file;
+
+  friend bool operator==(const BirdConfig&, const BirdConfig&) = default;
 };
 
 }  // namespace ergw::routing

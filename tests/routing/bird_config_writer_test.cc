@@ -149,6 +149,16 @@ TEST(BirdConfig, GenerateRefusesInvalidPeersWithEveryError) {
   EXPECT_TRUE(contains(generated.error(), "peers[azure0].hold_time_seconds: 90"));
 }
 
+TEST(BirdConfig, EqualConfigsRenderEqualAndChangesShow) {
+  BirdConfig a = config_of({azure_apipa_peer()});
+  BirdConfig b = a;
+  EXPECT_TRUE(a == b);
+  EXPECT_EQ(render_bird_config(a), render_bird_config(b));
+  b.peers[0].password = Password(std::string("changed"));
+  EXPECT_FALSE(a == b);
+  EXPECT_NE(render_bird_config(a), render_bird_config(b));
+}
+
 TEST(BirdConfig, GenerateReturnsWarnings) {
   BgpPeer peer = azure_apipa_peer();
   peer.expressroute_prefixes = {prefix("192.168.10.0/24")};
