@@ -40,7 +40,9 @@ struct Datapath::InPolicy {
 };
 
 struct Datapath::Queue {
-  std::vector<io::OuterSocket*> sockets;  // by endpoint index; nullptr = not read by this queue
+  // By endpoint index, never null: UDP sockets are this queue's own, raw ones
+  // are shared by all queues (for sending) and read by queue 0 only.
+  std::vector<io::OuterSocket*> sockets;
   std::vector<std::unique_ptr<io::OuterSocket>> owned;
   SharedIoCounters counters;
 };
@@ -142,7 +144,10 @@ Result<std::unique_ptr<Datapath>> Datapath::create(const SaFile& file, const Dat
     for (size_t e = 0; e < dp->endpoints_.size(); ++e) {
       const Endpoint& ep = dp->endpoints_[e];
       const bool udp = ep.kind == io::OuterKind::udp;
-      if (!udp && q > 0) continue;  // raw sockets: one, shared
+      if (!udp && q > 0) {
+        queue->sockets[e] = dp->raw_sockets_[e].get();  // one raw socket, shared
+        continue;
+      }
       io::OuterSocketOptions so;
       so.kind = ep.kind;
       so.local = ep.local;
@@ -337,7 +342,8 @@ void Datapath::run_inbound(size_t q) {
   std::vector<pollfd> fds;
   std::vector<io::OuterSocket*> polled;
   for (io::OuterSocket* sock : queue.sockets) {
-    if (sock == nullptr) continue;
+    // Every raw socket receives a copy of every packet: only queue 0 reads it.
+    if (sock->kind() == io::OuterKind::raw_esp && q > 0) continue;
     fds.push_back({sock->fd(), POLLIN, 0});
     polled.push_back(sock);
   }

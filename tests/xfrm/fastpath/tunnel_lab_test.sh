@@ -4,7 +4,8 @@
 # and IPv6 over one SA pair. Also checks the RFC 3948 port demux: an IKE packet
 # (non-ESP marker) is counted and dropped, NAT-keepalives are counted.
 #
-#   tunnel_lab_test.sh ERGW_FASTPATH ALG(gcm|cbc) ENCAP(udp|none) OUTER(4|6) MODE(offload|plain)
+#   tunnel_lab_test.sh ERGW_FASTPATH ALG(gcm|cbc) ENCAP(udp|none) OUTER(4|6) MODE(offload|plain|multiqueue)
+# (multiqueue: two TUN queues, two UDP sockets with SO_REUSEPORT, four workers per gateway)
 set -uo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=lab_topology.sh
@@ -28,11 +29,14 @@ lab_create || exit 1
 lab_write_sa_files "$alg" "$encap" "$outer"
 extra=(--keepalive 1)
 [ "$mode" = plain ] && extra+=(--no-offload)
+[ "$mode" = multiqueue ] && extra+=(--queues 2)
 lab_start_fastpaths "$bin" "${extra[@]}" || exit 1
 sed -n 's/^ergw-fastpath: \(tun\|socket\)/  gwA \1/p' "$LAB_DIR/gwa.log"
 
 if [ "$mode" = plain ]; then
   check "plain mode reports no TUN offload" grep -q 'tun fp0 .*vnet_hdr=no' "$LAB_DIR/gwa.log"
+elif [ "$mode" = multiqueue ]; then
+  check "two TUN queues reported" grep -q 'tun fp0 queues=2 .*multi_queue=yes' "$LAB_DIR/gwa.log"
 else
   check "TUN offload detected and reported" grep -qE 'tun fp0 .*vnet_hdr=(yes|no)' "$LAB_DIR/gwa.log"
 fi
