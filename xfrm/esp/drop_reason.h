@@ -24,7 +24,8 @@
   X(sequence_exhausted, "outbound sequence number space used up (RFC 4303 2.2)")         \
   X(buffer_too_small, "caller buffer lacks the documented headroom or tailroom")          \
   X(crypto_failure, "the crypto library reported an internal error")                      \
-  X(no_thread_slot, "more concurrent data-path threads than kMaxDataPathThreads")
+  X(no_thread_slot, "more concurrent data-path threads than kMaxDataPathThreads")         \
+  X(oversized, "packet longer than an IP packet can be (65535 octets)")
 
 namespace ergw::xfrm::esp {
 

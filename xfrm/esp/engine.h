@@ -35,6 +35,9 @@ inline constexpr size_t kEspHeadroom = 24;
 inline constexpr size_t kEspTailroom = 64;
 // Smallest ESP payload worth parsing: SPI + sequence.
 inline constexpr size_t kEspHeaderBytes = 8;
+// Longest inner packet (IPv4 total length; IPv6 jumbograms are not carried)
+// and longest ESP payload accepted.
+inline constexpr size_t kMaxPacketBytes = 65535;
 // Upper bound of threads that run the data path at the same time; each gets a
 // slot for cached cipher contexts (released when the thread exits).
 inline constexpr size_t kMaxDataPathThreads = 64;

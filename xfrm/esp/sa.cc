@@ -116,6 +116,7 @@ EncapResult Sa::encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size
   }
   uint8_t* inner = buffer.data() + inner_offset;
   if (inner_length == 0) return encap_drop(DropReason::bad_inner_packet);
+  if (inner_length > kMaxPacketBytes) return encap_drop(DropReason::oversized);
   const unsigned version = inner[0] >> 4;
   uint8_t next_header;
   if (version == 4 && inner_length >= 20) {
@@ -216,6 +217,7 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   // At least the 2-octet trailer, rounded up to the cipher's block.
   const size_t min_cipher = align > 2 ? align : 2;
   if (buffer.size() < header + min_cipher + icv) return decap_drop(DropReason::truncated);
+  if (buffer.size() > kMaxPacketBytes) return decap_drop(DropReason::oversized);
   const size_t cipher_bytes = buffer.size() - header - icv;
   if (align > 4 && cipher_bytes % align != 0) return decap_drop(DropReason::bad_block_alignment);
   if (expired()) return decap_drop(DropReason::sa_expired);

@@ -29,7 +29,8 @@ class SaTable {
   using Clock = std::chrono::steady_clock;
   using ReadLock = std::shared_lock<std::shared_mutex>;
   // Called on the thread that crossed the limit (a data-path thread for
-  // bytes/packets/sequence). Must not block; e.g. write to an eventfd.
+  // bytes/packets/sequence), under the event queue's lock. Must not block and
+  // must not call back into the SaTable; e.g. write to an eventfd.
   using EventCallback = std::function<void(const SaEvent&)>;
 
   explicit SaTable(size_t expected_sas = 1024);

@@ -165,6 +165,15 @@ TEST_P(NegativeTest, TruncatedPackets) {
   EXPECT_GT(inbound_drops(DropReason::truncated), 0U);
 }
 
+TEST_P(NegativeTest, OversizedPackets) {
+  auto lock = table_.read_lock();
+  std::vector<uint8_t> huge(70'000, 0);
+  store_be32(huge.data(), out_config_.spi);
+  EXPECT_EQ(decapsulate(*table_.find(in_id_), huge).drop, DropReason::oversized);
+  huge[64] = 0x45;
+  EXPECT_EQ(encapsulate(*table_.find(out_id_), huge, 64, 66'000).drop, DropReason::oversized);
+}
+
 TEST_P(NegativeTest, UnknownSpi) {
   auto packet = next_packet();
   store_be32(packet.data(), 0x0badf00d);
