@@ -19,6 +19,13 @@ namespace {
 
 std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
+// Accepts charon's URI form for the socket ("unix:///run/charon.vici").
+std::string socket_file(std::string path) {
+  constexpr std::string_view kUnixScheme = "unix://";
+  if (path.rfind(kUnixScheme, 0) == 0) path.erase(0, kUnixScheme.size());
+  return path;
+}
+
 }  // namespace
 
 class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
@@ -26,6 +33,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   Impl(asio::any_io_executor executor, ClientOptions options)
       : executor_(executor),
         options_(std::move(options)),
+        socket_path_(socket_file(options_.socket_path)),
         command_timer_(executor),
         connect_timer_(executor),
         backoff_(options_.reconnect_initial_delay) {}
@@ -175,14 +183,14 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
                               millis(self->options_.connect_timeout));
       }
     });
-    command_socket_->connect(options_.socket_path, [this](const error_code& ec) {
+    command_socket_->connect(socket_path_, [this](const error_code& ec) {
       if (ec) {
-        connection_lost("cannot connect to " + options_.socket_path + ": " + ec.message());
+        connection_lost("cannot connect to " + socket_path_ + ": " + ec.message());
         return;
       }
-      event_socket_->connect(options_.socket_path, [this](const error_code& event_ec) {
+      event_socket_->connect(socket_path_, [this](const error_code& event_ec) {
         if (event_ec) {
-          connection_lost("cannot connect to " + options_.socket_path + ": " +
+          connection_lost("cannot connect to " + socket_path_ + ": " +
                           event_ec.message());
           return;
         }
@@ -205,7 +213,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     connect_timer_.cancel();
     state_ = State::connected;
     backoff_ = options_.reconnect_initial_delay;
-    diagnostic("connected to charon at " + options_.socket_path);
+    diagnostic("connected to charon at " + socket_path_);
     if (on_connected_) deliver([callback = on_connected_] { callback(); });
   }
 
@@ -387,6 +395,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
 
   asio::any_io_executor executor_;
   ClientOptions options_;
+  std::string socket_path_;  // options_.socket_path without "unix://"
   State state_ = State::stopped;
   bool destroyed_ = false;
   uint64_t generation_ = 0;   // bumps on every (re)connect and stop

@@ -34,8 +34,8 @@
 namespace ergw::vici {
 
 struct ClientOptions {
-  // Filesystem path of charon's vici socket (strongswan.conf
-  // charon.plugins.vici.socket without "unix://"; Debian's default below).
+  // charon's vici socket: a filesystem path, or the strongswan.conf form
+  // "unix:///path" (charon.plugins.vici.socket). Debian's default below.
   std::string socket_path = "/var/run/charon.vici";
   // Default limit for one command, from sending it to its (last) reply.
   std::chrono::milliseconds command_timeout{30'000};

@@ -115,6 +115,12 @@ TEST_F(ViciClientTest, ConnectsAndSubscribes) {
   EXPECT_EQ(charon_.registrations("child-updown"), 1);
 }
 
+TEST_F(ViciClientTest, AcceptsUnixUri) {
+  options_.socket_path = "unix://" + path_;
+  start_connected();
+  EXPECT_TRUE(client_->connected());
+}
+
 TEST_F(ViciClientTest, SimpleCommand) {
   start_connected();
   std::optional<Result<Message>> reply;
