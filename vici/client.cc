@@ -76,8 +76,14 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     pending->command = std::string(command);
     pending->stream_event = std::string(stream_event);
     pending->options = options;
+    pending->streamed_command = streamed != nullptr;
     pending->reply = std::move(reply);
     pending->streamed = std::move(streamed);
+    if (pending->streamed_command && stream_event.empty()) {
+      fail(std::move(pending), "vici: streamed command '" + std::string(command) +
+                                   "' needs a stream event");
+      return;
+    }
     // Encode now: an oversize request fails at once, and a secret is held only in
     // one buffer that is wiped later, not in the message tree.
     Packet packet = Packet::command(command, std::move(request));
@@ -102,7 +108,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
 
   struct Pending {
     std::string command;
-    std::string stream_event;  // empty for a simple command
+    std::string stream_event;  // only for a streamed command
+    bool streamed_command = false;
     CommandOptions options;
     std::string frame;         // the encoded CMD_REQUEST
     ReplyCallback reply;
@@ -111,7 +118,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     StreamedReply collected;
     std::optional<std::string> deferred_error;  // reported once unregistered
 
-    bool is_streamed() const { return !stream_event.empty(); }
+    bool is_streamed() const { return streamed_command; }
     ~Pending() {
       if (options.sensitive) secure_wipe(frame);
     }

@@ -232,6 +232,15 @@ TEST_F(ViciClientTest, UnknownCommandIsAnErrorAndTheConnectionStays) {
   EXPECT_EQ(disconnected_, 0);
 }
 
+TEST_F(ViciClientTest, StreamedCommandNeedsAStreamEvent) {
+  start_connected();
+  std::optional<Result<StreamedReply>> reply;
+  client_->call_streamed("list-sas", "", {}, [&](Result<StreamedReply> r) { reply = std::move(r); });
+  ASSERT_TRUE(run_until([&] { return reply.has_value(); }));
+  EXPECT_FALSE(*reply);
+  EXPECT_TRUE(charon_.commands_seen().empty());
+}
+
 TEST_F(ViciClientTest, UnknownStreamEventIsAnError) {
   start_connected();
   std::optional<Result<StreamedReply>> reply;
