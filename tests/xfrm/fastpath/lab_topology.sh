@@ -149,7 +149,8 @@ lab_hex() { openssl rand -hex "$1"; }
 
 # lab_write_sa_files ALG ENCAP FAMILY: writes $LAB_DIR/gwa.json and gwb.json,
 # mirror images keyed with the same fresh random keys. Also sets LAB_SA_*
-# variables (the keys, for the independent decoder).
+# variables (the keys, for the independent decoder). LAB_SA_EXTRA_AB, if set,
+# is inserted into the a->b SA of both files (e.g. a lifetime, ending in ",").
 #   ALG: gcm | cbc      ENCAP: udp | none      FAMILY: 4 | 6 (outer)
 lab_write_sa_files() {
   local alg=$1 encap=$2 family=$3
@@ -178,7 +179,7 @@ lab_write_sa_files() {
   "version": 1,
   "sas": [
     {"name": "a-to-b", "dir": "$dir_ab", "src": "$a", "dst": "$b", "spi": "$LAB_SPI_AB", $encap_json
-     $crypto_ab, "replay_window": 1024,
+     $crypto_ab, "replay_window": 1024, ${LAB_SA_EXTRA_AB:-}
      "sel": {"src": ["192.168.10.0/24", "fd10::/64"], "dst": ["10.0.2.0/24", "fd20::/64"]}},
     {"name": "b-to-a", "dir": "$dir_ba", "src": "$b", "dst": "$a", "spi": "$LAB_SPI_BA", $encap_json
      $crypto_ba, "replay_window": 1024,
