@@ -82,12 +82,15 @@ std::string CharonInstance::render_strongswan_conf() const {
          "      socket = " + vici_uri() + "\n"
          "    }\n"
          "  }\n"
-         "}\n";
+         "}\n"
+         "# Settings the controller writes (ergwd --charon-settings), read at start and\n"
+         "# on vici reload-settings.\n"
+         "include " + (options_.dir / "strongswan.d").string() + "/*.conf\n";
 }
 
 Status CharonInstance::write_files() const {
   std::error_code ec;
-  std::filesystem::create_directories(options_.dir, ec);
+  std::filesystem::create_directories(options_.dir / "strongswan.d", ec);
   if (ec) return Error{"cannot create " + options_.dir.string() + ": " + ec.message()};
   ERGW_LAB_TRY(write_file(conf_path(), render_strongswan_conf()));
   // swanctl only needs to parse credentials; loading just these keeps its

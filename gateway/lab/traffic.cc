@@ -3,10 +3,11 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -39,31 +40,57 @@ double to_double(const std::string& text) {
   }
 }
 
+// A decimal number of 1 to 9 digits starting at `pos` (every count fits an
+// int; icmp_seq itself is 16 bits).
+std::optional<int> number_at(const std::string& line, size_t pos) {
+  size_t end = pos;
+  while (end < line.size() && std::isdigit(static_cast<unsigned char>(line[end]))) ++end;
+  if (end == pos || end - pos > 9) return std::nullopt;
+  return std::stoi(line.substr(pos, end - pos));
+}
+
 }  // namespace
 
 Result<PingResult> parse_ping_output(const std::string& text) {
-  // At most 9 digits: every count fits an int (icmp_seq itself is 16 bits).
-  static const std::regex reply(R"(icmp_seq=(\d{1,9})\b)");
-  static const std::regex summary(R"((\d{1,9}) packets transmitted, (\d{1,9}) (?:packets )?received)");
-  static const std::regex loss(R"(([\d.]+)% packet loss)");
-  static const std::regex rtt(R"(= [\d.]+/([\d.]+)/[\d.]+)");
   PingResult result;
   std::istringstream lines(text);
   std::string line;
   bool have_summary = false;
   std::set<int> seen;
   while (std::getline(lines, line)) {
-    std::smatch m;
-    if (line.find(" bytes from ") != std::string::npos && std::regex_search(line, m, reply)) {
-      const int seq = std::stoi(m[1]);
-      if (seen.insert(seq).second) result.received_seqs.push_back(seq);  // (DUP!) counts once
-    } else if (std::regex_search(line, m, summary)) {
-      result.transmitted = std::stoi(m[1]);
-      result.received = std::stoi(m[2]);
+    const size_t seq_at = line.find("icmp_seq=");
+    const size_t summary_at = line.find(" packets transmitted, ");
+    if (line.find(" bytes from ") != std::string::npos && seq_at != std::string::npos) {
+      // "64 bytes from 10.0.2.10: icmp_seq=1 ttl=62 time=0.529 ms"; "From X icmp_seq=1 ..." is an error.
+      const auto seq = number_at(line, seq_at + 9);
+      if (seq && seen.insert(*seq).second) result.received_seqs.push_back(*seq);  // (DUP!) counts once
+    } else if (summary_at != std::string::npos) {
+      // "3 packets transmitted, 3 received, +1 errors, 0% packet loss, time 403ms"
+      size_t first = summary_at;
+      while (first > 0 && std::isdigit(static_cast<unsigned char>(line[first - 1]))) --first;
+      const auto transmitted = number_at(line, first);
+      const auto received = number_at(line, summary_at + 22);
+      if (!transmitted || !received) continue;
+      result.transmitted = *transmitted;
+      result.received = *received;
       have_summary = true;
-      if (std::regex_search(line, m, loss)) result.loss_percent = to_double(m[1]);
-    } else if (line.rfind("rtt ", 0) == 0 && std::regex_search(line, m, rtt)) {
-      result.rtt_avg_ms = to_double(m[1]);
+      const size_t loss_at = line.find("% packet loss");
+      if (loss_at != std::string::npos) {
+        size_t begin = loss_at;
+        while (begin > 0 && (std::isdigit(static_cast<unsigned char>(line[begin - 1])) || line[begin - 1] == '.')) {
+          --begin;
+        }
+        result.loss_percent = to_double(line.substr(begin, loss_at - begin));
+      }
+    } else if (line.rfind("rtt ", 0) == 0 || line.rfind("round-trip ", 0) == 0) {
+      // "rtt min/avg/max/mdev = 0.529/0.833/1.136/0.247 ms": the second value.
+      const size_t equals = line.find("= ");
+      if (equals == std::string::npos) continue;
+      const size_t slash = line.find('/', equals);
+      if (slash == std::string::npos) continue;
+      const size_t next = line.find('/', slash + 1);
+      if (next == std::string::npos) continue;
+      result.rtt_avg_ms = to_double(line.substr(slash + 1, next - slash - 1));
     }
   }
   if (!have_summary) return Error{"ping printed no summary"};

@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -94,14 +93,17 @@ ToolRun start_tool(const std::vector<std::string>& args) {
   auto pid = spawn_process(argv, SpawnOptions{{}, run.log});
   if (!pid.ok()) return run;
   run.pid = pid.value();
-  const std::regex up_line(R"(lab ([0-9a-z]+) up)");
   for (int i = 0; i < 600 && run.labid.empty(); ++i) {
     std::ifstream in(run.log);
     std::stringstream text;
     text << in.rdbuf();
-    std::smatch m;
+    // "lab <id> up (state ...)"
     const std::string s = text.str();
-    if (std::regex_search(s, m, up_line)) run.labid = m[1];
+    const size_t at = s.find("\nlab ") != std::string::npos ? s.find("\nlab ") + 1 : s.rfind("lab ", 0);
+    if (at != std::string::npos) {
+      const size_t end = s.find(" up", at + 4);
+      if (end != std::string::npos) run.labid = s.substr(at + 4, end - at - 4);
+    }
     if (!process_alive(run.pid)) break;
     std::this_thread::sleep_for(100ms);
   }
