@@ -1,5 +1,5 @@
 // RFC 4868 section 2.7.2 authenticator test cases (HMAC-SHA-256-128 AUTH256-1
-// to -4, HMAC-SHA-384-192 AUTH384-1), run through the engine's HmacSigner,
+// to -4, HMAC-SHA-384-192 AUTH384-1 to -4), run through the engine's HmacSigner,
 // plus the RFC 2202 HMAC-SHA1 case 1 truncated to 96 bits (RFC 2404).
 #include <gtest/gtest.h>
 
@@ -35,6 +35,16 @@ std::vector<AuthVector> vectors() {
        "372efcf9b40b35c2115b1346903d2ef4"},
       {"AUTH384_1", Integrity::hmac_sha384_192, repeat(0x0b, 48), bytes("Hi There"),
        "b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee973"},
+      {"AUTH384_2", Integrity::hmac_sha384_192, bytes("JefeJefeJefeJefeJefeJefeJefeJefeJefeJefeJefeJefe"),
+       bytes("what do ya want for nothing?"), "2c7353974f1842fd66d53c452ca42122b28c0b594cfb184d"},
+      {"AUTH384_3", Integrity::hmac_sha384_192, repeat(0xaa, 48), repeat(0xdd, 50),
+       "809f439be00274321d4a538652164b53554a508184a0c316"},
+      // The key as printed in the RFC (erratum 5507 notes it was meant to
+      // continue 0x21...; the published result belongs to the printed key).
+      {"AUTH384_4", Integrity::hmac_sha384_192,
+       hex("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
+           "0a0b0c0d0e0f10111213141516171819"),
+       repeat(0xcd, 50), "5b540085c6e6358096532b2493609ed1cb298f774f87bb5c"},
       {"SHA1_96_RFC2202_1", Integrity::hmac_sha1_96, repeat(0x0b, 20), bytes("Hi There"),
        "b617318655057264e28bc0b6"},
   };
