@@ -49,7 +49,10 @@ lab_cleanup() {
   for ns in "$LAB_ONPREM" "$LAB_GWA" "$LAB_GWB" "$LAB_VNET"; do
     ip netns del "$ns" 2>/dev/null
   done
-  if [ -z "${LAB_KEEP_DIR:-}" ]; then rm -rf "$LAB_DIR"; fi
+  if [ -z "${LAB_KEEP_DIR:-}" ]; then
+    # A daemon that just died may still be closing its log: retry once.
+    rm -rf "$LAB_DIR" 2>/dev/null || { sleep 0.5; rm -rf "$LAB_DIR"; }
+  fi
 }
 
 # lab_in NS CMD...: run a command in a namespace.
