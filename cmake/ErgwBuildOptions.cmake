@@ -11,6 +11,12 @@ target_compile_options(ergw_build_options INTERFACE
   -Wimplicit-fallthrough -Wformat=2 -Wmissing-declarations)
 target_include_directories(ergw_build_options INTERFACE ${CMAKE_SOURCE_DIR})
 
+# In a fuzz build every library carries coverage instrumentation (without
+# libFuzzer's main), so the fuzzer sees the code it drives, not just its harness.
+if(ERGW_FUZZ)
+  target_compile_options(ergw_build_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+
 if(ERGW_SANITIZE OR ERGW_FUZZ)
   set(ERGW_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
                            -fno-omit-frame-pointer)

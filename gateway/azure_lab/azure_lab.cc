@@ -103,6 +103,26 @@ Status AzureLab::route_azure_side() {
   return lab_->route_via(lab::Node::azure_gw, onprem_prefix_);
 }
 
+AzureLab::~AzureLab() {
+  stopping_ = true;
+  if (redial_.joinable()) redial_.join();
+}
+
+void AzureLab::start_azure_redial() {
+  redial_ = std::thread([this] {
+    while (!stopping_) {
+      for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (stopping_ || !azure_dials_) continue;
+      auto* charon = lab_->charon(lab::Node::azure_gw);
+      if (charon == nullptr || !charon->pid()) continue;
+      auto sas = charon->swanctl({"--list-sas", "--ike", connection_}, std::chrono::seconds(5));
+      if (!sas.ok() || sas.out.find(connection_ + ":") != std::string::npos) continue;
+      (void)charon->swanctl({"--initiate", "--ike", connection_, "--child", connection_, "--timeout", "2"},
+                            std::chrono::seconds(5));
+    }
+  });
+}
+
 Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   policy::Diagnostics diagnostics;
   auto config = policy::load_configuration(options.config_file, diagnostics);
@@ -121,6 +141,15 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   self->lab_ = std::move(lab.value());
   auto& l = *self->lab_;
 
+  // Azure keeps re-dialling a connection it initiates (InitiatorOnly,
+  // Default) until the peer answers; charon does that with
+  // retry_initiate_interval.
+  {
+    const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
+    std::filesystem::create_directories(conf_dir);
+    std::ofstream(conf_dir / "azure.conf") << "# the simulated Azure gateway re-dials failed attempts\n"
+                                              "charon {\n  retry_initiate_interval = 3\n}\n";
+  }
   if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
   if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level); !c) return Error{c.error()};
 
@@ -139,11 +168,20 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                               {std::filesystem::absolute(options.ergwd_path).string(), "--config",
                                std::filesystem::absolute(options.config_file).string(), "--socket",
                                self->control_socket(), "--vici",
-                               self->appliance_charon().vici_socket().string()});
+                               self->appliance_charon().vici_socket().string(), "--charon-settings",
+                               (appliance_dir / "strongswan.d" / "ergwd.conf").string()});
       !s) {
     return Error{s.error()};
   }
   if (auto s = self->route_azure_side(); !s) return Error{s.error()};
+  {
+    policy::Diagnostics ignored;
+    auto azure = policy::load_configuration(
+        options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
+    self->azure_dials_ =
+        azure && azure->connections.front().azure.connection_mode != policy::ConnectionMode::ResponderOnly;
+  }
+  self->start_azure_redial();
   return self;
 }
 

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <atomic>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,9 @@ struct AzureLabOptions {
 class AzureLab {
  public:
   static Result<std::unique_ptr<AzureLab>> create(AzureLabOptions options);
+  ~AzureLab();
+  AzureLab(const AzureLab&) = delete;
+  AzureLab& operator=(const AzureLab&) = delete;
 
   lab::Lab& lab() { return *lab_; }
   lab::CharonInstance& appliance_charon() { return *lab_->charon(lab::Node::appliance); }
@@ -57,7 +62,14 @@ class AzureLab {
 
  private:
   AzureLab() = default;
+  // Azure re-dials a connection it initiates until the peer answers; charon
+  // gives up after a refusal (NO_PROPOSAL_CHOSEN while ergwd has not loaded
+  // its side yet, AUTHENTICATION_FAILED, ...), so the lab re-dials for it.
+  void start_azure_redial();
   AzureLabOptions options_;
+  std::thread redial_;
+  std::atomic<bool> stopping_{false};
+  bool azure_dials_ = false;
   std::unique_ptr<lab::Lab> lab_;
   std::string connection_;
   std::string onprem_prefix_;

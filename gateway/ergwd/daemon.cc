@@ -96,7 +96,12 @@ int Daemon::run() {
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
   if (!load(true)) return 2;
 
-  client_->on_connected([this] { reconciler_->charon_connected(); });
+  client_->on_connected([this] {
+    // A (re)started charon may have read its configuration before ergwd wrote
+    // the settings it needs: have it read them again.
+    if (!charon_settings_.empty()) client_->call("reload-settings", {}, [](Result<vici::Message>) {});
+    reconciler_->charon_connected();
+  });
   client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
   client_->on_event([this](const std::string& name, const vici::Message& m) { reconciler_->charon_event(name, m); });
   client_->on_diagnostic([](const std::string& text) { log_line(LogLevel::debug, "vici: " + text); });

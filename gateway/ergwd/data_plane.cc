@@ -69,8 +69,9 @@ DataPlaneChoice choose_data_plane(policy::DataPlane configured, const KernelOffe
   c.limitations = c.kind == DataPlaneKind::kernel
                       ? "kernel XFRM: one xfrm interface per route-based tunnel; ESP offloads as the NIC allows"
                       : "libipsec: userspace ESP over one TUN (ipsec0) shared by all connections; if_id is ignored, "
-                        "so only one route-based connection can be told apart; ESP always in UDP/4500; slower than "
-                        "the kernel, not for high traffic";
+                        "so only one route-based connection can be told apart; policy-based local selectors must "
+                        "include an address of the appliance (libipsec routes with it as source); ESP always in "
+                        "UDP/4500; slower than the kernel, not for high traffic";
   return c;
 }
 

@@ -273,9 +273,10 @@ void Reconciler::initiate_missing(const std::vector<vici::IkeSaInfo>& sas, std::
 void Reconciler::sync_routes() {
   std::set<std::pair<std::string, std::string>> wanted;
   for (const auto& plan : plans_) {
-    if (plan.if_id == 0) continue;  // policy-based: the policies decide
+    // Policy-based in the kernel: the XFRM policies catch the traffic, no route needed.
+    if (plan.if_id == 0 && data_plane_.kind == DataPlaneKind::kernel) continue;
     const auto device = tunnel_device(data_plane_.kind, plan.if_id);
-    if (data_plane_.kind == DataPlaneKind::kernel && xfrm::device_index(device) == 0) {
+    if (data_plane_.kind == DataPlaneKind::kernel && plan.if_id != 0 && xfrm::device_index(device) == 0) {
       auto s = xfrm::create_xfrm_interface({device, plan.if_id, "", 1400});
       if (!s) log_line(LogLevel::error, plan.name + ": " + s.error());
     }

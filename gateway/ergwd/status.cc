@@ -75,8 +75,8 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
     c["remote"] = plan.remote;
     c["initiates"] = plan.dial;
     c["route_based"] = plan.if_id != 0;
-    if (plan.if_id != 0) {
-      c["if_id"] = plan.if_id;
+    if (plan.if_id != 0) c["if_id"] = plan.if_id;
+    if (plan.if_id != 0 || r.data_plane().kind == DataPlaneKind::libipsec) {
       c["device"] = tunnel_device(r.data_plane().kind, plan.if_id);
     }
     const auto* ike = pick(sas, plan.name);

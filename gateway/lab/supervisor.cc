@@ -224,8 +224,10 @@ void Supervisor::run() {
 }
 
 void Supervisor::notify_change() {
-  changed_.notify_all();
+  // The callback first: whoever wakes up on the new pid finds the owner
+  // record already naming it.
   if (on_change_) on_change_();
+  changed_.notify_all();
 }
 
 }  // namespace ergw::lab

@@ -385,8 +385,17 @@ CompiledConfiguration compile_view(const ApplianceConfig& config, bool azure_vie
     for (const auto& t : tunnels[i]) {
       out.connections.push_back(build_ike(spec, t, azure_view));
       out.secrets.push_back(secret_for(t, spec.azure.shared_key, azure_view));
-      if (azure_view || !is_route_based(spec.azure)) continue;
-      if (!spec.azure.enable_bgp) {
+      if (azure_view) continue;
+      if (!is_route_based(spec.azure)) {
+        // Policy-based: the kernel's policies catch the traffic wherever it is
+        // routed, but a TUN data plane (libipsec) sees only what is routed into
+        // it, so the remote selectors are routes too (if_id 0: no interface).
+        for (const auto& sel : selectors_of(spec, false)) {
+          for (const auto& remote : sel.remote) {
+            if (auto prefix = IpPrefix::parse(remote)) out.routes.push_back({*prefix, t.name, 0});
+          }
+        }
+      } else if (!spec.azure.enable_bgp) {
         for (const auto& prefix : spec.gateway.vnet_prefixes) out.routes.push_back({prefix, t.name, t.if_id});
       }
     }

@@ -1,0 +1,286 @@
+// Integration tests of the first tunnel: each test builds a lab (four network
+// namespaces), runs charon + ergwd on the appliance and a charon configured
+// the way Azure configures itself on the simulated Azure gateway, and checks
+// traffic end to end through ESP (the CHILD SA's counters must move, so a
+// ping that bypassed the tunnel would not count).
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "gateway/azure_lab/azure_lab.h"
+#include "gateway/cli/status_command.h"
+#include "gateway/lab/traffic.h"
+
+namespace ergw::azure_lab {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+const fs::path kGolden = fs::path(ERGW_SOURCE_DIR) / "tests/gateway/policy/golden";
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+nlohmann::json& props(nlohmann::json& config) { return config["connections"][0]["azure"]["properties"]; }
+
+class TunnelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
+    dir_ = fs::path(::testing::TempDir()) / ("ergw-tunnel-" + std::to_string(getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    lab_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  fs::path write(const std::string& name, const nlohmann::json& config) {
+    auto file = dir_ / (name + ".json");
+    std::ofstream(file) << config.dump(2);
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    return file;
+  }
+
+  void start(const fs::path& config, const fs::path& azure_config = {}) {
+    AzureLabOptions options;
+    options.config_file = config;
+    options.azure_config_file = azure_config;
+    options.ergwd_path = ERGWD_PATH;
+    options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+    auto created = AzureLab::create(options);
+    ASSERT_TRUE(created) << created.error();
+    lab_ = std::move(created.value());
+  }
+
+  nlohmann::json status() {
+    auto s = lab_->status();
+    EXPECT_TRUE(s) << s.error();
+    return s ? s.value() : nlohmann::json::object();
+  }
+
+  static nlohmann::json connection(const nlohmann::json& status) { return status["connections"][0]; }
+
+  static uint64_t child_packets(const nlohmann::json& conn) {
+    uint64_t total = 0;
+    for (const auto& c : conn.value("children", nlohmann::json::array())) {
+      total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    }
+    return total;
+  }
+
+  // Pings on-prem host -> VNet host and checks that the CHILD SA carried it.
+  void expect_traffic_through_esp() {
+    const auto before = child_packets(connection(status()));
+    lab::PingOptions options;
+    options.count = 4;
+    auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet), options);
+    ASSERT_TRUE(ping) << ping.error();
+    EXPECT_EQ(ping->received, 4) << "ping through the tunnel lost packets";
+    const auto after = child_packets(connection(status()));
+    EXPECT_GE(after, before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+  }
+
+  void expect_up(seconds timeout = seconds(60)) {
+    auto s = lab_->wait_until_up(timeout);
+    ASSERT_TRUE(s) << s.error();
+  }
+
+  fs::path dir_;
+  std::unique_ptr<AzureLab> lab_;
+};
+
+// --- policies -------------------------------------------------------------
+
+class PolicyTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(PolicyTest, TunnelComesUpAndCarriesTraffic) {
+  start(kGolden / (std::string(GetParam()) + ".json"));
+  expect_up();
+  const auto conn = connection(status());
+  ASSERT_TRUE(conn.contains("ike"));
+  std::cerr << cli::format_status(status());
+  expect_traffic_through_esp();
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, PolicyTest,
+                         ::testing::Values("azure-defaults", "aes256-sha256-dh14-pfs2048", "gcmaes256-ecp384",
+                                           "aes256-sha384-dh24-pfs24", "policy-based"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           for (auto& c : name) c = (c == '-') ? '_' : c;
+                           return name;
+                         });
+
+TEST_F(TunnelTest, NegotiatedAlgorithmsAreWhatThePolicySays) {
+  start(kGolden / "gcmaes256-ecp384.json");
+  expect_up();
+  const auto conn = connection(status());
+  EXPECT_EQ(conn["ike"].value("encryption", ""), "AES_GCM_16_256");
+  EXPECT_EQ(conn["ike"].value("prf", ""), "PRF_HMAC_SHA2_384");
+  EXPECT_EQ(conn["ike"].value("dh_group", ""), "ECP_384");
+  EXPECT_EQ(conn["children"][0].value("encryption", ""), "AES_GCM_16_256");
+}
+
+// --- connection modes -----------------------------------------------------
+
+class ModeTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(ModeTest, TheRightSideDials) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["connectionMode"] = GetParam();
+  start(write("mode", config));
+  expect_up();
+  const auto conn = connection(status());
+  const std::string mode = GetParam();
+  // InitiatorOnly: Azure dials; ResponderOnly: the appliance dials.
+  if (mode == "InitiatorOnly") {
+    EXPECT_FALSE(conn["ike"].value("initiator", true)) << "ergw must not dial";
+  }
+  if (mode == "ResponderOnly") {
+    EXPECT_TRUE(conn["ike"].value("initiator", false)) << "ergw must dial";
+  }
+  expect_traffic_through_esp();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ModeTest, ::testing::Values("Default", "InitiatorOnly", "ResponderOnly"));
+
+// --- rekeying -------------------------------------------------------------
+
+TEST_F(TunnelTest, ForcedChildAndIkeRekeyUnderTrafficLoseNoPing) {
+  start(kGolden / "aes256-sha256-dh14-pfs2048.json");
+  expect_up();
+  const auto spi_before = connection(status())["children"][0].value("spi_in", "");
+  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
+                           dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
+  ASSERT_TRUE(ping.start());
+  std::this_thread::sleep_for(seconds(2));
+  auto child = lab_->appliance_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
+  ASSERT_TRUE(child.ok()) << child.err;
+  std::this_thread::sleep_for(seconds(3));
+  auto ike = lab_->appliance_charon().swanctl({"--rekey", "--ike", lab_->connection_name()});
+  ASSERT_TRUE(ike.ok()) << ike.err;
+  std::this_thread::sleep_for(seconds(3));
+  auto report = ping.stop();
+  ASSERT_TRUE(report) << report.error();
+  EXPECT_GT(report->transmitted, 100);
+  EXPECT_EQ(report->lost, 0) << "pings lost during the rekeys";
+  expect_up(seconds(10));
+  const auto spi_after = connection(status())["children"][0].value("spi_in", "");
+  EXPECT_NE(spi_before, spi_after) << "the CHILD SA was not rekeyed";
+}
+
+// --- failures -------------------------------------------------------------
+
+TEST_F(TunnelTest, WrongPskIsReportedAndFixingItBringsTheTunnelUp) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["connectionMode"] = "ResponderOnly";  // ergw dials; Azure checks our key
+  auto azure = config;
+  props(azure)["sharedKey"] = "AnotherKeyThanErgwHas0123456789";
+  start(write("ergw", config), write("azure-wrong", azure));
+  auto failed = lab_->wait_for(
+      seconds(40),
+      [](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        return c.value("state", "") != "UP" && c.contains("last_error") &&
+               c["last_error"].value("reason", "") == "authentication failed";
+      },
+      "ergw status to say authentication failed");
+  ASSERT_TRUE(failed) << failed.error();
+  const auto text = cli::format_status(status());
+  EXPECT_NE(text.find("authentication failed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("AnotherKeyThanErgwHas"), std::string::npos);
+  EXPECT_EQ(text.find(props(config)["sharedKey"].get<std::string>()), std::string::npos);
+  // Nothing crashed: ergwd and both charons still run under their first pid.
+  EXPECT_EQ(lab_->lab().supervisor().restarts("ergwd"), 0);
+  EXPECT_EQ(lab_->lab().supervisor().restarts("charon-appliance"), 0);
+  // The operator fixes the key on Azure's side; ergw retries by itself.
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-fixed", config)));
+  expect_up(seconds(60));
+  expect_traffic_through_esp();
+}
+
+TEST_F(TunnelTest, PfsOnOneSideOnlyFailsAtTheFirstRekeyAndStatusSaysWhy) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");  // ergw: PFS ECP384
+  auto azure = config;
+  props(azure)["ipsecPolicies"][0]["pfsGroup"] = "None";        // Azure: no PFS
+  start(write("ergw", config), write("azure-nopfs", azure));
+  expect_up();  // the first CHILD SA is keyed from the IKE SA: no PFS involved
+  expect_traffic_through_esp();
+  // Azure initiates the rekey without PFS; ergw requires it.
+  auto rekey = lab_->azure_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
+  ASSERT_TRUE(rekey.ok()) << rekey.err;
+  auto said = lab_->wait_for(
+      seconds(20),
+      [](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        return c.contains("last_error") && c["last_error"].value("reason", "") == "no proposal chosen";
+      },
+      "ergw status to say the rekey found no proposal");
+  ASSERT_TRUE(said) << said.error();
+  std::cerr << cli::format_status(status());
+}
+
+TEST_F(TunnelTest, CharonKilledOnTheApplianceComesBackWithin30Seconds) {
+  start(kGolden / "gcmaes256-ecp384.json");
+  expect_up();
+  auto killed = lab_->lab().supervisor().kill_daemon("charon-appliance", SIGKILL);
+  ASSERT_TRUE(killed) << killed.error();
+  const auto t0 = std::chrono::steady_clock::now();
+  // Down first (ergwd notices), then back without operator action.
+  auto back = lab_->wait_for(
+      seconds(30),
+      [&](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        if (c.value("state", "") != "UP") return false;
+        for (const auto& r : c.value("routes", nlohmann::json::array())) {
+          if (!r.value("installed", false)) return false;
+        }
+        return std::chrono::steady_clock::now() - t0 > std::chrono::seconds(1);
+      },
+      "the tunnel to come back after charon was killed");
+  ASSERT_TRUE(back) << back.error();
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::cerr << "tunnel back " << took.count() << " ms after charon was killed\n";
+  EXPECT_GE(lab_->lab().supervisor().restarts("charon-appliance"), 1);
+  expect_traffic_through_esp();
+}
+
+TEST_F(TunnelTest, AzureSideDisappearingIsDetectedByDpdWithinTheTimeout) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["dpdTimeoutSeconds"] = 30;
+  start(write("dpd", config));
+  expect_up();
+  expect_traffic_through_esp();
+  // The Azure gateway goes away (its charon stops and is not restarted).
+  lab_->lab().supervisor().stop("charon-azure-gw");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto down = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        return c.value("state", "") != "UP" && c.contains("last_error") &&
+               c["last_error"].value("reason", "") == "peer unreachable";
+      },
+      "DPD to take the tunnel down");
+  ASSERT_TRUE(down) << down.error();
+  const auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
+  std::cerr << "DPD declared the peer dead after " << took.count() << " s (dpdTimeoutSeconds 30)\n"
+            << cli::format_status(status());
+  // The configured timeout, plus the status poll and the scheduler's slack.
+  EXPECT_LE(took.count(), 30 + 5);
+}
+
+}  // namespace
+}  // namespace ergw::azure_lab
