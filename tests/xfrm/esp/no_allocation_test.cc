@@ -30,13 +30,36 @@ const bool g_hooks_installed = CRYPTO_set_mem_functions(counting_malloc, countin
 
 }  // namespace
 
-void* operator new(size_t n) {
+// Replacing the global allocation functions with malloc/free is what the
+// standard allows; GCC's heuristic cannot see that both sides are replaced.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace {
+void* counted_allocation(size_t n) {
   ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  return std::malloc(n == 0 ? 1 : n);
+}
+}  // namespace
+
+// Every non-aligned form is replaced, so each delete meets its own new.
+void* operator new(size_t n) {
+  if (void* p = counted_allocation(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+  if (void* p = counted_allocation(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return counted_allocation(n); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return counted_allocation(n); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace ergw::xfrm::esp {
 namespace {
