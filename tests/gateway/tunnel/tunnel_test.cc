@@ -282,5 +282,69 @@ TEST_F(TunnelTest, AzureSideDisappearingIsDetectedByDpdWithinTheTimeout) {
   EXPECT_LE(took.count(), 30 + 5);
 }
 
+// --- configuration changes -------------------------------------------------
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(TunnelTest, ReloadAppliesOnlyTheDifferenceAndRefusesBadFiles) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  const auto file = write("reload", config);
+  start(file);
+  expect_up();
+  const auto established = [&] { return connection(status())["ike"].value("established_seconds", 0ull); };
+  std::this_thread::sleep_for(seconds(2));
+
+  // The same configuration again: nothing is touched (the IKE SA keeps ageing).
+  ASSERT_TRUE(lab_->reload_ergwd());
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_GE(established(), 3u) << "an unchanged configuration restarted the tunnel";
+
+  // A broken file is refused and the running tunnel stays as it was.
+  auto broken = config;
+  props(broken)["ipsecPolicies"][0]["dhGroup"] = "DHGroup99";
+  std::ofstream(file) << broken.dump(2);
+  EXPECT_FALSE(lab_->reload_ergwd());
+  EXPECT_EQ(connection(status()).value("state", ""), "UP");
+  EXPECT_GE(established(), 4u);
+  const auto log = read_text(lab_->lab().state_dir() / "ergwd.log");
+  EXPECT_NE(log.find("DHGroup99"), std::string::npos) << "the refusal names the bad value";
+  EXPECT_NE(log.find("the running configuration stays as it was"), std::string::npos);
+
+  // A real change (both sides move to AES-256/SHA-256/DH14): ergw reloads
+  // that connection and re-keys it with the new algorithms.
+  auto changed = read_json(kGolden / "aes256-sha256-dh14-pfs2048.json");
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-changed", changed)));
+  std::ofstream(file) << changed.dump(2);
+  ASSERT_TRUE(lab_->reload_ergwd());
+  auto moved = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& st) {
+        const auto& c = st["connections"][0];
+        return c.value("state", "") == "UP" && c["ike"].value("encryption", "") == "AES_CBC_256";
+      },
+      "the tunnel to come back with the new policy");
+  ASSERT_TRUE(moved) << moved.error();
+  expect_traffic_through_esp();
+}
+
+TEST_F(TunnelTest, ThePskAppearsInNoLogAndNoStatus) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  const std::string psk = props(config)["sharedKey"];
+  start(write("psk", config));
+  expect_up();
+  expect_traffic_through_esp();
+  EXPECT_EQ(status().dump().find(psk), std::string::npos);
+  for (const auto& entry : fs::recursive_directory_iterator(lab_->lab().state_dir())) {
+    if (!entry.is_regular_file()) continue;
+    const auto name = entry.path().filename().string();
+    // The swanctl.conf of the simulated Azure side carries the key by design (mode 0600).
+    if (name.find("swanctl.conf") != std::string::npos) continue;
+    EXPECT_EQ(read_text(entry.path()).find(psk), std::string::npos) << entry.path();
+  }
+}
+
 }  // namespace
 }  // namespace ergw::azure_lab
