@@ -23,10 +23,14 @@ namespace {
 
 std::string seconds(int64_t value) { return std::to_string(value) + "s"; }
 
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
 void add_child(SettingsSection& children, const ChildConfig& c) {
-  std::string comment;
-  for (const auto& line : c.comments) comment += (comment.empty() ? "" : "\n") + line;
-  auto& s = children.section(c.name, comment);
+  auto& s = children.section(c.name, join_lines(c.comments));
   s.set("mode", c.mode);
   s.set_list("esp_proposals", c.esp_proposals);
   s.set_list("local_ts", c.local_ts);
@@ -48,9 +52,7 @@ void add_child(SettingsSection& children, const ChildConfig& c) {
 }  // namespace
 
 SettingsSection to_settings(const IkeConnectionConfig& c) {
-  std::string comment;
-  for (const auto& line : c.comments) comment += (comment.empty() ? "" : "\n") + line;
-  SettingsSection s{c.name, {}, {}, comment};
+  SettingsSection s{c.name, {}, {}, join_lines(c.comments)};
   s.set("version", std::to_string(c.version));
   s.set_list("local_addrs", c.local_addrs);
   s.set_list("remote_addrs", c.remote_addrs);
