@@ -13,7 +13,7 @@
 namespace ergw::lab {
 namespace {
 
-TEST(KernelCapabilities, DetectsAndExplains) {
+TEST(LabCapabilities, DetectsAndExplains) {
   if (auto why = testing::lab_unavailable(false)) GTEST_SKIP() << *why;
   const KernelCapabilities caps = detect_kernel_capabilities();
   std::cout << caps.to_string();

@@ -14,7 +14,7 @@ namespace {
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-TEST(StrongswanConf, LibipsecViciAndOwnPaths) {
+TEST(LabStrongswanConf, LibipsecViciAndOwnPaths) {
   Supervisor supervisor;
   CharonOptions options;
   options.name = "appliance";
@@ -35,7 +35,7 @@ TEST(StrongswanConf, LibipsecViciAndOwnPaths) {
   EXPECT_EQ(charon.vici_uri(), "unix:///run/ergw-lab/1a/appliance/charon.vici");
 }
 
-TEST(DaemonCommand, PrivateRunWithStateBoundBack) {
+TEST(LabDaemonCommand, PrivateRunWithStateBoundBack) {
   DaemonSpec spec;
   spec.name = "charon-appliance";
   spec.netns = "ergw-1a-appl";
@@ -58,7 +58,7 @@ TEST(DaemonCommand, PrivateRunWithStateBoundBack) {
   EXPECT_EQ(argv.back(), "/usr/lib/ipsec/charon");
 }
 
-TEST(DaemonCommand, PlainPrivateRun) {
+TEST(LabDaemonCommand, PlainPrivateRun) {
   DaemonSpec spec;
   spec.netns = "ns";
   spec.argv = {"bird", "-f"};
@@ -67,7 +67,7 @@ TEST(DaemonCommand, PlainPrivateRun) {
   EXPECT_EQ(argv[argv.size() - 2], "bird");
 }
 
-TEST(DemoSwanctlConf, AzureStyleBaseline) {
+TEST(LabDemoSwanctlConf, AzureStyleBaseline) {
   const std::string psk = random_psk();
   EXPECT_EQ(psk.size(), 64u);
   EXPECT_NE(psk, random_psk());
@@ -82,11 +82,11 @@ TEST(DemoSwanctlConf, AzureStyleBaseline) {
   EXPECT_TRUE(has(conf, "secret = 0x" + psk));
 }
 
-TEST(LabAddresses, DefaultsAreValid) {
+TEST(LabAddressesCheck, DefaultsAreValid) {
   EXPECT_TRUE(LabAddresses{}.validate().ok());
 }
 
-TEST(LabAddresses, RejectsBadValues) {
+TEST(LabAddressesCheck, RejectsBadValues) {
   LabAddresses a;
   a.vnet_host = "10.0.2.10";  // no length
   EXPECT_FALSE(a.validate().ok());

@@ -24,7 +24,7 @@ OwnerRecord sample() {
   return r;
 }
 
-TEST(OwnerRecord, JsonRoundTrip) {
+TEST(LabOwnerRecord, JsonRoundTrip) {
   const auto back = OwnerRecord::from_json(sample().to_json());
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->labid, "4711a");
@@ -38,7 +38,7 @@ TEST(OwnerRecord, JsonRoundTrip) {
   EXPECT_EQ(back->daemons[1].netns, "ergw-4711a-azgw");
 }
 
-TEST(OwnerRecord, RefusesNamespacesOfOtherLabs) {
+TEST(LabOwnerRecord, RefusesNamespacesOfOtherLabs) {
   // A damaged or forged record must never make cleanup delete someone else's namespace.
   auto r = sample();
   r.namespaces.push_back("ergw-9999a-appl");
@@ -47,14 +47,14 @@ TEST(OwnerRecord, RefusesNamespacesOfOtherLabs) {
   EXPECT_FALSE(OwnerRecord::from_json(r.to_json()).ok());
 }
 
-TEST(OwnerRecord, RefusesBadLabids) {
+TEST(LabOwnerRecord, RefusesBadLabids) {
   auto r = sample();
   r.labid = "../etc";
   EXPECT_FALSE(OwnerRecord::from_json(r.to_json()).ok());
   EXPECT_FALSE(OwnerRecord::from_json("{not json").ok());
 }
 
-TEST(OwnerRecord, LivenessUsesPidAndStartTime) {
+TEST(LabOwnerRecord, LivenessUsesPidAndStartTime) {
   OwnerRecord me;
   me.owner_pid = getpid();
   me.owner_start_time = process_start_time(getpid()).value();
@@ -69,7 +69,7 @@ pid_t dead_pid() {
   return static_cast<pid_t>(std::stol(r.out));
 }
 
-class StateRootTest : public ::testing::Test {
+class LabStateRoot : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = std::filesystem::temp_directory_path() / ("ergw-lab-state-test-" + std::to_string(getpid()));
@@ -83,7 +83,7 @@ class StateRootTest : public ::testing::Test {
   std::filesystem::path root_;
 };
 
-TEST_F(StateRootTest, OnlyDeadUnkeptOwnersAreStale) {
+TEST_F(LabStateRoot, OnlyDeadUnkeptOwnersAreStale) {
   const pid_t dead = dead_pid();
   OwnerRecord live;
   live.labid = std::to_string(getpid()) + "a";
@@ -114,7 +114,7 @@ TEST_F(StateRootTest, OnlyDeadUnkeptOwnersAreStale) {
   EXPECT_FALSE(std::filesystem::exists(root_ / crashed.labid));
 }
 
-TEST_F(StateRootTest, TeardownRefusesPathsThatAreNotLabIds) {
+TEST_F(LabStateRoot, TeardownRefusesPathsThatAreNotLabIds) {
   EXPECT_FALSE(teardown_lab(root_, "../x").ok());
   EXPECT_FALSE(teardown_lab(root_, "").ok());
 }

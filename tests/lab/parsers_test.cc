@@ -16,7 +16,7 @@ constexpr const char* kPingOk =
     "3 packets transmitted, 3 received, 0% packet loss, time 403ms\n"
     "rtt min/avg/max/mdev = 0.529/0.833/1.136/0.247 ms\n";
 
-TEST(PingOutput, CountsRepliesAndRtt) {
+TEST(LabPingOutput, CountsRepliesAndRtt) {
   auto r = parse_ping_output(kPingOk);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->transmitted, 3);
@@ -27,7 +27,7 @@ TEST(PingOutput, CountsRepliesAndRtt) {
   EXPECT_EQ(r->received_seqs, (std::vector<int>{1, 2, 3}));
 }
 
-TEST(PingOutput, TotalLossWithErrors) {
+TEST(LabPingOutput, TotalLossWithErrors) {
   auto r = parse_ping_output(
       "PING 10.9.9.9 (10.9.9.9) 56(84) bytes of data.\n"
       "From 10.0.1.1 icmp_seq=1 Destination Host Unreachable\n"
@@ -41,7 +41,7 @@ TEST(PingOutput, TotalLossWithErrors) {
   EXPECT_TRUE(r->received_seqs.empty());  // "From ... icmp_seq=1" is an error, not a reply
 }
 
-TEST(PingOutput, DuplicatesCountOnce) {
+TEST(LabPingOutput, DuplicatesCountOnce) {
   auto r = parse_ping_output(
       "64 bytes from 1.2.3.4: icmp_seq=1 ttl=64 time=0.1 ms\n"
       "64 bytes from 1.2.3.4: icmp_seq=1 ttl=64 time=0.2 ms (DUP!)\n"
@@ -50,12 +50,12 @@ TEST(PingOutput, DuplicatesCountOnce) {
   EXPECT_EQ(r->received_seqs, (std::vector<int>{1}));
 }
 
-TEST(PingOutput, NoSummaryIsAnError) {
+TEST(LabPingOutput, NoSummaryIsAnError) {
   EXPECT_FALSE(parse_ping_output("ping: connect: Network is unreachable\n").ok());
   EXPECT_FALSE(parse_ping_output("").ok());
 }
 
-TEST(ContinuousPing, GapsUpToTheLastReplyAreLost) {
+TEST(LabContinuousPing, GapsUpToTheLastReplyAreLost) {
   PingResult p;
   p.transmitted = 10;
   p.received = 6;
@@ -67,7 +67,7 @@ TEST(ContinuousPing, GapsUpToTheLastReplyAreLost) {
   EXPECT_EQ(report.received, 6);
 }
 
-TEST(ContinuousPing, NothingAnsweredMeansAllLost) {
+TEST(LabContinuousPing, NothingAnsweredMeansAllLost) {
   PingResult p;
   p.transmitted = 5;
   EXPECT_EQ(summarize_continuous_ping(p).lost, 5);
@@ -85,7 +85,7 @@ constexpr const char* kIperfJson = R"({
   }
 })";
 
-TEST(IperfJson, ThroughputAndRetransmits) {
+TEST(LabIperfJson, ThroughputAndRetransmits) {
   auto r = parse_iperf3_json(kIperfJson);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_DOUBLE_EQ(r->sent_bits_per_second, 300312166.4);
@@ -95,14 +95,14 @@ TEST(IperfJson, ThroughputAndRetransmits) {
   EXPECT_EQ(r->bytes_received, 186122240);
 }
 
-TEST(IperfJson, ErrorReportIsAnError) {
+TEST(LabIperfJson, ErrorReportIsAnError) {
   auto r = parse_iperf3_json(R"({"start": {}, "intervals": [], "end": {},
     "error": "unable to connect to server: Connection refused"})");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("Connection refused"), std::string::npos);
 }
 
-TEST(IperfJson, GarbageIsAnError) {
+TEST(LabIperfJson, GarbageIsAnError) {
   EXPECT_FALSE(parse_iperf3_json("iperf3: error - unable to connect").ok());
   EXPECT_FALSE(parse_iperf3_json(R"({"end": {}})").ok());
 }

@@ -32,7 +32,7 @@ std::filesystem::path temp_log(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("ergw-lab-" + name + "-" + std::to_string(getpid()) + ".log");
 }
 
-TEST(Supervisor, RestartsAKilledDaemon) {
+TEST(LabSupervisor, RestartsAKilledDaemon) {
   const auto log = temp_log("restart");
   std::atomic<int> changes{0};
   Supervisor supervisor([&] { ++changes; }, BackoffPolicy{50ms, 400ms, 10s});
@@ -63,7 +63,7 @@ TEST(Supervisor, RestartsAKilledDaemon) {
   std::filesystem::remove(log);
 }
 
-TEST(Supervisor, UnsupervisedDaemonStaysDead) {
+TEST(LabSupervisor, UnsupervisedDaemonStaysDead) {
   const auto log = temp_log("unsupervised");
   Supervisor supervisor({}, BackoffPolicy{20ms, 100ms, 10s});
   ASSERT_TRUE(supervisor.start(sleeper(log)).ok());
@@ -75,7 +75,7 @@ TEST(Supervisor, UnsupervisedDaemonStaysDead) {
   std::filesystem::remove(log);
 }
 
-TEST(Supervisor, BackoffGrowsWhileTheDaemonKeepsFailing) {
+TEST(LabSupervisor, BackoffGrowsWhileTheDaemonKeepsFailing) {
   const auto log = temp_log("backoff");
   Supervisor supervisor({}, BackoffPolicy{20ms, 80ms, 10s});
   DaemonSpec spec = sleeper(log);
@@ -94,7 +94,7 @@ TEST(Supervisor, BackoffGrowsWhileTheDaemonKeepsFailing) {
   std::filesystem::remove(log);
 }
 
-TEST(Supervisor, RefusesDuplicateNamesAndForeignVisiblePaths) {
+TEST(LabSupervisor, RefusesDuplicateNamesAndForeignVisiblePaths) {
   Supervisor supervisor;
   DaemonSpec spec = sleeper(temp_log("dup"));
   ASSERT_TRUE(supervisor.start(spec).ok());
@@ -107,7 +107,7 @@ TEST(Supervisor, RefusesDuplicateNamesAndForeignVisiblePaths) {
   std::filesystem::remove(temp_log("dup"));
 }
 
-TEST(RunCommand, CapturesOutputExitCodeAndTimeout) {
+TEST(LabRunCommand, CapturesOutputExitCodeAndTimeout) {
   const auto r = run_command({"sh", "-c", "echo out; echo err >&2; exit 3"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "out\n");

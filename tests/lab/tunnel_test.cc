@@ -31,7 +31,7 @@ long long tun_tx_packets(Lab& lab, Node node) {
   return j[0]["stats64"]["tx"]["packets"].get<long long>();
 }
 
-class TunnelTest : public ::testing::Test {
+class LabTunnel : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto why = lab_unavailable(/*need_charon=*/true)) GTEST_SKIP() << *why;
@@ -51,7 +51,7 @@ class TunnelTest : public ::testing::Test {
   std::unique_ptr<Lab> lab_;
 };
 
-TEST_F(TunnelTest, SaMatchesTheBaselineProposal) {
+TEST_F(LabTunnel, SaMatchesTheBaselineProposal) {
   auto sas = lab_->charon(Node::appliance)->list_sas();
   ASSERT_TRUE(sas.ok()) << sas.error();
   std::cout << sas.value();
@@ -63,7 +63,7 @@ TEST_F(TunnelTest, SaMatchesTheBaselineProposal) {
   EXPECT_NE(routes.out.find(lab_->addresses().vnet_prefix), std::string::npos) << routes.out;
 }
 
-TEST_F(TunnelTest, PingAndIperfCrossTheTunnel) {
+TEST_F(LabTunnel, PingAndIperfCrossTheTunnel) {
   const long long tx_before = tun_tx_packets(*lab_, Node::appliance);
   auto p = ping_vnet(5);
   ASSERT_TRUE(p.ok()) << p.error();
@@ -81,7 +81,7 @@ TEST_F(TunnelTest, PingAndIperfCrossTheTunnel) {
   EXPECT_GT(iperf->bytes_received, 0);
 }
 
-TEST_F(TunnelTest, ContinuousPingReportsWhatItSaw) {
+TEST_F(LabTunnel, ContinuousPingReportsWhatItSaw) {
   ContinuousPing background(lab_->netns(Node::onprem), lab_->address(Node::vnet), lab_->state_dir() / "cping.log",
                             50ms);
   ASSERT_TRUE(background.start().ok());
@@ -95,7 +95,7 @@ TEST_F(TunnelTest, ContinuousPingReportsWhatItSaw) {
   EXPECT_LE(report->received, report->transmitted);
 }
 
-TEST_F(TunnelTest, SupervisorRestartsKilledCharonAndTunnelReturns) {
+TEST_F(LabTunnel, SupervisorRestartsKilledCharonAndTunnelReturns) {
   auto before = ping_vnet(3);
   ASSERT_TRUE(before.ok()) << before.error();
   ASSERT_EQ(before->received, 3);
