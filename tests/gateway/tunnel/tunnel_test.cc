@@ -282,6 +282,25 @@ TEST_F(TunnelTest, AzureSideDisappearingIsDetectedByDpdWithinTheTimeout) {
   EXPECT_LE(took.count(), 30 + 5);
 }
 
+TEST_F(TunnelTest, RestartingErgwdDropsNoTunnel) {
+  start(kGolden / "gcmaes256-ecp384.json");
+  expect_up();
+  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
+                           dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
+  ASSERT_TRUE(ping.start());
+  std::this_thread::sleep_for(seconds(1));
+  const auto spi = connection(status())["children"][0].value("spi_in", "");
+  auto killed = lab_->lab().supervisor().kill_daemon("ergwd", SIGKILL);
+  ASSERT_TRUE(killed) << killed.error();
+  ASSERT_TRUE(lab_->lab().supervisor().wait_for_restart("ergwd", killed.value(), std::chrono::seconds(10)));
+  expect_up(seconds(20));
+  std::this_thread::sleep_for(seconds(2));
+  auto report = ping.stop();
+  ASSERT_TRUE(report) << report.error();
+  EXPECT_EQ(report->lost, 0) << "pings lost while ergwd restarted";
+  EXPECT_EQ(connection(status())["children"][0].value("spi_in", ""), spi) << "the CHILD SA was replaced";
+}
+
 // --- configuration changes -------------------------------------------------
 
 std::string read_text(const fs::path& file) {
