@@ -1,7 +1,7 @@
 // The Azure policy compiler: pure code, no I/O. A validated configuration goes
 // in; the strongSwan connections and secrets that match Azure exactly come out,
 // with the routes and BGP peers ergw must set up around them. Every derived
-// number is explained in docs/policy-compiler.md and in the rendered comments.
+// number is explained in docs/azure-policy.md and in the rendered comments.
 #pragma once
 
 #include <optional>
