@@ -84,11 +84,11 @@ struct ToolRun {
   std::filesystem::path log;
 };
 
-ToolRun start_tool(const std::vector<std::string>& args) {
+ToolRun start_tool(const std::vector<std::string>& args, const std::filesystem::path& root = "/run/ergw-lab") {
   ToolRun run;
   run.log = std::filesystem::temp_directory_path() /
             ("ergw-lab-tool-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()) + ".log");
-  std::vector<std::string> argv = {ERGW_LAB_TOOL, "up"};
+  std::vector<std::string> argv = {ERGW_LAB_TOOL, "--state-root", root.string(), "up"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto pid = spawn_process(argv, SpawnOptions{{}, run.log});
   if (!pid.ok()) return run;
@@ -120,27 +120,44 @@ std::string file_text(const std::filesystem::path& path) {
 TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
   SKIP_WITHOUT_LAB(true);
   // The owner runs the whole demo (two charons, a tunnel), then dies hard.
-  ToolRun run = start_tool({"--tunnel"});
+  // Its state lives under a root of this test's own: any other lab owner
+  // starting meanwhile runs cleanup_stale on /run/ergw-lab and would
+  // (rightly) remove the crashed lab before this test looks at it.
+  const std::filesystem::path root = "/run/ergw-lab-crashtest-" + std::to_string(getpid());
+  // Whatever happens below, nothing of this test outlives it.
+  ToolRun run;
+  struct RootGuard {
+    std::filesystem::path root;
+    ToolRun* run;
+    ~RootGuard() {
+      if (run->pid > 0 && process_alive(run->pid)) terminate_process(run->pid);
+      (void)cleanup_stale(root);
+      std::error_code ec;
+      std::filesystem::remove(root, ec);
+    }
+  } guard{root, &run};
+  run = start_tool({"--tunnel"}, root);
   ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
-  auto record = read_owner_record("/run/ergw-lab/" + run.labid);
+  auto record = read_owner_record(root / run.labid);
   ASSERT_TRUE(record.ok()) << record.error();
   ASSERT_EQ(record->daemons.size(), 2u);
 
   kill(run.pid, SIGKILL);
   int status = 0;
   waitpid(run.pid, &status, 0);
+  run.pid = 0;
   ASSERT_TRUE(WIFSIGNALED(status));
   // The crash left everything behind: namespaces and orphaned charons.
   EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
   for (const auto& d : record->daemons) EXPECT_TRUE(process_alive(d.pid)) << d.name;
   bool listed_stale = false;
-  for (const auto& lab : list_labs("/run/ergw-lab")) listed_stale |= (lab.labid == run.labid && lab.stale);
+  for (const auto& lab : list_labs(root)) listed_stale |= (lab.labid == run.labid && lab.stale);
   EXPECT_TRUE(listed_stale);
 
-  const auto removed = cleanup_stale("/run/ergw-lab", test_progress());
+  const auto removed = cleanup_stale(root, test_progress());
   EXPECT_NE(std::find(removed.begin(), removed.end(), run.labid), removed.end());
   EXPECT_TRUE(existing_namespaces(run.labid).empty());
-  EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + run.labid));
+  EXPECT_FALSE(std::filesystem::exists(root / run.labid));
   for (const auto& d : record->daemons) EXPECT_FALSE(process_alive(d.pid)) << d.name << " survived cleanup";
   std::filesystem::remove(run.log);
 }
@@ -148,11 +165,19 @@ TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
 TEST(LabCleanup, SigtermToTheOwnerTearsDown) {
   SKIP_WITHOUT_LAB(false);
   ToolRun run = start_tool({});
+  // On a failed assertion the owner is still up: SIGTERM makes it tear down.
+  struct OwnerGuard {
+    ToolRun* run;
+    ~OwnerGuard() {
+      if (run->pid > 0 && process_alive(run->pid)) terminate_process(run->pid);
+    }
+  } guard{&run};
   ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
   EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
   kill(run.pid, SIGTERM);
   int status = 0;
   waitpid(run.pid, &status, 0);
+  run.pid = 0;
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << file_text(run.log);
   EXPECT_TRUE(existing_namespaces(run.labid).empty());
   EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + run.labid));
