@@ -162,8 +162,7 @@ TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
   std::filesystem::remove(run.log);
 }
 
-TEST(LabCleanup, SigtermToTheOwnerTearsDown) {
-  SKIP_WITHOUT_LAB(false);
+void signal_tears_down(int signo) {
   ToolRun run = start_tool({});
   // On a failed assertion the owner is still up: SIGTERM makes it tear down.
   struct OwnerGuard {
@@ -174,15 +173,25 @@ TEST(LabCleanup, SigtermToTheOwnerTearsDown) {
   } guard{&run};
   ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
   EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
-  kill(run.pid, SIGTERM);
+  kill(run.pid, signo);
   int status = 0;
   waitpid(run.pid, &status, 0);
   run.pid = 0;
-  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << file_text(run.log);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == signo) << file_text(run.log);
   EXPECT_TRUE(existing_namespaces(run.labid).empty());
   EXPECT_FALSE(std::filesystem::exists("/run/ergw-lab/" + run.labid));
   EXPECT_NE(file_text(run.log).find("gone"), std::string::npos) << file_text(run.log);
   std::filesystem::remove(run.log);
+}
+
+TEST(LabCleanup, SigtermToTheOwnerTearsDown) {
+  SKIP_WITHOUT_LAB(false);
+  signal_tears_down(SIGTERM);
+}
+
+TEST(LabCleanup, SigintToTheOwnerTearsDown) {
+  SKIP_WITHOUT_LAB(false);
+  signal_tears_down(SIGINT);
 }
 
 TEST(LabCleanup, KeptLabOutlivesItsOwnerUntilTornDown) {
