@@ -47,7 +47,14 @@ bool Daemon::load(bool initial) {
     log_line(LogLevel::info, "data plane limits: " + choice.limitations);
     reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice);
   }
-  write_charon_settings(policy::render_charon_settings(compiled.charon));
+  std::string settings = policy::render_charon_settings(compiled.charon);
+  if (reconciler_->data_plane().kind == DataPlaneKind::libipsec) {
+    // kernel-libipsec (5.9.8) installs `default dev ipsec0` into table 220
+    // whatever install_routes says; behind main, ergwd's routes decide. Read
+    // when charon starts: a charon already running needs it in strongswan.conf.
+    settings += "charon {\n    routing_table = 220\n    routing_table_prio = 32800\n}\n";
+  }
+  write_charon_settings(settings);
   ++config_generation_;
   log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
