@@ -54,23 +54,39 @@ bool Daemon::load(bool initial) {
     // when charon starts: a charon already running needs it in strongswan.conf.
     settings += "charon {\n    routing_table = 220\n    routing_table_prio = 32800\n}\n";
   }
+  auto plans = plan_connections(compiled);
+  // BGP is validated before anything changes: a refused file changes nothing.
+  auto bgp = plan_bgp(compiled, plans, reconciler_->data_plane().kind, options_.bgp);
+  if (!bgp) {
+    log_line(LogLevel::error, bgp.error());
+    log_line(LogLevel::error, options_.config_file + ": BGP configuration refused; " +
+                                  (initial ? "not starting" : "the running configuration stays as it was"));
+    return false;
+  }
+  add_bgp_host_routes(bgp.value(), plans);
   write_charon_settings(settings);
   ++config_generation_;
   log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
-  reconciler_->set_desired(plan_connections(compiled));
+  reconciler_->set_desired(std::move(plans));
+  if (!bgp_) bgp_ = std::make_unique<BgpController>(io_, *client_, options_.bgp);
+  bgp_->apply(std::move(bgp.value()));
   return true;
 }
 
 void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply reply) {
   const auto command = request.value("command", "");
   if (command == "status") {
+    auto with_bgp = [this](nlohmann::json j) {
+      if (bgp_) j["bgp"] = bgp_->status();
+      return j;
+    };
     if (!client_->connected()) {
-      reply(build_status(*reconciler_, {}, "charon is not connected"));
+      reply(with_bgp(build_status(*reconciler_, {}, "charon is not connected")));
       return;
     }
-    vici::list_sas(*client_, {}, [this, reply](Result<std::vector<vici::IkeSaInfo>> sas) {
-      reply(sas ? build_status(*reconciler_, sas.value(), "") : build_status(*reconciler_, {}, sas.error()));
+    vici::list_sas(*client_, {}, [this, reply, with_bgp](Result<std::vector<vici::IkeSaInfo>> sas) {
+      reply(with_bgp(sas ? build_status(*reconciler_, sas.value(), "") : build_status(*reconciler_, {}, sas.error())));
     });
   } else if (command == "reload") {
     const bool ok = load(false);
@@ -110,7 +126,10 @@ int Daemon::run() {
     reconciler_->charon_connected();
   });
   client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
-  client_->on_event([this](const std::string& name, const vici::Message& m) { reconciler_->charon_event(name, m); });
+  client_->on_event([this](const std::string& name, const vici::Message& m) {
+    reconciler_->charon_event(name, m);
+    if (bgp_ && (name == "ike-updown" || name == "child-updown")) bgp_->tunnel_event(name, m);
+  });
   client_->on_diagnostic([](const std::string& text) { log_line(LogLevel::debug, "vici: " + text); });
 
   control_ = std::make_unique<ControlServer>(

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "gateway/ergwd/bgp_controller.h"
 #include "gateway/ergwd/control_server.h"
 #include "gateway/ergwd/reconciler.h"
 #include "vici/client.h"
@@ -23,6 +24,7 @@ struct DaemonOptions {
   // the connections need (retransmission sized for DPD); empty: do not.
   std::string charon_settings_file;
   std::chrono::seconds repair_interval{10};
+  BgpOptions bgp;  // BIRD runs only when a connection enables BGP
 };
 
 class Daemon {
@@ -44,6 +46,7 @@ class Daemon {
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<BgpController> bgp_;
   std::string charon_settings_;
   uint64_t config_generation_ = 0;
 };

@@ -14,6 +14,14 @@ int main(int argc, char** argv) {
   app.add_option("--vici", options.vici_socket, "charon's vici socket")->capture_default_str();
   app.add_option("--charon-settings", options.charon_settings_file,
                  "write charon-wide settings (DPD retransmission) to this strongswan.conf fragment");
+  app.add_option("--bird-dir", options.bgp.bird_dir,
+                 "BIRD's config, control socket and pid file (BIRD runs only when a connection enables BGP)")
+      ->capture_default_str();
+  app.add_option("--bird", options.bgp.bird_binary, "the BIRD 2 binary")->capture_default_str();
+  app.add_option("--bgp-table", options.bgp.kernel_table, "kernel routing table for routes learned over BGP")
+      ->capture_default_str();
+  app.add_flag("--strict-expressroute", options.bgp.strict_expressroute,
+               "refuse (not only warn about) BGP exports Azure would route over ExpressRoute, unencrypted");
   app.add_flag("--debug", debug, "log debug messages");
   CLI11_PARSE(app, argc, argv);
   if (debug) ergw::gateway::set_log_level(ergw::gateway::LogLevel::debug);
