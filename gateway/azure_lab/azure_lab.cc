@@ -112,10 +112,16 @@ void AzureLab::start_azure_redial() {
   redial_ = std::thread([this] {
     while (!stopping_) {
       for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (stopping_ || !azure_dials_) continue;
+      if (stopping_ || (!azure_dials_ && !azure_bird_)) continue;
       auto* charon = lab_->charon(lab::Node::azure_gw);
       if (charon == nullptr || !charon->pid()) continue;
       auto sas = charon->swanctl({"--list-sas", "--ike", connection_}, std::chrono::seconds(5));
+      if (azure_bird_ && sas.ok()) {
+        // Azure's BGP session lives and dies with the connection.
+        const bool up = sas.out.find("ESTABLISHED") != std::string::npos && sas.out.find("INSTALLED") != std::string::npos;
+        if (up != azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(up);
+      }
+      if (!azure_dials_) continue;
       if (!sas.ok() || sas.out.find(connection_ + ":") != std::string::npos) continue;
       (void)charon->swanctl({"--initiate", "--ike", connection_, "--child", connection_, "--timeout", "2"},
                             std::chrono::seconds(5));
@@ -169,11 +175,20 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                                std::filesystem::absolute(options.config_file).string(), "--socket",
                                self->control_socket(), "--vici",
                                self->appliance_charon().vici_socket().string(), "--charon-settings",
-                               (appliance_dir / "strongswan.d" / "ergwd.conf").string()});
+                               (appliance_dir / "strongswan.d" / "ergwd.conf").string(), "--bird-dir",
+                               (appliance_dir / "bird").string()});
       !s) {
     return Error{s.error()};
   }
-  if (auto s = self->route_azure_side(); !s) return Error{s.error()};
+  if (auto bgp = azure_bgp_side(config->connections.front())) {
+    // With BGP the Azure side learns the on-prem prefixes: no static route.
+    if (auto s = l.wait_for_link(lab::Node::azure_gw, lab::kLibipsecTun, std::chrono::seconds(10)); !s) return Error{s.error()};
+    auto bird = AzureBird::start(l, *bgp);
+    if (!bird) return Error{bird.error()};
+    self->azure_bird_ = std::move(bird.value());
+  } else if (auto s = self->route_azure_side(); !s) {
+    return Error{s.error()};
+  }
   {
     policy::Diagnostics ignored;
     auto azure = policy::load_configuration(

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "gateway/azure_lab/azure_bird.h"
 #include "gateway/lab/lab.h"
 #include "gateway/policy/azure_connection.h"
 
@@ -59,6 +60,9 @@ class AzureLab {
   // Asks ergwd to re-read its configuration (SIGHUP equivalent).
   Status reload_ergwd() const;
   std::filesystem::path ergwd_config() const;
+  // The simulated Azure gateway's BGP speaker; null when the connection does
+  // not enable BGP.
+  AzureBird* azure_bird() { return azure_bird_.get(); }
 
  private:
   AzureLab() = default;
@@ -71,6 +75,7 @@ class AzureLab {
   std::atomic<bool> stopping_{false};
   bool azure_dials_ = false;
   std::unique_ptr<lab::Lab> lab_;
+  std::unique_ptr<AzureBird> azure_bird_;  // destroyed before lab_
   std::string connection_;
   std::string onprem_prefix_;
 };

@@ -1,0 +1,115 @@
+#include "gateway/azure_lab/azure_bird.h"
+
+#include <filesystem>
+
+#include "routing/bird_config_writer.h"
+#include "routing/bird_queries.h"
+
+namespace ergw::azure_lab {
+
+std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec) {
+  if (!spec.azure.enable_bgp || !spec.local.asn || !spec.local.bgp_peering_address) return std::nullopt;
+  AzureBgpSide side;
+  side.asn = spec.gateway.asn;
+  if (!spec.azure.gateway_custom_bgp_ip_addresses.empty()) {
+    side.address = spec.azure.gateway_custom_bgp_ip_addresses.front().address;
+    side.apipa = true;
+  } else if (!spec.gateway.bgp_peering_addresses.empty()) {
+    side.address = spec.gateway.bgp_peering_addresses.front();
+  } else {
+    return std::nullopt;
+  }
+  side.peer_asn = *spec.local.asn;
+  side.peer_address = *spec.local.bgp_peering_address;
+  side.vnet_prefixes = spec.gateway.vnet_prefixes;
+  return side;
+}
+
+std::string render_azure_bird_config(const AzureBgpSide& side, const std::string& log_file) {
+  std::string out;
+  out += "# The simulated Azure VPN gateway's BGP speaker (ergw lab).\n";
+  out += "log \"" + log_file + "\" all;\n";
+  out += "router id " + side.address.to_string() + ";\n";
+  out += "timeformat protocol iso long;\ntimeformat route iso long;\n\n";
+  out += "protocol device { scan time 2; }\n\n";
+  out += "# The VNet's address space, announced only (the VNet itself is routed by the lab).\n";
+  out += "protocol static azure_vnet {\n  ipv4;\n";
+  for (const auto& p : side.vnet_prefixes) out += "  route " + p.to_string() + " blackhole;\n";
+  out += "}\n\n";
+  out += "# Azure's host route to the local network gateway's BGP address, into the tunnel.\n";
+  out += "protocol static azure_tunnel_hosts {\n  ipv4;\n  route " + side.peer_address.to_string() +
+         "/32 via \"ipsec0\";\n}\n\n";
+  out += "# Learned on-prem prefixes (and the host route) go into azure-gw's main table.\n";
+  out += "protocol kernel azure_kernel {\n  ipv4 {\n    import none;\n";
+  out += "    export where source = RTS_BGP || proto = \"azure_tunnel_hosts\";\n  };\n  scan time 2;\n}\n\n";
+  out += "protocol bgp " + std::string(kAzureBgpProtocol) + " {\n";
+  out += "  local " + side.address.to_string() + " as " + std::to_string(side.asn) + ";\n";
+  out += "  neighbor " + side.peer_address.to_string() + " as " + std::to_string(side.peer_asn) + ";\n";
+  out += "  source address " + side.address.to_string() + ";\n";
+  out += "  multihop;\n";
+  out += "  hold time 180;\n  keepalive time 60;\n";
+  // Azure never opens a session toward an APIPA peer (bgp-howto.md).
+  if (side.apipa) out += "  passive on;\n";
+  out += "  ipv4 {\n    import all;\n    export where proto = \"azure_vnet\";\n";
+  // "The BGP session is dropped if the number of prefixes exceeds the limit."
+  out += "    import limit 4000 action restart;\n  };\n}\n";
+  return out;
+}
+
+Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBgpSide& side) {
+  const auto dir = lab.state_dir() / "azure-bird";
+  std::filesystem::create_directories(dir);
+  auto added = lab.exec(lab::Node::azure_gw, {"ip", "address", "replace", side.address.to_string() + "/32", "dev", "lo"});
+  if (!added.ok()) return Error{"cannot put Azure's BGP address on azure-gw's lo: " + added.err};
+  const auto conf = (dir / "bird.conf").string();
+  if (auto s = routing::write_config_file(conf, render_azure_bird_config(side, (dir / "bird.log").string())); !s) {
+    return Error{s.error()};
+  }
+  routing::BirdProcessOptions o;
+  o.config_path = conf;
+  o.socket_path = (dir / "bird.ctl").string();
+  o.pid_path = (dir / "bird.pid").string();
+  o.output_path = (dir / "bird.out").string();
+  o.network_namespace = lab.netns(lab::Node::azure_gw);
+  lab.progress("[lab " + lab.id() + "] starting BIRD on the simulated Azure gateway (AS " + std::to_string(side.asn) +
+               ", BGP address " + side.address.to_string() + (side.apipa ? ", APIPA: passive" : "") + ")");
+  auto bird = routing::BirdProcess::start(o);
+  if (!bird) return Error{"Azure-side BIRD: " + bird.error()};
+  std::unique_ptr<AzureBird> self(new AzureBird());
+  self->bird_.emplace(std::move(bird.value()));
+  self->side_ = side;
+  return self;
+}
+
+AzureBird::~AzureBird() {
+  if (bird_) (void)bird_->stop(std::chrono::milliseconds(2000));
+}
+
+Status AzureBird::set_session_enabled(bool enabled) {
+  auto socket = bird_->connect();
+  if (!socket) return Error{socket.error()};
+  auto reply = socket.value().command(std::string(enabled ? "enable " : "disable ") + kAzureBgpProtocol);
+  if (!reply) return Error{reply.error()};
+  enabled_ = enabled;
+  return Status::success();
+}
+
+Result<routing::ProtocolStatus> AzureBird::session() {
+  auto socket = bird_->connect();
+  if (!socket) return Error{socket.error()};
+  auto protocols = routing::query_protocols(socket.value(), kAzureBgpProtocol);
+  if (!protocols) return Error{protocols.error()};
+  if (protocols.value().empty()) return Error{"no protocol " + std::string(kAzureBgpProtocol)};
+  return protocols.value().front();
+}
+
+Result<std::vector<routing::Route>> AzureBird::learned_routes() {
+  auto socket = bird_->connect();
+  if (!socket) return Error{socket.error()};
+  routing::RouteQuery q;
+  q.protocol = kAzureBgpProtocol;
+  q.all = false;
+  return routing::query_routes(socket.value(), q);
+}
+
+}  // namespace ergw::azure_lab

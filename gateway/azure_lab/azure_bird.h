@@ -1,0 +1,68 @@
+// The simulated Azure VPN gateway's BGP speaker: a BIRD in the azure-gw
+// namespace configured the way Azure runs BGP toward a local network gateway
+// (azure.md §4): ASN 65515 (the gateway's), its BGP address on lo (a
+// GatewaySubnet-style private address, or a custom APIPA 169.254.21.x),
+// passive toward APIPA peers (Azure never opens those sessions), hold 180 /
+// keepalive 60, the VNet prefixes announced, on-prem prefixes learned (up to
+// 4,000, above which Azure drops the session) and installed into the kernel,
+// and a static host route to the appliance's BGP address through ipsec0.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "gateway/lab/lab.h"
+#include "gateway/policy/azure_connection.h"
+#include "routing/bird_process.h"
+#include "routing/protocol_status.h"
+#include "routing/route.h"
+
+namespace ergw::azure_lab {
+
+// What Azure's side of the session is, derived from the connection.
+struct AzureBgpSide {
+  uint32_t asn = 65515;
+  IpAddress address;         // Azure's BGP address (on azure-gw's lo)
+  bool apipa = false;        // custom APIPA address: passive
+  uint32_t peer_asn = 0;     // the appliance's
+  IpAddress peer_address;    // the appliance's BGP address
+  std::vector<IpPrefix> vnet_prefixes;
+};
+
+// nullopt when the connection does not enable BGP.
+std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec);
+
+// The protocol name of the session in the Azure-side BIRD.
+inline constexpr const char* kAzureBgpProtocol = "azure_onprem";
+
+// BIRD 2 configuration text for the Azure side.
+std::string render_azure_bird_config(const AzureBgpSide& side, const std::string& log_file);
+
+class AzureBird {
+ public:
+  // Puts the BGP address on azure-gw's lo and starts BIRD there.
+  static Result<std::unique_ptr<AzureBird>> start(lab::Lab& lab, const AzureBgpSide& side);
+  ~AzureBird();
+
+  routing::BirdProcess& process() { return *bird_; }
+  const AzureBgpSide& side() const { return side_; }
+  // Azure tears the BGP session down with the connection: `disable` while
+  // the tunnel is down, `enable` when it is back.
+  Status set_session_enabled(bool enabled);
+  bool session_enabled() const { return enabled_; }
+  Result<routing::ProtocolStatus> session();
+  // Routes the Azure side learned from the appliance.
+  Result<std::vector<routing::Route>> learned_routes();
+
+ private:
+  AzureBird() = default;
+  std::optional<routing::BirdProcess> bird_;
+  AzureBgpSide side_;
+  std::atomic<bool> enabled_{true};  // set by the lab's watcher thread
+};
+
+}  // namespace ergw::azure_lab
