@@ -10,7 +10,13 @@ namespace {
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kTcpAck = 0x10;
 constexpr uint8_t kTcpPsh = 0x08;
-constexpr size_t kMaxHeldBytes = 65000;  // IPv4 total length / IPv6 payload length fit in 16 bits
+// IPv4 total length must fit in 16 bits (IPv6 payload length would allow 40
+// more). The full 65535, not a rounder 65000: a sender's 64 KB TSO packet (47
+// segments at MSS 1383) crosses the tunnel as a 44-datagram UDP GSO train plus
+// a short one (a train is capped near 64 KB too, and ESP adds ~90 octets per
+// segment). With 65000 the two halves could not be joined again, and every
+// original packet cost two TUN writes, one of them tiny (docs/fastpath.md).
+constexpr size_t kMaxHeldBytes = 65535;
 constexpr size_t kMaxSegments = 64;
 
 struct TcpSegment {
