@@ -1,8 +1,10 @@
 #include "gateway/azure_lab/azure_bird.h"
 
 #include <filesystem>
+#include <thread>
 
 #include "routing/bird_config_writer.h"
+#include "routing/control_socket.h"
 #include "routing/bird_queries.h"
 
 namespace ergw::azure_lab {
@@ -61,32 +63,34 @@ Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBg
   std::filesystem::create_directories(dir);
   auto added = lab.exec(lab::Node::azure_gw, {"ip", "address", "replace", side.address.to_string() + "/32", "dev", "lo"});
   if (!added.ok()) return Error{"cannot put Azure's BGP address on azure-gw's lo: " + added.err};
+  std::unique_ptr<AzureBird> self(new AzureBird());
+  self->side_ = side;
+  self->socket_path_ = (dir / "bird.ctl").string();
   const auto conf = (dir / "bird.conf").string();
   if (auto s = routing::write_config_file(conf, render_azure_bird_config(side, (dir / "bird.log").string())); !s) {
     return Error{s.error()};
   }
-  routing::BirdProcessOptions o;
-  o.config_path = conf;
-  o.socket_path = (dir / "bird.ctl").string();
-  o.pid_path = (dir / "bird.pid").string();
-  o.output_path = (dir / "bird.out").string();
-  o.network_namespace = lab.netns(lab::Node::azure_gw);
-  lab.progress("[lab " + lab.id() + "] starting BIRD on the simulated Azure gateway (AS " + std::to_string(side.asn) +
-               ", BGP address " + side.address.to_string() + (side.apipa ? ", APIPA: passive" : "") + ")");
-  auto bird = routing::BirdProcess::start(o);
-  if (!bird) return Error{"Azure-side BIRD: " + bird.error()};
-  std::unique_ptr<AzureBird> self(new AzureBird());
-  self->bird_.emplace(std::move(bird.value()));
-  self->side_ = side;
-  return self;
-}
-
-AzureBird::~AzureBird() {
-  if (bird_) (void)bird_->stop(std::chrono::milliseconds(2000));
+  lab.progress("[lab " + lab.id() + "] BIRD on the simulated Azure gateway: AS " + std::to_string(side.asn) +
+               ", BGP address " + side.address.to_string() + (side.apipa ? " (APIPA: passive)" : ""));
+  // Supervised like the lab's charons, so a kept lab keeps it.
+  if (auto s = lab.start_daemon(lab::Node::azure_gw, "azure-bird",
+                                {"/usr/sbin/bird", "-f", "-c", conf, "-s", self->socket_path_, "-P",
+                                 (dir / "bird.pid").string()});
+      !s) {
+    return Error{"Azure-side BIRD: " + s.error()};
+  }
+  std::string last = "no answer";
+  for (int i = 0; i < 100; ++i) {
+    auto socket = routing::ControlSocket::connect(self->socket_path_, std::chrono::milliseconds(500));
+    if (socket) return self;
+    last = socket.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error{"Azure-side BIRD did not open " + self->socket_path_ + ": " + last};
 }
 
 Status AzureBird::set_session_enabled(bool enabled) {
-  auto socket = bird_->connect();
+  auto socket = routing::ControlSocket::connect(socket_path_);
   if (!socket) return Error{socket.error()};
   auto reply = socket.value().command(std::string(enabled ? "enable " : "disable ") + kAzureBgpProtocol);
   if (!reply) return Error{reply.error()};
@@ -95,7 +99,7 @@ Status AzureBird::set_session_enabled(bool enabled) {
 }
 
 Result<routing::ProtocolStatus> AzureBird::session() {
-  auto socket = bird_->connect();
+  auto socket = routing::ControlSocket::connect(socket_path_);
   if (!socket) return Error{socket.error()};
   auto protocols = routing::query_protocols(socket.value(), kAzureBgpProtocol);
   if (!protocols) return Error{protocols.error()};
@@ -104,7 +108,7 @@ Result<routing::ProtocolStatus> AzureBird::session() {
 }
 
 Result<std::vector<routing::Route>> AzureBird::learned_routes() {
-  auto socket = bird_->connect();
+  auto socket = routing::ControlSocket::connect(socket_path_);
   if (!socket) return Error{socket.error()};
   routing::RouteQuery q;
   q.protocol = kAzureBgpProtocol;

@@ -17,7 +17,6 @@
 #include "common/result.h"
 #include "gateway/lab/lab.h"
 #include "gateway/policy/azure_connection.h"
-#include "routing/bird_process.h"
 #include "routing/protocol_status.h"
 #include "routing/route.h"
 
@@ -44,11 +43,11 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
 
 class AzureBird {
  public:
-  // Puts the BGP address on azure-gw's lo and starts BIRD there.
+  // Puts the BGP address on azure-gw's lo and starts BIRD there as a lab
+  // daemon (supervised; the lab's teardown stops it).
   static Result<std::unique_ptr<AzureBird>> start(lab::Lab& lab, const AzureBgpSide& side);
-  ~AzureBird();
 
-  routing::BirdProcess& process() { return *bird_; }
+  const std::string& socket_path() const { return socket_path_; }
   const AzureBgpSide& side() const { return side_; }
   // Azure tears the BGP session down with the connection: `disable` while
   // the tunnel is down, `enable` when it is back.
@@ -60,7 +59,7 @@ class AzureBird {
 
  private:
   AzureBird() = default;
-  std::optional<routing::BirdProcess> bird_;
+  std::string socket_path_;
   AzureBgpSide side_;
   std::atomic<bool> enabled_{true};  // set by the lab's watcher thread
 };
