@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -76,6 +77,29 @@ std::string bytes(uint64_t value) {
   return out.str();
 }
 
+// BGP sessions and learned routes (ergwd's BgpController, docs/bgp.md).
+void format_bgp(const nlohmann::json& status, std::ostringstream& out) {
+  if (!status.contains("bgp") || !status["bgp"].value("enabled", false)) return;
+  const auto& bgp = status["bgp"];
+  const auto& bird = bgp.value("bird", nlohmann::json::object());
+  out << "\nBGP (BIRD " << (bird.value("running", false) ? "pid " + text(bird, "pid") : std::string("not running"))
+      << ", restarts " << text(bird, "restarts") << ", table " << text(bgp, "table") << ")\n";
+  if (bird.contains("error")) out << "  BIRD: " << text(bird, "error") << "\n";
+  out << "  session            neighbor          AS      state        uptime    in    out   last error\n";
+  for (const auto& s : bgp.value("sessions", nlohmann::json::array())) {
+    char line[256];
+    std::snprintf(line, sizeof(line), "  %-18s %-17s %-7s %-12s %-9s %-5s %-5s %s\n", text(s, "connection").c_str(),
+                  text(s, "neighbor").c_str(), text(s, "neighbor_as").c_str(), text(s, "state").c_str(),
+                  duration(s, "uptime_seconds").c_str(), text(s, "prefixes_in").c_str(),
+                  text(s, "prefixes_out").c_str(), text(s, "last_error").c_str());
+    out << line;
+  }
+  for (const auto& r : bgp.value("routes", nlohmann::json::array())) {
+    out << "  learned " << text(r, "prefix") << " dev " << text(r, "device") << " from " << text(r, "connection")
+        << " [" << text(r, "as_path") << "]" << (r.value("installed", false) ? "" : "  (not in the kernel)") << "\n";
+  }
+}
+
 }  // namespace
 
 std::string format_status(const nlohmann::json& status) {
@@ -114,6 +138,7 @@ std::string format_status(const nlohmann::json& status) {
           << "    charon: " << text(c["last_error"], "detail") << "\n";
     }
   }
+  format_bgp(status, out);
   return out.str();
 }
 
