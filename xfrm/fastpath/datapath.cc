@@ -1,6 +1,8 @@
 #include "xfrm/fastpath/datapath.h"
 
+#include <pthread.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -98,6 +100,7 @@ int inner_mtu_for(const SaFile& file, int outer_mtu) {
 Result<std::unique_ptr<Datapath>> Datapath::create(const SaFile& file, const DatapathOptions& options) {
   std::unique_ptr<Datapath> dp(new Datapath());
   dp->file_ = file;
+  dp->cpus_ = options.cpus;
 
   for (const StaticSa& sa : file.sas) {
     Result<esp::SaId> id = dp->table_.add(sa.config);
@@ -189,11 +192,28 @@ std::vector<std::string> Datapath::capability_report() const {
   return lines;
 }
 
-void Datapath::start() {
+std::vector<std::string> Datapath::start() {
+  std::vector<std::string> placement;
   for (size_t q = 0; q < queues_.size(); ++q) {
     threads_.emplace_back([this, q] { run_outbound(q); });
     threads_.emplace_back([this, q] { run_inbound(q); });
   }
+  if (cpus_.empty()) return placement;
+  // Pinning matters on few cores: a worker that migrates to the core where
+  // its producer or consumer runs (iperf3, the kernel's softirq work) loses
+  // its cache and waits for that core (docs/fastpath.md "Thread placement").
+  for (size_t k = 0; k < threads_.size(); ++k) {
+    const int cpu = cpus_[k % cpus_.size()];
+    const std::string name = std::string(k % 2 == 0 ? "outbound" : "inbound") + std::to_string(k / 2);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    const int rc = ::pthread_setaffinity_np(threads_[k].native_handle(), sizeof(set), &set);
+    placement.push_back("worker " + name + (rc == 0 ? " cpu " + std::to_string(cpu)
+                                                    : " not pinned to cpu " + std::to_string(cpu) + ": " +
+                                                          std::strerror(rc)));
+  }
+  return placement;
 }
 
 void Datapath::stop() {

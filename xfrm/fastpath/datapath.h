@@ -31,6 +31,9 @@ struct DatapathOptions {
   io::TunOptions tun;
   bool udp_gso = true;
   bool udp_gro = true;
+  // Worker placement: worker k (start order out0, in0, out1, in1, ...) is
+  // pinned to cpus[k % size]. Empty = the scheduler decides.
+  std::vector<int> cpus;
 };
 
 // The largest inner MTU whose packets, after ESP (worst-case padding) and the
@@ -46,7 +49,9 @@ class Datapath {
   // What the kernel offered, one line per device/socket, for the start-up report.
   std::vector<std::string> capability_report() const;
 
-  void start();
+  // Starts the workers; returns one line per worker saying where it runs
+  // (or why it could not be pinned).
+  std::vector<std::string> start();
   // Stops and joins the workers; idempotent.
   void stop();
 
@@ -72,6 +77,7 @@ class Datapath {
   const OutRoute* route(const uint8_t* packet, size_t length) const;
 
   SaFile file_;
+  std::vector<int> cpus_;
   esp::SaTable table_;
   std::vector<esp::SaId> sa_ids_;
   std::vector<Endpoint> endpoints_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "xfrm/fastpath/counters_report.h"
+#include "xfrm/fastpath/cpu_list.h"
 #include "xfrm/fastpath/datapath.h"
 #include "xfrm/fastpath/sa_file.h"
 
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
   app.add_option("--queues", options.tun.queues, "TUN queues; two worker threads each")->default_val(1);
   app.add_option("--keepalive", keepalive_seconds, "RFC 3948 NAT-keepalive interval in seconds, 0 = off")
       ->capture_default_str();
+  std::string cpus_text;
+  app.add_option("--cpus", cpus_text,
+                 "pin the worker threads round-robin to these CPUs (e.g. 0 or 0-1,4; default: not pinned)");
   app.add_flag("--no-offload", no_offload, "plain I/O: no TUN offloads, no UDP GSO/GRO");
   app.add_flag("--no-tun-offload", no_tun_offload, "no IFF_VNET_HDR/TUNSETOFFLOAD");
   app.add_flag("--no-udp-gso", no_udp_gso, "no UDP_SEGMENT");
@@ -70,6 +74,14 @@ int main(int argc, char** argv) {
   options.tun.offload = !(no_offload || no_tun_offload);
   options.udp_gso = !(no_offload || no_udp_gso);
   options.udp_gro = !(no_offload || no_udp_gro);
+  if (!cpus_text.empty()) {
+    auto cpus = ergw::xfrm::fastpath::parse_cpu_list(cpus_text);
+    if (!cpus) {
+      std::fprintf(stderr, "ergw-fastpath: --cpus: not a CPU list (e.g. 0, 0,1 or 0-3): %s\n", cpus_text.c_str());
+      return 2;
+    }
+    options.cpus = std::move(*cpus);
+  }
 
   auto file = ergw::xfrm::fastpath::load_sa_file(sa_path);
   if (!file.ok()) {
@@ -126,9 +138,9 @@ int main(int argc, char** argv) {
               sa.config.remote.to_string() +
               (sa.config.encapsulation == ergw::xfrm::esp::Encapsulation::udp ? " espinudp" : " esp") + "\n";
   }
+  for (const std::string& line : datapath.start()) banner += "ergw-fastpath: " + line + "\n";
   banner += "ergw-fastpath: running\n";
   print(banner);
-  datapath.start();
 
   using Clock = std::chrono::steady_clock;
   Clock::time_point next_keepalive = Clock::now() + std::chrono::seconds(keepalive_seconds);
