@@ -114,10 +114,13 @@ void AzureLab::start_azure_redial() {
       for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (stopping_ || (!azure_dials_ && !azure_bird_)) continue;
       auto* charon = lab_->charon(lab::Node::azure_gw);
-      if (charon == nullptr || !charon->pid()) continue;
+      if (charon == nullptr || !charon->pid()) {
+        // Azure's BGP session lives and dies with the connection.
+        if (azure_bird_ && azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(false);
+        continue;
+      }
       auto sas = charon->swanctl({"--list-sas", "--ike", connection_}, std::chrono::seconds(5));
       if (azure_bird_ && sas.ok()) {
-        // Azure's BGP session lives and dies with the connection.
         const bool up = sas.out.find("ESTABLISHED") != std::string::npos && sas.out.find("INSTALLED") != std::string::npos;
         if (up != azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(up);
       }
