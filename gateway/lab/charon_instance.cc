@@ -54,7 +54,10 @@ std::string CharonInstance::render_strongswan_conf() const {
   std::string plugins;
   auto all = default_charon_plugins();
   all.insert(all.end(), options_.extra_plugins.begin(), options_.extra_plugins.end());
-  for (const auto& p : all) plugins += (plugins.empty() ? "" : " ") + p;
+  for (const auto& p : all) {
+    if (options_.kernel_esp && p == "kernel-libipsec") continue;
+    plugins += (plugins.empty() ? "" : " ") + p;
+  }
   const std::string level = std::to_string(options_.log_level);
   // The pid file (charon.pid) and any default socket land in this instance's
   // private /run (see Supervisor), so two charons never share them.

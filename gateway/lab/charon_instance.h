@@ -27,6 +27,10 @@ struct CharonOptions {
   std::filesystem::path dir;         // instance files: strongswan.conf, charon.vici, charon.log, ...
   int log_level = 1;                 // filelog default level (0..4)
   std::vector<std::string> extra_plugins;
+  // Kernel ESP instead of kernel-libipsec: the plugin list without
+  // kernel-libipsec, so kernel-netlink programs XFRM states and policies
+  // (needs a kernel with ESP; tests/kernel boots one under qemu).
+  bool kernel_esp = false;
   // Paths under /run the daemon must still see inside its private /run (the
   // lab's state directory when it lives in /run), and where to assemble it.
   std::vector<std::string> keep_visible;

@@ -161,13 +161,14 @@ void Lab::set_keep(bool keep) {
   write_record();
 }
 
-Result<CharonInstance*> Lab::start_charon(Node node, int log_level) {
+Result<CharonInstance*> Lab::start_charon(Node node, int log_level, bool kernel_esp) {
   if (charons_.count(node) != 0) return Error{"a charon already runs in " + std::string(node_title(node))};
   CharonOptions options;
   options.name = std::string(node_title(node));
   options.netns = netns(node);
   options.dir = state_dir_ / node_title(node);
   options.log_level = log_level;
+  options.kernel_esp = kernel_esp;
   options.keep_visible = visible_under_run();
   options.staging_dir = staging_dir_for("charon-" + options.name);
   auto charon = std::make_unique<CharonInstance>(std::move(options), *supervisor_);

@@ -48,8 +48,9 @@ class Lab {
   Supervisor& supervisor() { return *supervisor_; }
   void progress(const std::string& line) const;
 
-  // A charon for `node` (normally appliance or azure-gw), started and ready.
-  Result<CharonInstance*> start_charon(Node node, int log_level = 1);
+  // A charon for `node` (normally appliance or azure-gw), started and ready;
+  // kernel_esp: kernel XFRM instead of kernel-libipsec (CharonOptions).
+  Result<CharonInstance*> start_charon(Node node, int log_level = 1, bool kernel_esp = false);
   CharonInstance* charon(Node node);
 
   // Any daemon in a node's namespace with a private /run, supervised, its
