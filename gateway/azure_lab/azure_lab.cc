@@ -160,7 +160,9 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                                               "charon {\n  retry_initiate_interval = 3\n}\n";
   }
   if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
-  if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level); !c) return Error{c.error()};
+  if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level, options.appliance_kernel_esp); !c) {
+    return Error{c.error()};
+  }
 
   // The simulated Azure gateway: the same connection, Azure's way.
   l.progress("[lab " + l.id() + "] configuring the simulated Azure VPN gateway from " +

@@ -29,6 +29,10 @@ struct AzureLabOptions {
   // Configuration for the simulated Azure side; empty: the same file. Tests
   // use it to give the two sides different policies or keys.
   std::filesystem::path azure_config_file;
+  // The appliance's charon uses kernel ESP (kernel-netlink, no
+  // kernel-libipsec), for ergwd's kernel data plane (appliance.dataPlane
+  // "kernel"). The simulated Azure side stays on kernel-libipsec.
+  bool appliance_kernel_esp = false;
   lab::ProgressSink progress;
 };
 
