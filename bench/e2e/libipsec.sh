@@ -85,6 +85,17 @@ CONF
       echo "libipsec: swanctl --load-all failed on $side:"; tail -5 "$dir/load.out"; return 1
     fi
   done
+  # The same placement as the fast path gets (LAB_CPUS_gwa/gwb): every charon
+  # thread, kernel-libipsec's TUN reader and ESP workers included, on its
+  # gateway's CPU. It was libipsec's best of the placements tried (docs/fastpath.md).
+  local cpus_var pid_var
+  for side in gwa gwb; do
+    cpus_var=LAB_CPUS_$side pid_var=LIBIPSEC_PID_$side
+    if [ -n "${!cpus_var:-}" ]; then
+      taskset -a -p -c "${!cpus_var}" "${!pid_var}" >/dev/null ||
+        echo "libipsec: could not pin $side to CPUs ${!cpus_var}"
+    fi
+  done
   swanctl --initiate --child bench --timeout 15 --uri "unix://$LAB_DIR/charon-gwa/charon.vici" \
     >"$LAB_DIR/charon-gwa/initiate.out" 2>&1 || {
     echo "libipsec: initiate failed:"; tail -5 "$LAB_DIR/charon-gwa/initiate.out"; return 1; }

@@ -201,7 +201,12 @@ lab_start_fastpaths() {
   local side ns
   for side in gwa gwb; do
     if [ $side = gwa ]; then ns=$LAB_GWA; else ns=$LAB_GWB; fi
-    lab_bg "$ns" "$LAB_DIR/$side.log" "$bin" --sa-file "$LAB_DIR/$side.json" --tun "$LAB_TUN" --mtu "$LAB_MTU" "$@"
+    # LAB_CPUS_gwa / LAB_CPUS_gwb, if set, pin that gateway's workers (--cpus).
+    local cpus_var=LAB_CPUS_$side
+    local pin=()
+    [ -n "${!cpus_var:-}" ] && pin=(--cpus "${!cpus_var}")
+    lab_bg "$ns" "$LAB_DIR/$side.log" "$bin" --sa-file "$LAB_DIR/$side.json" --tun "$LAB_TUN" --mtu "$LAB_MTU" \
+      "${pin[@]}" "$@"
     eval "LAB_PID_$side=$LAB_LAST_PID"
   done
   for side in gwa gwb; do
