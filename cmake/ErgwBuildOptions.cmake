@@ -15,6 +15,8 @@ target_include_directories(ergw_build_options INTERFACE ${CMAKE_SOURCE_DIR})
 # libFuzzer's main), so the fuzzer sees the code it drives, not just its harness.
 if(ERGW_FUZZ)
   target_compile_options(ergw_build_options INTERFACE -fsanitize=fuzzer-no-link)
+  # `cmake --build build-fuzz --target ergw_fuzz` builds just the fuzz targets.
+  add_custom_target(ergw_fuzz)
 endif()
 
 if(ERGW_SANITIZE OR ERGW_FUZZ)
@@ -32,6 +34,7 @@ function(ergw_fuzz_target name)
     return()
   endif()
   add_executable(${name} ${F_SOURCES})
+  add_dependencies(ergw_fuzz ${name})
   target_link_libraries(${name} PRIVATE ergw_build_options ${F_LIBS})
   target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)

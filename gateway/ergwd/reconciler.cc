@@ -10,7 +10,7 @@
 namespace ergw::gateway {
 
 Reconciler::Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane)
-    : io_(io), client_(client), data_plane_(std::move(data_plane)), pass_timer_(io), periodic_timer_(io) {}
+    : client_(client), data_plane_(std::move(data_plane)), pass_timer_(io), periodic_timer_(io) {}
 
 void Reconciler::set_desired(std::vector<ConnectionPlan> plans) {
   plans_ = std::move(plans);
@@ -189,7 +189,7 @@ void Reconciler::run_pass() {
       key.owners = plan->secret.owners;
       const std::string name = plan->name;
       const std::string fingerprint = plan->fingerprint;
-      vici::load_shared(client_, key, plan->secret.secret.reveal(), [this, name](Status s) {
+      vici::load_shared(client_, key, plan->secret.secret.reveal(), [name](Status s) {
         if (!s) log_line(LogLevel::error, name + ": loading its PSK failed: " + s.error());
       });
       vici::load_conn(client_, name, plan->conn,

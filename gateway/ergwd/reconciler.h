@@ -77,7 +77,6 @@ class Reconciler {
   void record_error(const std::string& connection, const std::string& message);
   const ConnectionPlan* find_plan(const std::string& name) const;
 
-  boost::asio::io_context& io_;
   vici::Client& client_;
   DataPlaneChoice data_plane_;
   std::vector<ConnectionPlan> plans_;
