@@ -1,0 +1,427 @@
+// BGP with Azure in the lab: ergwd runs BIRD on the appliance, the simulated
+// Azure gateway runs BIRD the way Azure does (gateway/azure_lab/azure_bird.h).
+// Nothing routes the VNet statically: the appliance learns 10.0.0.0/16 over
+// BGP into ergw's table 1000, Azure learns 192.168.10.0/24. Charon's
+// catch-all `default dev ipsec0` (table 220, which kernel-libipsec installs)
+// is removed on both sides before traffic is checked, so only learned routes
+// can carry it; the CHILD SA's counters must move.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "gateway/azure_lab/azure_lab.h"
+#include "gateway/cli/status_command.h"
+#include "gateway/lab/traffic.h"
+
+namespace ergw::azure_lab {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+using lab::Node;
+
+const fs::path kExamples = fs::path(ERGW_SOURCE_DIR) / "examples";
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+nlohmann::json& conn0(nlohmann::json& config) { return config["connections"][0]; }
+
+const nlohmann::json* session(const nlohmann::json& status) {
+  if (!status.contains("bgp") || status["bgp"].value("sessions", nlohmann::json::array()).empty()) return nullptr;
+  return &status["bgp"]["sessions"][0];
+}
+
+bool learned(const nlohmann::json& status, const std::string& prefix) {
+  if (!status.contains("bgp")) return false;
+  for (const auto& r : status["bgp"].value("routes", nlohmann::json::array())) {
+    if (r.value("prefix", "") == prefix && r.value("installed", false)) return true;
+  }
+  return false;
+}
+
+bool established_and_learned(const nlohmann::json& status) {
+  const auto* s = session(status);
+  return s != nullptr && s->value("state", "") == "Established" && learned(status, "10.0.0.0/16");
+}
+
+class BgpLabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
+    if (!fs::exists("/usr/sbin/bird")) GTEST_SKIP() << "needs BIRD 2 (/usr/sbin/bird, Debian package bird2)";
+    dir_ = fs::path(::testing::TempDir()) / ("ergw-bgp-" + std::to_string(getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    lab_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  fs::path write(const std::string& name, const nlohmann::json& config) {
+    auto file = dir_ / (name + ".json");
+    std::ofstream(file) << config.dump(2);
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    return file;
+  }
+
+  void start(const fs::path& config) {
+    AzureLabOptions options;
+    options.config_file = config;
+    options.ergwd_path = ERGWD_PATH;
+    options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+    auto created = AzureLab::create(options);
+    ASSERT_TRUE(created) << created.error();
+    lab_ = std::move(created.value());
+    ASSERT_NE(lab_->azure_bird(), nullptr) << "the configuration does not enable BGP";
+  }
+
+  nlohmann::json status() {
+    auto s = lab_->status();
+    EXPECT_TRUE(s) << s.error();
+    return s ? s.value() : nlohmann::json::object();
+  }
+
+  std::string ip(Node node, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"ip"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = lab_->lab().exec(node, argv);
+    return r.out;
+  }
+
+  // Waits for the tunnel, then for the session and the learned VNet route.
+  void expect_session(seconds timeout = seconds(120)) {
+    auto up = lab_->wait_until_up(seconds(60));
+    ASSERT_TRUE(up) << up.error();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = lab_->wait_for(timeout, established_and_learned, "the BGP session and the learned VNet route");
+    ASSERT_TRUE(s) << s.error();
+    std::cerr << "BGP established and 10.0.0.0/16 learned "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+              << " ms after the tunnel was up\n";
+  }
+
+  bool azure_learned_onprem() {
+    auto routes = lab_->azure_bird()->learned_routes();
+    if (!routes) return false;
+    for (const auto& r : routes.value()) {
+      if (r.prefix.to_string() == "192.168.10.0/24" && r.primary) return true;
+    }
+    return false;
+  }
+
+  // Polls `predicate` every 250 ms until it holds or `timeout` passes.
+  static bool eventually(seconds timeout, const std::function<bool()>& predicate) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (predicate()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return predicate();
+  }
+
+  static uint64_t child_packets(const nlohmann::json& status) {
+    uint64_t total = 0;
+    for (const auto& c : status["connections"][0].value("children", nlohmann::json::array())) {
+      total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    }
+    return total;
+  }
+
+  void remove_charon_catch_all_routes() {
+    for (Node node : {Node::appliance, Node::azure_gw}) {
+      while (lab_->lab().exec(node, {"ip", "rule", "del", "table", "220"}).ok()) {
+      }
+      EXPECT_EQ(ip(node, {"rule"}).find("lookup 220"), std::string::npos);
+    }
+  }
+
+  void expect_traffic_through_esp() {
+    const auto before = child_packets(status());
+    lab::PingOptions options;
+    options.count = 4;
+    auto ping = lab::ping(lab_->lab().netns(Node::onprem), lab_->lab().address(Node::vnet), options);
+    ASSERT_TRUE(ping) << ping.error();
+    EXPECT_EQ(ping->received, 4) << "ping over the learned routes lost packets";
+    EXPECT_GE(child_packets(status()), before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+  }
+
+  fs::path dir_;
+  std::unique_ptr<AzureLab> lab_;
+};
+
+class BgpAddressTest : public BgpLabTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
+  const auto config = read_json(kExamples / (std::string(GetParam()) + ".json"));
+  start(kExamples / (std::string(GetParam()) + ".json"));
+  expect_session();
+  const auto st = status();
+  std::cerr << cli::format_status(st);
+  const auto& s = *session(st);
+  EXPECT_EQ(s.value("hold_time", 0), 180);
+  EXPECT_EQ(s.value("keepalive_time", 0), 60);
+  EXPECT_EQ(s.value("neighbor_as", 0u), 65515u);
+  EXPECT_GE(s.value("prefixes_out", 0u), 1u);
+
+  // The appliance: learned route in ergw's table, nothing static for the VNet.
+  EXPECT_NE(ip(Node::appliance, {"route", "show", "table", "1000"}).find("10.0.0.0/16 dev ipsec0 proto bird"),
+            std::string::npos);
+  EXPECT_EQ(ip(Node::appliance, {"route", "show"}).find("10.0."), std::string::npos)
+      << "a VNet route in the appliance's main table";
+  const auto azure_bgp = conn0(const_cast<nlohmann::json&>(config))["azureGateway"]["bgpSettings"].value(
+      "bgpPeeringAddress", "");
+  std::vector<std::string> static_routes;
+  for (const auto& r : st["connections"][0]["routes"]) static_routes.push_back(r.value("prefix", ""));
+  ASSERT_EQ(static_routes.size(), 1u) << "ergwd routes only Azure's BGP address statically";
+  EXPECT_TRUE(static_routes[0].ends_with("/32"));
+  const auto rules = ip(Node::appliance, {"rule"});
+  EXPECT_NE(rules.find("1000:\tfrom all to 172.16.0.2 lookup main"), std::string::npos) << rules;
+  EXPECT_NE(rules.find("1001:\tfrom all lookup 1000"), std::string::npos) << rules;
+  const std::string local_bgp = conn0(const_cast<nlohmann::json&>(config))["local"].value("bgpPeeringAddress", "");
+  EXPECT_NE(ip(Node::appliance, {"address", "show", "dev", "lo"}).find(local_bgp + "/32"), std::string::npos);
+
+  // The Azure side learned the on-prem prefix into its kernel.
+  EXPECT_TRUE(eventually(seconds(10), [&] { return azure_learned_onprem(); }));
+  EXPECT_NE(ip(Node::azure_gw, {"route", "show", "192.168.10.0/24"}).find("proto bird"), std::string::npos);
+
+  remove_charon_catch_all_routes();
+  expect_traffic_through_esp();
+  (void)azure_bgp;
+}
+
+INSTANTIATE_TEST_SUITE_P(LabBgp, BgpAddressTest, ::testing::Values("lab-bgp", "lab-bgp-apipa"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           for (auto& c : name) c = (c == '-') ? '_' : c;
+                           return name;
+                         });
+
+TEST_F(BgpLabTest, TunnelDownWithdrawsOnBothSidesAndTunnelBackRestores) {
+  auto config = read_json(kExamples / "lab-bgp.json");
+  // Fast dead-peer detection: the tunnel is declared down within ~10 s.
+  conn0(config)["azure"]["properties"]["dpdTimeoutSeconds"] = 9;
+  start(write("down", config));
+  expect_session();
+  ASSERT_TRUE(eventually(seconds(10), [&] { return azure_learned_onprem(); }));
+
+  // The underlay breaks: both sides' DPD takes the tunnel down.
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(lab_->lab().exec(Node::azure_gw, {"ip", "link", "set", "wan0", "down"}).ok());
+  auto withdrawn = lab_->wait_for(
+      seconds(180),
+      [](const nlohmann::json& s) { return !learned(s, "10.0.0.0/16") && s["connections"][0].value("state", "") != "UP"; },
+      "the appliance to withdraw the VNet route");
+  ASSERT_TRUE(withdrawn) << withdrawn.error();
+  const auto appliance_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(ip(Node::appliance, {"route", "show", "table", "1000"}).find("10.0.0.0/16"), std::string::npos);
+  EXPECT_TRUE(eventually(seconds(180), [&] {
+    return !azure_learned_onprem() && ip(Node::azure_gw, {"route", "show", "192.168.10.0/24"}).empty();
+  })) << "the Azure side kept the on-prem route";
+  const auto azure_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+  std::cerr << "tunnel down: appliance withdrew after " << appliance_s << " s, Azure side after " << azure_s
+            << " s (hold time 180 s)\n"
+            << cli::format_status(status());
+  const auto* s = session(status());
+  ASSERT_NE(s, nullptr);
+  EXPECT_NE(s->value("state", ""), "Established");
+
+  // The underlay is back: tunnel, session and routes return.
+  ASSERT_TRUE(lab_->lab().exec(Node::azure_gw, {"ip", "link", "set", "wan0", "up"}).ok());
+  const auto t1 = std::chrono::steady_clock::now();
+  expect_session(seconds(120));
+  EXPECT_TRUE(eventually(seconds(30), [&] { return azure_learned_onprem(); }));
+  std::cerr << "tunnel back: session and routes back after "
+            << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t1).count()
+            << " s\n";
+  remove_charon_catch_all_routes();
+  expect_traffic_through_esp();
+}
+
+TEST_F(BgpLabTest, KilledBirdIsRestartedAndTheSessionReestablished) {
+  start(kExamples / "lab-bgp.json");
+  expect_session();
+  const auto pid = status()["bgp"]["bird"].value("pid", 0);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto back = lab_->wait_for(
+      seconds(120),
+      [pid](const nlohmann::json& s) {
+        return s["bgp"]["bird"].value("restarts", 0) >= 1 && s["bgp"]["bird"].value("pid", 0) != pid &&
+               established_and_learned(s);
+      },
+      "a new BIRD with the session re-established");
+  ASSERT_TRUE(back) << back.error();
+  std::cerr << "BIRD killed: restarted and re-established in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+            << " ms\n";
+  EXPECT_TRUE(eventually(seconds(30), [&] { return azure_learned_onprem(); }));
+  remove_charon_catch_all_routes();
+  expect_traffic_through_esp();
+}
+
+TEST_F(BgpLabTest, ConfigureAddsASessionWithoutFlappingTheRunningOne) {
+  auto config = read_json(kExamples / "lab-bgp.json");
+  const auto file = write("change", config);
+  start(file);
+  expect_session();
+  auto before = status();
+  const auto since = (*session(before)).value("since", "");
+  const auto pid = before["bgp"]["bird"].value("pid", 0);
+  auto azure_before = lab_->azure_bird()->session();
+  ASSERT_TRUE(azure_before) << azure_before.error();
+  std::this_thread::sleep_for(seconds(2));  // a flap would show in `since` (1 s resolution)
+
+  // A second connection with its own BGP peer (its Azure gateway does not
+  // exist in the lab: its session stays down).
+  auto second = conn0(config);
+  second["name"] = "azure-second";
+  second["azure"]["name"] = "second-vpn";
+  second["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.6"};
+  second["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.9.1.30";
+  second["azureGateway"]["vnetPrefixes"] = {"10.9.0.0/16"};
+  second["local"]["bgpPeeringAddress"] = "192.168.255.2";
+  config["connections"].push_back(second);
+  std::ofstream(file) << config.dump(2);
+  ASSERT_TRUE(lab_->reload_ergwd());
+  auto two = lab_->wait_for(
+      seconds(20), [](const nlohmann::json& s) { return s["bgp"]["sessions"].size() == 2; }, "two BGP sessions");
+  ASSERT_TRUE(two) << two.error();
+  std::this_thread::sleep_for(seconds(2));
+  auto after = status();
+  std::cerr << cli::format_status(after);
+  EXPECT_EQ(after["bgp"]["bird"].value("pid", 0), pid) << "BIRD was restarted instead of reconfigured";
+  EXPECT_EQ(after["bgp"]["sessions"][0].value("since", ""), since) << "the running session flapped";
+  EXPECT_EQ(after["bgp"]["sessions"][0].value("state", ""), "Established");
+  EXPECT_NE(after["bgp"]["sessions"][1].value("state", ""), "Established");
+  auto azure_after = lab_->azure_bird()->session();
+  ASSERT_TRUE(azure_after) << azure_after.error();
+  EXPECT_EQ(azure_after->since, azure_before->since) << "Azure saw the session flap";
+  EXPECT_TRUE(learned(after, "10.0.0.0/16"));
+
+  // And removed again: the first session still untouched.
+  config["connections"].erase(1);
+  std::ofstream(file) << config.dump(2);
+  ASSERT_TRUE(lab_->reload_ergwd());
+  auto one = lab_->wait_for(
+      seconds(20), [](const nlohmann::json& s) { return s["bgp"]["sessions"].size() == 1; }, "one BGP session");
+  ASSERT_TRUE(one) << one.error();
+  auto last = status();
+  EXPECT_EQ(last["bgp"]["sessions"][0].value("since", ""), since);
+  EXPECT_EQ(last["bgp"]["bird"].value("pid", 0), pid);
+}
+
+TEST_F(BgpLabTest, RefusedReloadsChangeNothingAndExpressRouteOverlapWarns) {
+  auto config = read_json(kExamples / "lab-bgp.json");
+  const auto file = write("refused", config);
+  start(file);
+  expect_session();
+  const auto log_file = lab_->lab().state_dir() / "ergwd.log";
+  const auto bird_conf = fs::path(status()["bgp"]["bird"].value("config", ""));
+  const auto conf_before = read_text(bird_conf);
+  const auto since = (*session(status())).value("since", "");
+  const auto pid = status()["bgp"]["bird"].value("pid", 0);
+
+  struct Case {
+    const char* what;
+    std::function<void(nlohmann::json&)> edit;
+    const char* expected;  // in ergwd's log
+  };
+  const std::vector<Case> cases = {
+      {"reserved local ASN", [](nlohmann::json& c) { conn0(c)["local"]["asn"] = 65515; }, "is reserved by Azure"},
+      {"equal ASNs", [](nlohmann::json& c) { conn0(c)["azureGateway"]["bgpSettings"]["asn"] = 65010; },
+       "equals the Azure gateway's ASN"},
+      {"APIPA outside Azure's range",
+       [](nlohmann::json& c) {
+         conn0(c)["azure"]["properties"]["gatewayCustomBgpIpAddresses"] = {
+             {{"ipConfigurationId", "ipconfig1"}, {"customBgpIpAddress", "169.254.30.1"}}};
+       },
+       "outside Azure's APIPA range"},
+      {"4,001 exported prefixes",
+       [](nlohmann::json& c) {
+         auto& prefixes = conn0(c)["local"]["prefixes"];
+         for (int i = 0; i < 4000; ++i) {
+           prefixes.push_back("172." + std::to_string(20 + i / 256) + "." + std::to_string(i % 256) + ".0/24");
+         }
+       },
+       "4000"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    const auto log_before = read_text(log_file).size();
+    auto bad = config;
+    c.edit(bad);
+    std::ofstream(file) << bad.dump(2);
+    EXPECT_FALSE(lab_->reload_ergwd()) << c.what << " was accepted";
+    const auto log = read_text(log_file).substr(log_before);
+    EXPECT_NE(log.find(c.expected), std::string::npos) << "ergwd's log:\n" << log;
+    EXPECT_NE(log.find("stays as it was"), std::string::npos) << log;
+    std::cerr << c.what << ": refused; ergwd said:\n" << log;
+  }
+  auto after = status();
+  EXPECT_EQ(read_text(bird_conf), conf_before) << "a refused configuration reached BIRD's config file";
+  EXPECT_EQ((*session(after)).value("since", ""), since);
+  EXPECT_EQ(after["bgp"]["bird"].value("pid", 0), pid);
+  EXPECT_TRUE(established_and_learned(after));
+
+  // ExpressRoute: the same prefix warns; a less specific ER prefix (the VPN's
+  // is more specific, the fix) is quiet. Both are accepted.
+  const auto count_warnings = [&] {
+    const auto log = read_text(log_file);
+    size_t n = 0;
+    for (size_t at = log.find("ExpressRoute"); at != std::string::npos; at = log.find("ExpressRoute", at + 1)) ++n;
+    return n;
+  };
+  auto overlap = config;
+  conn0(overlap)["local"]["expressRoutePrefixes"] = {"192.168.10.0/24"};
+  std::ofstream(file) << overlap.dump(2);
+  auto n0 = count_warnings();
+  ASSERT_TRUE(lab_->reload_ergwd());
+  EXPECT_GT(count_warnings(), n0) << "no ExpressRoute warning for an equal prefix";
+  auto specific = config;
+  conn0(specific)["local"]["expressRoutePrefixes"] = {"192.168.0.0/16"};
+  std::ofstream(file) << specific.dump(2);
+  auto n1 = count_warnings();
+  ASSERT_TRUE(lab_->reload_ergwd());
+  EXPECT_EQ(count_warnings(), n1) << "an ExpressRoute warning for a more-specific VPN prefix";
+  EXPECT_EQ((*session(status())).value("since", ""), since);
+}
+
+TEST_F(BgpLabTest, IkeToAzureStaysOnTheUnderlayWhenALearnedPrefixCoversIt) {
+  // S2S over ExpressRoute private peering: Azure's tunnel address is a VNet
+  // address, so Azure announces a prefix that covers it.
+  auto config = read_json(kExamples / "lab-bgp.json");
+  conn0(config)["azureGateway"]["vnetPrefixes"] = {"10.0.0.0/16", "172.16.0.0/16"};
+  start(write("covering", config));
+  expect_session();
+  ASSERT_TRUE(lab_->wait_for(
+      seconds(30), [](const nlohmann::json& s) { return learned(s, "172.16.0.0/16"); }, "172.16.0.0/16 learned"));
+  const auto route = ip(Node::appliance, {"route", "get", "172.16.0.2"});
+  EXPECT_NE(route.find("dev wan0"), std::string::npos) << "IKE/ESP to Azure would enter the tunnel: " << route;
+  const auto other = ip(Node::appliance, {"route", "get", "172.16.5.5"});
+  EXPECT_NE(other.find("dev ipsec0"), std::string::npos) << other;
+  // The tunnel keeps working over the underlay (ESP counters move).
+  remove_charon_catch_all_routes();
+  expect_traffic_through_esp();
+  EXPECT_EQ(status()["connections"][0].value("state", ""), "UP");
+}
+
+}  // namespace
+}  // namespace ergw::azure_lab
