@@ -11,6 +11,8 @@
 #include <memory>
 #include <sstream>
 
+#include "common/parse_json.h"
+
 namespace ergw::cli {
 
 Result<nlohmann::json> ask_ergwd(const std::string& socket_path, const nlohmann::json& request) {
@@ -40,9 +42,9 @@ Result<nlohmann::json> ask_ergwd(const std::string& socket_path, const nlohmann:
     if (n <= 0) break;
     reply.append(buffer, static_cast<size_t>(n));
   }
-  auto json = nlohmann::json::parse(reply, nullptr, false);
-  if (json.is_discarded()) return Error{"ergwd's reply is not JSON (timed out or cut short)"};
-  return json;
+  auto json = parse_json(reply);
+  if (!json) return Error{"ergwd's reply is not JSON (timed out or cut short)"};
+  return *json;
 }
 
 namespace {

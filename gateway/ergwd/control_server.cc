@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <boost/asio/read_until.hpp>
+#include "common/parse_json.h"
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
@@ -28,12 +29,12 @@ class Session : public std::enable_shared_from_this<Session> {
       std::istream in(&self->buffer_);
       std::string line;
       std::getline(in, line);
-      auto request = nlohmann::json::parse(line, nullptr, false);
-      if (request.is_discarded() || !request.is_object()) {
+      auto request = parse_json(line);
+      if (!request || !request->is_object()) {
         self->reply({{"error", "the request must be one JSON object on one line"}});
         return;
       }
-      self->handler_(request, [self](nlohmann::json answer) { self->reply(std::move(answer)); });
+      self->handler_(*request, [self](nlohmann::json answer) { self->reply(std::move(answer)); });
     });
   }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/parse_json.h"
 #include "gateway/policy/json_fields.h"
 
 namespace ergw::policy {
@@ -533,24 +534,17 @@ std::optional<ApplianceConfig> read_configuration_file(const std::filesystem::pa
     return std::nullopt;
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) {
-    // Parse again with exceptions only to learn where it broke; the message
-    // names a byte offset, never the content (which may hold a key).
-    try {
-      auto unused = nlohmann::json::parse(text);
-      (void)unused;
-    } catch (const nlohmann::json::parse_error& e) {
-      size_t line = 1 + static_cast<size_t>(std::count(text.begin(),
-                                                       text.begin() + static_cast<std::ptrdiff_t>(
-                                                                          std::min(e.byte, text.size())),
-                                                       '\n'));
-      diagnostics.error(file.string() + ":" + std::to_string(line), "not valid JSON (at byte " +
-                                                                        std::to_string(e.byte) + ")");
-    }
+  ergw::JsonSyntaxError error;
+  auto document = ergw::parse_json(text, &error);
+  if (!document) {
+    // Where it broke, never what is there (the file may hold a key).
+    const size_t at = std::min(error.byte, text.size());
+    const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    diagnostics.error(file.string() + ":" + std::to_string(line),
+                      "not valid JSON (" + error.what + (error.byte ? " at byte " + std::to_string(error.byte) : "") + ")");
     return std::nullopt;
   }
-  return read_configuration(document, file.parent_path(), diagnostics);
+  return read_configuration(*document, file.parent_path(), diagnostics);
 }
 
 }  // namespace ergw::policy

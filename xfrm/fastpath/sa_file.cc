@@ -1,5 +1,7 @@
 #include "xfrm/fastpath/sa_file.h"
 
+#include "common/parse_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -363,14 +365,13 @@ class Parser {
 }  // namespace
 
 Result<SaFile> parse_sa_file(std::string_view json_text) {
-  Json root;
-  try {
-    root = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
-    // Only the position: nlohmann's own message quotes the text it last read,
-    // which may be key material.
-    return Error{"SA file is not valid JSON (syntax error near byte " + std::to_string(e.byte) + ")"};
+  JsonSyntaxError syntax;
+  auto parsed = parse_json(json_text, &syntax);
+  if (!parsed) {
+    // Only the position: the text there may be key material.
+    return Error{"SA file is not valid JSON (" + syntax.what + " near byte " + std::to_string(syntax.byte) + ")"};
   }
+  Json root = std::move(*parsed);
   Parser parser;
   SaFile file;
   if (!root.is_object()) return Error{"SA file: the top level must be an object {\"version\": 1, \"sas\": [...]}"};

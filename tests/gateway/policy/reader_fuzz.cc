@@ -5,16 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/parse_json.h"
 #include "gateway/policy/compiler.h"
 #include "gateway/policy/connection_reader.h"
 #include "gateway/policy/swanctl_renderer.h"
 #include "gateway/policy/validator.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto document = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);
+  auto document = ergw::parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
   ergw::policy::Diagnostics diagnostics;
-  if (!document.is_discarded()) {
-    auto config = ergw::policy::read_configuration(document, "/nonexistent", diagnostics);
+  if (document) {
+    auto config = ergw::policy::read_configuration(*document, "/nonexistent", diagnostics);
     if (config) {
       ergw::policy::validate_configuration(*config, diagnostics);
       if (!diagnostics.has_errors()) {

@@ -236,6 +236,16 @@ TEST(Reader, JsonSyntaxErrorNamesTheLineNotTheContent) {
   EXPECT_EQ(d.format().find("SecretValue123"), std::string::npos);
 }
 
+TEST(Reader, HugeNumberIsAnErrorNotACrash) {
+  // nlohmann's non-throwing parse still throws for this (found by fuzzing).
+  const std::string file = ::testing::TempDir() + "/huge.json";
+  std::ofstream(file) << "{\"connections\": [{\"interfaceId\": 7777777777E7777777777777777777}]}";
+  Diagnostics d;
+  EXPECT_FALSE(read_configuration_file(file, d));
+  ASSERT_EQ(d.error_count(), 1u);
+  EXPECT_NE(d.all()[0].message.find("number out of range"), std::string::npos) << d.format();
+}
+
 TEST(Reader, BareObjectDetection) {
   EXPECT_TRUE(is_bare_connection_object(nlohmann::json::parse(R"({"properties": {}})")));
   EXPECT_TRUE(is_bare_connection_object(nlohmann::json::parse(R"({"connectionType": "IPsec"})")));
