@@ -158,6 +158,16 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     std::filesystem::create_directories(conf_dir);
     std::ofstream(conf_dir / "azure.conf") << "# the simulated Azure gateway re-dials failed attempts\n"
                                               "charon {\n  retry_initiate_interval = 3\n}\n";
+    // Azure declares the peer dead within the connection's dpdTimeoutSeconds;
+    // charon does that by retransmission, which it reads only at start.
+    policy::Diagnostics ignored;
+    auto azure = policy::load_configuration(
+        options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
+    if (azure) {
+      auto settings = policy::compile_azure_side(*azure).charon;
+      settings.install_routes = true;  // strongSwan's default: the lab routes the Azure side as charon does
+      std::ofstream(conf_dir / "azure-dpd.conf") << policy::render_charon_settings(settings);
+    }
   }
   if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
   if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level, options.appliance_kernel_esp); !c) {

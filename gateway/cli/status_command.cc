@@ -119,8 +119,18 @@ std::string format_status(const nlohmann::json& status) {
       out << "  IKE   " << text(ike, "state") << "  " << text(ike, "encryption") << "/" << text(ike, "integrity")
           << "/" << text(ike, "prf") << "/" << text(ike, "dh_group") << "  established "
           << duration(ike, "established_seconds") << " ago, rekey in " << duration(ike, "rekey_in_seconds") << "\n";
+      if (c.value("ike_sas", 0) > 1) {
+        out << "        " << c.value("ike_sas", 0)
+            << " established IKE SAs (both sides dialled at once; traffic may enter by one and leave by "
+               "another; DPD removes one the peer no longer has). CHILD SAs of all of them:\n";
+      }
     }
-    for (const auto& child : c.value("children", nlohmann::json::array())) {
+    std::vector<nlohmann::json> children;
+    for (const auto& child : c.value("children", nlohmann::json::array())) children.push_back(child);
+    for (const auto& d : c.value("duplicates", nlohmann::json::array())) {
+      for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
+    }
+    for (const auto& child : children) {
       out << "  CHILD " << text(child, "name") << " " << text(child, "state") << "  " << text(child, "encryption");
       if (text(child, "integrity") != "-") out << "/" << text(child, "integrity");
       if (text(child, "pfs_group") != "-") out << "/" << text(child, "pfs_group");

@@ -92,9 +92,15 @@ void Reconciler::request_pass(std::chrono::milliseconds delay) {
     again_ = true;
     return;
   }
-  pass_timer_.expires_after(delay);
+  // Never postpone a pass already due sooner.
+  const auto due = std::chrono::steady_clock::now() + delay;
+  if (pass_pending_ && pass_timer_.expiry() <= due) return;
+  pass_pending_ = true;
+  pass_timer_.expires_at(due);
   pass_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) run_pass();
+    if (ec) return;  // cancelled by a sooner request, which owns the flag now
+    pass_pending_ = false;
+    run_pass();
   });
 }
 
@@ -241,7 +247,7 @@ void Reconciler::initiate_missing(const std::vector<vici::IkeSaInfo>& sas, std::
     if (!plan.dial || loaded_.count(plan.name) == 0 || plan.children.empty()) continue;
     const vici::IkeSaInfo* ike = nullptr;
     for (const auto& sa : sas) {
-      if (sa.name == plan.name) ike = &sa;
+      if (sa.name == plan.name && (ike == nullptr || sa.state == "ESTABLISHED")) ike = &sa;
     }
     // An IKE SA in any state means charon is on it (it retries by itself,
     // keyingtries = 0); initiating again would only stack half-open SAs.

@@ -86,6 +86,7 @@ class Reconciler {
   bool charon_up_ = false;
   bool running_ = false;
   bool again_ = false;
+  bool pass_pending_ = false;  // pass_timer_ is armed
   uint64_t passes_ = 0;
   boost::asio::steady_timer pass_timer_;
   boost::asio::steady_timer periodic_timer_;

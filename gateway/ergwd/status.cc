@@ -47,15 +47,35 @@ nlohmann::json child_json(const vici::ChildSaInfo& c) {
           {"remote_ts", c.remote_ts}};
 }
 
-// Of several IKE SAs with one name (a rekey or a collision in flight), the
-// established one speaks for the connection.
+uint64_t inbound_packets(const vici::IkeSaInfo& sa) {
+  uint64_t total = 0;
+  for (const auto& child : sa.child_sas) total += child.packets_in;
+  return total;
+}
+
+// Of several IKE SAs with one name (a rekey, or both sides dialled at once),
+// an established one speaks for the connection; of two established ones, the
+// one that received more (the peer sends only into SAs it still has).
 const vici::IkeSaInfo* pick(const std::vector<vici::IkeSaInfo>& sas, const std::string& name) {
   const vici::IkeSaInfo* best = nullptr;
   for (const auto& sa : sas) {
     if (sa.name != name) continue;
-    if (best == nullptr || (sa.state == "ESTABLISHED" && best->state != "ESTABLISHED")) best = &sa;
+    if (best == nullptr) {
+      best = &sa;
+    } else if (sa.state == "ESTABLISHED" && best->state != "ESTABLISHED") {
+      best = &sa;
+    } else if (sa.state == "ESTABLISHED" && best->state == "ESTABLISHED" &&
+               inbound_packets(sa) > inbound_packets(*best)) {
+      best = &sa;
+    }
   }
   return best;
+}
+
+size_t established_count(const std::vector<vici::IkeSaInfo>& sas, const std::string& name) {
+  size_t n = 0;
+  for (const auto& sa : sas) n += sa.name == name && sa.state == "ESTABLISHED";
+  return n;
 }
 
 }  // namespace
@@ -100,8 +120,20 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
                   {"dh_group", ike->dh_group},
                   {"established_seconds", optional_json(ike->established)},
                   {"rekey_in_seconds", optional_json(ike->rekey_time)}};
+      c["ike_sas"] = established_count(sas, plan.name);
       c["children"] = nlohmann::json::array();
       for (const auto& child : ike->child_sas) c["children"].push_back(child_json(child));
+      // The other established IKE SAs of this connection (both sides dialled
+      // at once): traffic may enter one and leave by another.
+      c["duplicates"] = nlohmann::json::array();
+      for (const auto& sa : sas) {
+        if (&sa == ike || sa.name != plan.name || sa.state != "ESTABLISHED") continue;
+        nlohmann::json d = {{"initiator", sa.initiator},
+                            {"established_seconds", optional_json(sa.established)},
+                            {"children", nlohmann::json::array()}};
+        for (const auto& child : sa.child_sas) d["children"].push_back(child_json(child));
+        c["duplicates"].push_back(std::move(d));
+      }
     }
     c["state"] = state;
     nlohmann::json routes = nlohmann::json::array();

@@ -68,9 +68,34 @@ class BgpLabTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override {
+    if (HasFailure() && lab_) dump_logs();
     lab_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  }
+
+  // On failure: what ergwd did, and what charon did with SAs on both sides.
+  void dump_logs() {
+    const auto dir = lab_->lab().state_dir();
+    {
+      std::ifstream in(dir / "ergwd.log");
+      std::vector<std::string> lines;
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+      std::cerr << "---- ergwd.log (last 80 lines)\n";
+      for (size_t i = lines.size() > 80 ? lines.size() - 80 : 0; i < lines.size(); ++i) std::cerr << lines[i] << "\n";
+    }
+    for (const char* node : {"appliance", "azure-gw"}) {
+      std::ifstream in(dir / node / "charon.log");
+      std::cerr << "---- " << node << " charon.log (SA events)\n";
+      for (std::string line; std::getline(in, line);) {
+        for (const char* word : {"established", "deleting", "duplicate", "closing", "rekey", "initiating", "DELETE"}) {
+          if (line.find(word) != std::string::npos) {
+            std::cerr << line << "\n";
+            break;
+          }
+        }
+      }
+    }
   }
 
   fs::path write(const std::string& name, const nlohmann::json& config) {
@@ -135,11 +160,16 @@ class BgpLabTest : public ::testing::Test {
     return predicate();
   }
 
+  // Over every established IKE SA of the connection: after both sides
+  // re-dialled at once, packets may enter by one SA and leave by another.
   static uint64_t child_packets(const nlohmann::json& status) {
     uint64_t total = 0;
-    for (const auto& c : status["connections"][0].value("children", nlohmann::json::array())) {
-      total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    const auto& c = status["connections"][0];
+    std::vector<nlohmann::json> children = c.value("children", nlohmann::json::array());
+    for (const auto& d : c.value("duplicates", nlohmann::json::array())) {
+      for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
     }
+    for (const auto& child : children) total += child.value("packets_in", 0ull) + child.value("packets_out", 0ull);
     return total;
   }
 
@@ -158,7 +188,13 @@ class BgpLabTest : public ::testing::Test {
     auto ping = lab::ping(lab_->lab().netns(Node::onprem), lab_->lab().address(Node::vnet), options);
     ASSERT_TRUE(ping) << ping.error();
     EXPECT_EQ(ping->received, 4) << "ping over the learned routes lost packets";
-    EXPECT_GE(child_packets(status()), before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+    const auto after = status();
+    EXPECT_GE(child_packets(after), before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+    if (::testing::Test::HasFailure()) {
+      std::cerr << cli::format_status(after) << "appliance routes:\n"
+                << ip(Node::appliance, {"route", "show", "table", "all"}) << "azure-gw routes:\n"
+                << ip(Node::azure_gw, {"route", "show", "table", "all"});
+    }
   }
 
   fs::path dir_;
@@ -253,6 +289,9 @@ TEST_F(BgpLabTest, TunnelDownWithdrawsOnBothSidesAndTunnelBackRestores) {
   std::cerr << "tunnel back: session and routes back after "
             << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t1).count()
             << " s\n";
+  // Both sides re-dial at once (connectionMode Default): the appliance may
+  // now hold two IKE SAs, and packets may enter by one and leave by the other.
+  std::cerr << "established IKE SAs: " << status()["connections"][0].value("ike_sas", 0) << "\n";
   remove_charon_catch_all_routes();
   expect_traffic_through_esp();
 }
