@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -172,6 +173,79 @@ TEST_P(KernelTunnelTest, XfrmInterfaceCarriesPingAndIperf) {
   EXPECT_GT(child_packets(), after_ping + 100) << "iperf3's packets did not go through the CHILD SA";
   const auto stats = appliance({"ip", "-s", "link", "show", "ergw1"});
   std::cerr << stats;
+}
+
+// BGP in kernel mode: the routes BIRD learns from Azure go into ergw's table
+// toward the xfrm interface ergw<if_id>, not a TUN.
+TEST(KernelBgpTest, LearnedRoutesPointIntoTheXfrmInterface) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
+  if (!fs::exists("/usr/sbin/bird")) GTEST_SKIP() << "needs BIRD 2 (/usr/sbin/bird)";
+  const auto offer = gateway::probe_kernel();
+  if (!offer.esp || !offer.xfrm_interfaces) {
+    GTEST_SKIP() << "this kernel cannot carry ergw's kernel data plane (" << offer.detail
+                 << "); tests/kernel/run-in-vm runs this test in Debian's kernel under qemu";
+  }
+  const auto dir = fs::path(::testing::TempDir()) / ("ergw-kernel-bgp-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  nlohmann::json config;
+  std::ifstream(fs::path(ERGW_SOURCE_DIR) / "examples/lab-bgp.json") >> config;
+  config["appliance"]["dataPlane"] = "kernel";
+  const auto file = dir / "ergw.json";
+  std::ofstream(file) << config.dump(2);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  AzureLabOptions options;
+  options.config_file = file;
+  options.ergwd_path = ERGWD_PATH;
+  options.appliance_kernel_esp = true;
+  options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+  auto created = AzureLab::create(options);
+  ASSERT_TRUE(created) << created.error();
+  auto& lab = *created.value();
+  auto up = lab.wait_until_up(seconds(120));
+  ASSERT_TRUE(up) << up.error();
+  auto learned = lab.wait_for(
+      seconds(120),
+      [](const nlohmann::json& st) {
+        for (const auto& r : st["bgp"].value("routes", nlohmann::json::array())) {
+          if (r.value("prefix", "") == "10.0.0.0/16" && r.value("installed", false)) return true;
+        }
+        return false;
+      },
+      "10.0.0.0/16 learned over BGP");
+  ASSERT_TRUE(learned) << learned.error();
+  auto st = lab.status();
+  ASSERT_TRUE(st) << st.error();
+  std::cerr << cli::format_status(st.value());
+  EXPECT_EQ(st.value()["data_plane"].value("kind", ""), "kernel");
+  const auto table = lab.lab().exec(lab::Node::appliance, {"ip", "route", "show", "table", "1000"});
+  // "10.0.0.0/16 via 10.0.1.30 dev ergw1 proto bird": an xfrm interface keeps the BGP next hop.
+  EXPECT_TRUE(std::regex_search(table.out, std::regex("10\\.0\\.0\\.0/16 (via 10\\.0\\.1\\.30 )?dev ergw1 proto bird")))
+      << table.out;
+  const auto main_table = lab.lab().exec(lab::Node::appliance, {"ip", "route", "show"});
+  EXPECT_EQ(main_table.out.find("10.0.0.0/16"), std::string::npos) << main_table.out;
+  EXPECT_EQ(main_table.out.find("10.0.2."), std::string::npos) << main_table.out;
+  // Only the learned route can carry it: drop the Azure side's charon catch-all (table 220).
+  while (lab.lab().exec(lab::Node::azure_gw, {"ip", "rule", "del", "table", "220"}).ok()) {
+  }
+  const auto packets = [&] {
+    uint64_t total = 0;
+    auto s = lab.status();
+    if (!s) return total;
+    for (const auto& c : s.value()["connections"][0].value("children", nlohmann::json::array())) {
+      total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    }
+    return total;
+  };
+  const auto before = packets();
+  lab::PingOptions ping_options;
+  ping_options.count = 4;
+  auto ping = lab::ping(lab.lab().netns(lab::Node::onprem), lab.lab().address(lab::Node::vnet), ping_options);
+  ASSERT_TRUE(ping) << ping.error();
+  EXPECT_EQ(ping->received, 4) << "ping over the learned route through ergw1 lost packets";
+  EXPECT_GE(packets(), before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+  created.value().reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 INSTANTIATE_TEST_SUITE_P(
