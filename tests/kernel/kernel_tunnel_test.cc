@@ -39,6 +39,20 @@ struct KernelCase {
   const char* child_encryption;
 };
 
+// The lab with the appliance on kernel ESP and ergwd on `config` (written,
+// mode 0600, into `dir`).
+Result<std::unique_ptr<AzureLab>> start_kernel_lab(const fs::path& dir, const nlohmann::json& config) {
+  const auto file = dir / "ergw.json";
+  std::ofstream(file) << config.dump(2);
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  AzureLabOptions options;
+  options.config_file = file;
+  options.ergwd_path = ERGWD_PATH;
+  options.appliance_kernel_esp = true;
+  options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+  return AzureLab::create(options);
+}
+
 void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.golden << " with dataPlane " << c.data_plane; }
 
 class KernelTunnelTest : public ::testing::TestWithParam<KernelCase> {
@@ -65,15 +79,7 @@ class KernelTunnelTest : public ::testing::TestWithParam<KernelCase> {
     nlohmann::json config;
     std::ifstream(kGolden / (std::string(c.golden) + ".json")) >> config;
     config["appliance"]["dataPlane"] = c.data_plane;
-    const auto file = dir_ / "ergw.json";
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    AzureLabOptions options;
-    options.config_file = file;
-    options.ergwd_path = ERGWD_PATH;
-    options.appliance_kernel_esp = true;
-    options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
-    auto created = AzureLab::create(options);
+    auto created = start_kernel_lab(dir_, config);
     ASSERT_TRUE(created) << created.error();
     lab_ = std::move(created.value());
   }
@@ -190,15 +196,7 @@ TEST(KernelBgpTest, LearnedRoutesPointIntoTheXfrmInterface) {
   nlohmann::json config;
   std::ifstream(fs::path(ERGW_SOURCE_DIR) / "examples/lab-bgp.json") >> config;
   config["appliance"]["dataPlane"] = "kernel";
-  const auto file = dir / "ergw.json";
-  std::ofstream(file) << config.dump(2);
-  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-  AzureLabOptions options;
-  options.config_file = file;
-  options.ergwd_path = ERGWD_PATH;
-  options.appliance_kernel_esp = true;
-  options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
-  auto created = AzureLab::create(options);
+  auto created = start_kernel_lab(dir, config);
   ASSERT_TRUE(created) << created.error();
   auto& lab = *created.value();
   auto up = lab.wait_until_up(seconds(120));
