@@ -111,7 +111,9 @@ std::string format_status(const nlohmann::json& status) {
   out << "\n";
   for (const auto& c : status.value("connections", nlohmann::json::array())) {
     out << "\n" << text(c, "name") << "  " << text(c, "state") << "  remote " << text(c, "remote")
-        << (c.value("initiates", false) ? "  (ergw dials)" : "  (Azure dials)");
+        << (c.value("initiates", false) && c.value("azure_initiates", false) ? "  (both dial)"
+            : c.value("initiates", false)                                   ? "  (ergw dials)"
+                                                                            : "  (Azure dials)");
     if (c.contains("device")) out << "  dev " << text(c, "device") << " if_id " << text(c, "if_id");
     out << "\n";
     if (c.contains("ike")) {

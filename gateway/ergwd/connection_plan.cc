@@ -72,6 +72,7 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
       plan.dial = plan.dial || child.start_action == "start";
       if (child.if_id != 0) plan.if_id = child.if_id;
     }
+    plan.peer_dials = ike.peer_dials;
     plan.remote = ike.remote_addrs.empty() ? "" : ike.remote_addrs.front();
     for (const auto& route : compiled.routes) {
       if (route.connection == ike.name) plan.routes.push_back(route.prefix);

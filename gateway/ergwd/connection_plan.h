@@ -20,6 +20,7 @@ struct ConnectionPlan {
   vici::Section conn;                     // load-conn body (without the name)
   policy::SharedSecretConfig secret;
   std::string fingerprint;                // SHA-256 over the connection and its secret
+  bool peer_dials = false;                // Azure initiates too (connectionMode Default) or only Azure does
   bool dial = false;                      // ergw initiates (start_action = start)
   std::vector<std::string> children;
   uint32_t if_id = 0;                     // 0: policy-based

@@ -94,6 +94,7 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
     c["name"] = plan.name;
     c["remote"] = plan.remote;
     c["initiates"] = plan.dial;
+    c["azure_initiates"] = plan.peer_dials;
     c["route_based"] = plan.if_id != 0;
     if (plan.if_id != 0) c["if_id"] = plan.if_id;
     if (plan.if_id != 0 || r.data_plane().kind == DataPlaneKind::libipsec) {

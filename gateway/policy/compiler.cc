@@ -326,6 +326,8 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
   // ResponderOnly = the on-prem device dials, Default = both.
   const bool we_dial = azure_view ? c.connection_mode != ConnectionMode::ResponderOnly
                                   : c.connection_mode != ConnectionMode::InitiatorOnly;
+  ike.peer_dials = azure_view ? c.connection_mode != ConnectionMode::InitiatorOnly
+                              : c.connection_mode != ConnectionMode::ResponderOnly;
   const auto lifetimes = child_lifetimes(policy.sa_lifetime_seconds, policy.sa_data_size_kilobytes);
   for (const auto& sel : selectors_of(spec, azure_view)) {
     ChildConfig child;

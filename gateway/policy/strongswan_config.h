@@ -51,6 +51,7 @@ struct IkeConnectionConfig {
   std::string remote_id;
   std::vector<ChildConfig> children;
   std::vector<std::string> comments;
+  bool peer_dials = false;  // connectionMode: the other side initiates too (not a swanctl setting)
 };
 
 struct SharedSecretConfig {

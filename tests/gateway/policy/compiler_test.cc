@@ -114,10 +114,15 @@ TEST(Compiler, ConnectionModes) {
                  Expect{"ResponderOnly", "start", "none"}}) {
     auto doc = with_policy(testing::strong_policy());
     doc["connections"][0]["azure"]["properties"]["connectionMode"] = e.mode;
-    const auto ours = compile_json(doc).connections[0].children[0];
-    const auto azure = compile_json(doc, true).connections[0].children[0];
+    const auto ours_ike = compile_json(doc).connections[0];
+    const auto azure_ike = compile_json(doc, true).connections[0];
+    const auto& ours = ours_ike.children[0];
+    const auto& azure = azure_ike.children[0];
     EXPECT_EQ(ours.start_action, e.ours) << e.mode;
     EXPECT_EQ(azure.start_action, e.azure) << e.mode;
+    // Each side knows whether the other dials too (ergw status: "both dial").
+    EXPECT_EQ(ours_ike.peer_dials, std::string(e.azure) == "start") << e.mode;
+    EXPECT_EQ(azure_ike.peer_dials, std::string(e.ours) == "start") << e.mode;
     EXPECT_EQ(ours.dpd_action, std::string(e.ours) == "start" ? "restart" : "clear") << e.mode;
   }
 }

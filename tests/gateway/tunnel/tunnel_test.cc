@@ -155,6 +155,11 @@ TEST_P(ModeTest, TheRightSideDials) {
   if (mode == "ResponderOnly") {
     EXPECT_TRUE(conn["ike"].value("initiator", false)) << "ergw must dial";
   }
+  // And the status says who dials.
+  EXPECT_EQ(conn.value("initiates", false), mode != "InitiatorOnly");
+  EXPECT_EQ(conn.value("azure_initiates", false), mode != "ResponderOnly");
+  const std::string who = mode == "Default" ? "(both dial)" : mode == "InitiatorOnly" ? "(Azure dials)" : "(ergw dials)";
+  EXPECT_NE(cli::format_status(status()).find(who), std::string::npos) << who;
   expect_traffic_through_esp();
 }
 
