@@ -150,6 +150,11 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   self->lab_ = std::move(lab.value());
   auto& l = *self->lab_;
 
+  // The Azure side's own view of the connection (its DPD, its connectionMode).
+  policy::Diagnostics ignored;
+  const auto azure = policy::load_configuration(
+      options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
+
   // Azure keeps re-dialling a connection it initiates (InitiatorOnly,
   // Default) until the peer answers; charon does that with
   // retry_initiate_interval.
@@ -160,9 +165,6 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                                               "charon {\n  retry_initiate_interval = 3\n}\n";
     // Azure declares the peer dead within the connection's dpdTimeoutSeconds;
     // charon does that by retransmission, which it reads only at start.
-    policy::Diagnostics ignored;
-    auto azure = policy::load_configuration(
-        options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
     if (azure) {
       auto settings = policy::compile_azure_side(*azure).charon;
       settings.install_routes = true;  // strongSwan's default: the lab routes the Azure side as charon does
@@ -204,13 +206,8 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   } else if (auto s = self->route_azure_side(); !s) {
     return Error{s.error()};
   }
-  {
-    policy::Diagnostics ignored;
-    auto azure = policy::load_configuration(
-        options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
-    self->azure_dials_ =
-        azure && azure->connections.front().azure.connection_mode != policy::ConnectionMode::ResponderOnly;
-  }
+  self->azure_dials_ =
+      azure && azure->connections.front().azure.connection_mode != policy::ConnectionMode::ResponderOnly;
   self->start_azure_redial();
   return self;
 }

@@ -104,6 +104,14 @@ void format_bgp(const nlohmann::json& status, std::ostringstream& out) {
 
 }  // namespace
 
+std::vector<nlohmann::json> all_children(const nlohmann::json& connection) {
+  std::vector<nlohmann::json> children = connection.value("children", nlohmann::json::array());
+  for (const auto& d : connection.value("duplicates", nlohmann::json::array())) {
+    for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
+  }
+  return children;
+}
+
 std::string format_status(const nlohmann::json& status) {
   std::ostringstream out;
   out << "charon: " << text(status, "charon");
@@ -127,12 +135,7 @@ std::string format_status(const nlohmann::json& status) {
                "another; DPD removes one the peer no longer has). CHILD SAs of all of them:\n";
       }
     }
-    std::vector<nlohmann::json> children;
-    for (const auto& child : c.value("children", nlohmann::json::array())) children.push_back(child);
-    for (const auto& d : c.value("duplicates", nlohmann::json::array())) {
-      for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
-    }
-    for (const auto& child : children) {
+    for (const auto& child : all_children(c)) {
       out << "  CHILD " << text(child, "name") << " " << text(child, "state") << "  " << text(child, "encryption");
       if (text(child, "integrity") != "-") out << "/" << text(child, "integrity");
       if (text(child, "pfs_group") != "-") out << "/" << text(child, "pfs_group");

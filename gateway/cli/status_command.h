@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -19,5 +20,10 @@ Result<nlohmann::json> ask_ergwd(const std::string& socket_path, const nlohmann:
 
 // The human table.
 std::string format_status(const nlohmann::json& status);
+
+// A connection's CHILD SAs (one entry of the status's "connections"), those of
+// the IKE SA shown first and of its duplicates: after both sides dialled at
+// once, packets may enter by one IKE SA and leave by another.
+std::vector<nlohmann::json> all_children(const nlohmann::json& connection);
 
 }  // namespace ergw::cli

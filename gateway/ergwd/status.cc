@@ -72,12 +72,6 @@ const vici::IkeSaInfo* pick(const std::vector<vici::IkeSaInfo>& sas, const std::
   return best;
 }
 
-size_t established_count(const std::vector<vici::IkeSaInfo>& sas, const std::string& name) {
-  size_t n = 0;
-  for (const auto& sa : sas) n += sa.name == name && sa.state == "ESTABLISHED";
-  return n;
-}
-
 }  // namespace
 
 nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
@@ -121,7 +115,6 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
                   {"dh_group", ike->dh_group},
                   {"established_seconds", optional_json(ike->established)},
                   {"rekey_in_seconds", optional_json(ike->rekey_time)}};
-      c["ike_sas"] = established_count(sas, plan.name);
       c["children"] = nlohmann::json::array();
       for (const auto& child : ike->child_sas) c["children"].push_back(child_json(child));
       // The other established IKE SAs of this connection (both sides dialled
@@ -135,6 +128,7 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
         for (const auto& child : sa.child_sas) d["children"].push_back(child_json(child));
         c["duplicates"].push_back(std::move(d));
       }
+      c["ike_sas"] = c["duplicates"].size() + (ike->state == "ESTABLISHED" ? 1 : 0);
     }
     c["state"] = state;
     nlohmann::json routes = nlohmann::json::array();

@@ -164,12 +164,7 @@ class BgpLabTest : public ::testing::Test {
   // re-dialled at once, packets may enter by one SA and leave by another.
   static uint64_t child_packets(const nlohmann::json& status) {
     uint64_t total = 0;
-    const auto& c = status["connections"][0];
-    std::vector<nlohmann::json> children = c.value("children", nlohmann::json::array());
-    for (const auto& d : c.value("duplicates", nlohmann::json::array())) {
-      for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
-    }
-    for (const auto& child : children) total += child.value("packets_in", 0ull) + child.value("packets_out", 0ull);
+    for (const auto& child : cli::all_children(status["connections"][0])) total += child.value("packets_in", 0ull) + child.value("packets_out", 0ull);
     return total;
   }
 

@@ -76,11 +76,7 @@ class TunnelTest : public ::testing::Test {
   // at once, packets may enter by one SA and leave by another.
   static uint64_t child_packets(const nlohmann::json& conn) {
     uint64_t total = 0;
-    std::vector<nlohmann::json> children = conn.value("children", nlohmann::json::array());
-    for (const auto& d : conn.value("duplicates", nlohmann::json::array())) {
-      for (const auto& child : d.value("children", nlohmann::json::array())) children.push_back(child);
-    }
-    for (const auto& c : children) total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    for (const auto& c : cli::all_children(conn)) total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
     return total;
   }
 
