@@ -3,17 +3,18 @@
 
 #include <CLI/CLI.hpp>
 
-#include "gateway/cli/lab_command.h"
+#include "gateway/cli/lab_handover.h"
 #include "gateway/cli/policy_commands.h"
 #include "gateway/cli/status_command.h"
 
 int main(int argc, char** argv) {
+  if (int code = ergw::cli::hand_over_to_lab(argc, argv); code >= 0) return code;
   CLI::App app{"ergw: IKEv2/IPsec gateway for the Azure VPN Gateway"};
   app.require_subcommand(1);
   int exit_code = 0;
   ergw::cli::add_policy_commands(app, exit_code);
   ergw::cli::add_status_command(app, exit_code);
-  ergw::cli::add_lab_command(app, exit_code, argv[0]);
+  ergw::cli::add_lab_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

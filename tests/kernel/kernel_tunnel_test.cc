@@ -19,10 +19,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/azure_lab/azure_lab.h"
+#include "lab/azure/azure_lab.h"
 #include "gateway/cli/status_command.h"
 #include "gateway/ergwd/data_plane.h"
-#include "gateway/lab/traffic.h"
+#include "lab/traffic.h"
 
 namespace ergw::azure_lab {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <iostream>
 
-#include "gateway/lab/capabilities.h"
-#include "gateway/lab/netns.h"
+#include "lab/capabilities.h"
+#include "lab/netns.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace ergw::lab {

@@ -4,10 +4,10 @@
 
 #include <set>
 
-#include "gateway/lab/charon_instance.h"
-#include "gateway/lab/demo_tunnel.h"
-#include "gateway/lab/lab_config.h"
-#include "gateway/lab/supervisor.h"
+#include "lab/charon_instance.h"
+#include "lab/demo_tunnel.h"
+#include "lab/lab_config.h"
+#include "lab/supervisor.h"
 
 namespace ergw::lab {
 namespace {

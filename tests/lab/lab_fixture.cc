@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "gateway/lab/netns.h"
+#include "lab/netns.h"
 
 namespace ergw::lab::testing {
 

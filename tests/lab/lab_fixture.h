@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/lab/lab_config.h"
+#include "lab/lab_config.h"
 
 namespace ergw::lab::testing {
 

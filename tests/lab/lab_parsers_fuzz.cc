@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "gateway/lab/lab_state.h"
-#include "gateway/lab/traffic.h"
+#include "lab/lab_state.h"
+#include "lab/traffic.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "gateway/lab/lab_state.h"
-#include "gateway/lab/process.h"
+#include "lab/lab_state.h"
+#include "lab/process.h"
 
 namespace ergw::lab {
 namespace {

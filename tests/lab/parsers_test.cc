@@ -1,7 +1,7 @@
 // Parsers of the traffic tools' output: iputils ping and iperf3 --json.
 #include <gtest/gtest.h>
 
-#include "gateway/lab/traffic.h"
+#include "lab/traffic.h"
 
 namespace ergw::lab {
 namespace {

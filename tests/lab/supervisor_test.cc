@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "gateway/lab/process.h"
-#include "gateway/lab/supervisor.h"
+#include "lab/process.h"
+#include "lab/supervisor.h"
 
 namespace ergw::lab {
 namespace {

@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "gateway/lab/lab.h"
-#include "gateway/lab/traffic.h"
+#include "lab/lab.h"
+#include "lab/traffic.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace ergw::lab {

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "gateway/lab/demo_tunnel.h"
-#include "gateway/lab/lab.h"
-#include "gateway/lab/traffic.h"
+#include "lab/demo_tunnel.h"
+#include "lab/lab.h"
+#include "lab/traffic.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace ergw::lab {

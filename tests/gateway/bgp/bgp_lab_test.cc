@@ -1,5 +1,5 @@
 // BGP with Azure in the lab: ergwd runs BIRD on the appliance, the simulated
-// Azure gateway runs BIRD the way Azure does (gateway/azure_lab/azure_bird.h).
+// Azure gateway runs BIRD the way Azure does (lab/azure/azure_bird.h).
 // Nothing routes the VNet statically: the appliance learns 10.0.0.0/16 over
 // BGP into ergw's table 1000, Azure learns 192.168.10.0/24. Charon's
 // catch-all `default dev ipsec0` (table 220, which kernel-libipsec installs)
@@ -15,9 +15,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/azure_lab/azure_lab.h"
+#include "lab/azure/azure_lab.h"
 #include "gateway/cli/status_command.h"
-#include "gateway/lab/traffic.h"
+#include "lab/traffic.h"
 
 namespace ergw::azure_lab {
 namespace {

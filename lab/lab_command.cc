@@ -1,15 +1,15 @@
-#include "gateway/cli/lab_command.h"
+#include "lab/lab_command.h"
 
 #include <unistd.h>
 
 #include <iostream>
 
-#include "gateway/azure_lab/azure_lab.h"
+#include "lab/azure/azure_lab.h"
 #include "gateway/cli/status_command.h"
-#include "gateway/lab/lab_state.h"
-#include "gateway/lab/traffic.h"
+#include "lab/lab_state.h"
+#include "lab/traffic.h"
 
-namespace ergw::cli {
+namespace ergw::lab {
 namespace {
 
 struct LabOptions {
@@ -17,26 +17,26 @@ struct LabOptions {
   bool keep = false;
   int iperf_seconds = 5;
   int up_timeout = 60;
-  std::string labid;
 };
 
-std::filesystem::path ergwd_beside(const std::string& argv0) {
+// The lab runs the ergwd installed (or built) beside it.
+std::filesystem::path ergwd_beside_us() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) self = std::filesystem::absolute(argv0);
+  if (ec) return "ergwd";
   return self.parent_path() / "ergwd";
 }
 
 void say(const std::string& line) { std::cout << line << std::endl; }
 
-int run_lab(const LabOptions& options, const std::string& argv0) {
+int run_lab(const LabOptions& options) {
   if (geteuid() != 0) {
     std::cerr << "ergw lab: needs root (it creates network namespaces)\n";
     return 1;
   }
   azure_lab::AzureLabOptions lab_options;
   lab_options.config_file = options.config;
-  lab_options.ergwd_path = ergwd_beside(argv0);
+  lab_options.ergwd_path = ergwd_beside_us();
   lab_options.keep = options.keep;
   lab_options.progress = [](std::string_view line) { std::cout << line << std::endl; };
   say("ergw lab: building the lab from " + options.config);
@@ -56,7 +56,7 @@ int run_lab(const LabOptions& options, const std::string& argv0) {
   if (auto s = lab.wait_until_up(std::chrono::seconds(options.up_timeout)); !s) return fail(s.error());
   auto status = lab.status();
   if (!status) return fail(status.error());
-  say("\n$ ergw status\n" + format_status(status.value()));
+  say("\n$ ergw status\n" + cli::format_status(status.value()));
 
   const auto onprem = lab.lab().netns(lab::Node::onprem);
   const auto vnet_address = lab.lab().address(lab::Node::vnet);
@@ -81,11 +81,12 @@ int run_lab(const LabOptions& options, const std::string& argv0) {
       std::to_string(iperf->retransmits) + " TCP retransmits) through " +
       status.value()["data_plane"].value("kind", std::string("?")) + " ESP");
   say("  for scale, Azure's per-tunnel figures (GCMAES256): VpnGw1 650 Mbit/s, VpnGw2 1.2 Gbit/s, "
-      "VpnGw4/5 2.3 Gbit/s (azure.md §3.2); this lab runs userspace ESP on this machine's cores");
+      "VpnGw4/5 2.3 Gbit/s (Microsoft Learn, \"About VPN Gateway SKUs\", per-tunnel throughput); this lab "
+      "runs userspace ESP on this machine's cores");
   if (iperf->bytes_received <= 0) return fail("iperf3 moved no data");
 
   status = lab.status();
-  if (status) say("\n$ ergw status (after traffic)\n" + format_status(status.value()));
+  if (status) say("\n$ ergw status (after traffic)\n" + cli::format_status(status.value()));
   if (options.keep) {
     lab.lab().set_keep(true);
     say("ergw lab: kept lab " + lab.lab().id() + "; status: ergw status --socket " + lab.control_socket() +
@@ -98,25 +99,15 @@ int run_lab(const LabOptions& options, const std::string& argv0) {
 
 }  // namespace
 
-void add_lab_command(CLI::App& app, int& exit_code, const std::string& argv0) {
-  auto* lab = app.add_subcommand("lab", "Run the lab: a real tunnel to a simulated Azure VPN gateway, with traffic");
+void add_run_command(CLI::App& app, int& exit_code) {
+  auto* run = app.add_subcommand("run", "The demo: a real tunnel to a simulated Azure VPN gateway, with traffic");
   auto options = std::make_shared<LabOptions>();
-  lab->add_option("--config", options->config, "ergw configuration whose addresses fit the lab")
+  run->add_option("--config", options->config, "ergw configuration whose addresses fit the lab")
       ->capture_default_str();
-  lab->add_flag("--keep", options->keep, "leave the lab up (remove it with `ergw lab down LABID`)");
-  lab->add_option("--iperf-seconds", options->iperf_seconds, "length of the iperf3 run")->capture_default_str();
-  lab->add_option("--up-timeout", options->up_timeout, "seconds to wait for the tunnel")->capture_default_str();
-  auto* down = lab->add_subcommand("down", "Remove a kept lab");
-  down->add_option("LABID", options->labid)->required();
-  down->callback([options, &exit_code] {
-    auto s = lab::teardown_lab("/run/ergw-lab", options->labid);
-    if (!s) std::cerr << "ergw lab down: " << s.error() << "\n";
-    exit_code = s ? 0 : 1;
-  });
-  lab->callback([lab, options, &exit_code, argv0] {
-    if (lab->got_subcommand("down")) return;
-    exit_code = run_lab(*options, argv0);
-  });
+  run->add_flag("--keep", options->keep, "leave the lab up (remove it with `ergw lab down LABID`)");
+  run->add_option("--iperf-seconds", options->iperf_seconds, "length of the iperf3 run")->capture_default_str();
+  run->add_option("--up-timeout", options->up_timeout, "seconds to wait for the tunnel")->capture_default_str();
+  run->callback([options, &exit_code] { exit_code = run_lab(*options); });
 }
 
-}  // namespace ergw::cli
+}  // namespace ergw::lab

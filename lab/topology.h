@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "gateway/lab/lab_config.h"
+#include "lab/lab_config.h"
 
 namespace ergw::lab {
 

@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/charon_instance.h"
-#include "gateway/lab/lab_config.h"
-#include "gateway/lab/lab_state.h"
-#include "gateway/lab/netns.h"
-#include "gateway/lab/supervisor.h"
+#include "lab/charon_instance.h"
+#include "lab/lab_config.h"
+#include "lab/lab_state.h"
+#include "lab/netns.h"
+#include "lab/supervisor.h"
 
 namespace ergw::lab {
 

@@ -1,4 +1,4 @@
-#include "gateway/azure_lab/azure_lab.h"
+#include "lab/azure/azure_lab.h"
 
 #include <sys/stat.h>
 

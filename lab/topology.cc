@@ -1,8 +1,8 @@
-#include "gateway/lab/topology.h"
+#include "lab/topology.h"
 
 #include "common/ip_prefix.h"
-#include "gateway/lab/netns.h"
-#include "gateway/lab/try.h"
+#include "lab/netns.h"
+#include "lab/try.h"
 
 namespace ergw::lab {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/lab/netns.h"
+#include "lab/netns.h"
 
 #include <signal.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/azure_lab/azure_bird.h"
+#include "lab/azure/azure_bird.h"
 
 #include <filesystem>
 #include <thread>

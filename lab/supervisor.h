@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/lab_state.h"
+#include "lab/lab_state.h"
 
 namespace ergw::lab {
 

@@ -1,4 +1,4 @@
-#include "gateway/lab/lab_config.h"
+#include "lab/lab_config.h"
 
 #include <unistd.h>
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/process.h"
+#include "lab/process.h"
 
 namespace ergw::lab {
 

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/process.h"
-#include "gateway/lab/supervisor.h"
+#include "lab/process.h"
+#include "lab/supervisor.h"
 
 namespace ergw::lab {
 

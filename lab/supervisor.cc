@@ -1,11 +1,11 @@
-#include "gateway/lab/supervisor.h"
+#include "lab/supervisor.h"
 
 #include <signal.h>
 #include <time.h>
 
 #include <fstream>
 
-#include "gateway/lab/process.h"
+#include "lab/process.h"
 
 namespace ergw::lab {
 namespace {

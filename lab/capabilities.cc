@@ -1,4 +1,4 @@
-#include "gateway/lab/capabilities.h"
+#include "lab/capabilities.h"
 
 #include <fcntl.h>
 #include <sys/utsname.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "gateway/lab/netns.h"
+#include "lab/netns.h"
 
 namespace ergw::lab {
 namespace {

@@ -1,10 +1,10 @@
-#include "gateway/lab/demo_tunnel.h"
+#include "lab/demo_tunnel.h"
 
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include "gateway/lab/try.h"
+#include "lab/try.h"
 
 namespace ergw::lab {
 namespace {

@@ -1,12 +1,12 @@
-#include "gateway/lab/lab_state.h"
+#include "lab/lab_state.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 
-#include "gateway/lab/netns.h"
-#include "gateway/lab/process.h"
+#include "lab/netns.h"
+#include "lab/process.h"
 
 namespace ergw::lab {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/lab_config.h"
+#include "lab/lab_config.h"
 
 namespace ergw::lab {
 

@@ -1,4 +1,4 @@
-#include "gateway/lab/lab.h"
+#include "lab/lab.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -10,9 +10,9 @@
 #include <set>
 #include <thread>
 
-#include "gateway/lab/process.h"
-#include "gateway/lab/topology.h"
-#include "gateway/lab/try.h"
+#include "lab/process.h"
+#include "lab/topology.h"
+#include "lab/try.h"
 
 namespace ergw::lab {
 namespace {

@@ -1,10 +1,10 @@
-#include "gateway/lab/charon_instance.h"
+#include "lab/charon_instance.h"
 
 #include <fstream>
 #include <iterator>
 #include <thread>
 
-#include "gateway/lab/try.h"
+#include "lab/try.h"
 
 namespace ergw::lab {
 namespace {

@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
-#include "gateway/azure_lab/azure_bird.h"
-#include "gateway/lab/lab.h"
+#include "lab/azure/azure_bird.h"
+#include "lab/lab.h"
 #include "gateway/policy/azure_connection.h"
 
 namespace ergw::azure_lab {

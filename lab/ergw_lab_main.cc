@@ -1,22 +1,23 @@
-// ergw-lab: bring the lab up, list, tear down, probe the kernel.
+// ergw-lab: the lab's own command. `ergw lab ARGS` runs `ergw-lab run ARGS`.
 //
+//   ergw-lab run [--config F] [--keep] ...         the demo: ergwd against a
+//                                                  simulated Azure gateway
 //   ergw-lab up [--tunnel] [--keep] [--labid ID]   build; wait for ^C unless --keep
 //   ergw-lab down LABID                            remove a (kept) lab
 //   ergw-lab list                                  labs and their owners
 //   ergw-lab cleanup                               remove labs whose owner died
 //   ergw-lab caps                                  kernel data-plane capabilities
-//
-// `ergw lab` (the product CLI) is built on the same library.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "gateway/lab/capabilities.h"
-#include "gateway/lab/demo_tunnel.h"
-#include "gateway/lab/lab.h"
-#include "gateway/lab/lab_state.h"
-#include "gateway/lab/traffic.h"
+#include "lab/capabilities.h"
+#include "lab/demo_tunnel.h"
+#include "lab/lab.h"
+#include "lab/lab_command.h"
+#include "lab/lab_state.h"
+#include "lab/traffic.h"
 
 namespace {
 
@@ -92,7 +93,11 @@ int main(int argc, char** argv) {
   auto* cleanup = app.add_subcommand("cleanup", "remove labs whose owner is gone");
   auto* caps = app.add_subcommand("caps", "probe the kernel's ESP / xfrm interface / TUN support");
 
+  int run_exit_code = 0;
+  ergw::lab::add_run_command(app, run_exit_code);
+
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("run")) return run_exit_code;
   if (geteuid() != 0 && !caps->parsed() && !list->parsed()) {
     std::cerr << "ergw-lab: needs root (network namespaces)\n";
     return 1;

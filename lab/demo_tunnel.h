@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "gateway/lab/lab.h"
+#include "lab/lab.h"
 
 namespace ergw::lab {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "gateway/lab/lab.h"
+#include "lab/lab.h"
 #include "gateway/policy/azure_connection.h"
 #include "routing/protocol_status.h"
 #include "routing/route.h"

@@ -1,4 +1,4 @@
-#include "gateway/lab/traffic.h"
+#include "lab/traffic.h"
 
 #include <signal.h>
 
@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "gateway/lab/netns.h"
-#include "gateway/lab/process.h"
+#include "lab/netns.h"
+#include "lab/process.h"
 
 namespace ergw::lab {
 namespace {
