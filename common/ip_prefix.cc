@@ -35,6 +35,14 @@ IpAddress IpAddress::v4(uint32_t host_order) {
   return address;
 }
 
+std::optional<IpAddress> IpAddress::from_bytes(const uint8_t* data, size_t length) {
+  if (length != 4 && length != 16) return std::nullopt;
+  IpAddress address;
+  address.family_ = length == 4 ? Family::v4 : Family::v6;
+  std::memcpy(address.bytes_.data(), data, length);
+  return address;
+}
+
 uint32_t IpAddress::v4_host_order() const {
   return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
          uint32_t{bytes_[3]};

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@ class IpAddress {
 
   static std::optional<IpAddress> parse(std::string_view text);
   static IpAddress v4(uint32_t host_order);
+  // 4 octets (IPv4) or 16 (IPv6) in network order; any other length: nullopt.
+  static std::optional<IpAddress> from_bytes(const uint8_t* data, size_t length);
 
   Family family() const { return family_; }
   bool is_v4() const { return family_ == Family::v4; }

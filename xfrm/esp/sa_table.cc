@@ -135,6 +135,10 @@ std::array<uint64_t, kDropReasonCount> SaTable::table_drops() const {
   return out;
 }
 
+void SaTable::count_table_drop(DropReason reason) {
+  impl_->table_drops[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
 void SaTable::expire_by_time(Clock::time_point now) {
   ReadLock lock(mutex_);
   for (const auto& sa : impl_->by_id) {

@@ -57,6 +57,8 @@ class SaTable {
 
   // Drops that could not be charged to an SA (unknown_spi, truncated header).
   std::array<uint64_t, kDropReasonCount> table_drops() const;
+  // For callers that resolve SPIs themselves (find_inbound under a batch lock).
+  void count_table_drop(DropReason reason);
 
   // Time-based lifetimes: the control plane calls this periodically (e.g. once
   // a second); it raises seconds soft/hard events and expires SAs. Packet

@@ -26,25 +26,17 @@ std::string drops_line(const std::array<uint64_t, esp::kDropReasonCount>& drops)
 
 }  // namespace
 
-std::string counters_report(Datapath& datapath) {
+std::string counters_report(const Datapath& datapath, const IpsecState& state, const SaLabels& labels) {
   std::string text;
-  const SaFile& file = datapath.sa_file();
-  {
-    esp::SaTable::ReadLock lock = datapath.table().read_lock();
-    for (size_t i = 0; i < file.sas.size(); ++i) {
-      const StaticSa& sa = file.sas[i];
-      const esp::Sa* handle = datapath.table().find(datapath.sa_ids()[i]);
-      if (handle == nullptr) continue;
-      const esp::SaCounters c = esp::sa_counters(*handle);
-      const char* dir = sa.config.direction == esp::Direction::outbound ? "out" : "in";
-      text += "counters sa=" + sa.name + " dir=" + dir + " spi=" + hex32(sa.config.spi) +
-              " packets=" + std::to_string(c.packets) + " bytes=" + std::to_string(c.bytes) +
-              " sequence=" + std::to_string(esp::sa_sequence(*handle)) +
-              " expired=" + (esp::sa_expired(*handle) ? "yes" : "no") + "\n";
-      text += "counters sa=" + sa.name + " drops" + drops_line(c.drops) + "\n";
-    }
+  for (const IpsecState::SaReport& sa : state.sa_reports()) {
+    const auto label = labels.find({sa.spi, sa.dst});
+    const std::string name = label != labels.end() ? label->second : hex32(sa.spi);
+    text += "counters sa=" + name + " dir=" + (sa.inbound ? "in" : "out") + " spi=" + hex32(sa.spi) +
+            " packets=" + std::to_string(sa.counters.packets) + " bytes=" + std::to_string(sa.counters.bytes) +
+            " sequence=" + std::to_string(sa.sequence) + " expired=" + (sa.expired ? "yes" : "no") + "\n";
+    text += "counters sa=" + name + " drops" + drops_line(sa.counters.drops) + "\n";
   }
-  text += "counters table drops" + drops_line(datapath.table().table_drops()) + "\n";
+  text += "counters table drops" + drops_line(state.table().table_drops()) + "\n";
   const auto io = datapath.io_counters();
   text += "counters io";
   for (size_t i = 0; i < kIoCounterCount; ++i) {

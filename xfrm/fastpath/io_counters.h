@@ -36,7 +36,11 @@
   X(drop_raw_malformed, "raw protocol-50 packets with a broken outer IPv4 header")               \
   X(drop_truncated_outer, "datagrams larger than the receive buffer")                            \
   X(drop_wrong_encap, "ESP for a UDP SA on the raw socket, or for a raw SA over UDP")            \
-  X(drop_inner_selector, "decrypted inner packet outside the SA selectors (RFC 4301 5.2)")
+  X(drop_inner_selector, "decrypted inner packet outside the SA selectors (RFC 4301 5.2)")    \
+  X(drop_no_inbound_policy, "decrypted packet of a connection without an in policy")           \
+  X(drop_policy, "inner packet matching a drop policy")                                         \
+  X(drop_no_socket, "outbound packet for an encapsulation whose socket is not open (yet)")     \
+  X(nat_mappings, "ESP-in-UDP from a new peer address or port, reported to charon")
 
 namespace ergw::xfrm::fastpath {
 

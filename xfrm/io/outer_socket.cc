@@ -58,6 +58,9 @@ Result<OuterSocket> OuterSocket::open(const OuterSocketOptions& options) {
       ::setsockopt(sock.fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
     return Error{errno_text("SO_REUSEPORT on " + sock.label_)};
   }
+  if (options.reuse_addr && ::setsockopt(sock.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+    return Error{errno_text("SO_REUSEADDR on " + sock.label_)};
+  }
   if (sock.ipv6_) (void)::setsockopt(sock.fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   set_buffers(sock.fd_, options.buffer_bytes, sock.caps_);
 

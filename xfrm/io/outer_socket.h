@@ -23,7 +23,8 @@ struct OuterSocketOptions {
   OuterKind kind = OuterKind::udp;
   IpAddress local;
   uint16_t port = 4500;        // udp only
-  bool reuse_port = false;     // SO_REUSEPORT: one socket per worker queue
+  bool reuse_port = false;     // SO_REUSEPORT: one socket per worker queue, or shared with charon
+  bool reuse_addr = false;     // SO_REUSEADDR: lets charon rebind its NAT-T port while we hold it
   bool gso = true;             // try UDP_SEGMENT
   bool gro = true;             // try UDP_GRO
   int buffer_bytes = 7 << 20;  // SO_{SND,RCV}BUF(FORCE); wireguard-go f26efb6 found 7 MB

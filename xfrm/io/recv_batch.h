@@ -30,10 +30,15 @@ class RecvBatch {
   uint16_t segment_size(size_t index) const { return segment_sizes_[index]; }
   bool truncated(size_t index) const { return (headers_[index].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
 
-  // Calls fn(std::span<uint8_t>) for each datagram of message `index`.
+  // Calls fn(std::span<uint8_t>) for each datagram of message `index`; an
+  // empty datagram is passed as an empty span, so that it is counted too.
   template <typename Fn>
   void for_each_datagram(size_t index, Fn&& fn) {
     std::span<uint8_t> data = message(index);
+    if (data.empty()) {
+      fn(data);
+      return;
+    }
     const size_t step = segment_size(index) ? segment_size(index) : data.size();
     for (size_t offset = 0; offset < data.size(); offset += step) {
       fn(data.subspan(offset, std::min(step, data.size() - offset)));
