@@ -133,6 +133,10 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
       if (!r.ok()) return fail(r.error());
       Status s = adding ? state_.add_policy(*r) : state_.del_policy(*r);
       if (!s.ok()) return adding ? fail(s.error()) : error_reply(type, seq, ERGW_IPSEC_E_NOT_FOUND, s.error());
+      static constexpr const char* kDirections[] = {"in", "out", "fwd"};
+      log_(std::string(adding ? "policy added " : "policy deleted ") + kDirections[static_cast<int>(r->direction)] +
+           " " + r->src_ts.prefix.to_string() + " === " + r->dst_ts.prefix.to_string() + " reqid " +
+           std::to_string(r->reqid) + (r->if_id ? " if_id " + std::to_string(r->if_id) : ""));
       return ok();
     }
     case ERGW_IPSEC_MSG_FLUSH_POLICIES:

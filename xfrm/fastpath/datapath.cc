@@ -271,7 +271,11 @@ void Datapath::run_outbound(size_t q) {
           local.add(IoCounter::drop_not_ip);
           continue;
         }
-        if (connection != nullptr) connection->count(drop);
+        if (connection == nullptr) {
+          local.add(IoCounter::drop_no_policy);
+          continue;
+        }
+        connection->count(drop);
         local.add(io_counter_for(drop));
         continue;
       }

@@ -21,7 +21,8 @@
   X(drop_offload_malformed, "TUN packet whose headers contradict its virtio_net_hdr")            \
   X(drop_offload_unsupported, "TUN packet with a GSO type we did not enable")                    \
   X(drop_not_ip, "TUN packet that is not IPv4/IPv6")                                             \
-  X(drop_no_outbound_sa, "inner packet matching no outbound SA selector")                        \
+  X(drop_no_policy, "inner packet matching no out policy (e.g. IPv6 ND of the TUN itself)")     \
+  X(drop_no_outbound_sa, "inner packet whose out policy's connection has no outbound SA")        \
   X(outer_sent, "ESP datagrams handed to the kernel")                                            \
   X(outer_send_calls, "sendmmsg message entries (a UDP GSO train counts once)")                  \
   X(outer_send_errors, "ESP datagrams the kernel refused to send")                               \
