@@ -514,6 +514,21 @@ METHOD(ergw_ipsec_channel_t, remember_ike_socket, void,
 	this->lock->unlock(this->lock);
 }
 
+METHOD(ergw_ipsec_channel_t, release_ike_ports, void,
+	private_ergw_ipsec_channel_t *this)
+{
+	wire_msg_t msg;
+
+	this->lock->lock(this->lock);
+	if (ensure_connected(this))
+	{
+		wire_msg_init(&msg, ERGW_IPSEC_MSG_RELEASE_IKE_PORTS);
+		replay_one(this, &msg);
+		wire_msg_clear(&msg);
+	}
+	this->lock->unlock(this->lock);
+}
+
 METHOD(ergw_ipsec_channel_t, forget_all_sas, void,
 	private_ergw_ipsec_channel_t *this)
 {
@@ -682,6 +697,7 @@ ergw_ipsec_channel_t *ergw_ipsec_channel_create(const char *path, int timeout_ms
 			.remember_policy = _remember_policy,
 			.forget_policy = _forget_policy,
 			.remember_ike_socket = _remember_ike_socket,
+			.release_ike_ports = _release_ike_ports,
 			.forget_all_sas = _forget_all_sas,
 			.forget_all_policies = _forget_all_policies,
 			.destroy = _destroy,

@@ -34,6 +34,9 @@ struct ergw_ipsec_channel_t {
 	void (*remember_policy)(ergw_ipsec_channel_t *this, chunk_t key, wire_msg_t *msg);
 	void (*forget_policy)(ergw_ipsec_channel_t *this, chunk_t key);
 	void (*remember_ike_socket)(ergw_ipsec_channel_t *this, uint8_t family, uint16_t port);
+	/** charon is starting: the fast path leaves the NAT-T ports so that
+	 *  socket-default can bind them (enable_udp_decap hands them back). */
+	void (*release_ike_ports)(ergw_ipsec_channel_t *this);
 	void (*forget_all_sas)(ergw_ipsec_channel_t *this);
 	void (*forget_all_policies)(ergw_ipsec_channel_t *this);
 

@@ -461,5 +461,8 @@ kernel_ipsec_t *ergw_ipsec_kernel_create(void)
 		.channel = ergw_ipsec_channel_create(path, timeout),
 	);
 	DBG1(DBG_KNL, "ergw-ipsec: SAs and policies go to the fast path at %s (timeout %d ms)", path, timeout);
+	/* we are loaded before socket-default: a fast path that still holds the
+	 * NAT-T port from a previous charon lets go of it now */
+	this->channel->release_ike_ports(this->channel);
 	return &this->public;
 }

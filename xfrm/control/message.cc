@@ -99,6 +99,7 @@ std::string_view message_name(uint16_t type) {
     case ERGW_IPSEC_MSG_ADD_ROUTE: return "add_route";
     case ERGW_IPSEC_MSG_DEL_ROUTE: return "del_route";
     case ERGW_IPSEC_MSG_IKE_SOCKET: return "ike_socket";
+    case ERGW_IPSEC_MSG_RELEASE_IKE_PORTS: return "release_ike_ports";
     case ERGW_IPSEC_MSG_EXPIRE: return "expire";
     case ERGW_IPSEC_MSG_MAPPING: return "mapping";
     default: return {};

@@ -43,6 +43,7 @@ enum ergw_ipsec_message {
   ERGW_IPSEC_MSG_ADD_ROUTE = 13,     /* PREFIX, IF_ID: route-based selection */
   ERGW_IPSEC_MSG_DEL_ROUTE = 14,     /* PREFIX, IF_ID */
   ERGW_IPSEC_MSG_IKE_SOCKET = 15,    /* FAMILY, PORT: charon's NAT-T socket is bound */
+  ERGW_IPSEC_MSG_RELEASE_IKE_PORTS = 16, /* a charon is starting: leave the NAT-T ports so it can bind them */
   /* Events, fast path -> subscriber; never answered. */
   ERGW_IPSEC_MSG_EXPIRE = 32,        /* PROTO, SPI, DST, HARD */
   ERGW_IPSEC_MSG_MAPPING = 33        /* PROTO, SPI, DST, NEW_SRC, NEW_SRC_PORT */

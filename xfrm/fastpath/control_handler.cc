@@ -36,8 +36,8 @@ int32_t status_for(const std::string& error) {
 
 }  // namespace
 
-ControlHandler::ControlHandler(IpsecState& state, IkeSocketHook ike_socket, LogHook log)
-    : state_(state), ike_socket_(std::move(ike_socket)), log_(std::move(log)) {
+ControlHandler::ControlHandler(IpsecState& state, IkeSocketHook ike_socket, ReleaseHook release, LogHook log)
+    : state_(state), ike_socket_(std::move(ike_socket)), release_(std::move(release)), log_(std::move(log)) {
   // A client that sees a new instance knows we restarted and replays its SAs.
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&instance_), sizeof(instance_)) != 1) instance_ = 1;
 }
@@ -158,6 +158,9 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
       log_(*shared);
       return ok();
     }
+    case ERGW_IPSEC_MSG_RELEASE_IKE_PORTS:
+      log_(release_());
+      return ok();
     case ERGW_IPSEC_MSG_STATUS:
       return MessageWriter(type, seq).text(ERGW_IPSEC_ATTR_STATUS_JSON, state_.status_json()).finish();
     default:

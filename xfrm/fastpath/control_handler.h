@@ -26,7 +26,10 @@ class ControlHandler {
   // Log lines (never with keys).
   using LogHook = std::function<void(const std::string&)>;
 
-  ControlHandler(IpsecState& state, IkeSocketHook ike_socket, LogHook log);
+  // Called for RELEASE_IKE_PORTS: leave the NAT-T ports' reuseport groups.
+  using ReleaseHook = std::function<std::string()>;
+
+  ControlHandler(IpsecState& state, IkeSocketHook ike_socket, ReleaseHook release, LogHook log);
 
   // The reply to one request (always a complete message), or an empty vector
   // when the message is not a request (nothing to answer).
@@ -38,6 +41,7 @@ class ControlHandler {
  private:
   IpsecState& state_;
   IkeSocketHook ike_socket_;
+  ReleaseHook release_;
   LogHook log_;
   uint64_t instance_ = 0;
 };

@@ -130,22 +130,7 @@ Result<std::string> Datapath::share_ike_port(uint8_t family, uint16_t port) {
   // A previous socket of ours leaves the group first, so the new one binds
   // after charon's and takes index 1 (io/ike_steering.h).
   const size_t slot = slot_of(true, v6);
-  io::OuterSocket* old = queues_[0]->sockets[slot].load();
-  if (old != nullptr) {
-    for (auto& queue : queues_) queue->sockets[slot].store(nullptr);
-    const uint64_t one = 1;
-    (void)!::write(rescan_fd_, &one, sizeof(one));
-    // Workers may still hold the old socket: its descriptor number must stay
-    // theirs, so it is pointed at /dev/null instead of closed (a send or
-    // receive on it now fails and is counted). That releases our socket from
-    // the group, so the new one binds after charon's.
-    const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || ::dup2(devnull, old->fd()) < 0) {
-      if (devnull >= 0) ::close(devnull);
-      return Error{std::string("releasing the old NAT-T socket: ") + std::strerror(errno)};
-    }
-    ::close(devnull);
-  }
+  if (Status s = retire_udp_slot(slot); !s.ok()) return Error{s.error()};
   Result<io::OuterSocket> sock = io::OuterSocket::open(so);
   if (!sock.ok()) return Error{sock.error()};
   if (Status s = io::attach_ike_steering(sock->fd()); !s.ok()) return Error{s.error()};
@@ -158,6 +143,37 @@ Result<std::string> Datapath::share_ike_port(uint8_t family, uint16_t port) {
   const uint64_t one = 1;
   (void)!::write(rescan_fd_, &one, sizeof(one));
   return "socket " + kept->label() + " " + kept->capabilities().describe() + " shared with charon (reuseport, IKE steering)";
+}
+
+Status Datapath::retire_udp_slot(size_t slot) {
+  io::OuterSocket* old = queues_[0]->sockets[slot].load();
+  if (old == nullptr) return Status::success();
+  for (auto& queue : queues_) queue->sockets[slot].store(nullptr);
+  const uint64_t one = 1;
+  (void)!::write(rescan_fd_, &one, sizeof(one));
+  // Workers may still hold the old socket: its descriptor number must stay
+  // theirs, so it is pointed at /dev/null instead of closed (a send or
+  // receive on it now fails and is counted). That releases our socket from
+  // the group, so a new one binds after charon's.
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || ::dup2(devnull, old->fd()) < 0) {
+    if (devnull >= 0) ::close(devnull);
+    return Error{std::string("releasing the old NAT-T socket: ") + std::strerror(errno)};
+  }
+  ::close(devnull);
+  return Status::success();
+}
+
+std::string Datapath::release_ike_ports() {
+  std::string released;
+  for (bool v6 : {false, true}) {
+    const size_t slot = slot_of(true, v6);
+    if (queues_[0]->sockets[slot].load() == nullptr) continue;
+    Status s = retire_udp_slot(slot);
+    released += std::string(v6 ? " IPv6" : " IPv4") + (s.ok() ? "" : " (" + s.error() + ")");
+  }
+  return released.empty() ? "a charon is starting; no NAT-T port held"
+                          : "a charon is starting: NAT-T ports released for it:" + released;
 }
 
 std::vector<std::string> Datapath::start() {

@@ -71,6 +71,9 @@ class Datapath {
   // program, so ESP-in-UDP reaches us and IKE reaches charon. Called by the
   // control thread; the inbound worker picks the socket up at once.
   Result<std::string> share_ike_port(uint8_t family, uint16_t port);
+  // A charon is starting and must bind the NAT-T port itself (it sets no
+  // SO_REUSEADDR/SO_REUSEPORT before binding): leave it until share_ike_port.
+  std::string release_ike_ports();
 
   // Totals over all workers.
   std::array<uint64_t, kIoCounterCount> io_counters() const;
@@ -93,6 +96,7 @@ class Datapath {
   void run_outbound(size_t queue);
   void run_inbound(size_t queue);
   io::OuterSocket* keep(io::OuterSocket socket);
+  Status retire_udp_slot(size_t slot);
 
   IpsecState& state_;
   DatapathOptions options_;

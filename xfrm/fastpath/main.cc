@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   ergw::xfrm::fastpath::ControlHandler handler(
       state, [&](uint8_t family, uint16_t port) { return datapath.share_ike_port(family, port); },
+      [&] { return datapath.release_ike_ports(); },
       [](const std::string& line) { print("ergw-fastpath: " + line + "\n"); });
   std::unique_ptr<ergw::xfrm::fastpath::ControlServer> server;
   if (!control_path.empty()) {

@@ -50,9 +50,9 @@ ping_start() {
   PING_PID=$!
   LAB_PIDS+=("$PING_PID")
 }
-# ping_stop: stops it (SIGINT prints the summary); echoes "transmitted received".
+# ping_stop: stops it (SIGINT prints the summary); sets sent and received.
 ping_stop() {
   kill -INT "$PING_PID" 2>/dev/null
   wait "$PING_PID" 2>/dev/null
-  sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$PING_OUT"
+  read -r sent received < <(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$PING_OUT")
 }

@@ -56,6 +56,7 @@ charon {
     lab { path = $dir/charon.log
           default = 1
           knl = 2
+          flush_line = yes
           time_format = %T }
   }
   syslog { daemon { default = -1 } }
