@@ -1,6 +1,7 @@
 #include "xfrm/control/requests.h"
 
 #include <string>
+#include <utility>
 
 namespace ergw::xfrm::control {
 namespace {
@@ -171,6 +172,15 @@ Result<AddSaRequest> decode_add_sa(const MessageReader& m) {
   if (c.direction == esp::Direction::outbound) c.replay_window = 0;
   c.lifetime.soft = soft;
   c.lifetime.hard = hard;
+  // The kernel accepts a soft limit above the hard one (the hard one simply
+  // comes first); charon can produce one when its jitter exceeds the rekey
+  // time. Behave like the kernel: the soft limit never lies past the hard one.
+  const std::pair<uint64_t*, uint64_t> limits_in_order[] = {{&c.lifetime.soft.bytes, c.lifetime.hard.bytes},
+                                                             {&c.lifetime.soft.packets, c.lifetime.hard.packets},
+                                                             {&c.lifetime.soft.seconds, c.lifetime.hard.seconds}};
+  for (const auto& [soft_limit, hard_limit] : limits_in_order) {
+    if (hard_limit != 0 && *soft_limit > hard_limit) *soft_limit = hard_limit;
+  }
   if (Status s = set_algorithm(m, c); !s.ok()) return Error{s.error()};
   if (Status s = esp::validate(c); !s.ok()) return Error{s.error()};
   return r;

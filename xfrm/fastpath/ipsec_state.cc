@@ -457,7 +457,7 @@ void IpsecState::tick(Clock::time_point now, std::vector<ExpireEvent>& events,
     }
     for (const esp::SaEvent& e : raw) {
       if (e.id >= meta_.size() || !meta_[e.id] || meta_[e.id]->key.spi != e.spi) continue;
-      events.push_back({e.spi, meta_[e.id]->key.dst, e.kind == esp::ExpireKind::hard});
+      events.push_back({e.spi, meta_[e.id]->key.dst, e.kind == esp::ExpireKind::hard, e.cause});
     }
     for (auto it = reserved_spis_.begin(); it != reserved_spis_.end();) {
       it = now - it->second > kSpiReservation ? reserved_spis_.erase(it) : std::next(it);

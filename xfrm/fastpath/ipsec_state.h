@@ -89,6 +89,7 @@ struct ExpireEvent {
   uint32_t spi = 0;
   IpAddress dst;
   bool hard = false;
+  esp::ExpireCause cause = esp::ExpireCause::seconds;
 };
 
 // ESP-in-UDP for an inbound SA arrived from another address or port than

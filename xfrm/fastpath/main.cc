@@ -39,6 +39,16 @@ void print(const std::string& text) {
   std::fflush(stdout);
 }
 
+const char* cause_name(ergw::xfrm::esp::ExpireCause cause) {
+  switch (cause) {
+    case ergw::xfrm::esp::ExpireCause::bytes: return "bytes";
+    case ergw::xfrm::esp::ExpireCause::packets: return "packets";
+    case ergw::xfrm::esp::ExpireCause::seconds: return "seconds";
+    case ergw::xfrm::esp::ExpireCause::sequence: return "sequence";
+  }
+  return "?";
+}
+
 std::string hex32(uint32_t v) {
   char text[16];
   std::snprintf(text, sizeof(text), "0x%08x", v);
@@ -243,7 +253,8 @@ int main(int argc, char** argv) {
       for (const auto& e : expires) {
         // Soft -> charon rekeys; hard -> charon deletes (and re-creates) the
         // CHILD_SA. Without a subscriber (static SAs) a hard limit stops the SA.
-        print("ergw-fastpath: SA spi=" + hex32(e.spi) + (e.hard ? " hard" : " soft") + " expire" +
+        print("ergw-fastpath: SA spi=" + hex32(e.spi) + (e.hard ? " hard" : " soft") + " expire (" +
+              cause_name(e.cause) + ")" +
               (server && server->clients() > 0 ? ": sent to charon\n"
                                                : (e.hard ? ": stopped; rekey by hand\n" : ": rekey soon\n")));
         if (server) server->broadcast(ergw::xfrm::fastpath::ControlHandler::expire_event(e));
