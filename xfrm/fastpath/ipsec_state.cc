@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "xfrm/esp/engine.h"
@@ -87,7 +88,7 @@ struct IpsecState::SaMeta {
   mutable io::SocketAddress reported_peer;     // last mapping reported (under mapping_mutex_)
   uint64_t last_packets = 0;
   uint64_t use_time = 0;
-  bool expire_sent_hard = false;
+  std::optional<Clock::time_point> expired_since;
 };
 
 struct IpsecState::Policy {
@@ -431,7 +432,7 @@ bool IpsecState::note_source(esp::SaId sa, const sockaddr_storage& source) const
 }
 
 void IpsecState::tick(Clock::time_point now, std::vector<ExpireEvent>& events,
-                      std::vector<MappingEvent>& mappings) {
+                      std::vector<MappingEvent>& mappings, std::vector<uint32_t>& collected) {
   {
     std::lock_guard lock(mapping_mutex_);
     mappings.insert(mappings.end(), mappings_.begin(), mappings_.end());
@@ -454,6 +455,15 @@ void IpsecState::tick(Clock::time_point now, std::vector<ExpireEvent>& events,
       }
       sequences_.put({meta->key.spi, meta->key.dst, meta->inbound},
                      {esp::sa_sequence(*sa), meta->iv_seed, meta->added_unix});
+      if (esp::sa_expired(*sa) && !meta->expired_since) meta->expired_since = now;
+    }
+    // charon deletes an SA on its hard expire; one whose charon died never
+    // will, and would stay forever.
+    for (auto& meta : meta_) {
+      if (meta && meta->expired_since && now - *meta->expired_since >= kExpiredGrace) {
+        collected.push_back(meta->key.spi);
+        retire(*meta);
+      }
     }
     for (const esp::SaEvent& e : raw) {
       if (e.id >= meta_.size() || !meta_[e.id] || meta_[e.id]->key.spi != e.spi) continue;

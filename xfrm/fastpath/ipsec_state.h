@@ -131,6 +131,7 @@ class WriterFirstLock {
 class IpsecState {
  public:
   using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kExpiredGrace{60};
   struct Options {
     size_t expected_sas = 1024;
     std::string sequence_file;  // empty: sequence numbers are not kept across restarts
@@ -164,7 +165,10 @@ class IpsecState {
   Status del_route(const control::RouteRequest& request);
   // Once a second: time lifetimes, last-use sampling, expire events
   // (appended to `events`), sequence numbers saved.
-  void tick(Clock::time_point now, std::vector<ExpireEvent>& events, std::vector<MappingEvent>& mappings);
+  // SAs that stayed hard-expired for kExpiredGrace without a DEL_SA (their
+  // charon died) are removed; their SPIs are appended to `collected`.
+  void tick(Clock::time_point now, std::vector<ExpireEvent>& events, std::vector<MappingEvent>& mappings,
+            std::vector<uint32_t>& collected);
   // Readiness and per-connection counters (docs/ipsec-protocol.md "status").
   std::string status_json() const;
   struct SaReport {

@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
   asio::steady_timer timer(io);
   std::vector<ergw::xfrm::fastpath::ExpireEvent> expires;
   std::vector<ergw::xfrm::fastpath::MappingEvent> mappings;
+  std::vector<uint32_t> collected;
   std::function<void()> tick = [&] {
     timer.expires_after(std::chrono::seconds(1));
     timer.async_wait([&](boost::system::error_code ec) {
@@ -249,7 +250,11 @@ int main(int argc, char** argv) {
       const Clock::time_point now = Clock::now();
       expires.clear();
       mappings.clear();
-      state.tick(now, expires, mappings);
+      collected.clear();
+      state.tick(now, expires, mappings, collected);
+      for (uint32_t spi : collected) {
+        print("ergw-fastpath: SA spi=" + hex32(spi) + " removed: hard-expired for 60 s and never deleted by charon\n");
+      }
       for (const auto& e : expires) {
         // Soft -> charon rekeys; hard -> charon deletes (and re-creates) the
         // CHILD_SA. Without a subscriber (static SAs) a hard limit stops the SA.

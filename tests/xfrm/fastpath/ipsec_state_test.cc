@@ -1,0 +1,208 @@
+#include "xfrm/fastpath/ipsec_state.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace ergw::xfrm::fastpath {
+namespace {
+
+using control::AddSaRequest;
+using control::PolicyDirection;
+using control::PolicyRequest;
+
+AddSaRequest sa(uint32_t spi, bool inbound, uint32_t reqid, bool udp = false) {
+  AddSaRequest r;
+  r.key.spi = spi;
+  r.key.src = *IpAddress::parse(inbound ? "172.16.0.2" : "172.16.0.1");
+  r.key.dst = *IpAddress::parse(inbound ? "172.16.0.1" : "172.16.0.2");
+  r.reqid = reqid;
+  r.config.spi = spi;
+  r.config.direction = inbound ? esp::Direction::inbound : esp::Direction::outbound;
+  r.config.local = inbound ? r.key.dst : r.key.src;
+  r.config.remote = inbound ? r.key.src : r.key.dst;
+  if (udp) r.config.encapsulation = esp::Encapsulation::udp;
+  r.config.algorithm = {esp::Encryption::aes_gcm_16, 128, esp::Integrity::none};
+  r.config.encryption_key.assign(16, 0x42);
+  if (!inbound) r.config.replay_window = 0;
+  return r;
+}
+
+PolicyRequest policy(PolicyDirection dir, const char* src, const char* dst, uint32_t reqid, uint32_t if_id = 0) {
+  PolicyRequest p;
+  p.direction = dir;
+  p.src_ts = {0, *IpPrefix::parse(src), 0, 65535};
+  p.dst_ts = {0, *IpPrefix::parse(dst), 0, 65535};
+  p.reqid = reqid;
+  p.if_id = if_id;
+  return p;
+}
+
+std::array<uint8_t, 20> ipv4(const char* src, const char* dst) {
+  std::array<uint8_t, 20> h{};
+  h[0] = 0x45;
+  std::memcpy(h.data() + 12, IpAddress::parse(src)->bytes().data(), 4);
+  std::memcpy(h.data() + 16, IpAddress::parse(dst)->bytes().data(), 4);
+  return h;
+}
+
+struct Chosen {
+  uint32_t spi = 0;
+  ConnectionDrop drop = ConnectionDrop::no_outbound_sa;
+  bool connection = false;
+};
+
+Chosen choose(IpsecState& state, const char* src, const char* dst) {
+  auto packet = ipv4(src, dst);
+  IpsecState::ReadGuard guard(state);
+  ConnectionDrop drop;
+  ConnectionStats* connection = nullptr;
+  const OutboundTarget* t = state.choose_outbound(packet.data(), packet.size(), drop, connection);
+  Chosen c;
+  c.drop = drop;
+  c.connection = connection != nullptr;
+  if (t != nullptr) c.spi = esp::sa_config(*state.table().find(t->sa)).spi;
+  return c;
+}
+
+TEST(IpsecState, OutboundFollowsPolicyAndSwitchesToTheNewestSa) {
+  IpsecState state({});
+  auto out1 = sa(0x1001, false, 5);
+  ASSERT_TRUE(state.add_sa(out1).ok());
+  EXPECT_TRUE(out1.config.encryption_key.empty()) << "the request's key copy must be wiped";
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "192.168.10.0/24", "10.0.2.0/24", 5)).ok());
+  EXPECT_EQ(choose(state, "192.168.10.10", "10.0.2.10").spi, 0x1001u);
+  EXPECT_EQ(choose(state, "192.168.11.10", "10.0.2.10").spi, 0u) << "source outside the selector";
+  EXPECT_FALSE(choose(state, "192.168.11.10", "10.0.2.10").connection);
+
+  // Rekey: the new outbound SA takes over at once; the policy is re-added
+  // (refcount 2) and the old one's deletion leaves it in place.
+  auto out2 = sa(0x1002, false, 5);
+  ASSERT_TRUE(state.add_sa(out2).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "192.168.10.0/24", "10.0.2.0/24", 5)).ok());
+  EXPECT_EQ(choose(state, "192.168.10.10", "10.0.2.10").spi, 0x1002u);
+  ASSERT_TRUE(state.del_policy(policy(PolicyDirection::out, "192.168.10.0/24", "10.0.2.0/24", 0)).ok());
+  control::SaKey old_key = out1.key;
+  ASSERT_TRUE(state.del_sa(old_key).ok());
+  EXPECT_EQ(choose(state, "192.168.10.10", "10.0.2.10").spi, 0x1002u);
+  ASSERT_TRUE(state.del_policy(policy(PolicyDirection::out, "192.168.10.0/24", "10.0.2.0/24", 0)).ok());
+  EXPECT_EQ(choose(state, "192.168.10.10", "10.0.2.10").spi, 0u) << "last reference gone";
+  EXPECT_FALSE(state.del_policy(policy(PolicyDirection::out, "192.168.10.0/24", "10.0.2.0/24", 0)).ok());
+}
+
+TEST(IpsecState, PolicyWithoutSaIsCountedForItsConnection) {
+  IpsecState state({});
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "10.0.0.0/8", 3)).ok());
+  Chosen c = choose(state, "1.2.3.4", "10.9.9.9");
+  EXPECT_EQ(c.spi, 0u);
+  EXPECT_TRUE(c.connection);
+  EXPECT_EQ(c.drop, ConnectionDrop::no_outbound_sa);
+}
+
+TEST(IpsecState, LongestDestinationWinsAndRoutesSelectTheInterface) {
+  IpsecState state({});
+  for (auto [spi, reqid] : {std::pair{0x2001u, 1u}, {0x2002u, 2u}, {0x2003u, 3u}, {0x2004u, 4u}}) {
+    auto r = sa(spi, false, reqid);
+    ASSERT_TRUE(state.add_sa(r).ok());
+  }
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "10.0.0.0/8", 1)).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "10.0.2.0/24", 2)).ok());
+  EXPECT_EQ(choose(state, "1.1.1.1", "10.0.2.5").spi, 0x2002u);
+  EXPECT_EQ(choose(state, "1.1.1.1", "10.0.3.5").spi, 0x2001u);
+  // Route-based: 0/0 policies that differ only in if_id; the route decides.
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "0.0.0.0/0", 3, 30)).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "0.0.0.0/0", 4, 40)).ok());
+  EXPECT_EQ(choose(state, "1.1.1.1", "172.20.0.1").spi, 0u) << "no route: no if_id 0 policy matches";
+  ASSERT_TRUE(state.add_route({*IpPrefix::parse("172.20.0.0/16"), 30}).ok());
+  ASSERT_TRUE(state.add_route({*IpPrefix::parse("172.21.0.0/16"), 40}).ok());
+  EXPECT_EQ(choose(state, "1.1.1.1", "172.20.0.1").spi, 0x2003u);
+  EXPECT_EQ(choose(state, "1.1.1.1", "172.21.0.1").spi, 0x2004u);
+  ASSERT_TRUE(state.del_route({*IpPrefix::parse("172.21.0.0/16"), 40}).ok());
+  EXPECT_EQ(choose(state, "1.1.1.1", "172.21.0.1").spi, 0u);
+}
+
+TEST(IpsecState, InboundEnforcesSelectorsAndEncapsulation) {
+  IpsecState state({});
+  auto in = sa(0x3001, true, 9, /*udp=*/true);
+  ASSERT_TRUE(state.add_sa(in).ok());
+  esp::SaId id;
+  {
+    IpsecState::ReadGuard guard(state);
+    id = esp::sa_id(*state.table().find_inbound(0x3001));
+  }
+  auto check = [&](const char* src, const char* dst, bool udp) {
+    auto packet = ipv4(src, dst);
+    IpsecState::ReadGuard guard(state);
+    ConnectionStats* connection = nullptr;
+    return state.check_inbound(id, udp, packet.data(), packet.size(), connection);
+  };
+  EXPECT_EQ(check("10.0.2.10", "192.168.10.10", true), InboundVerdict::no_inbound_policy);
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::in, "10.0.2.0/24", "192.168.10.0/24", 9)).ok());
+  EXPECT_EQ(check("10.0.2.10", "192.168.10.10", true), InboundVerdict::ok);
+  EXPECT_EQ(check("10.0.3.10", "192.168.10.10", true), InboundVerdict::inner_selector);
+  EXPECT_EQ(check("10.0.2.10", "192.168.10.10", false), InboundVerdict::wrong_encap);
+}
+
+TEST(IpsecState, SpisAreReservedAndUnique) {
+  IpsecState state({});
+  auto a = state.get_spi({*IpAddress::parse("172.16.0.2"), *IpAddress::parse("172.16.0.1")});
+  auto b = state.get_spi({*IpAddress::parse("172.16.0.2"), *IpAddress::parse("172.16.0.1")});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(*a, *b);
+  EXPECT_GE(*a, 0xc0000000u);
+  EXPECT_LE(*a, 0xcfffffffu);
+  auto dup = sa(0x4001, true, 1);
+  ASSERT_TRUE(state.add_sa(dup).ok());
+  auto again = sa(0x4001, true, 1);
+  EXPECT_NE(state.add_sa(again).error().find("exists"), std::string::npos);
+  auto replayed = sa(0x4001, true, 1);
+  replayed.replay = true;
+  EXPECT_TRUE(state.add_sa(replayed).ok()) << "a replay of an SA that is there is not an error";
+}
+
+TEST(IpsecState, ReplayAfterRestartResumesPastTheRecordedSequence) {
+  char path[] = "/tmp/ergw-seq-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  {
+    IpsecState state({16, path});
+    auto out = sa(0x5001, false, 1);
+    ASSERT_TRUE(state.add_sa(out).ok());
+    std::vector<ExpireEvent> e;
+    std::vector<MappingEvent> m;
+    std::vector<uint32_t> c;
+    state.tick(IpsecState::Clock::now(), e, m, c);  // saves the file
+  }
+  IpsecState restarted({16, path});
+  EXPECT_TRUE(restarted.load_warning().empty()) << restarted.load_warning();
+  auto out = sa(0x5001, false, 1);
+  out.replay = true;
+  ASSERT_TRUE(restarted.add_sa(out).ok());
+  bool found = false;
+  for (const auto& r : restarted.sa_reports()) {
+    if (r.spi != 0x5001) continue;
+    found = true;
+    EXPECT_EQ(r.sequence, kSequenceSkip);
+  }
+  EXPECT_TRUE(found);
+  std::remove(path);
+}
+
+TEST(IpsecState, StatusJsonHasConnectionsAndNamedDrops) {
+  IpsecState state({});
+  auto out = sa(0x6001, false, 8);
+  ASSERT_TRUE(state.add_sa(out).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "10.0.0.0/8", 8)).ok());
+  const std::string json = state.status_json();
+  EXPECT_NE(json.find("\"reqid\":8"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"icv_mismatch\":0"), std::string::npos);
+  EXPECT_NE(json.find("\"inner_selector\":0"), std::string::npos);
+  EXPECT_EQ(json.find("4242"), std::string::npos) << "no key bytes";
+}
+
+}  // namespace
+}  // namespace ergw::xfrm::fastpath
