@@ -345,7 +345,7 @@ Status IpsecState::add_policy(const control::PolicyRequest& r) {
   ++p.references;
 
   if (r.direction == control::PolicyDirection::out) {
-    PolicyList& list = out_policies_[r.dst_ts.prefix];
+    PolicyList& list = out_policies_[r.if_id][r.dst_ts.prefix];
     if (fresh) list.push_back(&p);
     // Within one destination prefix: the more specific source first, then
     // the lower priority value (as in the kernel's SPD).
@@ -371,9 +371,13 @@ Status IpsecState::del_policy(const control::PolicyRequest& r) {
   Policy& p = *it->second;
   if (--p.references > 0) return Status::success();
   if (p.request.direction == control::PolicyDirection::out) {
-    if (PolicyList* list = out_policies_.find(p.request.dst_ts.prefix)) {
-      list->erase(std::remove(list->begin(), list->end(), &p), list->end());
-      if (list->empty()) out_policies_.erase(p.request.dst_ts.prefix);
+    auto table = out_policies_.find(p.request.if_id);
+    if (table != out_policies_.end()) {
+      if (PolicyList* list = table->second.find(p.request.dst_ts.prefix)) {
+        list->erase(std::remove(list->begin(), list->end(), &p), list->end());
+        if (list->empty()) table->second.erase(p.request.dst_ts.prefix);
+      }
+      if (table->second.size() == 0) out_policies_.erase(table);
     }
   } else {
     auto in = in_policies_by_reqid_.find(p.request.reqid);
@@ -540,9 +544,11 @@ const OutboundTarget* IpsecState::choose_outbound(const uint8_t* packet, size_t 
   uint32_t if_id = 0;
   if (const uint32_t* routed = routes_.longest_match(v6, dst)) if_id = *routed;
   const OutboundTarget* target = nullptr;
-  out_policies_.for_each_match(v6, dst, [&](const PolicyList& list, int) {
+  const auto table = out_policies_.find(if_id);
+  if (table == out_policies_.end()) return nullptr;
+  table->second.for_each_match(v6, dst, [&](const PolicyList& list, int) {
     for (const Policy* p : list) {
-      if (p->request.if_id != if_id || !p->src.contains(v6, src)) continue;
+      if (!p->src.contains(v6, src)) continue;
       connection = p->connection;
       if (p->request.type != control::PolicyType::ipsec) {
         drop = ConnectionDrop::policy_drop;

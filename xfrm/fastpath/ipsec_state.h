@@ -229,7 +229,9 @@ class IpsecState {
   std::unordered_map<uint32_t, std::vector<esp::SaId>> outbound_by_reqid_;  // oldest first
   std::unordered_map<uint32_t, Clock::time_point> reserved_spis_;
   std::map<std::string, std::unique_ptr<Policy>> policies_;
-  PrefixTable<PolicyList> out_policies_;                        // by destination prefix
+  // Out policies by interface id (0 = policy-based), then destination prefix:
+  // a route-based lookup never walks the policies of other interfaces.
+  std::unordered_map<uint32_t, PrefixTable<PolicyList>> out_policies_;
   std::unordered_map<uint32_t, PolicyList> in_policies_by_reqid_;
   PrefixTable<uint32_t> routes_;                                // destination -> if_id
   std::map<uint32_t, std::unique_ptr<ConnectionStats>> connections_;  // by reqid
