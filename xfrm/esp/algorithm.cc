@@ -28,9 +28,10 @@ size_t Algorithm::icv_bytes() const {
   return 0;
 }
 
-size_t Algorithm::iv_bytes() const { return is_aead() ? 8 : 16; }
+size_t Algorithm::iv_bytes() const { return is_null() ? 0 : is_aead() ? 8 : 16; }
 
 std::string to_string(const Algorithm& algorithm) {
+  if (algorithm.is_null()) return "null-cleartext";
   std::string name = "aes" + std::to_string(algorithm.key_bits);
   if (algorithm.is_aead()) return name + "gcm16";
   switch (algorithm.integrity) {

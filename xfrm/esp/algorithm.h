@@ -15,6 +15,11 @@ namespace ergw::xfrm::esp {
 enum class Encryption : uint8_t {
   aes_gcm_16,  // RFC 4106, 16-octet ICV, combined mode
   aes_cbc,     // RFC 3602, needs a separate Integrity
+  // No protection at all: the payload goes out as it is. Only to measure the
+  // cleartext ceiling of the fast path's I/O (bench/run); an SA needs
+  // SaConfig::allow_null to carry it, which only ergw-fastpath
+  // --unsafe-null-transform sets for a static SA file.
+  null_cleartext,
 };
 
 enum class Integrity : uint8_t {
@@ -30,6 +35,7 @@ struct Algorithm {
   Integrity integrity = Integrity::none;
 
   bool is_aead() const { return encryption == Encryption::aes_gcm_16; }
+  bool is_null() const { return encryption == Encryption::null_cleartext; }
   size_t key_bytes() const { return key_bits / 8; }
   // HMAC key length (RFC 2404: 20; RFC 4868: 32/48); 0 for AEAD.
   size_t integrity_key_bytes() const;

@@ -24,15 +24,15 @@ Status check_limits(const char* what, uint64_t soft, uint64_t hard) {
   return Status::success();
 }
 
-}  // namespace
-
-Status validate(const SaConfig& config) {
-  const std::string sa = "SA " + std::to_string(config.spi) + ": ";
-  if (config.spi == 0) return Error{"SPI 0 is reserved (RFC 4303 2.1)"};
-  if (config.local.family() != config.remote.family()) {
-    return Error{sa + "tunnel endpoints must be of the same address family"};
-  }
+Status check_algorithm_and_keys(const SaConfig& config, const std::string& sa) {
   const Algorithm& algorithm = config.algorithm;
+  if (algorithm.is_null()) {
+    if (!config.allow_null) return Error{sa + "the null transform carries cleartext and is refused"};
+    if (!config.encryption_key.empty() || !config.integrity_key.empty() || algorithm.integrity != Integrity::none) {
+      return Error{sa + "the null transform takes no keys and no integrity algorithm"};
+    }
+    return Status::success();
+  }
   if (algorithm.key_bits != 128 && algorithm.key_bits != 192 && algorithm.key_bits != 256) {
     return Error{sa + "AES key length must be 128, 192 or 256 bits"};
   }
@@ -55,6 +55,18 @@ Status validate(const SaConfig& config) {
                    std::to_string(algorithm.integrity_key_bytes())};
     }
   }
+  return Status::success();
+}
+
+}  // namespace
+
+Status validate(const SaConfig& config) {
+  const std::string sa = "SA " + std::to_string(config.spi) + ": ";
+  if (config.spi == 0) return Error{"SPI 0 is reserved (RFC 4303 2.1)"};
+  if (config.local.family() != config.remote.family()) {
+    return Error{sa + "tunnel endpoints must be of the same address family"};
+  }
+  if (Status s = check_algorithm_and_keys(config, sa); !s.ok()) return s;
   if (config.replay_window > kMaxReplayWindow) {
     return Error{sa + "replay window " + std::to_string(config.replay_window) + " exceeds " +
                  std::to_string(kMaxReplayWindow)};

@@ -76,6 +76,8 @@ struct SaConfig {
   std::optional<uint64_t> iv_seed;
 
   CryptoBackend backend = CryptoBackend::automatic;
+  // Accept Encryption::null_cleartext (bench/run's cleartext ceiling only).
+  bool allow_null = false;
 };
 
 // Splits RFC 4106 8.1 KEYMAT (AES key || 4-octet salt) into the config.

@@ -11,7 +11,25 @@ CryptoBackend default_gcm_backend() {
   return ipsec_mb_available() ? CryptoBackend::ipsec_mb : CryptoBackend::openssl;
 }
 
+namespace {
+
+// Encryption::null_cleartext: the ESP framing (SPI, sequence, padding,
+// trailer) without any protection, so bench/run can measure what the I/O
+// alone carries. validate() refuses it unless SaConfig::allow_null.
+class NullTransform final : public Transform {
+ public:
+  NullTransform() : Transform(/*iv_bytes=*/0, /*icv_bytes=*/0, /*alignment=*/4) {}
+  bool seal(size_t, uint8_t*, size_t, uint64_t) override { return true; }
+  bool open(size_t, uint8_t*, size_t, uint64_t, DropReason&) override { return true; }
+};
+
+}  // namespace
+
 Result<std::unique_ptr<Transform>> make_transform(const SaConfig& config, uint64_t iv_seed) {
+  if (config.algorithm.is_null()) {
+    if (!config.allow_null) return Error{"the null transform carries cleartext and is refused"};
+    return std::unique_ptr<Transform>(std::make_unique<NullTransform>());
+  }
   if (!config.algorithm.is_aead()) return make_cbc_hmac(config, iv_seed);
   CryptoBackend backend = config.backend;
   if (backend == CryptoBackend::automatic) backend = default_gcm_backend();

@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-udp-gso", no_udp_gso, "no UDP_SEGMENT");
   app.add_flag("--no-udp-gro", no_udp_gro, "no UDP_GRO");
   app.add_flag("--check", check_only, "validate the SA file and exit");
+  bool unsafe_null = false;
+  app.add_flag("--unsafe-null-transform", unsafe_null,
+               "accept ecb(cipher_null) SAs in the SA file: CLEARTEXT, for bench/run's ceiling only");
   CLI11_PARSE(app, argc, argv);
 
   if (sa_path.empty() && control_path.empty()) {
@@ -107,7 +110,7 @@ int main(int argc, char** argv) {
 
   ergw::xfrm::fastpath::SaFile file;
   if (!sa_path.empty()) {
-    auto loaded = ergw::xfrm::fastpath::load_sa_file(sa_path);
+    auto loaded = ergw::xfrm::fastpath::load_sa_file(sa_path, unsafe_null);
     if (!loaded.ok()) {
       std::fprintf(stderr, "ergw-fastpath: %s\n", loaded.error().c_str());
       return 2;
@@ -160,6 +163,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ergw-fastpath: --mtu must be auto or 68-65535\n");
       return 2;
     }
+  }
+  if (unsafe_null) {
+    std::fprintf(stderr, "ergw-fastpath: WARNING: --unsafe-null-transform: SAs with ecb(cipher_null) carry "
+                         "traffic unencrypted and unauthenticated (for measuring the I/O only)\n");
   }
   if (check_only) {
     print("ergw-fastpath: " + sa_path + ": " + std::to_string(file.sas.size()) + " SAs OK\n");

@@ -16,6 +16,7 @@ using Json = nlohmann::json;
 
 class Parser {
  public:
+  explicit Parser(bool allow_null) : allow_null_(allow_null) {}
   std::vector<std::string> errors;
 
   void fail(const std::string& path, const std::string& message) { errors.push_back(path + ": " + message); }
@@ -212,6 +213,13 @@ class Parser {
     }
     const std::string pe = path + ".enc";
     if (!enc->is_object()) return fail(pe, "must be an object with name, key");
+    if (allow_null_ && enc->contains("name") && (*enc)["name"] == "ecb(cipher_null)") {
+      only_fields(*enc, pe, {"name"});
+      if (auth != nullptr) fail(path + ".auth", "not allowed with the null transform");
+      config.algorithm = {esp::Encryption::null_cleartext, 0, esp::Integrity::none};
+      config.allow_null = true;
+      return;
+    }
     only_fields(*enc, pe, {"name", "key"});
     std::optional<std::string> ename = string_field(*enc, pe, "name", true);
     if (ename && *ename != "cbc(aes)") fail(pe + ".name", "must be \"cbc(aes)\"");
@@ -360,11 +368,14 @@ class Parser {
     }
     return result;
   }
+
+ private:
+  bool allow_null_ = false;
 };
 
 }  // namespace
 
-Result<SaFile> parse_sa_file(std::string_view json_text) {
+Result<SaFile> parse_sa_file(std::string_view json_text, bool allow_null) {
   JsonSyntaxError syntax;
   auto parsed = parse_json(json_text, &syntax);
   if (!parsed) {
@@ -372,7 +383,7 @@ Result<SaFile> parse_sa_file(std::string_view json_text) {
     return Error{"SA file is not valid JSON (" + syntax.what + " near byte " + std::to_string(syntax.byte) + ")"};
   }
   Json root = std::move(*parsed);
-  Parser parser;
+  Parser parser(allow_null);
   SaFile file;
   if (!root.is_object()) return Error{"SA file: the top level must be an object {\"version\": 1, \"sas\": [...]}"};
   parser.only_fields(root, "$", {"version", "sas"});
@@ -402,12 +413,12 @@ Result<SaFile> parse_sa_file(std::string_view json_text) {
   return file;
 }
 
-Result<SaFile> load_sa_file(const std::string& path) {
+Result<SaFile> load_sa_file(const std::string& path, bool allow_null) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{"cannot read SA file " + path};
   std::ostringstream text;
   text << in.rdbuf();
-  Result<SaFile> file = parse_sa_file(text.str());
+  Result<SaFile> file = parse_sa_file(text.str(), allow_null);
   if (!file.ok()) return Error{path + ":\n" + file.error()};
   return file;
 }

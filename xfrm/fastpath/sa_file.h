@@ -33,7 +33,9 @@ struct SaFile {
 
 // Parses and validates the whole file; on failure the error lists every
 // problem found, one per line.
-Result<SaFile> parse_sa_file(std::string_view json_text);
-Result<SaFile> load_sa_file(const std::string& path);
+// `allow_null`: accept "enc": {"name": "ecb(cipher_null)"} without "auth",
+// the cleartext transform bench/run measures the I/O with (never in service).
+Result<SaFile> parse_sa_file(std::string_view json_text, bool allow_null = false);
+Result<SaFile> load_sa_file(const std::string& path, bool allow_null = false);
 
 }  // namespace ergw::xfrm::fastpath

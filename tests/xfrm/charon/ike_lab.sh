@@ -66,6 +66,7 @@ CONF
 connections {
   lab {
     version = 2
+    encap = ${IKE_ENCAP:-no}
     local_addrs = $my_addr
     remote_addrs = $peer_addr
     proposals = ${IKE_PROPOSAL:-aes256-sha256-modp2048}
