@@ -105,34 +105,14 @@ static int connect_socket(private_ergw_ipsec_channel_t *this)
 	return fd;
 }
 
-static bool send_all(int fd, u_char *buf, size_t len)
+/* Sends or receives exactly `len` octets (within the socket's timeout). */
+static bool transfer(int fd, u_char *buf, size_t len, bool sending)
 {
 	ssize_t n;
 
 	while (len)
 	{
-		n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n <= 0)
-		{
-			if (n < 0 && errno == EINTR)
-			{
-				continue;
-			}
-			return FALSE;
-		}
-		buf += n;
-		len -= n;
-	}
-	return TRUE;
-}
-
-static bool recv_all(int fd, u_char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len)
-	{
-		n = recv(fd, buf, len, 0);
+		n = sending ? send(fd, buf, len, MSG_NOSIGNAL) : recv(fd, buf, len, 0);
 		if (n <= 0)
 		{
 			if (n < 0 && errno == EINTR)
@@ -153,7 +133,7 @@ static bool recv_message(int fd, chunk_t *raw)
 	u_char head[4];
 	uint32_t length;
 
-	if (!recv_all(fd, head, sizeof(head)))
+	if (!transfer(fd, head, sizeof(head), FALSE))
 	{
 		return FALSE;
 	}
@@ -164,7 +144,7 @@ static bool recv_message(int fd, chunk_t *raw)
 	}
 	*raw = chunk_alloc(length);
 	memcpy(raw->ptr, head, sizeof(head));
-	if (!recv_all(fd, raw->ptr + 4, length - 4))
+	if (!transfer(fd, raw->ptr + 4, length - 4, FALSE))
 	{
 		chunk_clear(raw);
 		return FALSE;
@@ -176,7 +156,7 @@ static bool recv_message(int fd, chunk_t *raw)
 static bool exchange(int fd, wire_msg_t *msg, uint32_t sequence, chunk_t *raw, wire_reply_t *reply)
 {
 	wire_finish(msg, sequence);
-	if (!send_all(fd, msg->buf, msg->len) || !recv_message(fd, raw))
+	if (!transfer(fd, msg->buf, msg->len, TRUE) || !recv_message(fd, raw))
 	{
 		return FALSE;
 	}

@@ -277,17 +277,30 @@ METHOD(kernel_ipsec_t, del_sa, status_t,
 	return status;
 }
 
-METHOD(kernel_ipsec_t, flush_sas, status_t,
-	private_ergw_ipsec_kernel_t *this)
+/* FLUSH_SAS or FLUSH_POLICIES; the registry forgets them either way. */
+static status_t flush(private_ergw_ipsec_kernel_t *this, uint16_t type, const char *what)
 {
 	wire_msg_t msg;
 	status_t status;
 
-	wire_msg_init(&msg, ERGW_IPSEC_MSG_FLUSH_SAS);
-	status = call_simple(this, &msg, "flush_sas");
+	wire_msg_init(&msg, type);
+	status = call_simple(this, &msg, what);
 	wire_msg_clear(&msg);
-	this->channel->forget_all_sas(this->channel);
+	if (type == ERGW_IPSEC_MSG_FLUSH_SAS)
+	{
+		this->channel->forget_all_sas(this->channel);
+	}
+	else
+	{
+		this->channel->forget_all_policies(this->channel);
+	}
 	return status;
+}
+
+METHOD(kernel_ipsec_t, flush_sas, status_t,
+	private_ergw_ipsec_kernel_t *this)
+{
+	return flush(this, ERGW_IPSEC_MSG_FLUSH_SAS, "flush_sas");
 }
 
 /* The attributes that identify a policy; FALSE for selectors we cannot carry. */
@@ -392,14 +405,7 @@ METHOD(kernel_ipsec_t, del_policy, status_t,
 METHOD(kernel_ipsec_t, flush_policies, status_t,
 	private_ergw_ipsec_kernel_t *this)
 {
-	wire_msg_t msg;
-	status_t status;
-
-	wire_msg_init(&msg, ERGW_IPSEC_MSG_FLUSH_POLICIES);
-	status = call_simple(this, &msg, "flush_policies");
-	wire_msg_clear(&msg);
-	this->channel->forget_all_policies(this->channel);
-	return status;
+	return flush(this, ERGW_IPSEC_MSG_FLUSH_POLICIES, "flush_policies");
 }
 
 METHOD(kernel_ipsec_t, bypass_socket, bool,
