@@ -64,6 +64,24 @@ struct DecapResult {
 EncapResult encapsulate(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset,
                         size_t inner_length);
 
+// Outbound in bursts (the segments of one TSO packet): reserve_burst takes
+// the sequence numbers and charges the lifetimes for every packet of the
+// burst with one atomic add each for sequence, packets and bytes, instead of
+// three per packet; then each packet is protected with encapsulate_reserved
+// and its number first_sequence + i. Fewer than asked are granted when a hard
+// limit or the sequence space ends inside the burst (the packets that would
+// pass it), with `drop` saying why; the caller drops the rest and counts them
+// with count_burst_drops.
+struct BurstGrant {
+  uint64_t first_sequence = 0;
+  size_t granted = 0;
+  DropReason drop = DropReason::sa_expired;  // for the packets not granted
+};
+BurstGrant reserve_burst(Sa& sa, std::span<const size_t> inner_lengths);
+EncapResult encapsulate_reserved(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                 uint64_t sequence);
+void count_burst_drops(Sa& sa, DropReason reason, size_t packets);
+
 // Inbound: verifies and decrypts one ESP payload with `sa` (whose SPI the
 // caller already matched, e.g. via SaTable::find_inbound).
 DecapResult decapsulate(Sa& sa, std::span<uint8_t> buffer);

@@ -70,26 +70,47 @@ void Sa::raise(ExpireKind kind, ExpireCause cause) {
   }
 }
 
-bool Sa::charge(uint64_t bytes) {
+size_t Sa::charge(std::span<const size_t> lengths) {
   const LifetimeLimits& hard = config_.lifetime.hard;
   const LifetimeLimits& soft = config_.lifetime.soft;
-  const uint64_t packets = packets_.fetch_add(1, std::memory_order_relaxed) + 1;
-  const uint64_t total = bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  uint64_t bytes = 0;
+  for (size_t length : lengths) bytes += length;
+  const uint64_t packets_before = packets_.fetch_add(lengths.size(), std::memory_order_relaxed);
+  const uint64_t bytes_before = bytes_.fetch_add(bytes, std::memory_order_relaxed);
   // A packet that starts beyond a hard limit is refused; the one that reaches
   // it is the last one carried.
-  const bool over_packets = hard.packets != 0 && packets > hard.packets;
-  const bool over_bytes = hard.bytes != 0 && total - bytes >= hard.bytes;
-  if (over_packets || over_bytes) {
-    packets_.fetch_sub(1, std::memory_order_relaxed);
-    bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-    raise(ExpireKind::hard, over_packets ? ExpireCause::packets : ExpireCause::bytes);
-    return false;
+  size_t granted = lengths.size();
+  ExpireCause cause = ExpireCause::packets;
+  if (hard.packets != 0) {
+    const uint64_t room = hard.packets > packets_before ? hard.packets - packets_before : 0;
+    if (room < granted) granted = static_cast<size_t>(room);
   }
-  if (hard.packets != 0 && packets == hard.packets) raise(ExpireKind::hard, ExpireCause::packets);
+  if (hard.bytes != 0) {
+    uint64_t total = bytes_before;
+    for (size_t i = 0; i < granted; ++i) {
+      if (total >= hard.bytes) {
+        granted = i;
+        cause = ExpireCause::bytes;
+        break;
+      }
+      total += lengths[i];
+    }
+  }
+  uint64_t granted_bytes = 0;
+  for (size_t i = 0; i < granted; ++i) granted_bytes += lengths[i];
+  if (granted < lengths.size()) {
+    // Rare (the SA ends inside this burst): give back what was not carried.
+    packets_.fetch_sub(lengths.size() - granted, std::memory_order_relaxed);
+    bytes_.fetch_sub(bytes - granted_bytes, std::memory_order_relaxed);
+    raise(ExpireKind::hard, cause);
+  }
+  const uint64_t packets = packets_before + granted;
+  const uint64_t total = bytes_before + granted_bytes;
+  if (hard.packets != 0 && packets >= hard.packets) raise(ExpireKind::hard, ExpireCause::packets);
   if (hard.bytes != 0 && total >= hard.bytes) raise(ExpireKind::hard, ExpireCause::bytes);
   if (soft.packets != 0 && packets >= soft.packets) raise(ExpireKind::soft, ExpireCause::packets);
   if (soft.bytes != 0 && total >= soft.bytes) raise(ExpireKind::soft, ExpireCause::bytes);
-  return true;
+  return granted;
 }
 
 void Sa::expire_by_time(Clock::time_point now) {
@@ -106,48 +127,84 @@ void Sa::expire_by_time(Clock::time_point now) {
   }
 }
 
-EncapResult Sa::encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length) {
-  if (config_.direction != Direction::outbound) return encap_drop(DropReason::wrong_direction);
-  if (expired()) return encap_drop(DropReason::sa_expired);
+std::optional<DropReason> Sa::check_outbound(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                             bool reserved) const {
+  if (config_.direction != Direction::outbound) return DropReason::wrong_direction;
+  // A reserved packet keeps its grant even if its own burst just reached the
+  // hard limit (the packet that reaches it is the last one carried).
+  if (!reserved && expired()) return DropReason::sa_expired;
   const size_t header = transform_->header_bytes();
-  if (inner_offset < header || inner_offset > buffer.size() ||
-      inner_length > buffer.size() - inner_offset) {
-    return encap_drop(DropReason::buffer_too_small);
+  if (inner_offset < header || inner_offset > buffer.size() || inner_length > buffer.size() - inner_offset) {
+    return DropReason::buffer_too_small;
   }
-  uint8_t* inner = buffer.data() + inner_offset;
-  if (inner_length == 0) return encap_drop(DropReason::bad_inner_packet);
-  if (inner_length > kMaxPacketBytes) return encap_drop(DropReason::oversized);
+  const uint8_t* inner = buffer.data() + inner_offset;
+  if (inner_length == 0) return DropReason::bad_inner_packet;
+  if (inner_length > kMaxPacketBytes) return DropReason::oversized;
   const unsigned version = inner[0] >> 4;
-  uint8_t next_header;
-  if (version == 4 && inner_length >= 20) {
-    next_header = kNextHeaderIpv4;
-  } else if (version == 6 && inner_length >= 40) {
-    next_header = kNextHeaderIpv6;
-  } else {
-    return encap_drop(DropReason::bad_inner_packet);
+  if (!(version == 4 && inner_length >= 20) && !(version == 6 && inner_length >= 40)) {
+    return DropReason::bad_inner_packet;
   }
   // RFC 4303 2.4: pad so that payload + pad + 2 is a multiple of the block
   // size (4 for GCM: the trailer is right-aligned in a 4-octet word).
   const size_t align = transform_->alignment();
   const size_t pad = (align - (inner_length + 2) % align) % align;
-  const size_t plain_bytes = inner_length + pad + 2;
-  if (plain_bytes + transform_->icv_bytes() > buffer.size() - inner_offset) {
-    return encap_drop(DropReason::buffer_too_small);
+  if (inner_length + pad + 2 + transform_->icv_bytes() > buffer.size() - inner_offset) {
+    return DropReason::buffer_too_small;
   }
-  const size_t slot = current_thread_slot();
-  if (slot >= kMaxDataPathThreads) return encap_drop(DropReason::no_thread_slot);
+  return std::nullopt;
+}
 
-  // Unique across threads: the only synchronisation on the outbound path.
-  const uint64_t seq = sequence_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (seq == 0 || (!config_.esn && seq > UINT32_MAX)) {
-    // RFC 4303 2.2: the counter must not cycle; the SA ends here.
-    raise(ExpireKind::hard, ExpireCause::sequence);
-    return encap_drop(DropReason::sequence_exhausted);
+BurstGrant Sa::reserve_burst(std::span<const size_t> lengths) {
+  BurstGrant grant;
+  if (config_.direction != Direction::outbound) {
+    grant.drop = DropReason::wrong_direction;
+    return grant;
   }
-  if (seq >= (config_.esn ? kSoftSequenceLimit64 : kSoftSequenceLimit32)) {
+  if (expired() || lengths.empty()) return grant;
+  // Unique across threads: the only synchronisation of sequence numbers.
+  const uint64_t first = sequence_.fetch_add(lengths.size(), std::memory_order_relaxed) + 1;
+  // RFC 4303 2.2: the counter must not cycle; the SA ends at its last number.
+  const uint64_t last_allowed = config_.esn ? UINT64_MAX : UINT32_MAX;
+  if (first == 0 || first > last_allowed) {
+    raise(ExpireKind::hard, ExpireCause::sequence);
+    grant.drop = DropReason::sequence_exhausted;
+    return grant;
+  }
+  size_t count = lengths.size();
+  if (last_allowed - first < count - 1) {
+    count = static_cast<size_t>(last_allowed - first + 1);
+    grant.drop = DropReason::sequence_exhausted;
+  }
+  if (first + count - 1 >= (config_.esn ? kSoftSequenceLimit64 : kSoftSequenceLimit32)) {
     raise(ExpireKind::soft, ExpireCause::sequence);
   }
-  if (!charge(inner_length)) return encap_drop(DropReason::sa_expired);
+  const size_t charged = charge(lengths.first(count));
+  if (charged < count) grant.drop = DropReason::sa_expired;
+  if (count < lengths.size() && first + count - 1 == last_allowed) raise(ExpireKind::hard, ExpireCause::sequence);
+  grant.first_sequence = first;
+  grant.granted = charged;
+  return grant;
+}
+
+EncapResult Sa::encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length) {
+  if (auto bad = check_outbound(buffer, inner_offset, inner_length, false)) return encap_drop(*bad);
+  const size_t length = inner_length;
+  const BurstGrant grant = reserve_burst(std::span<const size_t>(&length, 1));
+  if (grant.granted == 0) return encap_drop(grant.drop);
+  return encapsulate_reserved(buffer, inner_offset, inner_length, grant.first_sequence);
+}
+
+EncapResult Sa::encapsulate_reserved(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                     uint64_t seq) {
+  if (auto bad = check_outbound(buffer, inner_offset, inner_length, true)) return encap_drop(*bad);
+  const size_t slot = current_thread_slot();
+  if (slot >= kMaxDataPathThreads) return encap_drop(DropReason::no_thread_slot);
+  uint8_t* inner = buffer.data() + inner_offset;
+  const uint8_t next_header = (inner[0] >> 4) == 4 ? kNextHeaderIpv4 : kNextHeaderIpv6;
+  const size_t header = transform_->header_bytes();
+  const size_t align = transform_->alignment();
+  const size_t pad = (align - (inner_length + 2) % align) % align;
+  const size_t plain_bytes = inner_length + pad + 2;
 
   uint8_t* trailer = inner + inner_length;
   for (size_t i = 0; i < pad; ++i) trailer[i] = static_cast<uint8_t>(i + 1);  // RFC 4303 2.4
@@ -262,7 +319,8 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   result.sequence = seq;
   result.inner_offset = header;
   if (auto bad = parse_plaintext(esp + header, cipher_bytes, result)) return decap_drop(*bad, seq);
-  if (!charge(result.inner_length)) return decap_drop(DropReason::sa_expired, seq);
+  const size_t length = result.inner_length;
+  if (charge(std::span<const size_t>(&length, 1)) == 0) return decap_drop(DropReason::sa_expired, seq);
   result.ok = true;
   return result;
 }
@@ -270,6 +328,14 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
 // engine.h free functions.
 EncapResult encapsulate(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length) {
   return sa.encapsulate(buffer, inner_offset, inner_length);
+}
+BurstGrant reserve_burst(Sa& sa, std::span<const size_t> inner_lengths) { return sa.reserve_burst(inner_lengths); }
+EncapResult encapsulate_reserved(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                 uint64_t sequence) {
+  return sa.encapsulate_reserved(buffer, inner_offset, inner_length, sequence);
+}
+void count_burst_drops(Sa& sa, DropReason reason, size_t packets) {
+  for (size_t i = 0; i < packets; ++i) sa.count_drop(reason);
 }
 DecapResult decapsulate(Sa& sa, std::span<uint8_t> buffer) { return sa.decapsulate(buffer); }
 uint32_t peek_spi(std::span<const uint8_t> esp) { return esp.size() < 4 ? 0 : load_be32(esp.data()); }

@@ -40,6 +40,9 @@ class Sa {
   Sa& operator=(const Sa&) = delete;
 
   EncapResult encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length);
+  BurstGrant reserve_burst(std::span<const size_t> inner_lengths);
+  EncapResult encapsulate_reserved(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                   uint64_t sequence);
   DecapResult decapsulate(std::span<uint8_t> buffer);
 
   void expire_by_time(Clock::time_point now);
@@ -58,9 +61,13 @@ class Sa {
  private:
   EncapResult encap_drop(DropReason reason);
   DecapResult decap_drop(DropReason reason, uint64_t sequence = 0);
-  // Adds one packet of `bytes` to the lifetime counters; false when the
-  // packet would exceed a hard limit (it is then not counted).
-  bool charge(uint64_t bytes);
+  // Checks an outbound packet before it takes a sequence number.
+  std::optional<DropReason> check_outbound(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
+                                           bool reserved) const;
+  // Adds the packets of `lengths` to the lifetime counters (one atomic add
+  // each for packets and bytes); returns how many fit under the hard limits
+  // (the first ones; the rest are not counted).
+  size_t charge(std::span<const size_t> lengths);
   void raise(ExpireKind kind, ExpireCause cause);
   // Trailer and inner header checks after decryption (RFC 4303 2.4, 2.6).
   std::optional<DropReason> parse_plaintext(const uint8_t* plain, size_t plain_bytes,

@@ -239,6 +239,8 @@ void Datapath::run_outbound(size_t q) {
   std::vector<uint8_t> arena(kArenaBytes);
   io::SendBatch batch(256);
   io::GsoSegmenter segmenter;
+  std::vector<size_t> lengths;
+  lengths.reserve(1024);
   LocalIoCounters local;
 
   auto flush = [&] {
@@ -304,15 +306,22 @@ void Datapath::run_outbound(size_t q) {
       if (!segmenter.single()) local.add(IoCounter::tun_gso_reads);
       const size_t segments = segmenter.segment_count();
       local.add(IoCounter::tun_segments, segments);
-      for (size_t i = 0; i < segments; ++i) {
-        const size_t length = segmenter.segment_length(i);
+      // One reservation for the whole TSO packet: sequence numbers, packets
+      // and bytes are charged with one atomic add each, not three per segment.
+      lengths.clear();
+      for (size_t i = 0; i < segments; ++i) lengths.push_back(segmenter.segment_length(i));
+      const esp::BurstGrant grant = esp::reserve_burst(*sa, lengths);
+      if (grant.granted < segments) esp::count_burst_drops(*sa, grant.drop, segments - grant.granted);
+      for (size_t i = 0; i < grant.granted; ++i) {
+        const size_t length = lengths[i];
         if (arena.size() - cursor < target->esp_header + length + esp::kEspTailroom) {
           flush();
           cursor = esp::kEspHeadroom;
         }
         const size_t inner_offset = cursor + target->esp_header;
         segmenter.build_segment(i, arena.data() + inner_offset);
-        const esp::EncapResult result = esp::encapsulate(*sa, arena, inner_offset, length);
+        const esp::EncapResult result =
+            esp::encapsulate_reserved(*sa, arena, inner_offset, length, grant.first_sequence + i);
         if (!result.ok) continue;  // counted per SA by the engine
         const uint8_t* esp = arena.data() + result.esp_offset;
         if (!batch.add(*sock, target->remote, esp, result.esp_length)) {

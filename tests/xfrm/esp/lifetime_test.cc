@@ -57,6 +57,68 @@ TEST(Lifetime, PacketLimitsRaiseSoftThenHardOnce) {
   EXPECT_EQ(sa_counters(sa).drop_count(DropReason::sa_expired), 1U);
 }
 
+// The fast path charges the segments of a TSO packet as one burst: one
+// reservation, consecutive sequence numbers, and the hard limit still falls
+// on exactly the packet that reaches it.
+TEST(Lifetime, BurstGrantsUpToTheHardLimitWithConsecutiveNumbers) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.lifetime.soft.packets = 4;
+  config.lifetime.hard.packets = 7;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  auto lock = table.read_lock();
+  Sa& sa = *table.find(*id);
+  const std::vector<size_t> five(5, 100);
+  BurstGrant first = reserve_burst(sa, five);
+  EXPECT_EQ(first.granted, 5U);
+  EXPECT_EQ(first.first_sequence, 1U);
+  for (size_t i = 0; i < first.granted; ++i) {
+    PacketBuffer buffer(inner_packet(4, 100));
+    const EncapResult r =
+        encapsulate_reserved(sa, buffer.span(), buffer.inner_offset, buffer.inner_length, first.first_sequence + i);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.sequence, i + 1);
+  }
+  BurstGrant second = reserve_burst(sa, five);
+  EXPECT_EQ(second.granted, 2U) << "packets 6 and 7; 7 reaches the hard limit and is the last one";
+  EXPECT_EQ(second.first_sequence, 6U);
+  EXPECT_EQ(second.drop, DropReason::sa_expired);
+  count_burst_drops(sa, second.drop, 3);
+  for (size_t i = 0; i < second.granted; ++i) {
+    PacketBuffer buffer(inner_packet(4, 100));
+    EXPECT_TRUE(encapsulate_reserved(sa, buffer.span(), buffer.inner_offset, buffer.inner_length,
+                                     second.first_sequence + i)
+                    .ok)
+        << "a granted packet is carried even though its burst ended the SA";
+  }
+  EXPECT_TRUE(sa_expired(sa));
+  EXPECT_EQ(sa_counters(sa).packets, 7U);
+  EXPECT_EQ(sa_counters(sa).bytes, 700U);
+  EXPECT_EQ(sa_counters(sa).drop_count(DropReason::sa_expired), 3U);
+  EXPECT_EQ(reserve_burst(sa, five).granted, 0U);
+  lock.unlock();
+  std::vector<SaEvent> events;
+  ASSERT_EQ(table.drain_events(events), 2U);
+  EXPECT_EQ(events[0].kind, ExpireKind::soft);
+  EXPECT_EQ(events[1].kind, ExpireKind::hard);
+}
+
+TEST(Lifetime, BurstStopsAtTheHardByteLimit) {
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.lifetime.hard.bytes = 250;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  auto lock = table.read_lock();
+  Sa& sa = *table.find(*id);
+  const std::vector<size_t> lengths{100, 100, 100, 100};
+  const BurstGrant grant = reserve_burst(sa, lengths);
+  EXPECT_EQ(grant.granted, 3U) << "the third packet starts below 250 and reaches it";
+  EXPECT_EQ(sa_counters(sa).bytes, 300U);
+  EXPECT_TRUE(sa_expired(sa));
+}
+
 TEST(Lifetime, ByteLimitsCountInnerBytes) {
   SaTable table;
   SaConfig config = make_config(kGcm, Direction::outbound, false);
