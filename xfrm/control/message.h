@@ -49,7 +49,7 @@ uint32_t peek_message_length(std::span<const uint8_t, 4> first);
 class MessageReader {
  public:
   // Validates header and attribute framing; the attributes' values are
-  // checked by the typed getters.
+  // checked by the typed getters. The reader views `bytes`: they must outlive it.
   static Result<MessageReader> parse(std::span<const uint8_t> bytes);
 
   const MessageHeader& header() const { return header_; }

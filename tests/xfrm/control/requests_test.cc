@@ -118,16 +118,20 @@ TEST(ControlRequests, PolicyNeedsOneSelectorEachAndAReqid) {
         .selector(ERGW_IPSEC_ATTR_DST_TS, {0, *IpPrefix::parse("10.0.2.0/24"), 0, 65535});
     return w;
   };
-  auto ok = MessageReader::parse(base().u32(ERGW_IPSEC_ATTR_REQID, 3).finish());
+  // The reader views the bytes: keep them alive while it is used.
+  const auto ok_bytes = base().u32(ERGW_IPSEC_ATTR_REQID, 3).finish();
+  auto ok = MessageReader::parse(ok_bytes);
   auto r = decode_policy(*ok, true);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->direction, PolicyDirection::out);
   EXPECT_EQ(r->dst_ts.prefix.to_string(), "10.0.2.0/24");
-  auto no_reqid = MessageReader::parse(base().finish());
+  const auto no_reqid_bytes = base().finish();
+  auto no_reqid = MessageReader::parse(no_reqid_bytes);
   EXPECT_EQ(decode_policy(*no_reqid, true).error(), "reqid: required for an ipsec policy");
   EXPECT_TRUE(decode_policy(*no_reqid, false).ok());  // deleting needs no reqid
-  auto two = MessageReader::parse(
-      base().selector(ERGW_IPSEC_ATTR_DST_TS, {0, *IpPrefix::parse("10.0.3.0/24"), 0, 65535}).finish());
+  const auto two_bytes =
+      base().selector(ERGW_IPSEC_ATTR_DST_TS, {0, *IpPrefix::parse("10.0.3.0/24"), 0, 65535}).finish();
+  auto two = MessageReader::parse(two_bytes);
   EXPECT_EQ(decode_policy(*two, true).error(), "dst_ts: exactly one required, got 2");
 }
 
