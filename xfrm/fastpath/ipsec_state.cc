@@ -97,7 +97,25 @@ struct IpsecState::Policy {
   PrefixMatch dst;
   ConnectionStats* connection = nullptr;
   int references = 0;
+  // Out policies: a copy of the connection's newest outbound SA's target
+  // (refresh_targets), valid when has_target.
+  bool has_target = false;
+  OutboundTarget target;
 };
+
+void IpsecState::refresh_targets(uint32_t reqid) {
+  const auto policies = out_policies_by_reqid_.find(reqid);
+  if (policies == out_policies_by_reqid_.end()) return;
+  const OutboundTarget* newest = nullptr;
+  const auto sas = outbound_by_reqid_.find(reqid);
+  if (sas != outbound_by_reqid_.end() && !sas->second.empty() && meta_[sas->second.back()]) {
+    newest = &meta_[sas->second.back()]->target;
+  }
+  for (Policy* p : policies->second) {
+    p->has_target = newest != nullptr;
+    if (newest != nullptr) p->target = *newest;
+  }
+}
 
 IpsecState::ReadGuard::ReadGuard(const IpsecState& state) : state_(state) {
   state_.lock_.lock_shared();
@@ -205,6 +223,7 @@ Status IpsecState::add_sa(control::AddSaRequest& r, Clock::time_point now) {
   }
   meta_[*id] = std::move(meta);
   by_key_[key] = *id;
+  if (!inbound) refresh_targets(r.reqid);
   sequences_.put(skey, {r.config.initial_sequence, iv_seed, added_unix});
   return Status::success();
 }
@@ -231,6 +250,7 @@ Status IpsecState::update_sa(const control::UpdateSaRequest& r) {
     meta->target.udp = r.new_encap;
     meta->target.v6 = !r.new_dst.is_v4();
     meta->target.remote = io::SocketAddress::from(r.new_dst, r.new_encap ? r.new_dst_port : 0);
+    refresh_targets(meta->reqid);
   }
   by_key_.erase({r.key.spi, r.key.dst});
   meta->key.src = r.new_src;
@@ -272,7 +292,9 @@ void IpsecState::retire(SaMeta& meta) {
     }
     for (size_t i = 0; i < esp::kDropReasonCount; ++i) conn.retired_esp_drops[i] += c.drops[i];
   }
-  if (!meta.inbound) {
+  const bool outbound = !meta.inbound;
+  const uint32_t reqid = meta.reqid;
+  if (outbound) {
     auto& list = outbound_by_reqid_[meta.reqid];
     list.erase(std::remove(list.begin(), list.end(), id), list.end());
     if (list.empty()) outbound_by_reqid_.erase(meta.reqid);
@@ -281,6 +303,7 @@ void IpsecState::retire(SaMeta& meta) {
   by_key_.erase({meta.key.spi, meta.key.dst});
   (void)table_.remove(id);
   meta_[id].reset();
+  if (outbound) refresh_targets(reqid);
 }
 
 Status IpsecState::del_sa(const control::SaKey& key) {
@@ -345,6 +368,13 @@ Status IpsecState::add_policy(const control::PolicyRequest& r) {
   ++p.references;
 
   if (r.direction == control::PolicyDirection::out) {
+    if (!fresh && old_reqid != r.reqid) {
+      auto& old = out_policies_by_reqid_[old_reqid];
+      old.erase(std::remove(old.begin(), old.end(), &p), old.end());
+    }
+    auto& by_reqid = out_policies_by_reqid_[r.reqid];
+    if (std::find(by_reqid.begin(), by_reqid.end(), &p) == by_reqid.end()) by_reqid.push_back(&p);
+    refresh_targets(r.reqid);
     PolicyList& list = out_policies_[r.if_id][r.dst_ts.prefix];
     if (fresh) list.push_back(&p);
     // Within one destination prefix: the more specific source first, then
@@ -371,6 +401,11 @@ Status IpsecState::del_policy(const control::PolicyRequest& r) {
   Policy& p = *it->second;
   if (--p.references > 0) return Status::success();
   if (p.request.direction == control::PolicyDirection::out) {
+    auto by_reqid = out_policies_by_reqid_.find(p.request.reqid);
+    if (by_reqid != out_policies_by_reqid_.end()) {
+      by_reqid->second.erase(std::remove(by_reqid->second.begin(), by_reqid->second.end(), &p), by_reqid->second.end());
+      if (by_reqid->second.empty()) out_policies_by_reqid_.erase(by_reqid);
+    }
     auto table = out_policies_.find(p.request.if_id);
     if (table != out_policies_.end()) {
       if (PolicyList* list = table->second.find(p.request.dst_ts.prefix)) {
@@ -394,6 +429,7 @@ void IpsecState::flush_policies() {
   std::unique_lock lock(lock_);
   out_policies_.clear();
   in_policies_by_reqid_.clear();
+  out_policies_by_reqid_.clear();
   policies_.clear();
 }
 
@@ -554,11 +590,7 @@ const OutboundTarget* IpsecState::choose_outbound(const uint8_t* packet, size_t 
         drop = ConnectionDrop::policy_drop;
         return true;
       }
-      const auto it = outbound_by_reqid_.find(p->request.reqid);
-      if (it != outbound_by_reqid_.end() && !it->second.empty()) {
-        const SaMeta* meta = meta_[it->second.back()].get();
-        if (meta != nullptr) target = &meta->target;
-      }
+      if (p->has_target) target = &p->target;
       return true;
     }
     return false;

@@ -219,7 +219,9 @@ class IpsecState {
   SaMeta* find_meta(const control::SaKey& key);
   ConnectionStats& connection(uint32_t reqid, uint32_t if_id);
   void retire(SaMeta& meta);
-  void rebuild_policy_indexes();
+  // Copies the newest outbound SA of `reqid` into its out policies, so that
+  // a packet's selection ends at the policy (fewer cache misses per packet).
+  void refresh_targets(uint32_t reqid);
   SequenceStore::Key sequence_key(const SaMeta& meta) const;
 
   mutable WriterFirstLock lock_;
@@ -233,6 +235,7 @@ class IpsecState {
   // a route-based lookup never walks the policies of other interfaces.
   std::unordered_map<uint32_t, PrefixTable<PolicyList>> out_policies_;
   std::unordered_map<uint32_t, PolicyList> in_policies_by_reqid_;
+  std::unordered_map<uint32_t, std::vector<Policy*>> out_policies_by_reqid_;
   PrefixTable<uint32_t> routes_;                                // destination -> if_id
   std::map<uint32_t, std::unique_ptr<ConnectionStats>> connections_;  // by reqid
   SequenceStore sequences_;

@@ -21,33 +21,30 @@ class PrefixTable {
  public:
   // Inserts or returns the existing value for `prefix`.
   Value& operator[](const IpPrefix& prefix) {
-    Family& f = family(!prefix.is_v4());
-    auto& bucket = f.by_length[static_cast<size_t>(prefix.length())];
-    auto [it, inserted] = bucket.try_emplace(key_of(prefix.network().bytes().data(), prefix.length()));
-    if (inserted) f.refresh_lengths();
-    return it->second;
+    Map& map = family(!prefix.is_v4()).map_for(prefix.length());
+    return map[key_of(prefix.network().bytes().data(), prefix.length())];
   }
   Value* find(const IpPrefix& prefix) {
-    Family& f = family(!prefix.is_v4());
-    auto& bucket = f.by_length[static_cast<size_t>(prefix.length())];
-    auto it = bucket.find(key_of(prefix.network().bytes().data(), prefix.length()));
-    return it == bucket.end() ? nullptr : &it->second;
+    Map* map = family(!prefix.is_v4()).existing(prefix.length());
+    if (map == nullptr) return nullptr;
+    auto it = map->find(key_of(prefix.network().bytes().data(), prefix.length()));
+    return it == map->end() ? nullptr : &it->second;
   }
   bool erase(const IpPrefix& prefix) {
     Family& f = family(!prefix.is_v4());
-    auto& bucket = f.by_length[static_cast<size_t>(prefix.length())];
-    if (bucket.erase(key_of(prefix.network().bytes().data(), prefix.length())) == 0) return false;
-    if (bucket.empty()) f.refresh_lengths();
+    Map* map = f.existing(prefix.length());
+    if (map == nullptr || map->erase(key_of(prefix.network().bytes().data(), prefix.length())) == 0) return false;
+    if (map->empty()) f.drop(prefix.length());
     return true;
   }
   void clear() {
-    v4_ = Family(33);
-    v6_ = Family(129);
+    v4_ = Family();
+    v6_ = Family();
   }
   size_t size() const {
     size_t n = 0;
     for (const Family* f : {&v4_, &v6_}) {
-      for (const auto& bucket : f->by_length) n += bucket.size();
+      for (const auto& level : f->levels) n += level.map.size();
     }
     return n;
   }
@@ -57,11 +54,9 @@ class PrefixTable {
   // whether it did.
   template <typename Fn>
   bool for_each_match(bool v6, const uint8_t* address, Fn&& fn) const {
-    const Family& f = v6 ? v6_ : v4_;
-    for (int length : f.lengths) {
-      const auto& bucket = f.by_length[static_cast<size_t>(length)];
-      const auto it = bucket.find(key_of(address, length));
-      if (it != bucket.end() && fn(it->second, length)) return true;
+    for (const Level& level : (v6 ? v6_ : v4_).levels) {
+      const auto it = level.map.find(key_of(address, level.length));
+      if (it != level.map.end() && fn(it->second, level.length)) return true;
     }
     return false;
   }
@@ -87,14 +82,33 @@ class PrefixTable {
       return static_cast<size_t>(h * 0xbf58476d1ce4e5b9ULL);
     }
   };
+  using Map = std::unordered_map<Key, Value, KeyHash>;
+  // Only the lengths in use, longest first: an empty table costs two empty
+  // vectors, and thousands of small tables (one per interface id) stay small.
+  struct Level {
+    int length;
+    Map map;
+  };
   struct Family {
-    explicit Family(size_t lengths_possible) : by_length(lengths_possible) {}
-    std::vector<std::unordered_map<Key, Value, KeyHash>> by_length;
-    std::vector<int> lengths;  // lengths in use, longest first
-    void refresh_lengths() {
-      lengths.clear();
-      for (size_t l = by_length.size(); l-- > 0;) {
-        if (!by_length[l].empty()) lengths.push_back(static_cast<int>(l));
+    std::vector<Level> levels;
+    Map* existing(int length) {
+      for (Level& level : levels) {
+        if (level.length == length) return &level.map;
+      }
+      return nullptr;
+    }
+    Map& map_for(int length) {
+      if (Map* map = existing(length)) return *map;
+      auto at = levels.begin();
+      while (at != levels.end() && at->length > length) ++at;
+      return levels.insert(at, Level{length, Map()})->map;
+    }
+    void drop(int length) {
+      for (auto it = levels.begin(); it != levels.end(); ++it) {
+        if (it->length == length) {
+          levels.erase(it);
+          return;
+        }
       }
     }
   };
@@ -113,8 +127,8 @@ class PrefixTable {
   }
 
   Family& family(bool v6) { return v6 ? v6_ : v4_; }
-  Family v4_{33};
-  Family v6_{129};
+  Family v4_;
+  Family v6_;
 };
 
 }  // namespace ergw::xfrm::fastpath
