@@ -18,12 +18,20 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "host/process.h"
 #include "routing/bird_config_writer.h"
-#include "routing/bird_process.h"
-#include "routing/bird_queries.h"
+#include "routing/bird_connection.h"
+#include "routing/bird_daemon.h"
 #include "routing/protocol_status.h"
 #include "routing/route.h"
 #include "tests/routing/azure_peer.h"
@@ -55,14 +63,104 @@ struct CommandResult {
 };
 
 CommandResult run(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  char buffer[1024];
-  while (size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) result.output.append(buffer, n);
-  result.status = ::pclose(pipe);
-  return result;
+  const auto r = host::run_command({"sh", "-c", command + " 2>&1"});
+  return {r.exit_code, r.out};
 }
+
+// One BIRD run by BirdDaemon (as ergwd runs it) on an event loop of its own
+// thread; the test thread waits for what it needs and queries the socket with
+// BirdConnection.
+class SupervisedBird {
+ public:
+  explicit SupervisedBird(BirdDaemonOptions options) : work_(io_.get_executor()) {
+    thread_ = std::thread([this] { io_.run(); });
+    call([this, options] {
+      clock_ = make_steady_clock(io_.get_executor());
+      launcher_ = host::make_process_launcher(io_.get_executor());
+      daemon_ = std::make_unique<BirdDaemon>(io_.get_executor(), *clock_, *launcher_, options);
+      daemon_->on_running([this](pid_t) { notify(); });
+      daemon_->on_down([this](const std::string& why) {
+        std::lock_guard lock(mutex_);
+        downs_.push_back(why);
+        changed_.notify_all();
+      });
+      return 0;
+    });
+  }
+  ~SupervisedBird() {
+    call([this] {
+      daemon_.reset();  // ends BIRD
+      return 0;
+    });
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  // Starts BIRD and waits until it greets (or why it did not).
+  Status start() {
+    const size_t downs = down_count();
+    call([this] {
+      daemon_->start();
+      return 0;
+    });
+    if (!wait([&] { return running() || down_count() > downs; }, 20s)) return Error{"no answer from the daemon"};
+    if (running()) return Status::success();
+    return Error{last_down()};
+  }
+  Status stop() {
+    std::promise<void> done;
+    call([this, &done] {
+      daemon_->stop([&done] { done.set_value(); });
+      return 0;
+    });
+    return done.get_future().wait_for(10s) == std::future_status::ready ? Status::success()
+                                                                        : Status(Error{"BIRD did not stop"});
+  }
+  bool running() { return call([this] { return daemon_->running(); }); }
+  pid_t pid() { return call([this] { return daemon_->pid(); }); }
+  unsigned restarts() { return call([this] { return daemon_->restarts(); }); }
+  size_t down_count() {
+    std::lock_guard lock(mutex_);
+    return downs_.size();
+  }
+  std::string last_down() {
+    std::lock_guard lock(mutex_);
+    return downs_.empty() ? "" : downs_.back();
+  }
+  bool wait(const std::function<bool()>& condition, std::chrono::seconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, 50ms);
+    }
+    return true;
+  }
+
+ private:
+  template <typename F>
+  auto call(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+  void notify() {
+    std::lock_guard lock(mutex_);
+    changed_.notify_all();
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<host::Launcher> launcher_;
+  std::unique_ptr<BirdDaemon> daemon_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> downs_;
+};
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::seconds deadline) {
   const auto end = std::chrono::steady_clock::now() + deadline;
@@ -159,19 +257,17 @@ class BgpLab : public ::testing::Test {
     ASSERT_TRUE(generated.ok()) << generated.error();
     ASSERT_TRUE(write_config_file(ergw_conf(), generated->text).ok());
 
-    auto azure = BirdProcess::start(options(azure_ns_, "azure"));
+    azure_ = std::make_unique<SupervisedBird>(options(azure_ns_, "azure"));
+    Status azure = azure_->start();
     ASSERT_TRUE(azure.ok()) << azure.error();
-    azure_.emplace(std::move(*azure));
-    auto ergw = BirdProcess::start(options(ergw_ns_, "ergw"));
+    ergw_ = std::make_unique<SupervisedBird>(options(ergw_ns_, "ergw"));
+    Status ergw = ergw_->start();
     ASSERT_TRUE(ergw.ok()) << ergw.error();
-    ergw_.emplace(std::move(*ergw));
   }
 
   void TearDown() override {
     // Every exit path: BIRDs first (by their pids), then the namespaces
     // (which takes the veth pair with them), then the files.
-    if (ergw_) (void)ergw_->stop();
-    if (azure_) (void)azure_->stop();
     ergw_.reset();
     azure_.reset();
     for (const auto& ns : namespaces_) run("ip netns del " + ns);
@@ -181,8 +277,8 @@ class BgpLab : public ::testing::Test {
     }
   }
 
-  BirdProcessOptions options(const std::string& ns, const std::string& name) const {
-    BirdProcessOptions o;
+  BirdDaemonOptions options(const std::string& ns, const std::string& name) const {
+    BirdDaemonOptions o;
     o.bird_binary = kBird;
     o.config_path = dir_ + "/" + name + ".conf";
     o.socket_path = dir_ + "/" + name + ".ctl";
@@ -192,24 +288,22 @@ class BgpLab : public ::testing::Test {
     return o;
   }
   std::string ergw_conf() const { return dir_ + "/ergw.conf"; }
+  std::string ergw_socket() const { return dir_ + "/ergw.ctl"; }
+  std::string azure_socket() const { return dir_ + "/azure.ctl"; }
 
-  static std::optional<ProtocolStatus> protocol(BirdProcess& bird, const std::string& name) {
-    auto socket = bird.connect(5s);
-    if (!socket.ok()) return std::nullopt;
-    auto protocols = query_protocols(*socket, name);
+  static std::optional<ProtocolStatus> protocol(const std::string& socket, const std::string& name) {
+    auto protocols = BirdConnection(socket).protocols(name);
     if (!protocols.ok() || protocols->size() != 1) return std::nullopt;
     return protocols->front();
   }
 
-  static bool established(BirdProcess& bird, const std::string& name) {
-    auto p = protocol(bird, name);
+  static bool established(const std::string& socket, const std::string& name) {
+    auto p = protocol(socket, name);
     return p && p->bgp && p->bgp->state == BgpState::kEstablished;
   }
 
-  static std::vector<Route> routes(BirdProcess& bird, const RouteQuery& query) {
-    auto socket = bird.connect(5s);
-    if (!socket.ok()) return {};
-    auto parsed = query_routes(*socket, query);
+  static std::vector<Route> routes(const std::string& socket, const RouteQuery& query) {
+    auto parsed = BirdConnection(socket).routes(query);
     return parsed.ok() ? *parsed : std::vector<Route>{};
   }
 
@@ -225,19 +319,19 @@ class BgpLab : public ::testing::Test {
   }
 
   void expect_both_established() {
-    ASSERT_TRUE(wait_until([&] { return established(*ergw_, "ergw_azure0") && established(*ergw_, "ergw_azure1"); },
+    ASSERT_TRUE(wait_until([&] { return established(ergw_socket(), "ergw_azure0") && established(ergw_socket(), "ergw_azure1"); },
                            kSessionDeadline))
         << "ergw side: " << read_file(dir_ + "/ergw.log");
   }
 
   std::string ergw_ns_, azure_ns_, dir_;
   std::vector<std::string> namespaces_;
-  std::optional<BirdProcess> azure_, ergw_;
+  std::unique_ptr<SupervisedBird> azure_, ergw_;
 };
 
 TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   expect_both_established();
-  auto azure0 = protocol(*ergw_, "ergw_azure0");
+  auto azure0 = protocol(ergw_socket(), "ergw_azure0");
   ASSERT_TRUE(azure0 && azure0->bgp);
   EXPECT_EQ(azure0->bgp->neighbor_as, 65515u);
   EXPECT_EQ(azure0->bgp->local_as, 65010u);
@@ -248,7 +342,7 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   // The ergw side learns the VNet into its own kernel table (ECMP over both sessions).
   EXPECT_TRUE(wait_until([&] { return ergw_kernel_table().find("10.1.0.0/16") != std::string::npos; }, 30s))
       << ergw_kernel_table();
-  auto learned = routes(*ergw_, route_query("master4", "ergw_azure0", true));
+  auto learned = routes(ergw_socket(), route_query("master4", "ergw_azure0", true));
   ASSERT_EQ(learned.size(), 1u);
   EXPECT_EQ(learned[0].prefix.to_string(), "10.1.0.0/16");
   EXPECT_EQ(learned[0].as_path, (std::vector<uint32_t>{65515}));
@@ -256,8 +350,8 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   EXPECT_EQ(run("ip -n " + ergw_ns_ + " route show table main").output.find("10.1.0.0"), std::string::npos);
 
   // Azure learns exactly the on-prem prefixes of each connection; never the VNet back.
-  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.20.0/24", "instance0"); }, 30s));
-  auto at_azure = routes(*azure_, route_query("", "", true));
+  ASSERT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.20.0/24", "instance0"); }, 30s));
+  auto at_azure = routes(azure_socket(), route_query("", "", true));
   EXPECT_TRUE(has_route(at_azure, "192.168.10.0/24", "instance0"));
   EXPECT_TRUE(has_route(at_azure, "192.168.20.0/24", "instance0"));
   EXPECT_TRUE(has_route(at_azure, "192.168.10.0/24", "instance1"));
@@ -274,74 +368,67 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
 
 TEST_F(BgpLab, ConfigureDoesNotFlapAnUnrelatedSession) {
   expect_both_established();
-  auto before = protocol(*ergw_, "ergw_azure1");
-  auto azure_before = protocol(*azure_, "instance1");
+  auto before = protocol(ergw_socket(), "ergw_azure1");
+  auto azure_before = protocol(azure_socket(), "instance1");
   ASSERT_TRUE(before && azure_before);
 
   BirdConfig changed = ergw_config(dir_);
   changed.peers[0].export_prefixes.push_back(prefix("192.168.30.0/24"));
   auto generated = generate_bird_config(changed);
   ASSERT_TRUE(generated.ok()) << generated.error();
-  auto socket = ergw_->connect();
-  ASSERT_TRUE(socket.ok()) << socket.error();
   const pid_t pid = ergw_->pid();
-  ASSERT_TRUE(install_config(*socket, ergw_conf(), generated->text).ok());
+  const ConfigOutcome installed = BirdConnection(ergw_socket()).install_config(ergw_conf(), generated->text);
+  ASSERT_TRUE(installed.ok()) << installed.message;
 
-  ASSERT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s))
+  ASSERT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s))
       << "the new prefix never reached Azure";
   EXPECT_EQ(ergw_->pid(), pid);  // reconfigured, not restarted
-  auto after = protocol(*ergw_, "ergw_azure1");
-  auto azure_after = protocol(*azure_, "instance1");
+  auto after = protocol(ergw_socket(), "ergw_azure1");
+  auto azure_after = protocol(azure_socket(), "instance1");
   ASSERT_TRUE(after && after->bgp && azure_after);
   EXPECT_EQ(after->bgp->state, BgpState::kEstablished);
   EXPECT_EQ(after->since, before->since) << "ergw_azure1 went down and up";
   EXPECT_EQ(azure_after->since, azure_before->since) << "Azure's instance1 went down and up";
 }
 
-TEST_F(BgpLab, KilledBirdRestartsAndReestablishes) {
+TEST_F(BgpLab, KilledBirdIsRestartedByItsSupervisorAndReestablishes) {
   expect_both_established();
   const pid_t old_pid = ergw_->pid();
-  ergw_->kill();
-  EXPECT_FALSE(ergw_->running());
-  // Azure notices the closed TCP session.
-  ASSERT_TRUE(wait_until([&] { return !established(*azure_, "instance0"); }, kSessionDeadline));
-
-  auto restarted = BirdProcess::start(options(ergw_ns_, "ergw"));
-  ASSERT_TRUE(restarted.ok()) << restarted.error();
-  ergw_.emplace(std::move(*restarted));
+  ASSERT_GT(old_pid, 0);
+  ASSERT_EQ(::kill(old_pid, SIGKILL), 0);
+  // The supervisor hears of the exit and starts a new BIRD after its backoff.
+  ASSERT_TRUE(ergw_->wait([&] { return ergw_->restarts() == 1 && ergw_->running(); }, 30s)) << ergw_->last_down();
   EXPECT_NE(ergw_->pid(), old_pid);
+  EXPECT_NE(ergw_->last_down().find("killed by signal 9"), std::string::npos) << ergw_->last_down();
+  EXPECT_FALSE(host::process_alive(old_pid)) << "the killed BIRD was not reaped";
   expect_both_established();
-  EXPECT_TRUE(wait_until([&] { return established(*azure_, "instance0"); }, kSessionDeadline));
-  EXPECT_TRUE(wait_until([&] { return has_route(routes(*ergw_, route_query("", "", false)), "10.1.0.0/16", "ergw_azure0"); }, 30s));
+  EXPECT_TRUE(wait_until([&] { return established(azure_socket(), "instance0"); }, kSessionDeadline));
+  EXPECT_TRUE(wait_until([&] { return has_route(routes(ergw_socket(), route_query("", "", false)), "10.1.0.0/16", "ergw_azure0"); }, 30s));
 }
 
 TEST_F(BgpLab, BrokenConfigIsRefusedAndTheRunningOneStays) {
   expect_both_established();
-  auto before = protocol(*ergw_, "ergw_azure0");
+  auto before = protocol(ergw_socket(), "ergw_azure0");
   ASSERT_TRUE(before);
   const std::string good = read_file(ergw_conf());
 
   auto generated = generate_bird_config(ergw_config(dir_));
   ASSERT_TRUE(generated.ok());
   std::string broken = generated->text + "protocol bgp ergw_broken {\n  local as ;\n}\n";
-  auto socket = ergw_->connect();
-  ASSERT_TRUE(socket.ok());
-  Status status = install_config(*socket, ergw_conf(), broken);
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().find("syntax error"), std::string::npos) << status.error();
-  EXPECT_NE(status.error().find(ergw_conf() + ".new:"), std::string::npos) << status.error();
+  const ConfigOutcome status = BirdConnection(ergw_socket()).install_config(ergw_conf(), broken);
+  ASSERT_EQ(status.verdict, ConfigVerdict::refused) << status.message;
+  EXPECT_NE(status.message.find("syntax error"), std::string::npos) << status.message;
+  EXPECT_NE(status.message.find(ergw_conf() + ".new:"), std::string::npos) << status.message;
   // The password never shows in the error either.
-  EXPECT_EQ(status.error().find("lab-md5-key"), std::string::npos);
+  EXPECT_EQ(status.message.find("lab-md5-key"), std::string::npos);
 
   EXPECT_EQ(read_file(ergw_conf()), good);
   EXPECT_FALSE(std::filesystem::exists(ergw_conf() + ".new"));
-  auto after = protocol(*ergw_, "ergw_azure0");
+  auto after = protocol(ergw_socket(), "ergw_azure0");
   ASSERT_TRUE(after && after->bgp);
   EXPECT_EQ(after->bgp->state, BgpState::kEstablished);
   EXPECT_EQ(after->since, before->since);
-  auto socket2 = ergw_->connect();
-  ASSERT_TRUE(socket2.ok());
-  auto missing = socket2->command("show protocols ergw_broken");
+  auto missing = BirdConnection(ergw_socket()).command("show protocols ergw_broken");
   ASSERT_TRUE(missing.ok());
   EXPECT_TRUE(missing->is_error());  // the broken protocol never got in
 }
@@ -360,11 +447,11 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   ASSERT_TRUE(write_config_file(ergw_conf(), generated->text, owner).ok());
   ::unlink((dir_ + "/ergw.log").c_str());
 
-  BirdProcessOptions o = options(ergw_ns_, "ergw");
+  BirdDaemonOptions o = options(ergw_ns_, "ergw");
   o.extra_arguments = {"-u", "bird", "-g", "bird"};
-  auto started = BirdProcess::start(o);
+  ergw_ = std::make_unique<SupervisedBird>(o);
+  Status started = ergw_->start();
   ASSERT_TRUE(started.ok()) << started.error() << read_file(o.output_path);
-  ergw_.emplace(std::move(*started));
   const std::string proc_status = read_file("/proc/" + std::to_string(ergw_->pid()) + "/status");
   EXPECT_NE(proc_status.find("\nUid:\t" + std::to_string(owner.uid) + "\t"), std::string::npos) << proc_status;
   expect_both_established();
@@ -373,33 +460,56 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   changed.peers[0].export_prefixes.push_back(prefix("192.168.30.0/24"));
   auto next = generate_bird_config(changed);
   ASSERT_TRUE(next.ok());
-  auto socket = ergw_->connect();
-  ASSERT_TRUE(socket.ok());
-  Status applied = install_config(*socket, ergw_conf(), next->text, owner);
-  ASSERT_TRUE(applied.ok()) << applied.error();
-  EXPECT_TRUE(wait_until([&] { return has_route(routes(*azure_, route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
+  const ConfigOutcome applied = BirdConnection(ergw_socket()).install_config(ergw_conf(), next->text, owner);
+  ASSERT_TRUE(applied.ok()) << applied.message;
+  EXPECT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
 }
 
 TEST_F(BgpLab, SecondBirdOnTheSameSocketIsRefused) {
-  auto second = BirdProcess::start(options(ergw_ns_, "ergw"));
-  ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.error().find("another BIRD already answers"), std::string::npos) << second.error();
+  SupervisedBird second(options(ergw_ns_, "ergw"));
+  Status started = second.start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().find("another BIRD already answers"), std::string::npos) << started.error();
   EXPECT_TRUE(ergw_->running());
+  EXPECT_TRUE(BirdConnection(ergw_socket()).status().ok());
+}
+
+// A BIRD left behind by an earlier ergwd (running, but nobody's child any
+// more) is asked to leave, and ours takes its place on the socket.
+TEST_F(BgpLab, StaleBirdIsShutDownWhenAskedTo) {
+  ASSERT_TRUE(ergw_->stop().ok());
+  const BirdDaemonOptions o = options(ergw_ns_, "ergw");
+  host::LaunchSpec orphan;
+  orphan.argv = {"ip", "netns", "exec", ergw_ns_, kBird, "-f", "-c", o.config_path, "-s", o.socket_path, "-P", o.pid_path};
+  auto stale = host::spawn(orphan);
+  ASSERT_TRUE(stale.ok()) << stale.error();
+  ASSERT_TRUE(BirdConnection(ergw_socket()).wait_until_answering(10s).ok());
+
+  BirdDaemonOptions successor_options = o;
+  successor_options.stale = StaleBird::shut_down;
+  SupervisedBird successor(successor_options);
+  Status started = successor.start();
+  ASSERT_TRUE(started.ok()) << started.error();
+  EXPECT_NE(successor.pid(), *stale);
+  EXPECT_TRUE(successor.wait([&] { return host::reap_if_exited(*stale); }, 10s)) << "the stale BIRD still runs";
+  EXPECT_TRUE(BirdConnection(ergw_socket()).status().ok());
+  expect_both_established();
 }
 
 // Start failures are reported with the reason; nothing is left running.
-TEST(BirdProcessStart, MissingBinary) {
-  BirdProcessOptions o;
+TEST(BirdDaemonStart, MissingBinary) {
+  BirdDaemonOptions o;
   o.bird_binary = "/nonexistent/bird";
   o.config_path = "/nonexistent/bird.conf";
   o.socket_path = "/nonexistent/bird.ctl";
   o.pid_path = "/nonexistent/bird.pid";
-  auto started = BirdProcess::start(o);
+  SupervisedBird bird(o);
+  Status started = bird.start();
   ASSERT_FALSE(started.ok());
   EXPECT_NE(started.error().find("could not run /nonexistent/bird"), std::string::npos) << started.error();
 }
 
-TEST(BirdProcessStart, BrokenConfigExitsWithBirdsMessage) {
+TEST(BirdDaemonStart, BrokenConfigExitsWithBirdsMessage) {
   if (::access(kBird, X_OK) != 0) GTEST_SKIP() << kBird << " is not installed (Debian package bird2)";
   std::string pattern = (std::filesystem::temp_directory_path() / "ergw-bird-start-XXXXXX").string();
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
@@ -407,16 +517,22 @@ TEST(BirdProcessStart, BrokenConfigExitsWithBirdsMessage) {
   // BIRD parses the file before it does anything else, so this never
   // touches an interface or a route.
   ASSERT_TRUE(write_config_file(dir + "/bird.conf", "router id 192.0.2.1;\nprotocol bgp {\n").ok());
-  BirdProcessOptions o;
+  BirdDaemonOptions o;
   o.bird_binary = kBird;
   o.config_path = dir + "/bird.conf";
   o.socket_path = dir + "/bird.ctl";
   o.pid_path = dir + "/bird.pid";
   o.output_path = dir + "/bird.out";
-  auto started = BirdProcess::start(o);
-  ASSERT_FALSE(started.ok());
-  EXPECT_NE(started.error().find("exited with status"), std::string::npos) << started.error();
-  EXPECT_NE(read_file(o.output_path).find("bird.conf:"), std::string::npos) << read_file(o.output_path);
+  {
+    SupervisedBird bird(o);
+    Status started = bird.start();
+    ASSERT_FALSE(started.ok());
+    EXPECT_NE(started.error().find("exited with status"), std::string::npos) << started.error();
+    EXPECT_NE(started.error().find("before it greeted"), std::string::npos) << started.error();
+    EXPECT_NE(started.error().find("see " + o.output_path), std::string::npos) << started.error();
+    EXPECT_NE(read_file(o.output_path).find("bird.conf:"), std::string::npos) << read_file(o.output_path);
+    ASSERT_TRUE(bird.stop().ok());
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "host/process.h"
 #include "routing/bird_config_writer.h"
 #include "tests/routing/azure_peer.h"
 
@@ -45,14 +46,8 @@ std::string bird_parse_errors(const std::string& text) {
   TempDir dir;
   std::string file = dir.path() + "/bird.conf";
   if (auto status = write_config_file(file, text); !status.ok()) return status.error();
-  std::string command = std::string(kBird) + " -p -c " + file + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return "popen failed";
-  std::string output;
-  char buffer[512];
-  while (size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) output.append(buffer, n);
-  int status = ::pclose(pipe);
-  if (status != 0) return output.empty() ? "bird -p failed" : output;
+  const auto r = host::run_command({kBird, "-p", "-c", file});
+  if (!r.ok()) return r.out + r.err + (r.out.empty() && r.err.empty() ? "bird -p failed" : "");
   return "";
 }
 
