@@ -87,6 +87,7 @@ void format_bgp(const nlohmann::json& status, std::ostringstream& out) {
   out << "\nBGP (BIRD " << (bird.value("running", false) ? "pid " + text(bird, "pid") : std::string("not running"))
       << ", restarts " << text(bird, "restarts") << ", table " << text(bgp, "table") << ")\n";
   if (bird.contains("error")) out << "  BIRD: " << text(bird, "error") << "\n";
+  if (bird.contains("note")) out << "  BIRD: " << text(bird, "note") << "\n";
   out << "  session            neighbor          AS      state        uptime    in    out   last error\n";
   for (const auto& s : bgp.value("sessions", nlohmann::json::array())) {
     char line[256];
@@ -117,6 +118,11 @@ std::string format_status(const nlohmann::json& status) {
   out << "charon: " << text(status, "charon");
   if (status.contains("data_plane")) out << "   data plane: " << text(status["data_plane"], "kind");
   out << "\n";
+  // A stopped or hung daemon: said first, before the state it last reported.
+  for (const auto& d : status.value("not_answering", nlohmann::json::array())) {
+    out << "NOT ANSWERING: " << text(d, "daemon") << ": " << text(d, "detail") << "\n";
+  }
+  if (status.contains("charon_error")) out << "charon: " << text(status, "charon_error") << "\n";
   for (const auto& c : status.value("connections", nlohmann::json::array())) {
     out << "\n" << text(c, "name") << "  " << text(c, "state") << "  remote " << text(c, "remote")
         << (c.value("initiates", false) && c.value("azure_initiates", false) ? "  (both dial)"

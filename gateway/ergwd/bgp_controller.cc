@@ -4,11 +4,11 @@
 
 #include <cctype>
 #include <filesystem>
-#include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "gateway/ergwd/log.h"
 #include "routing/bird_config_writer.h"
-#include "routing/bird_queries.h"
 #include "routing/peer_validation.h"
 #include "vici/commands.h"
 #include "vici/sa_info.h"
@@ -89,62 +89,103 @@ void add_bgp_host_routes(const BgpPlan& bgp, std::vector<ConnectionPlan>& plans)
   }
 }
 
-BgpController::BgpController(boost::asio::io_context& io, vici::Client& client, BgpOptions options)
-    : client_(client), options_(std::move(options)), timer_(io), check_timer_(io) {
-  supervise();
+namespace {
+
+routing::BirdDaemonOptions bird_options(const BgpOptions& options) {
+  routing::BirdDaemonOptions o;
+  o.bird_binary = options.bird_binary;
+  o.config_path = options.bird_dir + "/bird.conf";
+  o.socket_path = options.bird_dir + "/bird.ctl";
+  o.pid_path = options.bird_dir + "/bird.pid";
+  o.output_path = options.bird_dir + "/bird.out";
+  // A BIRD left behind by an ergwd that died holds our socket: it leaves.
+  o.stale = routing::StaleBird::shut_down;
+  o.restart_backoff = options.bird_restart_backoff;
+  o.client.command_timeout = options.bird_command_timeout;
+  return o;
 }
 
-BgpController::~BgpController() { stop_bird(); }
-
-void BgpController::stop_stale_bird() {
-  // A BIRD left behind by an ergwd that died answers on our socket; ask it to
-  // leave (`down`), or the new one could not bind the socket.
-  auto socket = routing::ControlSocket::connect(path("bird.ctl"), std::chrono::milliseconds(1000));
-  if (!socket) return;
-  log_line(LogLevel::warning, "a BIRD from an earlier ergwd answers on " + path("bird.ctl") + "; shutting it down");
-  (void)socket.value().command("down");
-  for (int i = 0; i < 50; ++i) {
-    if (!routing::ControlSocket::connect(path("bird.ctl"), std::chrono::milliseconds(200))) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+// "the tunnel is up" for BGP: an established IKE SA of the connection with an
+// installed CHILD SA.
+bool tunnel_up(const std::vector<vici::IkeSaInfo>& sas, const std::string& connection) {
+  for (const auto& sa : sas) {
+    if (sa.name != connection || sa.state != "ESTABLISHED") continue;
+    for (const auto& child : sa.child_sas) {
+      if (child.state == "INSTALLED") return true;
+    }
   }
+  return false;
 }
 
-Status BgpController::start_bird() {
+std::string seconds_text(std::chrono::steady_clock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+}
+
+}  // namespace
+
+struct BgpController::Waiter {
+  Report done;
+  std::unique_ptr<Timer> deadline;
+  std::chrono::milliseconds limit{};
+};
+
+BgpController::BgpController(BgpEnvironment environment, BgpOptions options)
+    : executor_(environment.executor),
+      clock_(environment.clock),
+      network_(environment.network),
+      charon_(environment.charon),
+      options_(std::move(options)),
+      bird_(environment.executor, environment.clock, environment.launcher, bird_options(options_)),
+      tick_timer_(environment.clock.make_timer()),
+      check_timer_(environment.clock.make_timer()) {
+  bird_.on_running([this](pid_t pid) { bird_running(pid); });
+  bird_.on_down([this](const std::string& why) { bird_down(why); });
+  bird_.on_diagnostic([](const std::string& text) { log_line(LogLevel::warning, text); });
+  tick();
+}
+
+BgpController::~BgpController() {
+  *alive_ = false;
+  if (bird_.pid() > 0) log_line(LogLevel::info, "stopping BIRD (pid " + std::to_string(bird_.pid()) + ")");
+  // bird_'s destructor ends BIRD (SIGTERM, then SIGKILL): ergwd is exiting.
+}
+
+void BgpController::start_bird() {
   std::error_code ec;
   std::filesystem::create_directories(options_.bird_dir, ec);
   ::chmod(options_.bird_dir.c_str(), 0700);
-  if (auto s = routing::write_config_file(path("bird.conf"), plan_.text); !s) {
-    bird_error_ = s.error();
-    return s;
+  // BIRD starts on the current plan; later changes go through configure.
+  if (Status written = routing::write_config_file(path("bird.conf"), plan_.text); !written) {
+    if (bird_error_ != written.error()) log_line(LogLevel::error, "cannot start BIRD: " + written.error());
+    bird_error_ = written.error();
+    return;
   }
-  stop_stale_bird();
-  routing::BirdProcessOptions o;
-  o.bird_binary = options_.bird_binary;
-  o.config_path = path("bird.conf");
-  o.socket_path = path("bird.ctl");
-  o.pid_path = path("bird.pid");
-  o.output_path = path("bird.out");
-  auto bird = routing::BirdProcess::start(o);
-  if (!bird) {
-    if (bird_error_ != bird.error()) log_line(LogLevel::error, "cannot start BIRD: " + bird.error());
-    bird_error_ = bird.error();
-    return Error{bird.error()};
-  }
-  bird_.emplace(std::move(bird.value()));
-  bird_error_.clear();
-  // A fresh BIRD runs every protocol of its config: enabled.
-  enabled_.clear();
-  for (const auto& p : plan_.peers) enabled_[routing::protocol_name(p.peer)] = true;
-  log_line(LogLevel::info, "BIRD running (pid " + std::to_string(bird_->pid()) + ", socket " + path("bird.ctl") + ")");
-  return Status::success();
+  applied_text_ = plan_.text;
+  refused_text_.clear();
+  bird_.start();
 }
 
-void BgpController::stop_bird() {
-  if (!bird_) return;
-  log_line(LogLevel::info, "stopping BIRD (pid " + std::to_string(bird_->pid()) + ")");
-  (void)bird_->stop(std::chrono::milliseconds(3000));
-  bird_.reset();
-  enabled_.clear();
+void BgpController::bird_running(pid_t pid) {
+  log_line(LogLevel::info, "BIRD running (pid " + std::to_string(pid) + ", socket " + path("bird.ctl") + ")");
+  bird_error_.clear();
+  // A fresh BIRD runs every protocol of its file enabled; send each wanted
+  // state again rather than guess.
+  forget_confirmed_states();
+  reconcile_config();
+  check_tunnels();
+}
+
+void BgpController::bird_down(const std::string& why) {
+  if (bird_error_ != why) log_line(LogLevel::warning, why);
+  bird_error_ = why;
+  forget_confirmed_states();
+  // Its sessions and routes went with it; a restarted BIRD reports afresh.
+  snapshot_ = Snapshot{};
+}
+
+void BgpController::forget_confirmed_states() {
+  confirmed_.clear();
+  in_flight_.clear();
 }
 
 void BgpController::sync_host_network() {
@@ -159,21 +200,21 @@ void BgpController::sync_host_network() {
     wanted.insert({options_.table_rule_priority, options_.kernel_table, std::nullopt});
   }
   for (const auto& rule : wanted) {
-    auto s = add_rule(rule);
+    auto s = network_.add_rule(rule);
     if (!s) log_line(LogLevel::error, s.error());
     else if (!rules_.count(rule)) log_line(LogLevel::info, "ip rule: " + std::string(rule.to ? "to " + rule.to->to_string() + " " : "") +
                                                "lookup " + std::to_string(rule.table) + " priority " +
                                                std::to_string(rule.priority));
   }
   for (const auto& rule : rules_) {
-    if (!wanted.count(rule)) (void)delete_rule(rule);
+    if (!wanted.count(rule)) (void)network_.delete_rule(rule);
   }
   rules_ = wanted;
   std::set<IpAddress> local;
   for (const auto& p : plan_.peers) local.insert(p.peer.local_address);
   for (const auto& a : local) {
     bool added = false;
-    auto s = ensure_address_on_loopback(a, added);
+    auto s = network_.ensure_address_on_loopback(a, added);
     if (!s) log_line(LogLevel::error, "BGP address: " + s.error());
     if (added) {
       added_addresses_.insert(a);
@@ -185,7 +226,7 @@ void BgpController::sync_host_network() {
       ++it;
       continue;
     }
-    (void)remove_address_from_loopback(*it);
+    (void)network_.remove_address_from_loopback(*it);
     it = added_addresses_.erase(it);
   }
 }
@@ -194,47 +235,80 @@ void BgpController::apply(BgpPlan plan) {
   plan_ = std::move(plan);
   for (const auto& w : plan_.warnings) log_line(LogLevel::warning, for_connection(w, plan_.peers));
   sync_host_network();
+  // Sessions of peers that are gone are BIRD's to drop with the new config.
+  std::set<std::string> protocols;
+  for (const auto& p : plan_.peers) protocols.insert(routing::protocol_name(p.peer));
+  std::erase_if(wanted_, [&](const auto& entry) { return !protocols.count(entry.first); });
+  std::erase_if(confirmed_, [&](const auto& entry) { return !protocols.count(entry.first); });
   if (plan_.peers.empty()) {
-    if (bird_) log_line(LogLevel::info, "no connection enables BGP any more");
-    stop_bird();
+    if (bird_.state() != routing::BirdDaemon::State::stopped) {
+      log_line(LogLevel::info, "no connection enables BGP any more; stopping BIRD");
+      bird_.stop();
+    }
     tunnel_up_.clear();
+    forget_confirmed_states();
+    bird_error_.clear();
+    snapshot_ = Snapshot{};
     return;
   }
-  if (!bird_ || !bird_->running()) {
-    bird_.reset();
-    (void)start_bird();
+  using State = routing::BirdDaemon::State;
+  if (bird_.state() == State::stopped || bird_.state() == State::failed) {
+    start_bird();
   } else {
-    auto socket = bird_->connect();
-    Status s = socket ? routing::install_config(socket.value(), path("bird.conf"), plan_.text)
-                      : Status(Error{socket.error()});
-    if (s) {
-      bird_error_.clear();
-      log_line(LogLevel::info, "BIRD reconfigured (configure check, configure)");
-    } else {
-      bird_error_ = s.error();
-      log_line(LogLevel::error, "BIRD kept its running configuration: " + s.error());
-    }
+    // Running: configure now; starting or restarting: once it greets.
+    reconcile_config();
   }
-  check_tunnels(true);
+  check_tunnels();
 }
 
-void BgpController::supervise() {
-  timer_.expires_after(options_.supervise_interval);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+void BgpController::reconcile_config() {
+  if (!bird_.running() || config_in_flight_ || plan_.peers.empty()) return;
+  if (plan_.text == applied_text_ || plan_.text == refused_text_) return;
+  config_in_flight_ = true;
+  const std::string text = plan_.text;
+  routing::install_config(bird_.client(), path("bird.conf"), text, std::nullopt,
+                          [this, text](routing::ConfigOutcome outcome) {
+                            config_in_flight_ = false;
+                            switch (outcome.verdict) {
+                              case routing::ConfigVerdict::applied:
+                                applied_text_ = text;
+                                bird_error_.clear();
+                                log_line(LogLevel::info, "BIRD reconfigured (configure check, configure)");
+                                // New protocols start enabled: send the wanted states again.
+                                forget_confirmed_states();
+                                sync_sessions();
+                                reconcile_config();  // the plan may have moved on meanwhile
+                                return;
+                              case routing::ConfigVerdict::refused:
+                                refused_text_ = text;
+                                bird_error_ = "BIRD kept its running configuration: " + outcome.message;
+                                log_line(LogLevel::error, bird_error_);
+                                return;
+                              case routing::ConfigVerdict::bird_not_answering:
+                              case routing::ConfigVerdict::not_written:
+                                // Tried again on the next tick.
+                                if (bird_error_ != outcome.message) {
+                                  log_line(LogLevel::warning, "BIRD not reconfigured yet: " + outcome.message);
+                                }
+                                bird_error_ = outcome.message;
+                                return;
+                            }
+                          });
+}
+
+void BgpController::tick() {
+  tick_timer_->start(options_.supervise_interval, [this] {
     if (!plan_.peers.empty()) {
-      if (bird_ && !bird_->running()) {
-        log_line(LogLevel::warning, "BIRD exited; restarting it with the last good configuration");
-        bird_.reset();
-        ++bird_restarts_;
-        if (start_bird()) check_tunnels(true);
-      } else if (!bird_) {
-        if (start_bird()) check_tunnels(true);
-      } else if (++ticks_ % 5 == 0) {
-        check_tunnels(false);
+      using State = routing::BirdDaemon::State;
+      if (bird_.state() == State::failed || bird_.state() == State::stopped) {
+        start_bird();
+      } else if (bird_.running()) {
+        reconcile_config();
+        sync_sessions();
+        if (clock_.now() - last_tunnel_check_ >= options_.tunnel_check_interval) check_tunnels();
       }
     }
-    supervise();
+    tick();
   });
 }
 
@@ -252,101 +326,187 @@ void BgpController::tunnel_event(const std::string& name, const vici::Message& m
       if (p.connection != event->ike_sa.name) continue;
       if (tunnel_up_[p.connection]) log_line(LogLevel::info, p.connection + ": " + name + " down; disabling its BGP session");
       tunnel_up_[p.connection] = false;
-      set_enabled(routing::protocol_name(p.peer), false, false);
+      want(p, routing::ProtocolSwitch::disable);
     }
+    sync_sessions();
   }
   // Confirm from charon's SA list (a rekey collision also says "down").
-  check_timer_.expires_after(std::chrono::milliseconds(event->up ? 200 : 1000));
-  check_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) check_tunnels(false);
-  });
+  check_timer_->start(std::chrono::milliseconds(event->up ? 200 : 1000), [this] { check_tunnels(); });
 }
 
-void BgpController::check_tunnels(bool force) {
-  if (plan_.peers.empty() || !client_.connected()) return;
-  vici::list_sas(client_, {}, [this, force](Result<std::vector<vici::IkeSaInfo>> sas) {
-    if (!sas) return;
+void BgpController::check_tunnels() {
+  if (plan_.peers.empty() || !charon_.connected()) return;
+  last_tunnel_check_ = clock_.now();
+  vici::list_sas(charon_, {}, [this, alive = std::weak_ptr<bool>(alive_)](Result<std::vector<vici::IkeSaInfo>> sas) {
+    auto token = alive.lock();
+    if (!token || !*token) return;
+    if (!sas) {
+      log_line(LogLevel::debug, "BGP: cannot read the tunnels from charon: " + sas.error());
+      return;
+    }
     for (const auto& p : plan_.peers) {
-      bool up = false;
-      for (const auto& sa : sas.value()) {
-        if (sa.name != p.connection || sa.state != "ESTABLISHED") continue;
-        for (const auto& child : sa.child_sas) up = up || child.state == "INSTALLED";
-      }
+      const bool up = tunnel_up(sas.value(), p.connection);
       auto known = tunnel_up_.find(p.connection);
       if (known == tunnel_up_.end() || known->second != up) {
         log_line(LogLevel::info, p.connection + ": tunnel " + (up ? "up; enabling" : "down; disabling") +
                                      " its BGP session");
       }
       tunnel_up_[p.connection] = up;
-      set_enabled(routing::protocol_name(p.peer), up, force);
+      want(p, up ? routing::ProtocolSwitch::enable : routing::ProtocolSwitch::disable);
     }
+    sync_sessions();
   });
 }
 
-void BgpController::set_enabled(const std::string& protocol, bool enabled, bool force) {
-  if (!bird_) return;
-  auto known = enabled_.find(protocol);
-  if (!force && known != enabled_.end() && known->second == enabled) return;
-  auto socket = bird_->connect(std::chrono::milliseconds(3000));
-  if (!socket) {
-    log_line(LogLevel::warning, "BIRD control socket: " + socket.error());
-    enabled_.erase(protocol);
-    return;
-  }
-  auto reply = socket.value().command((enabled ? "enable " : "disable ") + protocol);
-  if (!reply || reply.value().is_error()) {
-    log_line(LogLevel::warning, (enabled ? "enable " : "disable ") + protocol + " failed" +
-                                    (reply ? "" : ": " + reply.error()));
-    enabled_.erase(protocol);
-    return;
-  }
-  enabled_[protocol] = enabled;
+void BgpController::want(const BgpPeerPlan& peer, routing::ProtocolSwitch change) {
+  wanted_[routing::protocol_name(peer.peer)] = change;
 }
 
-nlohmann::json BgpController::status() {
+void BgpController::sync_sessions() {
+  if (!bird_.running() || config_in_flight_) return;
+  for (const auto& [protocol, wanted] : wanted_) {
+    const auto confirmed = confirmed_.find(protocol);
+    if (confirmed != confirmed_.end() && confirmed->second == wanted) continue;
+    // One command per protocol in flight; its answer sends the next if needed.
+    if (in_flight_.count(protocol)) continue;
+    in_flight_[protocol] = wanted;
+    routing::switch_protocol(bird_.client(), protocol, wanted, [this, protocol, wanted](Status s) {
+      const auto sent = in_flight_.find(protocol);
+      if (sent == in_flight_.end() || sent->second != wanted) return;  // BIRD restarted meanwhile
+      in_flight_.erase(sent);
+      if (!s) {
+        // Not known either way (BIRD may yet run it): asked again next tick.
+        confirmed_.erase(protocol);
+        if (s.error() != session_error_) log_line(LogLevel::warning, s.error() + "; trying again");
+        session_error_ = s.error();
+        return;
+      }
+      if (!session_error_.empty()) log_line(LogLevel::info, "BIRD answers again: " + std::string(to_string(wanted)) + " " + protocol);
+      session_error_.clear();
+      confirmed_[protocol] = wanted;
+      sync_sessions();
+    });
+  }
+}
+
+void BgpController::report(std::chrono::milliseconds deadline, Report done) {
+  auto waiter = std::make_unique<Waiter>();
+  waiter->done = std::move(done);
+  waiter->limit = deadline;
+  if (plan_.peers.empty() || !bird_.running()) {
+    // Nothing to ask: answer from what is known, through the executor.
+    boost::asio::post(executor_, [this, alive = std::weak_ptr<bool>(alive_), done = std::move(waiter->done)] {
+      auto token = alive.lock();
+      if (token && *token) done(status_json(false));
+    });
+    return;
+  }
+  waiter->deadline = clock_.make_timer();
+  Waiter* raw = waiter.get();
+  waiter->deadline->start(deadline, [this, raw] { answer(*raw, false); });
+  waiters_.push_back(std::move(waiter));
+  if (!refresh_in_flight_) refresh();
+}
+
+// One round of queries; every status request that arrives meanwhile waits for
+// the same round instead of queueing its own behind a BIRD that may be stuck.
+void BgpController::refresh() {
+  refresh_in_flight_ = true;
+  const uint64_t generation = ++refresh_generation_;
+  auto fresh = std::make_shared<Snapshot>();
+  auto pending = std::make_shared<size_t>(2 + plan_.peers.size());
+  auto first_error = std::make_shared<std::string>();
+  auto finish = [this, generation, fresh, pending, first_error](const std::string& error) {
+    if (!error.empty() && first_error->empty()) *first_error = error;
+    if (--*pending != 0 || generation != refresh_generation_) return;
+    if (first_error->empty()) {
+      fresh->taken_at = clock_.now();
+      snapshot_ = std::move(*fresh);
+    }
+    refresh_done(*first_error);
+  };
+  routing::query_status(bird_.client(), [fresh, finish](Result<routing::DaemonStatus> r) {
+    if (r) fresh->daemon = std::move(r.value());
+    finish(r ? "" : r.error());
+  });
+  routing::query_protocols(bird_.client(), "ergw_*", [fresh, finish](Result<std::vector<routing::ProtocolStatus>> r) {
+    if (r) fresh->protocols = std::move(r.value());
+    finish(r ? "" : r.error());
+  });
+  for (const auto& p : plan_.peers) {
+    routing::RouteQuery q;
+    q.protocol = routing::protocol_name(p.peer);
+    q.all = false;
+    routing::query_routes(bird_.client(), q, [fresh, finish, protocol = q.protocol](Result<std::vector<routing::Route>> r) {
+      if (r) fresh->routes[protocol] = std::move(r.value());
+      finish(r ? "" : r.error());
+    });
+  }
+}
+
+void BgpController::refresh_done(std::string error) {
+  refresh_in_flight_ = false;
+  snapshot_.error = std::move(error);
+  std::vector<std::unique_ptr<Waiter>> waiting = std::move(waiters_);
+  waiters_.clear();
+  for (auto& waiter : waiting) answer(*waiter, snapshot_.error.empty());
+}
+
+void BgpController::answer(Waiter& waiter, bool bird_answered) {
+  if (!waiter.done) return;
+  Report done = std::move(waiter.done);
+  waiter.done = nullptr;
+  nlohmann::json out = status_json(bird_answered);
+  if (!bird_answered && bird_.running() && snapshot_.error.empty()) {
+    out["bird"]["error"] = "BIRD did not answer within " + std::to_string(waiter.limit.count()) +
+                           " ms (stopped or overloaded?)";
+  }
+  // The waiter may be answered by its deadline while its round still runs.
+  std::erase_if(waiters_, [&](const auto& w) { return w.get() == &waiter; });
+  done(std::move(out));
+}
+
+nlohmann::json BgpController::status_json(bool bird_answered) const {
   nlohmann::json out;
   out["enabled"] = !plan_.peers.empty();
   if (plan_.peers.empty()) return out;
   out["table"] = options_.kernel_table;
-  out["bird"] = {{"running", bird_.has_value() && bird_->running()},
-                 {"pid", bird_ ? bird_->pid() : 0},
-                 {"restarts", bird_restarts_},
+  out["bird"] = {{"running", bird_.running()},
+                 {"state", routing::to_string(bird_.state())},
+                 {"answering", bird_answered},
+                 {"pid", bird_.pid()},
+                 {"restarts", bird_.restarts()},
                  {"socket", path("bird.ctl")},
                  {"config", path("bird.conf")}};
   if (!bird_error_.empty()) out["bird"]["error"] = bird_error_;
+  else if (!snapshot_.error.empty()) out["bird"]["error"] = snapshot_.error;
+  if (snapshot_.taken_at && !bird_answered) {
+    out["bird"]["data_age_seconds"] =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - *snapshot_.taken_at).count();
+    out["bird"]["note"] = "sessions and routes as BIRD reported them " + seconds_text(clock_.now() - *snapshot_.taken_at) + " ago";
+  }
   out["sessions"] = nlohmann::json::array();
   out["routes"] = nlohmann::json::array();
-  std::optional<routing::ControlSocket> socket;
-  if (bird_) {
-    auto s = bird_->connect(std::chrono::milliseconds(3000));
-    if (s) socket.emplace(std::move(s.value()));
-    else out["bird"]["error"] = s.error();
-  }
-  std::vector<routing::ProtocolStatus> protocols;
-  std::optional<routing::DaemonStatus> daemon;
-  if (socket) {
-    if (auto d = routing::query_status(*socket)) daemon = d.value();
-    if (auto p = routing::query_protocols(*socket, "ergw_*")) protocols = p.value();
-  }
   for (const auto& p : plan_.peers) {
     const auto name = routing::protocol_name(p.peer);
+    const auto tunnel = tunnel_up_.find(p.connection);
     nlohmann::json s = {{"connection", p.connection},
                         {"protocol", name},
                         {"local", p.peer.local_address.to_string()},
                         {"local_as", p.peer.local_asn},
                         {"neighbor", p.peer.peer_address.to_string()},
                         {"neighbor_as", p.peer.peer_asn},
-                        {"tunnel_up", tunnel_up_.count(p.connection) ? tunnel_up_[p.connection] : false},
+                        {"tunnel_up", tunnel != tunnel_up_.end() && tunnel->second},
                         {"state", "unknown"}};
-    auto e = enabled_.find(name);
-    const bool disabled = e != enabled_.end() && !e->second;
-    for (const auto& proto : protocols) {
+    const auto confirmed = confirmed_.find(name);
+    const bool disabled = confirmed != confirmed_.end() && confirmed->second == routing::ProtocolSwitch::disable;
+    for (const auto& proto : snapshot_.protocols) {
       if (proto.name != name) continue;
       s["protocol_state"] = routing::to_string(proto.state);
       s["state"] = disabled ? "Disabled" : (proto.bgp ? routing::to_string(proto.bgp->state) : proto.info);
       s["since"] = proto.since;
-      if (daemon) {
-        if (auto up = routing::uptime(proto, *daemon)) s["uptime_seconds"] = up->count();
+      if (snapshot_.daemon) {
+        if (auto up = routing::uptime(proto, *snapshot_.daemon)) s["uptime_seconds"] = up->count();
       }
       if (proto.bgp) {
         s["last_error"] = proto.bgp->last_error;
@@ -365,13 +525,9 @@ nlohmann::json BgpController::status() {
     if (disabled && !s.contains("last_error")) s["last_error"] = "";
     if (disabled) s["note"] = "tunnel down: session disabled, its routes withdrawn";
     out["sessions"].push_back(std::move(s));
-    if (!socket) continue;
-    routing::RouteQuery q;
-    q.protocol = name;
-    q.all = false;
-    auto routes = routing::query_routes(*socket, q);
-    if (!routes) continue;
-    for (const auto& r : routes.value()) {
+    const auto routes = snapshot_.routes.find(name);
+    if (routes == snapshot_.routes.end()) continue;
+    for (const auto& r : routes->second) {
       nlohmann::json j = {{"prefix", r.prefix.to_string()},
                           {"protocol", r.protocol},
                           {"connection", p.connection},

@@ -3,13 +3,20 @@
 // connection enables BGP, and keeps it in line with the configuration:
 //   - plan_bgp() maps the compiler's BgpPeerIntents to routing::BgpPeers and
 //     validates them with the routing rules; a refused plan changes nothing;
-//   - apply() writes and installs the config with `configure check` then
-//     `configure` (never a restart), sets up the ip rules and the appliance's
-//     BGP address on lo;
-//   - a timer restarts BIRD if it died and re-applies the tunnel states;
+//   - apply() sets up the ip rules and the appliance's BGP address on lo, and
+//     installs the config with `configure check` then `configure` (never a
+//     restart), or starts BIRD on it;
+//   - BIRD is supervised (routing::BirdDaemon): an exit restarts it with
+//     backoff on the last configuration it accepted, and the controller then
+//     re-applies the current one and the tunnel states;
 //   - tunnel down -> `disable` the peer's protocol (its routes leave the
 //     kernel table at once instead of after 180 s of hold time); tunnel up ->
 //     `enable`.
+// None of it waits in ergwd's event loop: BIRD is asked over the asynchronous
+// client, and what BIRD has not confirmed is sent again on the next tick.
+// report() answers within its deadline even when BIRD does not (stopped,
+// hung): with the last state BIRD reported, its age, and that BIRD is not
+// answering.
 // Route layout (docs/bgp.md): the host route to Azure's BGP address goes into
 // the tunnel device with the reconciler's static routes (add_bgp_host_routes);
 // learned routes go to ergw's table; rule kUnderlayRulePriority sends Azure's
@@ -18,6 +25,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,17 +33,19 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/host_network.h"
 #include "gateway/policy/strongswan_config.h"
+#include "host/child_process.h"
 #include "routing/bgp_peer.h"
-#include "routing/bird_process.h"
+#include "routing/bird_commands.h"
+#include "routing/bird_daemon.h"
 #include "routing/diagnostic.h"
 #include "vici/client.h"
 
@@ -48,7 +58,14 @@ struct BgpOptions {
   uint32_t underlay_rule_priority = 1000;  // to <Azure tunnel address> lookup main
   uint32_t table_rule_priority = 1001;     // lookup <kernel_table>
   bool strict_expressroute = false;
+  // How often the controller re-sends what BIRD has not confirmed (the
+  // configuration, enable/disable) and re-checks that BIRD runs.
   std::chrono::milliseconds supervise_interval{1000};
+  // How often the tunnels are re-read from charon besides its events.
+  std::chrono::milliseconds tunnel_check_interval{5000};
+  // BIRD's answer to one command; after it BIRD counts as not answering.
+  std::chrono::milliseconds bird_command_timeout{5000};
+  host::Backoff bird_restart_backoff;
 };
 
 struct BgpPeerPlan {
@@ -75,9 +92,21 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
 // connection's other routes: it never depends on BGP.
 void add_bgp_host_routes(const BgpPlan& bgp, std::vector<ConnectionPlan>& plans);
 
+// What the controller works with, passed in so tests can give it a fake BIRD
+// (a fake launcher), a fake clock, a fake charon and no host changes.
+struct BgpEnvironment {
+  boost::asio::any_io_executor executor;
+  Clock& clock;
+  host::Launcher& launcher;
+  HostNetwork& network;
+  vici::Client& charon;
+};
+
 class BgpController {
  public:
-  BgpController(boost::asio::io_context& io, vici::Client& client, BgpOptions options);
+  using Report = std::function<void(nlohmann::json)>;
+
+  BgpController(BgpEnvironment environment, BgpOptions options);
   ~BgpController();  // stops BIRD; rules and addresses stay (ergwd restarts keep forwarding)
   BgpController(const BgpController&) = delete;
   BgpController& operator=(const BgpController&) = delete;
@@ -88,35 +117,68 @@ class BgpController {
   // ike-updown / child-updown: a tunnel of ours went down -> disable its
   // session now; either way, re-check the tunnels soon.
   void tunnel_event(const std::string& name, const vici::Message& message);
-  // The "bgp" object of `ergw status`.
-  nlohmann::json status();
+  // The "bgp" object of `ergw status`, within `deadline` whatever BIRD does.
+  // `done` runs on the executor, never inside report().
+  void report(std::chrono::milliseconds deadline, Report done);
+
+  // For tests and the log.
+  const routing::BirdDaemon& bird() const { return bird_; }
 
  private:
-  std::string path(const char* file) const { return options_.bird_dir + "/" + file; }
-  Status start_bird();
-  void stop_bird();
-  void stop_stale_bird();
-  void sync_host_network();
-  void supervise();
-  // Lists the SAs and enables/disables each peer's protocol to match its
-  // tunnel. `force` re-sends the state of every peer (after a start or a
-  // configure, when BIRD's idea may differ from ours).
-  void check_tunnels(bool force);
-  void set_enabled(const std::string& protocol, bool enabled, bool force);
+  // What BIRD last told us, for the status report.
+  struct Snapshot {
+    std::optional<routing::DaemonStatus> daemon;
+    std::vector<routing::ProtocolStatus> protocols;
+    std::map<std::string, std::vector<routing::Route>> routes;  // protocol -> its routes
+    std::optional<Clock::TimePoint> taken_at;
+    std::string error;  // why the last refresh failed; empty if it did not
+  };
+  struct Waiter;
 
-  vici::Client& client_;
+  std::string path(const char* file) const { return options_.bird_dir + "/" + file; }
+  void start_bird();
+  void bird_running(pid_t pid);
+  void bird_down(const std::string& why);
+  void sync_host_network();
+  void tick();
+  void reconcile_config();
+  // Lists the SAs and wants each peer's protocol enabled when its tunnel is up.
+  void check_tunnels();
+  void want(const BgpPeerPlan& peer, routing::ProtocolSwitch change);
+  // Sends every protocol's wanted state that BIRD has not confirmed.
+  void sync_sessions();
+  void forget_confirmed_states();
+  void refresh();
+  void refresh_done(std::string error);
+  void answer(Waiter& waiter, bool bird_answered);
+  nlohmann::json status_json(bool bird_answered) const;
+
+  boost::asio::any_io_executor executor_;
+  Clock& clock_;
+  HostNetwork& network_;
+  vici::Client& charon_;
   BgpOptions options_;
   BgpPlan plan_;
-  std::optional<routing::BirdProcess> bird_;
-  std::string bird_error_;  // why BIRD is not running or refused the config
-  uint64_t bird_restarts_ = 0;
-  std::map<std::string, bool> enabled_;  // protocol -> what we last told BIRD
+  routing::BirdDaemon bird_;
+  std::string bird_error_;     // why BIRD is not running or refused the config
+  std::string applied_text_;   // the configuration BIRD runs (accepted or started on)
+  std::string refused_text_;   // the last configuration BIRD refused: not sent again
+  bool config_in_flight_ = false;
+  std::map<std::string, routing::ProtocolSwitch> wanted_;     // protocol -> what the tunnel asks for
+  std::map<std::string, routing::ProtocolSwitch> confirmed_;  // protocol -> what BIRD confirmed
+  std::map<std::string, routing::ProtocolSwitch> in_flight_;  // protocol -> sent, not answered yet
+  std::string session_error_;  // the last failed enable/disable, logged once
   std::map<std::string, bool> tunnel_up_;  // connection -> last observed
   std::set<PolicyRule> rules_;
   std::set<IpAddress> added_addresses_;
-  boost::asio::steady_timer timer_;
-  boost::asio::steady_timer check_timer_;
-  unsigned ticks_ = 0;
+  Snapshot snapshot_;
+  bool refresh_in_flight_ = false;
+  uint64_t refresh_generation_ = 0;
+  std::vector<std::unique_ptr<Waiter>> waiters_;
+  std::unique_ptr<Timer> tick_timer_;
+  std::unique_ptr<Timer> check_timer_;
+  Clock::TimePoint last_tunnel_check_{};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace ergw::gateway

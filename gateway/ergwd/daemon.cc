@@ -13,7 +13,12 @@
 
 namespace ergw::gateway {
 
-Daemon::Daemon(DaemonOptions options) : options_(std::move(options)), signals_(io_, SIGHUP, SIGTERM, SIGINT) {}
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      signals_(io_, SIGHUP, SIGTERM, SIGINT),
+      clock_(make_steady_clock(io_.get_executor())),
+      launcher_(host::make_process_launcher(io_.get_executor())),
+      host_network_(make_host_network()) {}
 
 void Daemon::write_charon_settings(const std::string& text) {
   if (options_.charon_settings_file.empty() || text == charon_settings_) return;
@@ -42,7 +47,9 @@ bool Daemon::load(bool initial) {
   }
   const auto compiled = policy::compile(*config);
   if (initial) {
-    const auto choice = choose_data_plane(config->data_plane, probe_kernel());
+    const auto offer = host::probe_kernel();
+    log_line(LogLevel::info, offer.summary());
+    const auto choice = choose_data_plane(config->data_plane, offer);
     log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
     log_line(LogLevel::info, "data plane limits: " + choice.limitations);
     reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice);
@@ -69,7 +76,10 @@ bool Daemon::load(bool initial) {
   log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
   reconciler_->set_desired(std::move(plans));
-  if (!bgp_) bgp_ = std::make_unique<BgpController>(io_, *client_, options_.bgp);
+  if (!bgp_) {
+    bgp_ = std::make_unique<BgpController>(
+        BgpEnvironment{io_.get_executor(), *clock_, *launcher_, *host_network_, *client_}, options_.bgp);
+  }
   bgp_->apply(std::move(bgp.value()));
   return true;
 }
@@ -77,16 +87,12 @@ bool Daemon::load(bool initial) {
 void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply reply) {
   const auto command = request.value("command", "");
   if (command == "status") {
-    auto with_bgp = [this](nlohmann::json j) {
-      if (bgp_) j["bgp"] = bgp_->status();
-      return j;
-    };
-    if (!client_->connected()) {
-      reply(with_bgp(build_status(*reconciler_, {}, "charon is not connected")));
-      return;
-    }
-    vici::list_sas(*client_, {}, [this, reply, with_bgp](Result<std::vector<vici::IkeSaInfo>> sas) {
-      reply(with_bgp(sas ? build_status(*reconciler_, sas.value(), "") : build_status(*reconciler_, {}, sas.error())));
+    // Never waits on a daemon longer than the status deadline.
+    status_->collect(bgp_.get(), [this, reply](CollectedStatus collected) {
+      nlohmann::json status = build_status(*reconciler_, collected.sas, collected.charon_error);
+      if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
+      status["not_answering"] = std::move(collected.not_answering);
+      reply(std::move(status));
     });
   } else if (command == "reload") {
     const bool ok = load(false);
@@ -117,6 +123,7 @@ int Daemon::run() {
   vici_options.events = {"ike-updown", "child-updown", "log"};
   vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
+  status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
   if (!load(true)) return 2;
 
   client_->on_connected([this] {

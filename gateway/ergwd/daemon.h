@@ -9,9 +9,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "common/clock.h"
 #include "gateway/ergwd/bgp_controller.h"
 #include "gateway/ergwd/control_server.h"
+#include "gateway/ergwd/host_network.h"
 #include "gateway/ergwd/reconciler.h"
+#include "gateway/ergwd/status_collector.h"
+#include "host/child_process.h"
 #include "vici/client.h"
 
 namespace ergw::gateway {
@@ -24,6 +28,9 @@ struct DaemonOptions {
   // the connections need (retransmission sized for DPD); empty: do not.
   std::string charon_settings_file;
   std::chrono::seconds repair_interval{10};
+  // How long `ergw status` waits for charon and for BIRD; a daemon that has
+  // not answered by then is reported as not answering.
+  std::chrono::milliseconds status_deadline{1000};
   BgpOptions bgp;  // BIRD runs only when a connection enables BGP
 };
 
@@ -43,7 +50,11 @@ class Daemon {
   DaemonOptions options_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<host::Launcher> launcher_;
+  std::unique_ptr<HostNetwork> host_network_;
   std::unique_ptr<vici::Client> client_;
+  std::unique_ptr<StatusCollector> status_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<BgpController> bgp_;

@@ -1,6 +1,6 @@
-// Which data plane carries ESP, found at start by trying (in a throwaway
-// network namespace) rather than guessed from version numbers, and what each
-// one can and cannot do.
+// Which data plane carries ESP, chosen at start from what the kernel offers
+// (host/kernel_probe.h: found by trying, not guessed from version numbers),
+// and what each one can and cannot do.
 //
 //  kernel   Linux XFRM programmed by charon (kernel-netlink); one xfrm
 //           interface per route-based tunnel (if_id), routes into it.
@@ -12,20 +12,11 @@
 #include <string>
 
 #include "gateway/policy/azure_connection.h"
+#include "host/kernel_probe.h"
 
 namespace ergw::gateway {
 
 enum class DataPlaneKind { kernel, libipsec };
-
-struct KernelOffer {
-  bool esp = false;
-  bool xfrm_interfaces = false;
-  std::string detail;  // what was tried and what the kernel said
-};
-
-// Tries `ip xfrm state add ... proto esp` and `ip link add ... type xfrm` in a
-// new network namespace of its own (nothing is left behind).
-KernelOffer probe_kernel();
 
 struct DataPlaneChoice {
   DataPlaneKind kind = DataPlaneKind::libipsec;
@@ -33,7 +24,7 @@ struct DataPlaneChoice {
   std::string limitations;  // said plainly at start and in status
 };
 
-DataPlaneChoice choose_data_plane(policy::DataPlane configured, const KernelOffer& offer);
+DataPlaneChoice choose_data_plane(policy::DataPlane configured, const host::KernelOffer& offer);
 std::string data_plane_name(DataPlaneKind kind);
 
 // The device a route-based tunnel's routes point at.

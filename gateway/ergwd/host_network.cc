@@ -92,4 +92,22 @@ Status remove_address_from_loopback(const IpAddress& address) {
   return is_errno(s, EADDRNOTAVAIL) ? Status::success() : s;
 }
 
+namespace {
+
+class NetlinkHostNetwork final : public HostNetwork {
+ public:
+  Status add_rule(const PolicyRule& rule) override { return gateway::add_rule(rule); }
+  Status delete_rule(const PolicyRule& rule) override { return gateway::delete_rule(rule); }
+  Status ensure_address_on_loopback(const IpAddress& address, bool& added) override {
+    return gateway::ensure_address_on_loopback(address, added);
+  }
+  Status remove_address_from_loopback(const IpAddress& address) override {
+    return gateway::remove_address_from_loopback(address);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<HostNetwork> make_host_network() { return std::make_unique<NetlinkHostNetwork>(); }
+
 }  // namespace ergw::gateway

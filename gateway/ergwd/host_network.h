@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "common/ip_prefix.h"
@@ -32,5 +33,19 @@ bool address_present(const IpAddress& address);
 // Returns true in `added` when it did, so the caller may remove it again.
 Status ensure_address_on_loopback(const IpAddress& address, bool& added);
 Status remove_address_from_loopback(const IpAddress& address);
+
+// The same changes behind an interface, so the BGP controller can be tested
+// without root and without touching the host it runs on.
+class HostNetwork {
+ public:
+  virtual ~HostNetwork() = default;
+  virtual Status add_rule(const PolicyRule& rule) = 0;
+  virtual Status delete_rule(const PolicyRule& rule) = 0;
+  virtual Status ensure_address_on_loopback(const IpAddress& address, bool& added) = 0;
+  virtual Status remove_address_from_loopback(const IpAddress& address) = 0;
+};
+
+// The functions above, through rtnetlink.
+std::unique_ptr<HostNetwork> make_host_network();
 
 }  // namespace ergw::gateway

@@ -59,9 +59,10 @@ class KernelTunnelTest : public ::testing::TestWithParam<KernelCase> {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
-    const auto offer = gateway::probe_kernel();
-    if (!offer.esp || !offer.xfrm_interfaces) {
-      GTEST_SKIP() << "this kernel cannot carry ergw's kernel data plane (" << offer.detail
+    const auto offer = host::probe_kernel();
+    std::cerr << offer.to_string();
+    if (!offer.carries_kernel_esp()) {
+      GTEST_SKIP() << "this kernel cannot carry ergw's kernel data plane (" << offer.summary()
                    << "); tests/kernel/run-in-vm runs this test in Debian's kernel under qemu";
     }
     dir_ = fs::path(::testing::TempDir()) / ("ergw-kernel-" + std::to_string(getpid()) + "-" +
@@ -186,9 +187,9 @@ TEST_P(KernelTunnelTest, XfrmInterfaceCarriesPingAndIperf) {
 TEST(KernelBgpTest, LearnedRoutesPointIntoTheXfrmInterface) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
   if (!fs::exists("/usr/sbin/bird")) GTEST_SKIP() << "needs BIRD 2 (/usr/sbin/bird)";
-  const auto offer = gateway::probe_kernel();
-  if (!offer.esp || !offer.xfrm_interfaces) {
-    GTEST_SKIP() << "this kernel cannot carry ergw's kernel data plane (" << offer.detail
+  const auto offer = host::probe_kernel();
+  if (!offer.carries_kernel_esp()) {
+    GTEST_SKIP() << "this kernel cannot carry ergw's kernel data plane (" << offer.summary()
                  << "); tests/kernel/run-in-vm runs this test in Debian's kernel under qemu";
   }
   const auto dir = fs::path(::testing::TempDir()) / ("ergw-kernel-bgp-" + std::to_string(getpid()));
