@@ -127,7 +127,7 @@ Status CharonInstance::wait_ready() const {
   std::string last_error;
   while (std::chrono::steady_clock::now() < deadline) {
     if (std::filesystem::exists(vici_socket())) {
-      const CommandResult r = swanctl({"--stats"}, std::chrono::seconds(5));
+      const host::CommandResult r = swanctl({"--stats"}, std::chrono::seconds(5));
       if (r.ok()) return {};
       last_error = r.describe({"swanctl", "--stats"});
     }
@@ -138,15 +138,15 @@ Status CharonInstance::wait_ready() const {
                (last_error.empty() ? "" : " (" + last_error + ")") + "; last output:" + tail_of(output_path(), 8)};
 }
 
-CommandResult CharonInstance::swanctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
+host::CommandResult CharonInstance::swanctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
   std::vector<std::string> argv = {"swanctl"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--uri", vici_uri()});
-  return run_command(argv, timeout, {"STRONGSWAN_CONF=" + swanctl_conf_path().string()});
+  return host::run_command(argv, timeout, {"STRONGSWAN_CONF=" + swanctl_conf_path().string()});
 }
 
 Status CharonInstance::load_all(const std::filesystem::path& swanctl_conf) const {
-  const CommandResult r = swanctl({"--load-all", "--noprompt", "--file", swanctl_conf.string()});
+  const host::CommandResult r = swanctl({"--load-all", "--noprompt", "--file", swanctl_conf.string()});
   // swanctl prints "loaded connection 'x'" etc.; a failure names the section,
   // never the secret.
   if (!r.ok()) return Error{"charon '" + options_.name + "': swanctl --load-all failed: " + r.out + r.err};
@@ -154,7 +154,7 @@ Status CharonInstance::load_all(const std::filesystem::path& swanctl_conf) const
 }
 
 Status CharonInstance::initiate_child(const std::string& child, std::chrono::seconds timeout) const {
-  const CommandResult r = swanctl({"--initiate", "--child", child, "--timeout", std::to_string(timeout.count())},
+  const host::CommandResult r = swanctl({"--initiate", "--child", child, "--timeout", std::to_string(timeout.count())},
                                   timeout + std::chrono::seconds(5));
   if (!r.ok()) {
     return Error{"charon '" + options_.name + "': initiate " + child + " failed:" + tail_of_text(r.out, 6)};
@@ -163,13 +163,13 @@ Status CharonInstance::initiate_child(const std::string& child, std::chrono::sec
 }
 
 Status CharonInstance::terminate_ike(const std::string& ike) const {
-  const CommandResult r = swanctl({"--terminate", "--ike", ike, "--timeout", "10"}, std::chrono::seconds(15));
+  const host::CommandResult r = swanctl({"--terminate", "--ike", ike, "--timeout", "10"}, std::chrono::seconds(15));
   if (!r.ok()) return Error{r.describe({"swanctl", "--terminate", "--ike", ike})};
   return {};
 }
 
 Result<std::string> CharonInstance::list_sas() const {
-  const CommandResult r = swanctl({"--list-sas"}, std::chrono::seconds(10));
+  const host::CommandResult r = swanctl({"--list-sas"}, std::chrono::seconds(10));
   if (!r.ok()) return Error{r.describe({"swanctl", "--list-sas"})};
   return r.out;
 }

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "lab/process.h"
+#include "host/process.h"
 #include "lab/supervisor.h"
 
 namespace ergw::lab {
@@ -66,7 +66,7 @@ class CharonInstance {
 
   // `swanctl ARGS... --uri <this instance>`; stderr noise from swanctl's own
   // plugin loader is kept out by a minimal swanctl strongswan.conf.
-  CommandResult swanctl(const std::vector<std::string>& args,
+  host::CommandResult swanctl(const std::vector<std::string>& args,
                         std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   Status load_all(const std::filesystem::path& swanctl_conf) const;
   Status initiate_child(const std::string& child, std::chrono::seconds timeout = std::chrono::seconds(20)) const;

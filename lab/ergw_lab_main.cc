@@ -12,7 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "lab/capabilities.h"
+#include "host/kernel_probe.h"
 #include "lab/demo_tunnel.h"
 #include "lab/lab.h"
 #include "lab/lab_command.h"
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (caps->parsed()) {
-    std::cout << detect_kernel_capabilities().to_string();
+    std::cout << ergw::host::probe_kernel().to_string();
     return 0;
   }
   return 0;

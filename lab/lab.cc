@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "lab/process.h"
+#include "host/process.h"
 #include "lab/topology.h"
 #include "lab/try.h"
 
@@ -78,7 +78,7 @@ Lab::Lab(LabConfig config) : config_(std::move(config)) {
   labid_ = config_.labid.empty() ? make_labid() : config_.labid;
   state_dir_ = config_.state_root / labid_;
   if (!config_.progress) config_.progress = stderr_progress();
-  owner_start_time_ = process_start_time(getpid()).value_or(0);
+  owner_start_time_ = host::process_start_time(getpid()).value_or(0);
   supervisor_ = std::make_unique<Supervisor>([this] { write_record(); });
 }
 
@@ -223,13 +223,13 @@ Status Lab::route_via(Node node, const std::string& prefix, const std::string& d
 Status Lab::wait_for_link(Node node, const std::string& dev, std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (run_command({"ip", "-n", netns(node), "link", "show", "dev", dev}, std::chrono::seconds(5)).ok()) return {};
+    if (host::run_command({"ip", "-n", netns(node), "link", "show", "dev", dev}, std::chrono::seconds(5)).ok()) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return Error{dev + " did not appear in " + std::string(node_title(node))};
 }
 
-CommandResult Lab::exec(Node node, const std::vector<std::string>& argv, std::chrono::milliseconds timeout) const {
+host::CommandResult Lab::exec(Node node, const std::vector<std::string>& argv, std::chrono::milliseconds timeout) const {
   return exec_in(netns(node), argv, timeout);
 }
 

@@ -63,7 +63,7 @@ class Lab {
   // Waits until a device exists in the node's namespace (ipsec0 appears when
   // charon starts and vanishes with it).
   Status wait_for_link(Node node, const std::string& dev, std::chrono::milliseconds timeout) const;
-  CommandResult exec(Node node, const std::vector<std::string>& argv,
+  host::CommandResult exec(Node node, const std::vector<std::string>& argv,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
   // Keep the lab after the owner ends (`--keep`): the record says so and

@@ -6,7 +6,7 @@
 #include <system_error>
 
 #include "lab/netns.h"
-#include "lab/process.h"
+#include "host/process.h"
 
 namespace ergw::lab {
 namespace {
@@ -92,8 +92,8 @@ Result<OwnerRecord> read_owner_record(const fs::path& lab_dir) {
 }
 
 bool owner_alive(const OwnerRecord& record) {
-  if (!process_alive(record.owner_pid)) return false;
-  const auto start = process_start_time(record.owner_pid);
+  if (!host::process_alive(record.owner_pid)) return false;
+  const auto start = host::process_start_time(record.owner_pid);
   return record.owner_start_time == 0 || (start && *start == record.owner_start_time);
 }
 
@@ -127,7 +127,7 @@ Status teardown_lab(const fs::path& state_root, const std::string& labid, const 
   for (const auto& d : effective.daemons) {
     bool inside = false;
     for (pid_t pid : netns_pids(d.netns)) inside = inside || pid == d.pid;
-    if (d.pid > 0 && inside) terminate_process(d.pid);
+    if (d.pid > 0 && inside) host::terminate_process(d.pid);
   }
   for (const auto& ns : effective.namespaces) {
     Status s = delete_netns(ns);

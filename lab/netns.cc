@@ -9,7 +9,7 @@ namespace ergw::lab {
 namespace {
 
 Status checked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  const CommandResult r = run_command(argv, timeout);
+  const host::CommandResult r = host::run_command(argv, timeout);
   if (!r.ok()) return Error{r.describe(argv)};
   return {};
 }
@@ -17,7 +17,7 @@ Status checked(const std::vector<std::string>& argv, std::chrono::milliseconds t
 }  // namespace
 
 std::vector<std::string> list_netns() {
-  const CommandResult r = run_command({"ip", "netns", "list"});
+  const host::CommandResult r = host::run_command({"ip", "netns", "list"});
   std::vector<std::string> names;
   std::istringstream lines(r.out);
   std::string line;
@@ -39,7 +39,7 @@ bool netns_exists(const std::string& name) {
 Status create_netns(const std::string& name) { return checked({"ip", "netns", "add", name}); }
 
 std::vector<pid_t> netns_pids(const std::string& name) {
-  const CommandResult r = run_command({"ip", "netns", "pids", name}, std::chrono::seconds(10));
+  const host::CommandResult r = host::run_command({"ip", "netns", "pids", name}, std::chrono::seconds(10));
   std::vector<pid_t> pids;
   std::istringstream words(r.out);
   long pid = 0;
@@ -57,8 +57,8 @@ Status delete_netns(const std::string& name) {
     for (int i = 0; i < 100; ++i) {
       bool any = false;
       for (pid_t pid : pids) {
-        reap_if_exited(pid);
-        any = any || process_alive(pid);
+        host::reap_if_exited(pid);
+        any = any || host::process_alive(pid);
       }
       if (!any) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -73,11 +73,11 @@ Status ip_in(const std::string& ns, const std::vector<std::string>& args) {
   return checked(argv);
 }
 
-CommandResult exec_in(const std::string& ns, const std::vector<std::string>& argv,
+host::CommandResult exec_in(const std::string& ns, const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout) {
   std::vector<std::string> full = {"ip", "netns", "exec", ns};
   full.insert(full.end(), argv.begin(), argv.end());
-  return run_command(full, timeout);
+  return host::run_command(full, timeout);
 }
 
 Status sysctl_in(const std::string& ns, const std::string& key, const std::string& value) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "lab/process.h"
+#include "host/process.h"
 
 namespace ergw::lab {
 
@@ -25,7 +25,7 @@ std::vector<pid_t> netns_pids(const std::string& name);
 // `ip -n NS <args...>`; returns the command's error text on failure.
 Status ip_in(const std::string& ns, const std::vector<std::string>& args);
 // `ip netns exec NS <argv...>`, output captured.
-CommandResult exec_in(const std::string& ns, const std::vector<std::string>& argv,
+host::CommandResult exec_in(const std::string& ns, const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 // sysctl -w inside the namespace (`ip netns exec NS sysctl -qw key=value`).
 Status sysctl_in(const std::string& ns, const std::string& key, const std::string& value);

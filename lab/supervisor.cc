@@ -4,14 +4,14 @@
 #include <time.h>
 
 #include <fstream>
+#include <future>
 
-#include "lab/process.h"
+#include <boost/asio/post.hpp>
 
 namespace ergw::lab {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr auto kStopGrace = std::chrono::seconds(3);
 
 std::string wall_clock() {
   char buffer[32];
@@ -49,17 +49,32 @@ std::vector<std::string> daemon_command(const DaemonSpec& spec) {
   return argv;
 }
 
-Supervisor::Supervisor(std::function<void()> on_change, BackoffPolicy backoff)
-    : on_change_(std::move(on_change)), backoff_(backoff), thread_([this] { run(); }) {}
+Supervisor::Supervisor(std::function<void()> on_change, host::Backoff backoff)
+    : on_change_(std::move(on_change)), backoff_(backoff), work_(io_.get_executor()) {
+  clock_ = make_steady_clock(io_.get_executor());
+  launcher_ = host::make_process_launcher(io_.get_executor());
+  supervisor_ = std::make_unique<host::Supervisor>(io_.get_executor(), *clock_, *launcher_);
+  supervisor_->on_event([this](const host::ServiceEvent& e) { event(e); });
+  thread_ = std::thread([this] { io_.run(); });
+}
 
 Supervisor::~Supervisor() {
   stop_all();
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
+  on_loop([this] {
+    supervisor_.reset();
+    return 0;
+  });
+  work_.reset();
+  io_.stop();
   thread_.join();
+}
+
+template <typename F>
+auto Supervisor::on_loop(F f) -> decltype(f()) {
+  std::packaged_task<decltype(f())()> task(std::move(f));
+  auto result = task.get_future();
+  boost::asio::post(io_, [&task] { task(); });
+  return result.get();
 }
 
 void Supervisor::note(const DaemonSpec& spec, const std::string& line) {
@@ -68,71 +83,118 @@ void Supervisor::note(const DaemonSpec& spec, const std::string& line) {
   log << "[" << wall_clock() << " ergw-lab supervisor] " << spec.name << ": " << line << "\n";
 }
 
-Status Supervisor::launch(Daemon& daemon) {
-  if (!daemon.spec.staging_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(daemon.spec.staging_dir, ec);
-    if (ec) return Error{"cannot create " + daemon.spec.staging_dir + ": " + ec.message()};
-  }
-  auto pid = spawn_process(daemon_command(daemon.spec),
-                           SpawnOptions{daemon.spec.extra_env, daemon.spec.log.empty()
-                                                                   ? std::nullopt
-                                                                   : std::optional(daemon.spec.log)});
-  if (!pid.ok()) return Error{pid.error()};
-  daemon.pid = pid.value();
-  daemon.started = Clock::now();
-  note(daemon.spec, "started, pid " + std::to_string(daemon.pid));
-  return {};
-}
-
 Status Supervisor::start(DaemonSpec spec) {
+  for (const auto& path : spec.keep_visible) {
+    if (path.rfind("/run/", 0) != 0 || path.find('\'') != std::string::npos) {
+      return Error{"daemon '" + spec.name + "': keep_visible path '" + path + "' is not a plain path under /run/"};
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     if (daemons_.count(spec.name) != 0) return Error{"daemon '" + spec.name + "' is already supervised"};
-    for (const auto& path : spec.keep_visible) {
-      if (path.rfind("/run/", 0) != 0 || path.find('\'') != std::string::npos) {
-        return Error{"daemon '" + spec.name + "': keep_visible path '" + path + "' is not a plain path under /run/"};
-      }
-    }
-    auto daemon = std::make_unique<Daemon>();
-    daemon->spec = std::move(spec);
-    daemon->backoff = backoff_.initial;
-    Status s = launch(*daemon);
-    if (!s.ok()) return s;
-    daemons_[daemon->spec.name] = std::move(daemon);
+  }
+  if (!spec.staging_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(spec.staging_dir, ec);
+    if (ec) return Error{"cannot create " + spec.staging_dir + ": " + ec.message()};
+  }
+  host::ServiceSpec service;
+  service.name = spec.name;
+  service.launch.argv = daemon_command(spec);
+  service.launch.extra_env = spec.extra_env;
+  if (!spec.log.empty()) service.launch.output = spec.log;
+  service.restart = host::Restart::always;
+  service.backoff = backoff_;
+  // The record first, so the `started` event finds the spec for its note.
+  {
+    std::lock_guard lock(mutex_);
+    daemons_[spec.name] = Daemon{spec, 0, 0, false};
+  }
+  auto pid = on_loop([this, &service] { return supervisor_->start(std::move(service)); });
+  if (!pid.ok()) {
+    std::lock_guard lock(mutex_);
+    daemons_.erase(spec.name);
+    return Error{pid.error()};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    daemons_[spec.name].pid = *pid;
   }
   notify_change();
   return {};
 }
 
+void Supervisor::event(const host::ServiceEvent& e) {
+  DaemonSpec spec;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = daemons_.find(e.name);
+    if (it == daemons_.end()) return;
+    spec = it->second.spec;
+    switch (e.kind) {
+      case host::ServiceEvent::Kind::started:
+        // The first `started` is the launch start() made; every later one a restart.
+        if (it->second.started) ++it->second.restarts;
+        it->second.started = true;
+        it->second.pid = e.pid;
+        break;
+      case host::ServiceEvent::Kind::exited:
+        if (it->second.pid == e.pid) it->second.pid = 0;
+        break;
+      case host::ServiceEvent::Kind::start_failed:
+        break;
+    }
+  }
+  switch (e.kind) {
+    case host::ServiceEvent::Kind::started:
+      note(spec, "started, pid " + std::to_string(e.pid));
+      break;
+    case host::ServiceEvent::Kind::exited:
+      note(spec, "pid " + std::to_string(e.pid) + " " + e.exit->describe());
+      if (e.restart_in) note(spec, "restarting in " + std::to_string(e.restart_in->count()) + " ms");
+      break;
+    case host::ServiceEvent::Kind::start_failed:
+      note(spec, "restart failed: " + e.error);
+      break;
+  }
+  notify_change();
+}
+
 Result<pid_t> Supervisor::kill_daemon(const std::string& name, int signal) {
-  std::lock_guard lock(mutex_);
-  const auto it = daemons_.find(name);
-  if (it == daemons_.end() || it->second->pid <= 0) return Error{"daemon '" + name + "' is not running"};
-  note(it->second->spec, "sending signal " + std::to_string(signal) + " on purpose");
-  if (::kill(it->second->pid, signal) != 0) return Error{"kill " + std::to_string(it->second->pid) + " failed"};
-  return it->second->pid;
+  DaemonSpec spec;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = daemons_.find(name);
+    if (it == daemons_.end() || it->second.pid <= 0) return Error{"daemon '" + name + "' is not running"};
+    spec = it->second.spec;
+  }
+  note(spec, "sending signal " + std::to_string(signal) + " on purpose");
+  return on_loop([this, &name, signal] { return supervisor_->signal(name, signal); });
 }
 
 void Supervisor::unsupervise(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  const auto it = daemons_.find(name);
-  if (it != daemons_.end()) it->second->supervised = false;
+  on_loop([this, &name] {
+    supervisor_->set_restart(name, host::Restart::never);
+    return 0;
+  });
 }
 
 void Supervisor::stop(const std::string& name) {
-  std::unique_ptr<Daemon> daemon;
+  DaemonSpec spec;
   {
     std::lock_guard lock(mutex_);
     const auto it = daemons_.find(name);
     if (it == daemons_.end()) return;
-    daemon = std::move(it->second);
+    spec = it->second.spec;
     daemons_.erase(it);
   }
-  if (daemon->pid > 0) {
-    terminate_process(daemon->pid);
-    note(daemon->spec, "stopped");
-  }
+  std::promise<void> gone;
+  on_loop([this, &name, &gone] {
+    supervisor_->stop(name, kStopGrace, [&gone] { gone.set_value(); });
+    return 0;
+  });
+  gone.get_future().wait();
+  note(spec, "stopped");
   notify_change();
 }
 
@@ -146,22 +208,29 @@ void Supervisor::stop_all() {
 }
 
 void Supervisor::detach_all() {
-  std::lock_guard lock(mutex_);
-  for (const auto& [name, daemon] : daemons_) note(daemon->spec, "left running, no longer supervised");
-  daemons_.clear();
+  std::map<std::string, Daemon> detached;
+  {
+    std::lock_guard lock(mutex_);
+    detached.swap(daemons_);
+  }
+  on_loop([this] {
+    supervisor_->detach_all();
+    return 0;
+  });
+  for (const auto& [name, daemon] : detached) note(daemon.spec, "left running, no longer supervised");
 }
 
 std::optional<pid_t> Supervisor::pid(const std::string& name) const {
   std::lock_guard lock(mutex_);
   const auto it = daemons_.find(name);
-  if (it == daemons_.end() || it->second->pid <= 0) return std::nullopt;
-  return it->second->pid;
+  if (it == daemons_.end() || it->second.pid <= 0) return std::nullopt;
+  return it->second.pid;
 }
 
 int Supervisor::restarts(const std::string& name) const {
   std::lock_guard lock(mutex_);
   const auto it = daemons_.find(name);
-  return it == daemons_.end() ? 0 : it->second->restarts;
+  return it == daemons_.end() ? 0 : it->second.restarts;
 }
 
 std::optional<pid_t> Supervisor::wait_for_restart(const std::string& name, pid_t old_pid,
@@ -170,7 +239,7 @@ std::optional<pid_t> Supervisor::wait_for_restart(const std::string& name, pid_t
   std::optional<pid_t> result;
   changed_.wait_for(lock, timeout, [&] {
     const auto it = daemons_.find(name);
-    if (it != daemons_.end() && it->second->pid > 0 && it->second->pid != old_pid) result = it->second->pid;
+    if (it != daemons_.end() && it->second.pid > 0 && it->second.pid != old_pid) result = it->second.pid;
     return result.has_value();
   });
   return result;
@@ -179,48 +248,8 @@ std::optional<pid_t> Supervisor::wait_for_restart(const std::string& name, pid_t
 std::vector<DaemonRecord> Supervisor::records() const {
   std::lock_guard lock(mutex_);
   std::vector<DaemonRecord> out;
-  for (const auto& [name, d] : daemons_) out.push_back({name, d->spec.netns, d->pid});
+  for (const auto& [name, d] : daemons_) out.push_back({name, d.spec.netns, d.pid});
   return out;
-}
-
-bool Supervisor::tend(Daemon& d, Clock::time_point now) {
-  if (d.pid > 0) {
-    int status = 0;
-    if (!reap_if_exited(d.pid, &status)) return false;
-    note(d.spec, "pid " + std::to_string(d.pid) + " " + describe_wait_status(status));
-    d.pid = 0;
-    if (now - d.started >= backoff_.reset_after) d.backoff = backoff_.initial;
-    d.next_start = now + d.backoff;
-    if (d.supervised) note(d.spec, "restarting in " + std::to_string(d.backoff.count()) + " ms");
-    d.backoff = std::min(d.backoff * 2, backoff_.max);
-    return true;
-  }
-  if (!d.supervised || now < d.next_start) return false;
-  Status s = launch(d);
-  if (!s.ok()) {
-    note(d.spec, "restart failed: " + s.error());
-    d.next_start = now + d.backoff;
-    d.backoff = std::min(d.backoff * 2, backoff_.max);
-    return false;
-  }
-  ++d.restarts;
-  return true;
-}
-
-void Supervisor::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    bool any_change = false;
-    const auto now = Clock::now();
-    for (auto& [name, daemon] : daemons_) any_change = tend(*daemon, now) || any_change;
-    if (any_change) {
-      lock.unlock();
-      notify_change();
-      lock.lock();
-      continue;
-    }
-    changed_.wait_for(lock, kTick);
-  }
 }
 
 void Supervisor::notify_change() {

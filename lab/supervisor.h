@@ -1,6 +1,10 @@
 // Runs daemons inside lab namespaces and restarts them when they die, as
 // systemd's Restart=always would: a short backoff (200 ms, doubling up to 5 s,
-// back to 200 ms after 10 s of good running).
+// back to 200 ms after 10 s of good running). The supervising is the
+// product's (host::Supervisor, the same ergwd runs BIRD with), on an event
+// loop of this object's own thread; this class gives the lab and its tests a
+// blocking, thread-safe face on it and writes a line to each daemon's log for
+// every start, exit and restart.
 //
 // Each daemon runs as
 //   ip netns exec NS unshare -m --propagation private sh -c SCRIPT sh ARGV...
@@ -27,7 +31,13 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "common/clock.h"
 #include "common/result.h"
+#include "host/child_process.h"
+#include "host/supervisor.h"
 #include "lab/lab_state.h"
 
 namespace ergw::lab {
@@ -47,17 +57,11 @@ struct DaemonSpec {
 // The full command line a spec runs (exposed for tests and docs).
 std::vector<std::string> daemon_command(const DaemonSpec& spec);
 
-struct BackoffPolicy {
-  std::chrono::milliseconds initial{200};
-  std::chrono::milliseconds max{5000};
-  std::chrono::milliseconds reset_after{10000};
-};
-
 class Supervisor {
  public:
   // `on_change` runs (on the supervisor's thread or the caller's) whenever a
   // daemon's pid changes; the lab uses it to rewrite its owner record.
-  explicit Supervisor(std::function<void()> on_change = {}, BackoffPolicy backoff = {});
+  explicit Supervisor(std::function<void()> on_change = {}, host::Backoff backoff = {});
   ~Supervisor();  // stops every daemon
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -83,29 +87,31 @@ class Supervisor {
   std::vector<DaemonRecord> records() const;
 
  private:
+  // What the loop last reported of a daemon; read by any thread.
   struct Daemon {
     DaemonSpec spec;
     pid_t pid = 0;
-    bool supervised = true;
     int restarts = 0;
-    std::chrono::milliseconds backoff{};
-    std::chrono::steady_clock::time_point started;
-    std::chrono::steady_clock::time_point next_start;
+    bool started = false;
   };
 
-  void run();
-  // Returns true when the pid changed. Called with mutex_ held.
-  bool tend(Daemon& daemon, std::chrono::steady_clock::time_point now);
-  static Status launch(Daemon& daemon);
+  // Runs `f` on the loop thread and returns its result.
+  template <typename F>
+  auto on_loop(F f) -> decltype(f());
+  void event(const host::ServiceEvent& event);  // on the loop thread
   static void note(const DaemonSpec& spec, const std::string& line);
   void notify_change();
 
   std::function<void()> on_change_;
-  BackoffPolicy backoff_;
+  host::Backoff backoff_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::string, std::unique_ptr<Daemon>> daemons_;
-  bool stopping_ = false;
+  std::map<std::string, Daemon> daemons_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::unique_ptr<Clock> clock_;                  // loop thread only
+  std::unique_ptr<host::Launcher> launcher_;      // loop thread only
+  std::unique_ptr<host::Supervisor> supervisor_;  // loop thread only
   std::thread thread_;
 };
 

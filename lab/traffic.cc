@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "lab/netns.h"
-#include "lab/process.h"
+#include "host/process.h"
 
 namespace ergw::lab {
 namespace {
@@ -102,7 +102,7 @@ Result<PingResult> ping(const std::string& netns, const std::string& destination
                                          seconds_text(options.interval), "-W",
                                          std::to_string(options.reply_wait.count()), destination};
   const auto budget = options.interval * options.count + options.reply_wait + std::chrono::seconds(10);
-  const CommandResult r = exec_in(netns, argv, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
+  const host::CommandResult r = exec_in(netns, argv, std::chrono::duration_cast<std::chrono::milliseconds>(budget));
   if (r.timed_out) return Error{"ping " + destination + " from " + netns + " timed out"};
   auto parsed = parse_ping_output(r.out);
   if (!parsed.ok()) return Error{"ping " + destination + " from " + netns + ": " + parsed.error() + " (" + r.err + ")"};
@@ -133,9 +133,10 @@ Result<IperfResult> iperf3(const std::string& server_netns, const std::string& s
                            const IperfOptions& options) {
   const std::string port = std::to_string(options.port);
   const auto server_log = log_dir / ("iperf3-server-" + port + ".log");
-  auto server = spawn_process({"ip", "netns", "exec", server_netns, "iperf3", "-s", "-1", "-B", server_address, "-p",
+  auto server = host::spawn({{"ip", "netns", "exec", server_netns, "iperf3", "-s", "-1", "-B", server_address, "-p",
                                port},
-                              SpawnOptions{{}, server_log});
+                              {},
+                              server_log});
   if (!server.ok()) return Error{server.error()};
   const pid_t server_pid = server.value();
 
@@ -148,13 +149,13 @@ Result<IperfResult> iperf3(const std::string& server_netns, const std::string& s
   // The server needs a moment to listen; "connection refused" means try again.
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   for (;;) {
-    const CommandResult r = exec_in(client_netns, client, budget);
+    const host::CommandResult r = exec_in(client_netns, client, budget);
     result = parse_iperf3_json(r.out);
     const bool refused = !result.ok() && result.error().find("refused") != std::string::npos;
-    if (!refused || Clock::now() > deadline || !process_alive(server_pid)) break;
+    if (!refused || Clock::now() > deadline || !host::process_alive(server_pid)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  terminate_process(server_pid, std::chrono::seconds(2));
+  host::terminate_process(server_pid, std::chrono::seconds(2));
   return result;
 }
 
@@ -199,9 +200,10 @@ ContinuousPing::~ContinuousPing() {
 Status ContinuousPing::start() {
   std::error_code ec;
   std::filesystem::remove(log_, ec);
-  auto pid = spawn_process({"ip", "netns", "exec", netns_, "ping", "-n", "-i", seconds_text(interval_), "-W", "1",
+  auto pid = host::spawn({{"ip", "netns", "exec", netns_, "ping", "-n", "-i", seconds_text(interval_), "-W", "1",
                             destination_},
-                           SpawnOptions{{}, log_});
+                           {},
+                           log_});
   if (!pid.ok()) return Error{pid.error()};
   pid_ = pid.value();
   return {};
@@ -212,8 +214,8 @@ Result<ContinuousPingReport> ContinuousPing::stop() {
   // SIGINT makes ping print its summary; give it a moment, then insist.
   kill(pid_, SIGINT);
   const auto deadline = Clock::now() + std::chrono::seconds(3);
-  while (!reap_if_exited(pid_) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  terminate_process(pid_, std::chrono::milliseconds(500));
+  while (!host::reap_if_exited(pid_) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  host::terminate_process(pid_, std::chrono::milliseconds(500));
   pid_ = 0;
   auto parsed = parse_ping_output(read_file(log_));
   if (!parsed.ok()) return Error{"continuous ping to " + destination_ + ": " + parsed.error()};

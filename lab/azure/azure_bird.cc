@@ -1,11 +1,9 @@
 #include "lab/azure/azure_bird.h"
 
 #include <filesystem>
-#include <thread>
 
 #include "routing/bird_config_writer.h"
-#include "routing/control_socket.h"
-#include "routing/bird_queries.h"
+#include "routing/bird_connection.h"
 
 namespace ergw::azure_lab {
 
@@ -79,41 +77,33 @@ Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBg
       !s) {
     return Error{"Azure-side BIRD: " + s.error()};
   }
-  std::string last = "no answer";
-  for (int i = 0; i < 100; ++i) {
-    auto socket = routing::ControlSocket::connect(self->socket_path_, std::chrono::milliseconds(500));
-    if (socket) return self;
-    last = socket.error();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (auto answering = routing::BirdConnection(self->socket_path_).wait_until_answering(std::chrono::seconds(10));
+      !answering) {
+    return Error{"Azure-side BIRD did not open " + self->socket_path_ + ": " + answering.error()};
   }
-  return Error{"Azure-side BIRD did not open " + self->socket_path_ + ": " + last};
+  return self;
 }
 
 Status AzureBird::set_session_enabled(bool enabled) {
-  auto socket = routing::ControlSocket::connect(socket_path_);
-  if (!socket) return Error{socket.error()};
-  auto reply = socket.value().command(std::string(enabled ? "enable " : "disable ") + kAzureBgpProtocol);
-  if (!reply) return Error{reply.error()};
+  const Status switched = routing::BirdConnection(socket_path_).switch_protocol(
+      kAzureBgpProtocol, enabled ? routing::ProtocolSwitch::enable : routing::ProtocolSwitch::disable);
+  if (!switched) return switched;
   enabled_ = enabled;
   return Status::success();
 }
 
 Result<routing::ProtocolStatus> AzureBird::session() {
-  auto socket = routing::ControlSocket::connect(socket_path_);
-  if (!socket) return Error{socket.error()};
-  auto protocols = routing::query_protocols(socket.value(), kAzureBgpProtocol);
+  auto protocols = routing::BirdConnection(socket_path_).protocols(kAzureBgpProtocol);
   if (!protocols) return Error{protocols.error()};
   if (protocols.value().empty()) return Error{"no protocol " + std::string(kAzureBgpProtocol)};
   return protocols.value().front();
 }
 
 Result<std::vector<routing::Route>> AzureBird::learned_routes() {
-  auto socket = routing::ControlSocket::connect(socket_path_);
-  if (!socket) return Error{socket.error()};
   routing::RouteQuery q;
   q.protocol = kAzureBgpProtocol;
   q.all = false;
-  return routing::query_routes(socket.value(), q);
+  return routing::BirdConnection(socket_path_).routes(q);
 }
 
 }  // namespace ergw::azure_lab

@@ -11,10 +11,10 @@ namespace ergw::lab::testing {
 
 std::optional<std::string> lab_unavailable(bool need_charon) {
   if (geteuid() != 0) return "lab tests need root (network namespaces)";
-  if (!run_command({"ip", "netns", "list"}).ok()) return "`ip netns` does not work here";
+  if (!host::run_command({"ip", "netns", "list"}).ok()) return "`ip netns` does not work here";
   if (need_charon) {
     if (!std::filesystem::exists("/usr/lib/ipsec/charon")) return "no /usr/lib/ipsec/charon (strongswan-charon)";
-    if (!run_command({"sh", "-c", "command -v swanctl"}).ok()) return "no swanctl (strongswan-swanctl)";
+    if (!host::run_command({"sh", "-c", "command -v swanctl"}).ok()) return "no swanctl (strongswan-swanctl)";
     if (!std::filesystem::exists("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so")) {
       return "no kernel-libipsec plugin (libcharon-extra-plugins)";
     }

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "lab/lab_state.h"
-#include "lab/process.h"
+#include "host/process.h"
 
 namespace ergw::lab {
 namespace {
@@ -57,7 +57,7 @@ TEST(LabOwnerRecord, RefusesBadLabids) {
 TEST(LabOwnerRecord, LivenessUsesPidAndStartTime) {
   OwnerRecord me;
   me.owner_pid = getpid();
-  me.owner_start_time = process_start_time(getpid()).value();
+  me.owner_start_time = host::process_start_time(getpid()).value();
   EXPECT_TRUE(owner_alive(me));
   me.owner_start_time += 1;  // same pid, another process: the owner is gone
   EXPECT_FALSE(owner_alive(me));
@@ -65,7 +65,7 @@ TEST(LabOwnerRecord, LivenessUsesPidAndStartTime) {
 
 // A pid that just ended (reuse within the test is practically impossible).
 pid_t dead_pid() {
-  const CommandResult r = run_command({"sh", "-c", "echo $$"});
+  const host::CommandResult r = host::run_command({"sh", "-c", "echo $$"});
   return static_cast<pid_t>(std::stol(r.out));
 }
 
@@ -88,7 +88,7 @@ TEST_F(LabStateRoot, OnlyDeadUnkeptOwnersAreStale) {
   OwnerRecord live;
   live.labid = std::to_string(getpid()) + "a";
   live.owner_pid = getpid();
-  live.owner_start_time = process_start_time(getpid()).value();
+  live.owner_start_time = host::process_start_time(getpid()).value();
   OwnerRecord crashed;
   crashed.labid = std::to_string(dead) + "a";
   crashed.owner_pid = dead;

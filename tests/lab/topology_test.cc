@@ -34,7 +34,7 @@ LabConfig quiet_config() {
 
 TEST(LabTopology, UpAndDownLeavesNothingBehind) {
   SKIP_WITHOUT_LAB(false);
-  const std::string root_before = run_command({"ip", "-4", "addr", "show"}).out;
+  const std::string root_before = host::run_command({"ip", "-4", "addr", "show"}).out;
   std::string labid;
   std::filesystem::path state;
   {
@@ -67,13 +67,13 @@ TEST(LabTopology, UpAndDownLeavesNothingBehind) {
     EXPECT_EQ(lab.exec(Node::appliance, {"sysctl", "-n", "net.ipv4.ip_forward"}).out, "1\n");
     EXPECT_EQ(lab.exec(Node::onprem, {"sysctl", "-n", "net.ipv4.ip_forward"}).out, "0\n");
     // Nothing of the lab in the root namespace.
-    const std::string root_now = run_command({"ip", "-4", "addr", "show"}).out;
+    const std::string root_now = host::run_command({"ip", "-4", "addr", "show"}).out;
     EXPECT_EQ(root_now.find(a.appliance_wan), std::string::npos);
     EXPECT_EQ(root_now.find(a.onprem_host), std::string::npos);
   }
   EXPECT_TRUE(existing_namespaces(labid).empty());
   EXPECT_FALSE(std::filesystem::exists(state));
-  EXPECT_EQ(run_command({"ip", "-4", "addr", "show"}).out, root_before);
+  EXPECT_EQ(host::run_command({"ip", "-4", "addr", "show"}).out, root_before);
 }
 
 // Runs `ergw-lab up ARGS` in the background and returns (pid, labid) once it
@@ -90,7 +90,7 @@ ToolRun start_tool(const std::vector<std::string>& args, const std::filesystem::
             ("ergw-lab-tool-" + std::to_string(getpid()) + "-" + std::to_string(std::rand()) + ".log");
   std::vector<std::string> argv = {ERGW_LAB_TOOL, "--state-root", root.string(), "up"};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto pid = spawn_process(argv, SpawnOptions{{}, run.log});
+  auto pid = host::spawn({argv, {}, run.log});
   if (!pid.ok()) return run;
   run.pid = pid.value();
   for (int i = 0; i < 600 && run.labid.empty(); ++i) {
@@ -104,7 +104,7 @@ ToolRun start_tool(const std::vector<std::string>& args, const std::filesystem::
       const size_t end = s.find(" up", at + 4);
       if (end != std::string::npos) run.labid = s.substr(at + 4, end - at - 4);
     }
-    if (!process_alive(run.pid)) break;
+    if (!host::process_alive(run.pid)) break;
     std::this_thread::sleep_for(100ms);
   }
   return run;
@@ -130,7 +130,7 @@ TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
     std::filesystem::path root;
     ToolRun* run;
     ~RootGuard() {
-      if (run->pid > 0 && process_alive(run->pid)) terminate_process(run->pid);
+      if (run->pid > 0 && host::process_alive(run->pid)) host::terminate_process(run->pid);
       (void)cleanup_stale(root);
       std::error_code ec;
       std::filesystem::remove(root, ec);
@@ -149,7 +149,7 @@ TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
   ASSERT_TRUE(WIFSIGNALED(status));
   // The crash left everything behind: namespaces and orphaned charons.
   EXPECT_EQ(existing_namespaces(run.labid).size(), 4u);
-  for (const auto& d : record->daemons) EXPECT_TRUE(process_alive(d.pid)) << d.name;
+  for (const auto& d : record->daemons) EXPECT_TRUE(host::process_alive(d.pid)) << d.name;
   bool listed_stale = false;
   for (const auto& lab : list_labs(root)) listed_stale |= (lab.labid == run.labid && lab.stale);
   EXPECT_TRUE(listed_stale);
@@ -158,7 +158,7 @@ TEST(LabCleanup, CrashedOwnerIsRemovedByCleanupStale) {
   EXPECT_NE(std::find(removed.begin(), removed.end(), run.labid), removed.end());
   EXPECT_TRUE(existing_namespaces(run.labid).empty());
   EXPECT_FALSE(std::filesystem::exists(root / run.labid));
-  for (const auto& d : record->daemons) EXPECT_FALSE(process_alive(d.pid)) << d.name << " survived cleanup";
+  for (const auto& d : record->daemons) EXPECT_FALSE(host::process_alive(d.pid)) << d.name << " survived cleanup";
   std::filesystem::remove(run.log);
 }
 
@@ -168,7 +168,7 @@ void signal_tears_down(int signo) {
   struct OwnerGuard {
     ToolRun* run;
     ~OwnerGuard() {
-      if (run->pid > 0 && process_alive(run->pid)) terminate_process(run->pid);
+      if (run->pid > 0 && host::process_alive(run->pid)) host::terminate_process(run->pid);
     }
   } guard{&run};
   ASSERT_FALSE(run.labid.empty()) << "ergw-lab up did not come up:\n" << file_text(run.log);
