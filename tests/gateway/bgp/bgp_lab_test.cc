@@ -469,5 +469,121 @@ TEST_F(BgpLabTest, IkeToAzureStaysOnTheUnderlayWhenALearnedPrefixCoversIt) {
   EXPECT_EQ(status()["connections"][0].value("state", ""), "UP");
 }
 
+// SIGSTOP takes a daemon away without closing anything: its sockets accept
+// and then nothing answers. ergwd's status must still answer at once, say
+// which daemon is silent, and go on handling charon's events meanwhile.
+class StoppedDaemon {
+ public:
+  explicit StoppedDaemon(pid_t pid) : pid_(pid) { stopped_ = pid_ > 0 && ::kill(pid_, SIGSTOP) == 0; }
+  ~StoppedDaemon() { resume(); }  // every exit path lets it run again
+  StoppedDaemon(const StoppedDaemon&) = delete;
+  StoppedDaemon& operator=(const StoppedDaemon&) = delete;
+  bool stopped() const { return stopped_; }
+  void resume() {
+    if (stopped_) ::kill(pid_, SIGCONT);
+    stopped_ = false;
+  }
+
+ private:
+  pid_t pid_;
+  bool stopped_ = false;
+};
+
+bool names_daemon(const nlohmann::json& status, const std::string& daemon) {
+  for (const auto& d : status.value("not_answering", nlohmann::json::array())) {
+    if (d.value("daemon", "") == daemon) return true;
+  }
+  return false;
+}
+
+TEST_F(BgpLabTest, StatusAnswersWhileBirdOrCharonIsStoppedAndEventsFlowWhenItIsBack) {
+  start(kExamples / "lab-bgp.json");
+  expect_session();
+  const auto log_file = lab_->lab().state_dir() / "ergwd.log";
+  // `ergw status` from the outside, timed.
+  auto timed_status = [&](const char* when) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto reply = lab_->status();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    std::cerr << "ergw status " << when << ": answered in " << ms << " ms\n";
+    EXPECT_TRUE(reply) << reply.error();
+    // ergwd waits 1 s for a daemon; anything near BIRD's or vici's own
+    // command timeouts (5 s, 30 s) would mean the status waited on a daemon.
+    EXPECT_LT(ms, 4000) << "the status waited for a stopped daemon";
+    return reply ? reply.value() : nlohmann::json::object();
+  };
+  // Waits for an ergwd log line containing `text`, written after `offset`.
+  auto logged_after = [&](size_t offset, const std::string& text) {
+    return eventually(seconds(60), [&] { return read_text(log_file).substr(offset).find(text) != std::string::npos; });
+  };
+  const std::string down_line = lab_->connection_name() + ": IKE down";
+
+  // 1. BIRD stopped for 10 s.
+  {
+    const auto bird_pid = status()["bgp"]["bird"].value("pid", 0);
+    StoppedDaemon bird(bird_pid);
+    ASSERT_TRUE(bird.stopped()) << "cannot stop BIRD (pid " << bird_pid << ")";
+    const auto stopped_at = std::chrono::steady_clock::now();
+    auto st = timed_status("with BIRD stopped");
+    EXPECT_TRUE(names_daemon(st, "BIRD")) << st.dump(2);
+    EXPECT_FALSE(st["bgp"]["bird"].value("answering", true));
+    EXPECT_EQ(st.value("charon", ""), "connected");
+    std::cerr << cli::format_status(st);
+    // charon's events are still handled: Azure drops the IKE SA, ergwd sees it go
+    // down and (connectionMode Default) dials again, all while BIRD is stopped.
+    const auto offset = read_text(log_file).size();
+    ASSERT_TRUE(lab_->azure_charon().terminate_ike(lab_->connection_name()).ok());
+    EXPECT_TRUE(logged_after(offset, down_line)) << "ergwd did not handle ike-updown while BIRD was stopped";
+    auto up_again = lab_->wait_until_up(seconds(60));
+    EXPECT_TRUE(up_again) << up_again.error();
+    timed_status("with BIRD still stopped");
+    std::this_thread::sleep_until(stopped_at + seconds(10));
+    bird.resume();
+  }
+  auto bird_back = lab_->wait_for(
+      seconds(30),
+      [](const nlohmann::json& s) { return !names_daemon(s, "BIRD") && s["bgp"]["bird"].value("answering", false); },
+      "BIRD to answer again");
+  ASSERT_TRUE(bird_back) << bird_back.error();
+  EXPECT_EQ(status()["bgp"]["bird"].value("restarts", -1), 0) << "a stopped BIRD is no reason to restart it";
+  expect_session(seconds(180));
+
+  // 2. charon stopped for 10 s.
+  {
+    const auto charon_pid = lab_->appliance_charon().pid();
+    ASSERT_TRUE(charon_pid);
+    StoppedDaemon charon(*charon_pid);
+    ASSERT_TRUE(charon.stopped());
+    const auto stopped_at = std::chrono::steady_clock::now();
+    auto st = timed_status("with charon stopped");
+    EXPECT_TRUE(names_daemon(st, "charon")) << st.dump(2);
+    EXPECT_NE(st.value("charon_error", "").find("not answering"), std::string::npos) << st.dump(2);
+    // BIRD still answers, and the tunnel is shown as charon last reported it.
+    EXPECT_TRUE(st["bgp"]["bird"].value("answering", false)) << st.dump(2);
+    EXPECT_EQ(st["connections"][0].value("state", ""), "UP") << st.dump(2);
+    std::cerr << cli::format_status(st);
+    std::this_thread::sleep_until(stopped_at + seconds(5));
+    timed_status("with charon stopped 5 s");
+    std::this_thread::sleep_until(stopped_at + seconds(10));
+    charon.resume();
+  }
+  auto charon_back = lab_->wait_for(
+      seconds(30), [](const nlohmann::json& s) { return s.value("not_answering", nlohmann::json::array()).empty(); },
+      "charon to answer again");
+  ASSERT_TRUE(charon_back) << charon_back.error();
+  // The same vici connection carries events again: Azure drops the IKE SA,
+  // ergwd hears of it.
+  const auto offset = read_text(log_file).size();
+  ASSERT_TRUE(lab_->azure_charon().terminate_ike(lab_->connection_name()).ok());
+  EXPECT_TRUE(logged_after(offset, down_line)) << "no vici event reached ergwd after charon was back";
+  EXPECT_EQ(read_text(log_file).find("lost charon"), std::string::npos) << "the vici connection was dropped";
+  auto up = lab_->wait_until_up(seconds(60));
+  ASSERT_TRUE(up) << up.error();
+  expect_session(seconds(180));
+  remove_charon_catch_all_routes();
+  expect_traffic_through_esp();
+}
+
 }  // namespace
 }  // namespace ergw::azure_lab
