@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 
 #include "routing/bird_config_writer.h"
+#include "tests/gateway/bgp/azure_hub.h"
 #include "tests/common/fake_clock.h"
 #include "tests/host/fake_launcher.h"
 #include "tests/routing/capture.h"
@@ -138,22 +139,11 @@ class BgpControllerTest : public ::testing::Test {
 
   BgpPlan plan(const std::vector<const char*>& exports = {"192.168.10.0/24"}) {
     policy::CompiledConfiguration compiled;
-    policy::BgpPeerIntent peer;
-    peer.connection = "azure-hub";
-    peer.local_asn = 65010;
-    peer.peer_asn = 65515;
-    peer.local_address = *IpAddress::parse("192.168.255.1");
-    peer.peer_address = *IpAddress::parse("10.0.1.30");
-    peer.multihop = true;
+    policy::BgpPeerIntent peer = testing::azure_hub_intent();
+    peer.export_prefixes.clear();
     for (const char* p : exports) peer.export_prefixes.push_back(*IpPrefix::parse(p));
-    peer.vnet_prefixes = {*IpPrefix::parse("10.0.0.0/16")};
-    peer.if_id = 1;
     compiled.bgp_peers.push_back(peer);
-    ConnectionPlan connection;
-    connection.name = "azure-hub";
-    connection.remote = "172.16.0.2";
-    connection.if_id = 1;
-    auto planned = plan_bgp(compiled, {connection}, DataPlaneKind::libipsec, options_);
+    auto planned = plan_bgp(compiled, {testing::azure_hub_connection()}, DataPlaneKind::libipsec, options_);
     EXPECT_TRUE(planned.ok()) << (planned.ok() ? "" : planned.error());
     return planned.ok() ? std::move(planned.value()) : BgpPlan{};
   }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/ergwd/bgp_controller.h"
+#include "tests/gateway/bgp/azure_hub.h"
 
 namespace ergw::gateway {
 namespace {
@@ -21,22 +22,8 @@ struct Fixture {
   BgpOptions options;
 
   Fixture() {
-    policy::BgpPeerIntent peer;
-    peer.connection = "azure-hub";
-    peer.local_asn = 65010;
-    peer.peer_asn = 65515;
-    peer.local_address = addr("192.168.255.1");
-    peer.peer_address = addr("10.0.1.30");
-    peer.multihop = true;
-    peer.export_prefixes = {prefix("192.168.10.0/24")};
-    peer.vnet_prefixes = {prefix("10.0.0.0/16")};
-    peer.if_id = 1;
-    compiled.bgp_peers.push_back(peer);
-    ConnectionPlan plan;
-    plan.name = "azure-hub";
-    plan.remote = "172.16.0.2";
-    plan.if_id = 1;
-    plans.push_back(plan);
+    compiled.bgp_peers.push_back(testing::azure_hub_intent());
+    plans.push_back(testing::azure_hub_connection());
   }
   policy::BgpPeerIntent& peer() { return compiled.bgp_peers.front(); }
   Result<BgpPlan> plan(DataPlaneKind kind = DataPlaneKind::libipsec) { return plan_bgp(compiled, plans, kind, options); }
