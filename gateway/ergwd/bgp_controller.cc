@@ -364,7 +364,10 @@ void BgpController::want(const BgpPeerPlan& peer, routing::ProtocolSwitch change
 
 void BgpController::sync_sessions() {
   if (!bird_.running() || config_in_flight_) return;
-  for (const auto& [protocol, wanted] : wanted_) {
+  for (const auto& entry : wanted_) {
+    // Named copies: the callback below outlives the loop.
+    const std::string protocol = entry.first;
+    const routing::ProtocolSwitch wanted = entry.second;
     const auto confirmed = confirmed_.find(protocol);
     if (confirmed != confirmed_.end() && confirmed->second == wanted) continue;
     // One command per protocol in flight; its answer sends the next if needed.

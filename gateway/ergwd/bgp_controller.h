@@ -96,7 +96,7 @@ void add_bgp_host_routes(const BgpPlan& bgp, std::vector<ConnectionPlan>& plans)
 // (a fake launcher), a fake clock, a fake charon and no host changes.
 struct BgpEnvironment {
   boost::asio::any_io_executor executor;
-  Clock& clock;
+  ergw::Clock& clock;
   host::Launcher& launcher;
   HostNetwork& network;
   vici::Client& charon;
@@ -130,7 +130,7 @@ class BgpController {
     std::optional<routing::DaemonStatus> daemon;
     std::vector<routing::ProtocolStatus> protocols;
     std::map<std::string, std::vector<routing::Route>> routes;  // protocol -> its routes
-    std::optional<Clock::TimePoint> taken_at;
+    std::optional<ergw::Clock::TimePoint> taken_at;
     std::string error;  // why the last refresh failed; empty if it did not
   };
   struct Waiter;
@@ -154,7 +154,7 @@ class BgpController {
   nlohmann::json status_json(bool bird_answered) const;
 
   boost::asio::any_io_executor executor_;
-  Clock& clock_;
+  ergw::Clock& clock_;
   HostNetwork& network_;
   vici::Client& charon_;
   BgpOptions options_;
@@ -177,7 +177,7 @@ class BgpController {
   std::vector<std::unique_ptr<Waiter>> waiters_;
   std::unique_ptr<Timer> tick_timer_;
   std::unique_ptr<Timer> check_timer_;
-  Clock::TimePoint last_tunnel_check_{};
+  ergw::Clock::TimePoint last_tunnel_check_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

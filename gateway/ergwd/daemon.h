@@ -50,7 +50,7 @@ class Daemon {
   DaemonOptions options_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
-  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<ergw::Clock> clock_;
   std::unique_ptr<host::Launcher> launcher_;
   std::unique_ptr<HostNetwork> host_network_;
   std::unique_ptr<vici::Client> client_;

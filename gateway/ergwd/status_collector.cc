@@ -22,7 +22,7 @@ struct StatusCollector::Round {
   std::unique_ptr<Timer> deadline;
 };
 
-StatusCollector::StatusCollector(boost::asio::any_io_executor executor, Clock& clock, vici::Client& charon,
+StatusCollector::StatusCollector(boost::asio::any_io_executor executor, ergw::Clock& clock, vici::Client& charon,
                                  std::chrono::milliseconds deadline)
     : executor_(std::move(executor)), clock_(clock), charon_(charon), deadline_(deadline) {}
 

@@ -34,7 +34,7 @@ struct CollectedStatus {
 
 class StatusCollector {
  public:
-  StatusCollector(boost::asio::any_io_executor executor, Clock& clock, vici::Client& charon,
+  StatusCollector(boost::asio::any_io_executor executor, ergw::Clock& clock, vici::Client& charon,
                   std::chrono::milliseconds deadline);
   ~StatusCollector();
   StatusCollector(const StatusCollector&) = delete;
@@ -48,11 +48,11 @@ class StatusCollector {
   void finish(Round& round);
 
   boost::asio::any_io_executor executor_;
-  Clock& clock_;
+  ergw::Clock& clock_;
   vici::Client& charon_;
   std::chrono::milliseconds deadline_;
   std::vector<vici::IkeSaInfo> last_sas_;
-  std::optional<Clock::TimePoint> last_sas_at_;
+  std::optional<ergw::Clock::TimePoint> last_sas_at_;
   std::vector<std::unique_ptr<Round>> rounds_;
   uint64_t next_round_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
