@@ -400,13 +400,13 @@ void BgpController::report(std::chrono::milliseconds deadline, Report done) {
     // Nothing to ask: answer from what is known, through the executor.
     boost::asio::post(executor_, [this, alive = std::weak_ptr<bool>(alive_), done = std::move(waiter->done)] {
       auto token = alive.lock();
-      if (token && *token) done(status_json(false));
+      if (token && *token) done(status_json(BirdAnswer::not_answered));
     });
     return;
   }
   waiter->deadline = clock_.make_timer();
   Waiter* raw = waiter.get();
-  waiter->deadline->start(deadline, [this, raw] { answer(*raw, false); });
+  waiter->deadline->start(deadline, [this, raw] { answer(*raw, BirdAnswer::not_answered); });
   waiters_.push_back(std::move(waiter));
   if (!refresh_in_flight_) refresh();
 }
@@ -452,15 +452,17 @@ void BgpController::refresh_done(std::string error) {
   snapshot_.error = std::move(error);
   std::vector<std::unique_ptr<Waiter>> waiting = std::move(waiters_);
   waiters_.clear();
-  for (auto& waiter : waiting) answer(*waiter, snapshot_.error.empty());
+  for (auto& waiter : waiting) {
+    answer(*waiter, snapshot_.error.empty() ? BirdAnswer::answered : BirdAnswer::not_answered);
+  }
 }
 
-void BgpController::answer(Waiter& waiter, bool bird_answered) {
+void BgpController::answer(Waiter& waiter, BirdAnswer bird) {
   if (!waiter.done) return;
   Report done = std::move(waiter.done);
   waiter.done = nullptr;
-  nlohmann::json out = status_json(bird_answered);
-  if (!bird_answered && bird_.running() && snapshot_.error.empty()) {
+  nlohmann::json out = status_json(bird);
+  if (bird == BirdAnswer::not_answered && bird_.running() && snapshot_.error.empty()) {
     out["bird"]["error"] = "BIRD did not answer within " + std::to_string(waiter.limit.count()) +
                            " ms (stopped or overloaded?)";
   }
@@ -469,21 +471,21 @@ void BgpController::answer(Waiter& waiter, bool bird_answered) {
   done(std::move(out));
 }
 
-nlohmann::json BgpController::status_json(bool bird_answered) const {
+nlohmann::json BgpController::status_json(BirdAnswer bird) const {
   nlohmann::json out;
   out["enabled"] = !plan_.peers.empty();
   if (plan_.peers.empty()) return out;
   out["table"] = options_.kernel_table;
   out["bird"] = {{"running", bird_.running()},
                  {"state", routing::to_string(bird_.state())},
-                 {"answering", bird_answered},
+                 {"answering", bird == BirdAnswer::answered},
                  {"pid", bird_.pid()},
                  {"restarts", bird_.restarts()},
                  {"socket", path("bird.ctl")},
                  {"config", path("bird.conf")}};
   if (!bird_error_.empty()) out["bird"]["error"] = bird_error_;
   else if (!snapshot_.error.empty()) out["bird"]["error"] = snapshot_.error;
-  if (snapshot_.taken_at && !bird_answered) {
+  if (snapshot_.taken_at && bird == BirdAnswer::not_answered) {
     out["bird"]["data_age_seconds"] =
         std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - *snapshot_.taken_at).count();
     out["bird"]["note"] = "sessions and routes as BIRD reported them " + seconds_text(clock_.now() - *snapshot_.taken_at) + " ago";

@@ -150,8 +150,10 @@ class BgpController {
   void forget_confirmed_states();
   void refresh();
   void refresh_done(std::string error);
-  void answer(Waiter& waiter, bool bird_answered);
-  nlohmann::json status_json(bool bird_answered) const;
+  // Whether the report carries BIRD's answer to this request's queries.
+  enum class BirdAnswer { answered, not_answered };
+  void answer(Waiter& waiter, BirdAnswer bird);
+  nlohmann::json status_json(BirdAnswer bird) const;
 
   boost::asio::any_io_executor executor_;
   ergw::Clock& clock_;
