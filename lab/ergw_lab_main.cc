@@ -7,6 +7,8 @@
 //   ergw-lab list                                  labs and their owners
 //   ergw-lab cleanup                               remove labs whose owner died
 //   ergw-lab caps                                  kernel data-plane capabilities
+//   ergw-lab azure-side FILE [--show-secrets]      what the simulated Azure
+//                                                  gateway runs for FILE
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -95,9 +97,12 @@ int main(int argc, char** argv) {
 
   int run_exit_code = 0;
   ergw::lab::add_run_command(app, run_exit_code);
+  int azure_side_exit_code = 0;
+  ergw::lab::add_azure_side_command(app, azure_side_exit_code);
 
   CLI11_PARSE(app, argc, argv);
   if (app.got_subcommand("run")) return run_exit_code;
+  if (app.got_subcommand("azure-side")) return azure_side_exit_code;
   if (geteuid() != 0 && !caps->parsed() && !list->parsed()) {
     std::cerr << "ergw-lab: needs root (network namespaces)\n";
     return 1;

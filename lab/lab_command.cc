@@ -6,6 +6,7 @@
 
 #include "lab/azure/azure_lab.h"
 #include "gateway/cli/status_command.h"
+#include "gateway/policy/connection_reader.h"
 #include "lab/lab_state.h"
 #include "lab/traffic.h"
 
@@ -108,6 +109,41 @@ void add_run_command(CLI::App& app, int& exit_code) {
   run->add_option("--iperf-seconds", options->iperf_seconds, "length of the iperf3 run")->capture_default_str();
   run->add_option("--up-timeout", options->up_timeout, "seconds to wait for the tunnel")->capture_default_str();
   run->callback([options, &exit_code] { exit_code = run_lab(*options); });
+}
+
+void add_azure_side_command(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string file;
+    std::string identity;
+    bool show_secrets = false;
+  };
+  auto options = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("azure-side", "Print what the simulated Azure VPN gateway runs for FILE");
+  cmd->add_option("FILE", options->file, "ergw configuration (its first connection)")->required();
+  cmd->add_flag("--show-secrets", options->show_secrets, "print the PSK (hex) instead of <redacted>");
+  cmd->add_option("--identity", options->identity, "the IKE identity the gateway presents (default: its address)");
+  cmd->callback([options, &exit_code] {
+    Diagnostics diagnostics;
+    auto config = policy::read_configuration_file(options->file, diagnostics);
+    if (!config || diagnostics.has_errors() || config->connections.empty()) {
+      std::cerr << diagnostics.format() << options->file << ": cannot be read\n";
+      exit_code = 2;
+      return;
+    }
+    const auto model = azure_lab::model_azure_gateway(config->connections.front(), {options->identity});
+    std::cout << azure_lab::render_azure_swanctl_conf(model, options->show_secrets);
+    std::cout << "\n# strongswan.conf settings the simulated gateway's charon starts with:\n";
+    std::string line;
+    for (char c : azure_lab::render_azure_charon_settings(model)) {
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      std::cout << "# " << line << "\n";
+      line.clear();
+    }
+    exit_code = 0;
+  });
 }
 
 }  // namespace ergw::lab

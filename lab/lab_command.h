@@ -11,5 +11,9 @@ namespace ergw::lab {
 
 // Registers `run` on the ergw-lab command line.
 void add_run_command(CLI::App& app, int& exit_code);
+// Registers `azure-side FILE`: prints the swanctl.conf and strongswan.conf
+// settings the simulated Azure gateway runs for the file's first connection
+// (its own model of Azure; exit 2 when the file cannot be read).
+void add_azure_side_command(CLI::App& app, int& exit_code);
 
 }  // namespace ergw::lab

@@ -1,6 +1,7 @@
 // One BGP session with an Azure VPN Gateway instance, described without any
-// reference to the Azure connection model: the policy compiler fills it in,
-// validate_peer() checks it, render_bird_config() turns it into BIRD 2 config.
+// reference to the Azure connection model: ergwd fills it in from the policy
+// compiler's output (Azure's ASN and fixed timers included), validate_peer()
+// checks what BIRD needs, render_bird_config() turns it into BIRD 2 config.
 #pragma once
 
 #include <cstdint>
@@ -9,12 +10,11 @@
 #include <vector>
 
 #include "common/ip_prefix.h"
-#include "routing/azure_bgp_facts.h"
 #include "routing/password.h"
 
 namespace ergw::routing {
 
-// Graceful restart (RFC 4724). Azure documents nothing about it (azure.md §8),
+// Graceful restart (RFC 4724). Azure documents nothing about it,
 // so ergw never claims to preserve forwarding across its own restart ("on"),
 // which would make Azure keep routes towards a tunnel that may be gone.
 // kAware (BIRD's default) only makes ergw a helper: if Azure advertises the
@@ -34,7 +34,7 @@ struct BgpPeer {
   std::string name;
 
   uint32_t local_asn = 0;
-  uint32_t peer_asn = kAzureDefaultAsn;  // 32-bit ASNs are allowed (RFC 6793).
+  uint32_t peer_asn = 0;  // Azure's; 32-bit ASNs are allowed (RFC 6793).
 
   // Azure's BGP address: a GatewaySubnet private address, or a custom APIPA
   // address in 169.254.21.0-169.254.22.255.
@@ -49,15 +49,17 @@ struct BgpPeer {
   bool multihop = true;
   int multihop_ttl = 0;  // 0: BIRD's default (64).
 
-  int hold_time_seconds = kAzureHoldTimeSeconds;
-  int keepalive_seconds = kAzureKeepaliveSeconds;
+  // Written explicitly (BIRD would otherwise offer 240 s): Azure's timers are
+  // fixed and it does not negotiate them down.
+  int hold_time_seconds = 0;
+  int keepalive_seconds = 0;
 
   std::optional<Password> password;  // TCP MD5 (RFC 2385).
 
   GracefulRestart graceful_restart = GracefulRestart::kAware;
 
-  // With APIPA addresses Azure never opens the session (bgp-howto.md): ergw
-  // must connect, and retries sooner than BIRD's default 120 s.
+  // With APIPA addresses Azure never opens the session: ergw must connect,
+  // and retries sooner than BIRD's default 120 s.
   bool must_initiate = false;
 
   // Toward the tunnel: the interface, and a next hop if it is not point-to-point.
@@ -68,10 +70,6 @@ struct BgpPeer {
   std::vector<IpPrefix> export_prefixes;
   // The VNet's prefixes: never exported, whatever else is configured.
   std::vector<IpPrefix> vnet_prefixes;
-  // Prefixes on-prem already announces to Azure over ExpressRoute (§5).
-  std::vector<IpPrefix> expressroute_prefixes;
-  // 0.0.0.0/0 in export_prefixes is refused unless this is set.
-  bool allow_default_route_export = false;
 
   uint32_t import_limit = 1000;
   ImportLimitAction import_limit_action = ImportLimitAction::kBlock;

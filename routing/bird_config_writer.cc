@@ -127,7 +127,7 @@ void render_bgp(const BgpPeer& peer, std::string& out) {
   } else {
     out += "  direct;\n";
   }
-  // Azure's timers are fixed (60/180); BIRD would otherwise offer 240.
+  // Explicit: BIRD would otherwise offer 240 s (the peer's timers are fixed).
   out += "  hold time " + std::to_string(peer.hold_time_seconds) + ";\n";
   out += "  keepalive time " + std::to_string(peer.keepalive_seconds) + ";\n";
   if (peer.must_initiate) {
@@ -162,10 +162,11 @@ std::string render_bird_config(const BirdConfig& config) {
   return out;
 }
 
-Result<GeneratedConfig> generate_bird_config(const BirdConfig& config, const ValidationOptions& options) {
-  auto diagnostics = validate_config(config, options);
-  if (has_errors(diagnostics)) return Error{join(diagnostics)};
-  return GeneratedConfig{render_bird_config(config), std::move(diagnostics)};
+Result<std::string> generate_bird_config(const BirdConfig& config) {
+  Diagnostics diagnostics;
+  validate_config(config, diagnostics);
+  if (diagnostics.has_errors()) return Error{diagnostics.format_errors()};
+  return render_bird_config(config);
 }
 
 Status write_config_file(const std::string& path, const std::string& text, const std::optional<FileOwner>& owner) {

@@ -13,7 +13,7 @@
 
 #include "common/result.h"
 #include "routing/bgp_peer.h"
-#include "routing/diagnostic.h"
+#include "common/diagnostics.h"
 #include "routing/peer_validation.h"
 
 namespace ergw::routing {
@@ -28,13 +28,9 @@ inline constexpr const char* kDeviceProtocol = "ergw_device";
 // write it only with write_config_file().
 std::string render_bird_config(const BirdConfig& config);
 
-struct GeneratedConfig {
-  std::string text;                   // secret-bearing, see above
-  std::vector<Diagnostic> warnings;  // validation warnings, for the operator
-};
-
-// Validates, then renders. The error lists every problem, one per line.
-Result<GeneratedConfig> generate_bird_config(const BirdConfig& config, const ValidationOptions& options = {});
+// Validates (validate_config), then renders. The error lists every problem,
+// one per line. The text holds the passwords: see above.
+Result<std::string> generate_bird_config(const BirdConfig& config);
 
 // Who owns the config file. BIRD started with `-u USER -g GROUP` drops its
 // privileges before it writes its pid file and re-reads the config on every

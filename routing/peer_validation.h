@@ -1,26 +1,27 @@
-// Validation of BGP peers against Azure's rules (azure.md §4, §5) and BIRD's
-// syntax limits. Every problem is reported at once, each naming the field,
-// the value and what is allowed.
+// What BIRD 2.0.12 can be given: the checks render_bird_config() needs to
+// produce a configuration BIRD parses and that means what the peer says
+// (symbols, quoting, IPv4 channels, kernel tables, timers BIRD accepts).
+// Azure's rules (reserved ASNs, its APIPA range, 4,000 prefixes, ExpressRoute)
+// are not here: the policy validator checks them on the user's configuration
+// (gateway/policy/bgp_rules.cc), before any BgpPeer is built.
+// Every problem is reported at once, each naming the field and what is allowed.
 #pragma once
 
-#include <vector>
+#include <functional>
+#include <string>
 
+#include "common/diagnostics.h"
 #include "routing/bgp_peer.h"
-#include "routing/diagnostic.h"
 
 namespace ergw::routing {
 
-struct ValidationOptions {
-  // Refuse (instead of warn about) exports that Azure would route over
-  // ExpressRoute, unencrypted (azure.md §5).
-  bool strict_expressroute = false;
-};
+// The path prefix of a peer's fields in diagnostics; by default
+// "peers[<name>]". ergwd names the connection instead.
+using PeerPath = std::function<std::string(const BgpPeer&)>;
+std::string default_peer_path(const BgpPeer& peer);
 
-std::vector<Diagnostic> validate_peer(const BgpPeer& peer, const ValidationOptions& options = {});
-// Every peer, plus what must hold across peers of one BIRD instance.
-std::vector<Diagnostic> validate_config(const BirdConfig& config, const ValidationOptions& options = {});
-
-// Why an ASN may not be used on the on-prem side, or nullptr if it may.
-const char* reserved_asn_reason(uint32_t asn);
+void validate_peer(const BgpPeer& peer, Diagnostics& diagnostics, const PeerPath& path = default_peer_path);
+// Every peer, plus what must hold across the peers of one BIRD instance.
+void validate_config(const BirdConfig& config, Diagnostics& diagnostics, const PeerPath& path = default_peer_path);
 
 }  // namespace ergw::routing

@@ -13,18 +13,19 @@ namespace {
 struct PolicyOptions {
   std::string file;
   bool show_secrets = false;
-  bool azure_side = false;
+  bool strict_expressroute = false;
   bool quiet = false;
 };
 
 // Reads and validates; prints every diagnostic to stderr. Returns the
 // configuration only when it has no errors.
 std::optional<policy::ApplianceConfig> load(const PolicyOptions& options) {
-  policy::Diagnostics diagnostics;
-  auto config = policy::load_configuration(options.file, diagnostics);
+  Diagnostics diagnostics;
+  auto config = policy::load_configuration(options.file, diagnostics,
+                                          policy::ValidationOptions{.strict_expressroute = options.strict_expressroute});
   for (const auto& d : diagnostics.all()) {
-    if (options.quiet && d.severity == policy::Severity::note) continue;
-    std::cerr << policy::format_diagnostic(d) << "\n";
+    if (options.quiet && d.severity == Severity::note) continue;
+    std::cerr << format_diagnostic(d) << "\n";
   }
   if (diagnostics.has_errors() || !config) {
     std::cerr << options.file << ": " << diagnostics.error_count() << " error(s), " << diagnostics.warning_count()
@@ -45,6 +46,8 @@ void add_policy_commands(CLI::App& app, int& exit_code) {
       "check", "Validate FILE (an ergw configuration, or a connection object as Azure prints it)");
   check->add_option("FILE", options->file, "configuration or Azure connection JSON")->required();
   check->add_flag("--quiet,-q", options->quiet, "hide notes");
+  check->add_flag("--strict-expressroute", options->strict_expressroute,
+                  "refuse BGP exports Azure would route over ExpressRoute, as ergwd --strict-expressroute does");
   check->callback([options, &exit_code] {
     auto config = load(*options);
     if (!config) {
@@ -58,16 +61,16 @@ void add_policy_commands(CLI::App& app, int& exit_code) {
   auto* compile = policy->add_subcommand("compile", "Print the swanctl.conf that FILE compiles to");
   compile->add_option("FILE", options->file, "configuration or Azure connection JSON")->required();
   compile->add_flag("--show-secrets", options->show_secrets, "print PSKs instead of <redacted>");
-  compile->add_flag("--azure-side", options->azure_side,
-                    "print the simulated Azure gateway's side instead (what the lab runs)");
   compile->add_flag("--quiet,-q", options->quiet, "hide notes");
+  compile->add_flag("--strict-expressroute", options->strict_expressroute,
+                    "refuse BGP exports Azure would route over ExpressRoute, as ergwd --strict-expressroute does");
   compile->callback([options, &exit_code] {
     auto config = load(*options);
     if (!config) {
       exit_code = 2;
       return;
     }
-    const auto compiled = options->azure_side ? policy::compile_azure_side(*config) : policy::compile(*config);
+    const auto compiled = policy::compile(*config);
     std::cout << policy::render_swanctl_conf(compiled, options->show_secrets ? policy::SecretDisplay::revealed
                                                                              : policy::SecretDisplay::redacted);
     std::cout << "\n# strongswan.conf settings these connections need:\n";

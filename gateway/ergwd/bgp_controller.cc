@@ -23,15 +23,6 @@ std::string peer_name(const std::string& connection) {
   return name;
 }
 
-bool is_apipa(const IpAddress& a) { return a.is_v4() && a.bytes()[0] == 169 && a.bytes()[1] == 254; }
-
-// "peers[azure_hub].local_asn" -> the connection's name, for the operator.
-std::string for_connection(const routing::Diagnostic& d, const std::vector<BgpPeerPlan>& peers) {
-  for (const auto& p : peers) {
-    if (d.field.rfind("peers[" + p.peer.name + "]", 0) == 0) return "connection \"" + p.connection + "\": bgp: " + d.to_string();
-  }
-  return "bgp: " + d.to_string();
-}
 
 }  // namespace
 
@@ -48,11 +39,12 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
     peer.peer_address = intent.peer_address;
     peer.local_address = intent.local_address;
     peer.multihop = intent.multihop;
-    // With APIPA addresses Azure never opens the session (azure.md §4).
-    peer.must_initiate = intent.apipa || is_apipa(intent.peer_address) || is_apipa(intent.local_address);
+    peer.hold_time_seconds = intent.hold_time_seconds;
+    peer.keepalive_seconds = intent.keepalive_seconds;
+    // With APIPA addresses Azure never opens the session.
+    peer.must_initiate = intent.apipa;
     peer.export_prefixes = intent.export_prefixes;
     peer.vnet_prefixes = intent.vnet_prefixes;
-    peer.expressroute_prefixes = intent.express_route_prefixes;
     peer.kernel_table = options.kernel_table;
     uint32_t if_id = intent.if_id;
     for (const auto& plan : plans) {
@@ -67,16 +59,16 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
   out.config.router_id = out.peers.front().peer.local_address;
   out.config.log_file = options.bird_dir + "/bird.log";
   for (const auto& p : out.peers) out.config.peers.push_back(p.peer);
-  const auto diagnostics = routing::validate_config(out.config, {options.strict_expressroute});
-  std::string errors;
-  for (const auto& d : diagnostics) {
-    if (d.severity == routing::Diagnostic::Severity::kError) {
-      errors += (errors.empty() ? "" : "\n") + for_connection(d, out.peers);
-    } else {
-      out.warnings.push_back(d);
+  // Azure's BGP rules ran when the configuration was loaded; this checks
+  // only what BIRD needs, with the connection's name on every finding.
+  Diagnostics diagnostics;
+  routing::validate_config(out.config, diagnostics, [&](const routing::BgpPeer& peer) {
+    for (const auto& p : out.peers) {
+      if (p.peer.name == peer.name) return "connection \"" + p.connection + "\" bgp";
     }
-  }
-  if (!errors.empty()) return Error{errors};
+    return routing::default_peer_path(peer);
+  });
+  if (diagnostics.has_errors()) return Error{diagnostics.format_errors()};
   out.text = routing::render_bird_config(out.config);
   return out;
 }
@@ -233,7 +225,6 @@ void BgpController::sync_host_network() {
 
 void BgpController::apply(BgpPlan plan) {
   plan_ = std::move(plan);
-  for (const auto& w : plan_.warnings) log_line(LogLevel::warning, for_connection(w, plan_.peers));
   sync_host_network();
   // Sessions of peers that are gone are BIRD's to drop with the new config.
   std::set<std::string> protocols;

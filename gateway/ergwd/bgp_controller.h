@@ -46,7 +46,6 @@
 #include "routing/bgp_peer.h"
 #include "routing/bird_commands.h"
 #include "routing/bird_daemon.h"
-#include "routing/diagnostic.h"
 #include "vici/client.h"
 
 namespace ergw::gateway {
@@ -57,7 +56,7 @@ struct BgpOptions {
   uint32_t kernel_table = 1000;
   uint32_t underlay_rule_priority = 1000;  // to <Azure tunnel address> lookup main
   uint32_t table_rule_priority = 1001;     // lookup <kernel_table>
-  bool strict_expressroute = false;
+  bool strict_expressroute = false;  // passed to the policy validator when loading
   // How often the controller re-sends what BIRD has not confirmed (the
   // configuration, enable/disable) and re-checks that BIRD runs.
   std::chrono::milliseconds supervise_interval{1000};
@@ -78,13 +77,12 @@ struct BgpPlan {
   routing::BirdConfig config;
   std::string text;  // rendered BIRD config; holds passwords, never logged
   std::vector<IpAddress> underlay_addresses;  // Azure tunnel addresses of BGP connections
-  std::vector<routing::Diagnostic> warnings;
 };
 
-// Maps the compiler's intents to peers and validates them (routing rules:
-// reserved ASNs, Azure's APIPA range, equal ASNs, 4,000 exports, ExpressRoute
-// overlap, ...). The error lists every problem, one per line, each naming the
-// connection.
+// Maps the compiler's intents to peers and checks what BIRD needs (Azure's
+// BGP rules - reserved ASNs, its APIPA range, 4,000 exports, ExpressRoute
+// overlap - ran when the configuration was loaded). The error lists every
+// problem, one per line, each naming the connection.
 Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const std::vector<ConnectionPlan>& plans,
                          DataPlaneKind data_plane, const BgpOptions& options);
 

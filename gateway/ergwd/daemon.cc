@@ -32,12 +32,13 @@ void Daemon::write_charon_settings(const std::string& text) {
 }
 
 bool Daemon::load(bool initial) {
-  policy::Diagnostics diagnostics;
-  auto config = policy::load_configuration(options_.config_file, diagnostics);
+  Diagnostics diagnostics;
+  auto config = policy::load_configuration(
+      options_.config_file, diagnostics, policy::ValidationOptions{.strict_expressroute = options_.bgp.strict_expressroute});
   for (const auto& d : diagnostics.all()) {
-    if (d.severity == policy::Severity::note) continue;
-    log_line(d.severity == policy::Severity::error ? LogLevel::error : LogLevel::warning,
-             policy::format_diagnostic(d));
+    if (d.severity == Severity::note) continue;
+    log_line(d.severity == Severity::error ? LogLevel::error : LogLevel::warning,
+             format_diagnostic(d));
   }
   if (!config) {
     log_line(LogLevel::error, options_.config_file + ": " + std::to_string(diagnostics.error_count()) +

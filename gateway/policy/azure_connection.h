@@ -1,6 +1,7 @@
 // The Azure connection model: what ergw knows of one site-to-site connection,
 // read from objects as Azure prints them (see connection_reader.h). Field names
-// follow the ARM spec; comments give the Azure source (../shared/design/azure.md).
+// follow the ARM spec; the facts behind defaults and ranges are in
+// docs/azure-facts.md (constants in azure_facts.h).
 #pragma once
 
 #include <cstdint>
@@ -10,14 +11,15 @@
 
 #include "common/ip_prefix.h"
 #include "gateway/policy/azure_enums.h"
+#include "gateway/policy/azure_facts.h"
 #include "gateway/policy/secret.h"
 
 namespace ergw::policy {
 
 // One custom IPsec/IKE policy (ARM IpsecPolicy; all eight fields required).
 struct IpsecPolicy {
-  int64_t sa_lifetime_seconds = 0;     // CHILD SA lifetime, >= 300
-  int64_t sa_data_size_kilobytes = 0;  // CHILD SA volume, >= 1024
+  int64_t sa_lifetime_seconds = 0;     // CHILD SA lifetime, >= kAzureMinSaLifetimeSeconds
+  int64_t sa_data_size_kilobytes = 0;  // CHILD SA volume, >= kAzureMinSaDataSizeKilobytes
   IpsecEncryption ipsec_encryption = IpsecEncryption::AES256;
   IpsecIntegrity ipsec_integrity = IpsecIntegrity::SHA256;
   IkeEncryption ike_encryption = IkeEncryption::AES256;
@@ -27,13 +29,24 @@ struct IpsecPolicy {
   bool operator==(const IpsecPolicy&) const = default;
 };
 
-// Azure's defaults for the CHILD SA when no custom policy is set (azure.md §2.2).
-inline constexpr int64_t kAzureDefaultSaLifetimeSeconds = 27'000;
-inline constexpr int64_t kAzureDefaultSaDataSizeKilobytes = 102'400'000;
-// Fixed, not configurable on Azure (azure.md §1.3).
-inline constexpr int64_t kAzureIkeSaLifetimeSeconds = 28'800;
-inline constexpr int kAzureDefaultDpdTimeoutSeconds = 45;
-inline constexpr uint32_t kAzureDefaultAsn = 65'515;
+// A custom policy as the input gave it. A field that is missing or holds an
+// invalid value is empty (the reader has reported it), so the rules can still
+// check the fields that were given, and a policy with a bad value is still a
+// policy that was set (no "no custom policy" warning for it).
+struct IpsecPolicyInput {
+  std::optional<int64_t> sa_lifetime_seconds;
+  std::optional<int64_t> sa_data_size_kilobytes;
+  std::optional<IpsecEncryption> ipsec_encryption;
+  std::optional<IpsecIntegrity> ipsec_integrity;
+  std::optional<IkeEncryption> ike_encryption;
+  std::optional<IkeIntegrity> ike_integrity;
+  std::optional<DhGroup> dh_group;
+  std::optional<PfsGroup> pfs_group;
+  bool operator==(const IpsecPolicyInput&) const = default;
+
+  // The policy, when every field was given and valid.
+  std::optional<IpsecPolicy> complete() const;
+};
 
 // Selectors as Azure names them: "local" is Azure's side (the VNet), "remote"
 // is the on-prem side.
@@ -54,8 +67,8 @@ struct AzureConnection {
   ConnectionType connection_type = ConnectionType::IPsec;
   ConnectionProtocol connection_protocol = ConnectionProtocol::IKEv2;
   Secret shared_key;
-  std::optional<IpsecPolicy> ipsec_policy;
-  std::string ipsec_policy_path;  // diagnostics path of the policy
+  std::optional<IpsecPolicyInput> ipsec_policy;  // set when the input gives a custom policy
+  std::string ipsec_policy_path;                  // diagnostics path of the policy
   int dpd_timeout_seconds = kAzureDefaultDpdTimeoutSeconds;
   ConnectionMode connection_mode = ConnectionMode::Default;
   bool use_policy_based_traffic_selectors = false;
@@ -63,7 +76,15 @@ struct AzureConnection {
   bool enable_bgp = false;
   bool use_local_azure_ip_address = false;
   std::vector<CustomBgpAddress> gateway_custom_bgp_ip_addresses;
-  bool has_nat_rules = false;
+  // Paths of the NAT rule lists that are set (ingressNatRules, egressNatRules
+  // as the input spells them); empty when there are none.
+  std::vector<std::string> nat_rule_paths;
+
+  // The custom policy when one is given and complete (validation refuses a
+  // configuration whose policy is not).
+  std::optional<IpsecPolicy> custom_policy() const {
+    return ipsec_policy ? ipsec_policy->complete() : std::nullopt;
+  }
 };
 
 // What ergw needs of the Azure VPN gateway (virtualNetworkGateways): where to
@@ -75,12 +96,16 @@ struct AzureGateway {
   uint32_t asn = kAzureDefaultAsn;
   std::vector<IpAddress> bgp_peering_addresses;  // GatewaySubnet addresses, one per instance
   std::vector<IpPrefix> vnet_prefixes;           // what the VNet holds (never exported to Azure)
+  // Azure's IKE identity, one for all instances or one per tunnel address;
+  // empty: its tunnel address (what Azure presents unless told otherwise).
+  std::vector<std::string> ike_identities;
 };
 
 // ergw's own side (what Azure calls the local network gateway).
 struct LocalSide {
   std::string source_path;
   std::optional<IpAddress> address;  // the appliance's IKE address toward Azure
+  std::optional<std::string> ike_identity;  // this appliance's IKE identity; default: address
   std::vector<IpPrefix> prefixes;    // on-prem prefixes behind the appliance
   std::optional<uint32_t> asn;
   std::optional<IpAddress> bgp_peering_address;
@@ -100,6 +125,10 @@ struct ConnectionSpec {
   // True when the input was a bare Azure connection object: addresses are then unknown.
   bool bare_connection_object = false;
 };
+
+// Azure's BGP address for this connection: the connection's custom APIPA
+// address when it sets one, else the gateway's (GatewaySubnet) address.
+std::optional<IpAddress> azure_bgp_address(const ConnectionSpec& spec);
 
 struct ApplianceConfig {
   std::string name = "ergw";

@@ -19,18 +19,4 @@ const std::vector<std::string>& azure_default_esp_initiator_offers() {
   return kOffers;
 }
 
-const std::vector<std::string>& azure_default_esp_responder_offers() {
-  static const std::vector<std::string> kOffers = {
-      "aes256gcm16",               "aes256-sha1",           "3des-sha1",
-      "aes256-sha256",             "aes128-sha1",           "3des-sha256",
-      "des-sha1",                  "aes256-sha1-modp768",   "aes256-sha1-modp1024",
-      "aes256-sha1-modp2048",      "aes128-sha1-modp768",   "aes128-sha1-modp1024",
-      "aes128-sha1-modp2048",      "3des-sha1-modp768",     "3des-sha1-modp1024",
-      "3des-sha256-modp1024",      "aes256-sha256-modp768", "aes256-sha256-modp1024",
-      "aes256-sha256-modp2048",    "aes256-sha1-modp2048s256", "aes256-sha256-modp2048s256",
-      "aes128-sha256",             "aes128-sha256-modp768", "aes128-sha256-modp1024",
-      "aes128-sha256-modp2048",    "3des-sha1-modp2048"};
-  return kOffers;
-}
-
 }  // namespace ergw::policy

@@ -20,7 +20,7 @@ bool is_gcm(IpsecIntegrity v) {
   return v == IpsecIntegrity::GCMAES128 || v == IpsecIntegrity::GCMAES192 || v == IpsecIntegrity::GCMAES256;
 }
 
-// azure.md §1.5: Azure's table of names to groups.
+// Azure's table of names to groups (docs/azure-facts.md, "Diffie-Hellman groups").
 int ike_group_number(DhGroup group) {
   switch (group) {
     case DhGroup::None: return 0;
@@ -36,7 +36,7 @@ int ike_group_number(DhGroup group) {
 }
 
 // PFS14 is not in Azure's table; the Windows IPsec API defines it as group 14
-// (azure.md §1.2), which is what ergw assumes (and warns about).
+// (docs/azure-facts.md), which is what ergw assumes (and warns about).
 int ike_group_number(PfsGroup group) {
   switch (group) {
     case PfsGroup::None:

@@ -1,7 +1,7 @@
 // The Azure enums of a VPN connection, spelled exactly as the ARM spec
 // (Microsoft.Network virtualNetworkGateway.json, 2024-05-01) spells them, in
 // the spec's order. Parsing accepts any letter case; printing always uses
-// Azure's spelling. Source: ../shared/design/azure.md §1.1.
+// Azure's spelling. The values and their sources: docs/azure-facts.md.
 #pragma once
 
 #include <array>

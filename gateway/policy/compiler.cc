@@ -74,32 +74,39 @@ std::string join(const std::vector<std::string>& parts, char separator) {
 
 bool is_route_based(const AzureConnection& c) { return !c.use_policy_based_traffic_selectors; }
 
-std::vector<std::string> to_strings(const std::vector<IpPrefix>& prefixes) {
-  std::vector<std::string> out;
-  for (const auto& p : prefixes) out.push_back(p.to_string());
-  return out;
-}
-
 std::string address_or_any(const std::optional<IpAddress>& a) { return a ? a->to_string() : "%any"; }
 
 struct Tunnel {
   std::string name;
-  std::string local;   // our address, or %any
-  std::string remote;  // Azure's tunnel address, or %any
+  std::string local;      // our address, or %any
+  std::string remote;     // Azure's tunnel address, or %any
+  std::string local_id;   // our IKE identity
+  std::string remote_id;  // Azure's IKE identity
   uint32_t if_id = 0;
 };
+
+// Azure's identity for instance `i`: the configured one (one for all, or one
+// per instance), else the address it is reached at.
+std::string remote_identity(const ConnectionSpec& spec, size_t i, const std::string& remote) {
+  const auto& ids = spec.gateway.ike_identities;
+  if (ids.empty()) return remote;
+  return ids.size() == 1 ? ids.front() : ids.at(i);
+}
 
 // One IKE connection per Azure gateway instance we reach (two when active-active).
 std::vector<Tunnel> tunnels_of(const ConnectionSpec& spec) {
   std::vector<Tunnel> out;
   const auto local = address_or_any(spec.local.address);
-  if (spec.gateway.tunnel_ip_addresses.size() <= 1) {
-    out.push_back({spec.name, local,
-                   spec.gateway.tunnel_ip_addresses.empty() ? "%any" : spec.gateway.tunnel_ip_addresses[0].to_string(),
-                   0});
+  const auto local_id = spec.local.ike_identity.value_or(local);
+  const auto& remotes = spec.gateway.tunnel_ip_addresses;
+  if (remotes.size() <= 1) {
+    const std::string remote = remotes.empty() ? "%any" : remotes[0].to_string();
+    out.push_back({spec.name, local, remote, local_id, remote_identity(spec, 0, remote), 0});
   } else {
-    for (size_t i = 0; i < spec.gateway.tunnel_ip_addresses.size(); ++i) {
-      out.push_back({spec.name + "-i" + std::to_string(i), local, spec.gateway.tunnel_ip_addresses[i].to_string(), 0});
+    for (size_t i = 0; i < remotes.size(); ++i) {
+      const std::string remote = remotes[i].to_string();
+      out.push_back({spec.name + "-i" + std::to_string(i), local, remote, local_id,
+                     remote_identity(spec, i, remote), 0});
     }
   }
   return out;
@@ -133,50 +140,59 @@ std::vector<std::vector<Tunnel>> assign_tunnels(const ApplianceConfig& config) {
 
 struct Selectors {
   std::string name_suffix;
-  std::vector<std::string> local;   // our side
-  std::vector<std::string> remote;  // Azure's side
+  std::vector<std::string> local;   // our side (on-prem)
+  std::vector<std::string> remote;  // Azure's side (the VNet)
 };
 
-// Route-based: any-to-any, as Azure proposes (azure.md §2.4). Policy-based: the
-// exact pairs, with Azure's "local" (VNet) becoming our remote.
-std::vector<Selectors> selectors_of(const ConnectionSpec& spec, bool azure_view) {
-  std::vector<Selectors> out;
+// Route-based: any-to-any, as Azure proposes. Policy-based: Azure keys one
+// CHILD SA per pair of an on-prem and a VNet prefix, so ergw does the same -
+// one CHILD SA carrying several prefixes could be narrowed by the peer to one
+// pair, leaving the others without a tunnel. The pairs come from
+// trafficSelectorPolicies (Azure's "local" is the VNet, its "remote" is
+// on-prem), or, without entries, every on-prem prefix with every VNet prefix.
+std::vector<Selectors> selectors_of(const ConnectionSpec& spec) {
   const auto& c = spec.azure;
-  if (is_route_based(c)) {
-    out.push_back({"", {"0.0.0.0/0", "::/0"}, {"0.0.0.0/0", "::/0"}});
-  } else if (!c.traffic_selector_policies.empty()) {
-    for (size_t i = 0; i < c.traffic_selector_policies.size(); ++i) {
-      const auto& ts = c.traffic_selector_policies[i];
-      out.push_back({c.traffic_selector_policies.size() > 1 ? "-ts" + std::to_string(i) : "",
-                     to_strings(ts.remote_address_ranges), to_strings(ts.local_address_ranges)});
+  if (is_route_based(c)) return {{"", {"0.0.0.0/0", "::/0"}, {"0.0.0.0/0", "::/0"}}};
+  std::vector<std::pair<IpPrefix, IpPrefix>> pairs;  // (on-prem, VNet)
+  auto add = [&](const IpPrefix& onprem, const IpPrefix& vnet) {
+    if (std::find(pairs.begin(), pairs.end(), std::make_pair(onprem, vnet)) == pairs.end()) {
+      pairs.emplace_back(onprem, vnet);
+    }
+  };
+  if (!c.traffic_selector_policies.empty()) {
+    for (const auto& ts : c.traffic_selector_policies) {
+      for (const auto& onprem : ts.remote_address_ranges) {
+        for (const auto& vnet : ts.local_address_ranges) add(onprem, vnet);
+      }
     }
   } else {
-    // Azure's implicit selectors: every on-prem prefix with every VNet prefix.
-    out.push_back({"", to_strings(spec.local.prefixes), to_strings(spec.gateway.vnet_prefixes)});
+    for (const auto& onprem : spec.local.prefixes) {
+      for (const auto& vnet : spec.gateway.vnet_prefixes) add(onprem, vnet);
+    }
   }
-  if (azure_view) {
-    for (auto& s : out) std::swap(s.local, s.remote);
+  std::vector<Selectors> out;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    out.push_back({pairs.size() > 1 ? "-ts" + std::to_string(i) : "", {pairs[i].first.to_string()},
+                   {pairs[i].second.to_string()}});
   }
   return out;
 }
 
 IpsecPolicy effective_policy_or_default(const AzureConnection& c, bool& is_default) {
-  is_default = !c.ipsec_policy.has_value();
-  if (c.ipsec_policy) return *c.ipsec_policy;
+  const auto custom = c.custom_policy();
+  is_default = !custom.has_value();
+  if (custom) return *custom;
   IpsecPolicy p;
   p.sa_lifetime_seconds = kAzureDefaultSaLifetimeSeconds;
   p.sa_data_size_kilobytes = kAzureDefaultSaDataSizeKilobytes;
   return p;
 }
 
-SharedSecretConfig secret_for(const Tunnel& t, const Secret& key, bool azure_view) {
+// charon finds the PSK by the two IKE identities.
+SharedSecretConfig secret_for(const Tunnel& t, const Secret& key) {
   SharedSecretConfig s;
   s.name = "ike-" + t.name;
-  if (azure_view) {
-    s.owners = {t.remote, t.local};
-  } else {
-    s.owners = {t.local, t.remote};
-  }
+  s.owners = {t.local_id, t.remote_id};
   s.owners.erase(std::remove(s.owners.begin(), s.owners.end(), "%any"), s.owners.end());
   s.secret = key;
   return s;
@@ -214,7 +230,7 @@ std::string pfs_group_keyword(PfsGroup group, DhGroup ike_group) {
 }
 
 std::string ike_proposal(const IpsecPolicy& p) {
-  // With GCM encryption, ikeIntegrity is the PRF only (azure.md §1.3), which
+  // With GCM encryption, ikeIntegrity is the PRF only (docs/azure-facts.md), which
   // strongSwan spells prf<hash>; otherwise <hash> is both integrity and PRF.
   std::string hash = hash_keyword(p.ike_integrity);
   if (is_gcm(p.ike_encryption)) hash = "prf" + hash;
@@ -232,7 +248,7 @@ std::string esp_proposal(const IpsecPolicy& p) {
 ChildLifetimes child_lifetimes(int64_t seconds, int64_t kilobytes) {
   // The hard limit is Azure's number; ergw rekeys in the last tenth before it,
   // spread over half of that tenth so that many tunnels do not rekey at once.
-  // Azure's lifetimes are local and need not match (azure.md §1.3): rekeying
+  // Azure's lifetimes are local and need not match (docs/azure-facts.md): rekeying
   // first keeps ergw the initiator of nearly every CHILD rekey.
   ChildLifetimes l{};
   const int64_t margin = seconds / 10;
@@ -278,7 +294,7 @@ CharonSettings charon_settings_for_dpd(int timeout) {
 
 namespace {
 
-IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool azure_view) {
+IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t) {
   const auto& c = spec.azure;
   bool is_default = false;
   const IpsecPolicy policy = effective_policy_or_default(c, is_default);
@@ -286,11 +302,10 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
   IkeConnectionConfig ike;
   ike.name = t.name;
   ike.version = 2;
-  ike.local_addrs = {azure_view ? t.remote : t.local};
-  ike.remote_addrs = {azure_view ? t.local : t.remote};
-  ike.local_id = ike.local_addrs[0];
-  ike.remote_id = ike.remote_addrs[0];
-  if (ike.remote_id == "%any") ike.remote_id = "%any";
+  ike.local_addrs = {t.local};
+  ike.remote_addrs = {t.remote};
+  ike.local_id = t.local_id;
+  ike.remote_id = t.remote_id;
   if (is_default) {
     ike.proposals = azure_default_ike_proposals();
     ike.comments.push_back("no custom policy: Azure's default IKE offers in Azure's order (DH group 2, MODP-1024)");
@@ -300,20 +315,12 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
                            ", ikeIntegrity " + std::string(enum_name(policy.ike_integrity)) + ", dhGroup " +
                            std::string(enum_name(policy.dh_group)));
   }
-  if (azure_view) {
-    // Azure: 28,800 s fixed; modelled as a rekey at 90 % of it.
-    ike.rekey_time = kAzureIkeSaLifetimeSeconds / 10 * 9;
-    ike.over_time = kAzureIkeSaLifetimeSeconds - ike.rekey_time;
-    ike.rand_time = 0;
-    ike.comments.push_back("simulated Azure: IKE SA lifetime fixed at 28800 s");
-  } else {
-    const auto l = ike_lifetimes();
-    ike.rekey_time = l.rekey_time;
-    ike.over_time = l.over_time;
-    ike.rand_time = l.rand_time;
-    ike.comments.push_back("IKE rekey between 23400 s and 25200 s, hard end 27900 s: always before Azure's "
-                           "fixed 28800 s");
-  }
+  const auto l = ike_lifetimes();
+  ike.rekey_time = l.rekey_time;
+  ike.over_time = l.over_time;
+  ike.rand_time = l.rand_time;
+  ike.comments.push_back("IKE rekey between 23400 s and 25200 s, hard end 27900 s: always before Azure's "
+                         "fixed 28800 s");
   ike.reauth_time = 0;  // IKEv2 rekeys inline; reauthentication would drop traffic
   ike.dpd_delay = dpd_delay_for(c.dpd_timeout_seconds);
   ike.comments.push_back("dpd_delay " + std::to_string(ike.dpd_delay) + " s = dpdTimeoutSeconds " +
@@ -322,22 +329,18 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
   ike.unique = "replace";
   ike.keyingtries = 0;
 
-  // connectionMode (azure.md §2.5): InitiatorOnly = Azure dials,
-  // ResponderOnly = the on-prem device dials, Default = both.
-  const bool we_dial = azure_view ? c.connection_mode != ConnectionMode::ResponderOnly
-                                  : c.connection_mode != ConnectionMode::InitiatorOnly;
-  ike.peer_dials = azure_view ? c.connection_mode != ConnectionMode::InitiatorOnly
-                              : c.connection_mode != ConnectionMode::ResponderOnly;
+  // connectionMode: InitiatorOnly = Azure dials, ResponderOnly = the on-prem
+  // device dials, Default = both (docs/azure-facts.md, connection modes).
+  const bool we_dial = c.connection_mode != ConnectionMode::InitiatorOnly;
+  ike.peer_dials = c.connection_mode != ConnectionMode::ResponderOnly;
   const auto lifetimes = child_lifetimes(policy.sa_lifetime_seconds, policy.sa_data_size_kilobytes);
-  for (const auto& sel : selectors_of(spec, azure_view)) {
+  for (const auto& sel : selectors_of(spec)) {
     ChildConfig child;
     child.name = t.name + sel.name_suffix;
     if (is_default) {
-      child.esp_proposals =
-          azure_view ? azure_default_esp_responder_offers() : azure_default_esp_initiator_offers();
-      child.comments.push_back(azure_view ? "Azure's 26 default quick-mode offers (as responder), in order"
-                                          : "Azure's default quick-mode offers, in order, without PFS: Azure "
-                                            "initiates rekeys without PFS");
+      child.esp_proposals = azure_default_esp_initiator_offers();
+      child.comments.push_back("Azure's default quick-mode offers, in order, without PFS: Azure initiates rekeys "
+                               "without PFS");
     } else {
       child.esp_proposals = {esp_proposal(policy)};
       child.comments.push_back("ESP proposal from ipsecEncryption " +
@@ -347,28 +350,20 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
     }
     child.local_ts = sel.local;
     child.remote_ts = sel.remote;
-    if (azure_view) {
-      child.life_time = policy.sa_lifetime_seconds;
-      child.rekey_time = policy.sa_lifetime_seconds / 20 * 19;
-      child.rand_time = 0;
-      child.life_bytes = static_cast<uint64_t>(policy.sa_data_size_kilobytes) * 1024u;
-      child.rekey_bytes = child.life_bytes / 20 * 19;
-    } else {
-      child.life_time = lifetimes.life_time;
-      child.rekey_time = lifetimes.rekey_time;
-      child.rand_time = lifetimes.rand_time;
-      child.life_bytes = lifetimes.life_bytes;
-      child.rekey_bytes = lifetimes.rekey_bytes;
-      child.comments.push_back("life_time = saLifeTimeSeconds " + std::to_string(policy.sa_lifetime_seconds) +
-                               " s; rekey_time = 90 % of it, minus up to rand_time (5 %)");
-      child.comments.push_back("life_bytes = saDataSizeKilobytes " +
-                               std::to_string(policy.sa_data_size_kilobytes) + " KB x 1024; rekey_bytes = 90 %");
-    }
+    child.life_time = lifetimes.life_time;
+    child.rekey_time = lifetimes.rekey_time;
+    child.rand_time = lifetimes.rand_time;
+    child.life_bytes = lifetimes.life_bytes;
+    child.rekey_bytes = lifetimes.rekey_bytes;
+    child.comments.push_back("life_time = saLifeTimeSeconds " + std::to_string(policy.sa_lifetime_seconds) +
+                             " s; rekey_time = 90 % of it, minus up to rand_time (5 %)");
+    child.comments.push_back("life_bytes = saDataSizeKilobytes " + std::to_string(policy.sa_data_size_kilobytes) +
+                             " KB x 1024; rekey_bytes = 90 %");
     child.start_action = we_dial ? "start" : "none";
     child.dpd_action = we_dial ? "restart" : "clear";
     child.close_action = we_dial ? "start" : "none";
-    child.if_id = azure_view ? 0 : t.if_id;
-    if (!azure_view && child.if_id != 0) {
+    child.if_id = t.if_id;
+    if (child.if_id != 0) {
       child.comments.push_back("route-based: XFRM interface id " + std::to_string(child.if_id) +
                                "; charon installs no routes, ergw does");
     }
@@ -377,7 +372,47 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t, bool 
   return ike;
 }
 
-CompiledConfiguration compile_view(const ApplianceConfig& config, bool azure_view) {
+// Routes into the tunnel when BGP does not provide them.
+void add_static_routes(const ConnectionSpec& spec, const Tunnel& t, std::vector<TunnelRoute>& routes) {
+  if (!is_route_based(spec.azure)) {
+    // Policy-based: the kernel's policies catch the traffic wherever it is
+    // routed, but a TUN data plane (libipsec) sees only what is routed into
+    // it, so the VNet side of every pair is a route too (if_id 0: no interface).
+    std::set<std::string> seen;
+    for (const auto& sel : selectors_of(spec)) {
+      for (const auto& remote : sel.remote) {
+        if (!seen.insert(remote).second) continue;
+        if (auto prefix = IpPrefix::parse(remote)) routes.push_back({*prefix, t.name, 0});
+      }
+    }
+  } else if (!spec.azure.enable_bgp) {
+    for (const auto& prefix : spec.gateway.vnet_prefixes) routes.push_back({prefix, t.name, t.if_id});
+  }
+}
+
+BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& first) {
+  BgpPeerIntent peer;
+  peer.connection = first.name;
+  peer.local_asn = *spec.local.asn;
+  peer.peer_asn = spec.gateway.asn;
+  peer.local_address = *spec.local.bgp_peering_address;
+  peer.peer_address = azure_bgp_address(spec).value_or(IpAddress{});
+  // With APIPA addresses Azure never opens the session: ergw must.
+  peer.apipa = is_link_local_v4(peer.peer_address) || is_link_local_v4(peer.local_address);
+  // Neither a GatewaySubnet address nor Azure's APIPA address is on a link
+  // the appliance shares with Azure (the tunnel is unnumbered): multihop.
+  peer.multihop = true;
+  peer.hold_time_seconds = kAzureBgpHoldTimeSeconds;
+  peer.keepalive_seconds = kAzureBgpKeepaliveSeconds;
+  peer.export_prefixes = spec.local.prefixes;
+  peer.vnet_prefixes = spec.gateway.vnet_prefixes;
+  peer.if_id = first.if_id;
+  return peer;
+}
+
+}  // namespace
+
+CompiledConfiguration compile(const ApplianceConfig& config) {
   CompiledConfiguration out;
   const auto tunnels = assign_tunnels(config);
   int smallest_dpd = kAzureDefaultDpdTimeoutSeconds;
@@ -385,52 +420,16 @@ CompiledConfiguration compile_view(const ApplianceConfig& config, bool azure_vie
     const auto& spec = config.connections[i];
     smallest_dpd = std::min(smallest_dpd, spec.azure.dpd_timeout_seconds);
     for (const auto& t : tunnels[i]) {
-      out.connections.push_back(build_ike(spec, t, azure_view));
-      out.secrets.push_back(secret_for(t, spec.azure.shared_key, azure_view));
-      if (azure_view) continue;
-      if (!is_route_based(spec.azure)) {
-        // Policy-based: the kernel's policies catch the traffic wherever it is
-        // routed, but a TUN data plane (libipsec) sees only what is routed into
-        // it, so the remote selectors are routes too (if_id 0: no interface).
-        for (const auto& sel : selectors_of(spec, false)) {
-          for (const auto& remote : sel.remote) {
-            if (auto prefix = IpPrefix::parse(remote)) out.routes.push_back({*prefix, t.name, 0});
-          }
-        }
-      } else if (!spec.azure.enable_bgp) {
-        for (const auto& prefix : spec.gateway.vnet_prefixes) out.routes.push_back({prefix, t.name, t.if_id});
-      }
+      out.connections.push_back(build_ike(spec, t));
+      out.secrets.push_back(secret_for(t, spec.azure.shared_key));
+      add_static_routes(spec, t, out.routes);
     }
-    if (!azure_view && spec.azure.enable_bgp && spec.local.asn && spec.local.bgp_peering_address) {
-      BgpPeerIntent peer;
-      peer.connection = tunnels[i].front().name;
-      peer.local_asn = *spec.local.asn;
-      peer.peer_asn = spec.gateway.asn;
-      peer.local_address = *spec.local.bgp_peering_address;
-      if (!spec.azure.gateway_custom_bgp_ip_addresses.empty()) {
-        peer.peer_address = spec.azure.gateway_custom_bgp_ip_addresses.front().address;
-        peer.apipa = true;
-      } else if (!spec.gateway.bgp_peering_addresses.empty()) {
-        peer.peer_address = spec.gateway.bgp_peering_addresses.front();
-      }
-      // Neither a GatewaySubnet address nor Azure's APIPA address is on a link
-      // the appliance shares with Azure (the tunnel is unnumbered): multihop.
-      peer.multihop = true;
-      peer.export_prefixes = spec.local.prefixes;
-      peer.vnet_prefixes = spec.gateway.vnet_prefixes;
-      peer.express_route_prefixes = spec.local.express_route_prefixes;
-      peer.if_id = tunnels[i].front().if_id;
-      out.bgp_peers.push_back(std::move(peer));
+    if (spec.azure.enable_bgp && spec.local.asn && spec.local.bgp_peering_address) {
+      out.bgp_peers.push_back(bgp_intent(spec, tunnels[i].front()));
     }
   }
   out.charon = charon_settings_for_dpd(smallest_dpd);
   return out;
 }
-
-}  // namespace
-
-CompiledConfiguration compile(const ApplianceConfig& config) { return compile_view(config, false); }
-
-CompiledConfiguration compile_azure_side(const ApplianceConfig& config) { return compile_view(config, true); }
 
 }  // namespace ergw::policy

@@ -8,12 +8,13 @@
 #include <string>
 
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 #include "gateway/policy/strongswan_config.h"
 
 namespace ergw::policy {
 
-// strongSwan keywords for Azure's enums (azure.md §1.5 for the groups).
+// strongSwan keywords for Azure's enums (the groups as Azure numbers them:
+// docs/azure-facts.md, "Diffie-Hellman groups").
 std::string ike_proposal(const IpsecPolicy& policy);
 std::string esp_proposal(const IpsecPolicy& policy);
 std::string dh_group_keyword(DhGroup group);
@@ -39,11 +40,9 @@ int64_t dpd_delay_for(int dpd_timeout_seconds);
 
 // Compiles ergw's side of every connection. Precondition: validation found no
 // errors. Assigns XFRM interface ids to route-based connections that have none.
+// (The lab's simulated Azure gateway is configured by its own model in
+// lab/azure/, never by this compiler, so that a misreading of Azure here is
+// not mirrored there.)
 CompiledConfiguration compile(const ApplianceConfig& config);
-
-// The simulated Azure VPN gateway for the lab: the same connection configured
-// the way Azure configures itself (its custom policy or its default offers in
-// its order, its connectionMode, its DPD, its fixed 28,800 s IKE SA lifetime).
-CompiledConfiguration compile_azure_side(const ApplianceConfig& config);
 
 }  // namespace ergw::policy

@@ -26,7 +26,7 @@ void ignore_connection_read_only(JsonFields& f) {
 std::optional<uint32_t> read_asn(JsonFields& f, std::string_view key, Diagnostics& diagnostics) {
   auto asn = f.integer(key);
   if (!asn) return std::nullopt;
-  // BgpSettings.asn: int64, minimum 0, maximum 4294967295 (azure.md §1.1).
+  // The ARM spec types BgpSettings.asn as int64 from 0 to 4294967295.
   if (*asn < 0 || *asn > 4294967295LL) {
     diagnostics.error(f.path_of(key), std::to_string(*asn) + " is not an AS number; allowed: 1..4294967295");
     return std::nullopt;
@@ -73,22 +73,20 @@ std::vector<CustomBgpAddress> read_custom_bgp_addresses(JsonFields& f, Diagnosti
   return out;
 }
 
-constexpr int64_t kInt32Max = 2'147'483'647;
-
 const char* const kPolicyFields[] = {"saLifeTimeSeconds", "saDataSizeKilobytes", "ipsecEncryption",
                                      "ipsecIntegrity",    "ikeEncryption",       "ikeIntegrity",
                                      "dhGroup",           "pfsGroup"};
 
 }  // namespace
 
-std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const std::string& path,
-                                             Diagnostics& diagnostics) {
+std::optional<IpsecPolicyInput> read_ipsec_policy(const nlohmann::json& object, const std::string& path,
+                                                  Diagnostics& diagnostics) {
   if (!object.is_object()) {
     diagnostics.error(path, "must be an object with the eight policy fields, not " + json_type_name(object));
     return std::nullopt;
   }
   JsonFields f(object, path, diagnostics);
-  // azure.md §1.3: "Partial policy specification isn't allowed."
+  // "Partial policy specification isn't allowed" (docs/azure-facts.md, custom policies).
   for (const char* key : kPolicyFields) {
     if (!f.has(key)) {
       diagnostics.error(f.path_of(key), "missing; a custom policy needs all eight fields (" +
@@ -98,49 +96,47 @@ std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const
                                             "): Azure refuses a partial policy");
     }
   }
-  IpsecPolicy policy;
-  auto lifetime = f.integer("saLifeTimeSeconds");
-  auto datasize = f.integer("saDataSizeKilobytes");
-  // azure.md §1.4: minimum 300 s and 1,024 KB; the REST type is int32.
-  if (lifetime && (*lifetime < 300 || *lifetime > kInt32Max)) {
-    diagnostics.error(f.path_of("saLifeTimeSeconds"), std::to_string(*lifetime) +
-                                                  " is out of range; allowed: 300..2147483647 seconds (Azure's "
-                                                  "default 27000)");
-  } else if (lifetime && *lifetime > 172'799) {
+  // Every field is read even when another is bad, so that each problem is
+  // reported and the rules still see every value that was valid.
+  IpsecPolicyInput policy;
+  policy.sa_lifetime_seconds = f.integer("saLifeTimeSeconds");
+  policy.sa_data_size_kilobytes = f.integer("saDataSizeKilobytes");
+  const auto& lifetime = policy.sa_lifetime_seconds;
+  const auto& datasize = policy.sa_data_size_kilobytes;
+  // Azure's minimums; the REST type is int32 (docs/azure-facts.md, lifetimes).
+  if (lifetime && (*lifetime < kAzureMinSaLifetimeSeconds || *lifetime > kArmInt32Max)) {
+    diagnostics.error(f.path_of("saLifeTimeSeconds"),
+                      std::to_string(*lifetime) + " is out of range; allowed: " +
+                          std::to_string(kAzureMinSaLifetimeSeconds) + ".." + std::to_string(kArmInt32Max) +
+                          " seconds (Azure's default " + std::to_string(kAzureDefaultSaLifetimeSeconds) + ")");
+    policy.sa_lifetime_seconds.reset();
+  } else if (lifetime && *lifetime > kAzurePowerShellMaxSaLifetimeSeconds) {
     diagnostics.warning(f.path_of("saLifeTimeSeconds"),
-              std::to_string(*lifetime) + " s is over the 172,799 s that Azure's PowerShell accepts",
-              "use a value between 300 and 172799 (Azure's default is 27000)");
+                        std::to_string(*lifetime) + " s is over the " +
+                            std::to_string(kAzurePowerShellMaxSaLifetimeSeconds) +
+                            " s that Azure's PowerShell accepts",
+                        "use a value between " + std::to_string(kAzureMinSaLifetimeSeconds) + " and " +
+                            std::to_string(kAzurePowerShellMaxSaLifetimeSeconds) + " (Azure's default is " +
+                            std::to_string(kAzureDefaultSaLifetimeSeconds) + ")");
   }
-  if (datasize && (*datasize < 1024 || *datasize > kInt32Max)) {
-    diagnostics.error(f.path_of("saDataSizeKilobytes"), std::to_string(*datasize) +
-                                                    " is out of range; allowed: 1024..2147483647 KB (Azure's "
-                                                    "default 102400000)");
+  if (datasize && (*datasize < kAzureMinSaDataSizeKilobytes || *datasize > kArmInt32Max)) {
+    diagnostics.error(f.path_of("saDataSizeKilobytes"),
+                      std::to_string(*datasize) + " is out of range; allowed: " +
+                          std::to_string(kAzureMinSaDataSizeKilobytes) + ".." + std::to_string(kArmInt32Max) +
+                          " KB (Azure's default " + std::to_string(kAzureDefaultSaDataSizeKilobytes) + ")");
+    policy.sa_data_size_kilobytes.reset();
   }
-  auto ipsec_enc = f.enumeration<IpsecEncryption>("ipsecEncryption");
-  auto ipsec_int = f.enumeration<IpsecIntegrity>("ipsecIntegrity");
-  auto ike_enc = f.enumeration<IkeEncryption>("ikeEncryption");
-  auto ike_int = f.enumeration<IkeIntegrity>("ikeIntegrity");
-  auto dh = f.enumeration<DhGroup>("dhGroup");
-  auto pfs = f.enumeration<PfsGroup>("pfsGroup");
+  policy.ipsec_encryption = f.enumeration<IpsecEncryption>("ipsecEncryption");
+  policy.ipsec_integrity = f.enumeration<IpsecIntegrity>("ipsecIntegrity");
+  policy.ike_encryption = f.enumeration<IkeEncryption>("ikeEncryption");
+  policy.ike_integrity = f.enumeration<IkeIntegrity>("ikeIntegrity");
+  policy.dh_group = f.enumeration<DhGroup>("dhGroup");
+  policy.pfs_group = f.enumeration<PfsGroup>("pfsGroup");
   f.warn_unknown();
-  // Range errors are already reported; keep the policy so the combination
-  // rules can be checked too (every error at once).
-  if (!lifetime || !datasize || !ipsec_enc || !ipsec_int ||
-      !ike_enc || !ike_int || !dh || !pfs) {
-    return std::nullopt;
-  }
-  policy.sa_lifetime_seconds = *lifetime;
-  policy.sa_data_size_kilobytes = *datasize;
-  policy.ipsec_encryption = *ipsec_enc;
-  policy.ipsec_integrity = *ipsec_int;
-  policy.ike_encryption = *ike_enc;
-  policy.ike_integrity = *ike_int;
-  policy.dh_group = *dh;
-  policy.pfs_group = *pfs;
   return policy;
 }
 
-std::optional<IpsecPolicy> read_ipsec_policy_args(std::string_view text, const std::string& path,
+std::optional<IpsecPolicyInput> read_ipsec_policy_args(std::string_view text, const std::string& path,
                                                   Diagnostics& diagnostics) {
   static const std::map<std::string, std::string> kAliases = {
       {"sa-lifetime", "saLifeTimeSeconds"},       {"sa-life-time-seconds", "saLifeTimeSeconds"},
@@ -225,7 +221,7 @@ AzureConnection read_azure_connection(const nlohmann::json& object, const std::s
   if (const auto* list = f.array("ipsecPolicies")) {
     c.ipsec_policy_path = f.path_of("ipsecPolicies") + "[0]";
     if (list->size() > 1) {
-      // azure.md §1.3: "You can only specify one policy combination for a given connection."
+      // Azure takes one policy combination per connection (docs/azure-facts.md, custom policies).
       diagnostics.error(f.path_of("ipsecPolicies"), std::to_string(list->size()) +
                                                         " policies given; Azure allows exactly one policy per "
                                                         "connection");
@@ -235,10 +231,15 @@ AzureConnection read_azure_connection(const nlohmann::json& object, const std::s
   if (auto v = f.integer("dpdTimeoutSeconds")) {
     if (*v == 0) {
       // az prints 0 for a connection created without the setting.
-      diagnostics.note(f.path_of("dpdTimeoutSeconds"), "0 means not set; Azure's default of 45 s applies");
-    } else if (*v < 9 || *v > 3600) {
+      diagnostics.note(f.path_of("dpdTimeoutSeconds"), "0 means not set; Azure's default of " +
+                                                           std::to_string(kAzureDefaultDpdTimeoutSeconds) +
+                                                           " s applies");
+    } else if (*v < kAzureMinDpdTimeoutSeconds || *v > kAzureMaxDpdTimeoutSeconds) {
       diagnostics.error(f.path_of("dpdTimeoutSeconds"),
-                        std::to_string(*v) + " is out of range; allowed: 9..3600 seconds (Azure's default 45)");
+                        std::to_string(*v) + " is out of range; allowed: " +
+                            std::to_string(kAzureMinDpdTimeoutSeconds) + ".." +
+                            std::to_string(kAzureMaxDpdTimeoutSeconds) + " seconds (Azure's default " +
+                            std::to_string(kAzureDefaultDpdTimeoutSeconds) + ")");
     } else {
       c.dpd_timeout_seconds = static_cast<int>(*v);
     }
@@ -250,7 +251,7 @@ AzureConnection read_azure_connection(const nlohmann::json& object, const std::s
   if (auto v = f.boolean("useLocalAzureIpAddress")) c.use_local_azure_ip_address = *v;
   c.gateway_custom_bgp_ip_addresses = read_custom_bgp_addresses(f, diagnostics);
   for (auto key : {"ingressNatRules", "egressNatRules"}) {
-    if (const auto* rules = f.array(key); rules != nullptr && !rules->empty()) c.has_nat_rules = true;
+    if (const auto* rules = f.array(key); rules != nullptr && !rules->empty()) c.nat_rule_paths.push_back(f.path_of(key));
   }
   f.warn_unknown();
   return c;
@@ -302,6 +303,29 @@ std::vector<IpAddress> read_address_list(JsonFields& f, std::string_view key, Di
   return out;
 }
 
+// ergw's own field: one identity (a string) or one per instance (a list).
+std::vector<std::string> read_identity_list(JsonFields& f, std::string_view key, Diagnostics& diagnostics) {
+  std::vector<std::string> out;
+  const auto* value = f.find(key);
+  if (value == nullptr) return out;
+  if (value->is_string()) {
+    out.push_back(value->get<std::string>());
+  } else if (value->is_array()) {
+    for (size_t i = 0; i < value->size(); ++i) {
+      if ((*value)[i].is_string()) {
+        out.push_back((*value)[i].get<std::string>());
+      } else {
+        diagnostics.error(f.path_of(key) + "[" + std::to_string(i) + "]",
+                          "must be an identity string, not " + json_type_name((*value)[i]));
+      }
+    }
+  } else {
+    diagnostics.error(f.path_of(key), "must be an identity string or a list of them (one per tunnel address), not " +
+                                          json_type_name(*value));
+  }
+  return out;
+}
+
 // `az network vnet-gateway show` (either shape), plus ergw's own fields.
 AzureGateway read_azure_gateway(const nlohmann::json& object, const std::string& path, bool prefer_private,
                                 Diagnostics& diagnostics) {
@@ -320,6 +344,7 @@ AzureGateway read_azure_gateway(const nlohmann::json& object, const std::string&
             "extendedLocation", "identity", "resiliencyModel", "vNetExtendedLocationResourceId",
             "enableHighBandwidthVpnGateway", "name", "properties", "systemData"});
   g.tunnel_ip_addresses = read_address_list(f, "tunnelIpAddresses", diagnostics);
+  g.ike_identities = read_identity_list(f, "ikeIdentity", diagnostics);
   if (auto v = f.boolean("activeActive")) g.active_active = *v;
   g.vnet_prefixes = f.prefixes("vnetPrefixes");
   std::vector<IpAddress> candidates;
@@ -341,8 +366,8 @@ AzureGateway read_azure_gateway(const nlohmann::json& object, const std::string&
   f.warn_unknown();
   if (g.tunnel_ip_addresses.empty()) {
     // Azure lists each instance's public and private tunnel addresses; with
-    // useLocalAzureIpAddress (S2S over ExpressRoute private peering, azure.md
-    // §5) the private ones are the IKE endpoints.
+    // useLocalAzureIpAddress (S2S over ExpressRoute private peering,
+    // docs/azure-facts.md) the private ones are the IKE endpoints.
     for (const auto& a : candidates) {
       if (is_private_address(a) == prefer_private) g.tunnel_ip_addresses.push_back(a);
     }
@@ -380,6 +405,7 @@ LocalSide read_local_side(const nlohmann::json* local, const nlohmann::json* lng
   if (local != nullptr) {
     JsonFields f(*local, s.source_path, diagnostics);
     if (auto a = f.address("address")) s.address = a;
+    if (auto id = f.string("ikeIdentity")) s.ike_identity = *id;
     if (f.has("prefixes")) s.prefixes = f.prefixes("prefixes");
     if (auto asn = read_asn(f, "asn", diagnostics)) s.asn = asn;
     if (auto a = f.address("bgpPeeringAddress")) s.bgp_peering_address = a;

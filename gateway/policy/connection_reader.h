@@ -1,6 +1,6 @@
 // Reading ergw's configuration and Azure objects as Azure prints them.
 //
-// Accepted shapes for a connection (azure.md §1.1):
+// Accepted shapes for a connection (field names as in the ARM spec):
 //   - ARM: {"name": ..., "properties": {"connectionType": ..., ...}}
 //     (az rest, ARM templates, the portal's JSON view)
 //   - az CLI: the same fields flattened ({"connectionType": ..., ...}),
@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::policy {
 
@@ -25,9 +25,9 @@ namespace ergw::policy {
 AzureConnection read_azure_connection(const nlohmann::json& object, const std::string& path,
                                       Diagnostics& diagnostics);
 
-// Reads an ipsecPolicies[] entry; nullopt when it is incomplete or invalid
-// (every problem reported).
-std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const std::string& path,
+// Reads an ipsecPolicies[] entry: every field that is given and valid, the
+// others empty (every problem reported). nullopt only when it is not an object.
+std::optional<IpsecPolicyInput> read_ipsec_policy(const nlohmann::json& object, const std::string& path,
                                              Diagnostics& diagnostics);
 
 // The `az ... --ipsec-policy` spelling: "key=value" pairs separated by spaces or
@@ -35,7 +35,7 @@ std::optional<IpsecPolicy> read_ipsec_policy(const nlohmann::json& object, const
 // ("--dh-group DHGroup14 --sa-lifetime 27000 ..."). Keys are az flag names
 // (sa-lifetime, sa-max-size, dh-group, pfs-group, ike-encryption, ike-integrity,
 // ipsec-encryption, ipsec-integrity) or ARM property names (saLifeTimeSeconds ...).
-std::optional<IpsecPolicy> read_ipsec_policy_args(std::string_view text, const std::string& path,
+std::optional<IpsecPolicyInput> read_ipsec_policy_args(std::string_view text, const std::string& path,
                                                   Diagnostics& diagnostics);
 
 // Reads ergw's configuration file (see docs/configuration.md), or a bare Azure

@@ -14,7 +14,7 @@
 
 #include "common/ip_prefix.h"
 #include "gateway/policy/azure_enums.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::policy {
 

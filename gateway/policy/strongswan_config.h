@@ -1,7 +1,7 @@
 // The typed strongSwan configuration the compiler produces: what vici's
-// load-conn and load-shared take (../shared/design/vici-and-bird.md A.2/A.3),
-// and what swanctl.conf spells the same way. Every derived number carries an
-// explanation that is rendered as a comment.
+// load-conn and load-shared take, and what swanctl.conf spells the same way
+// (strongSwan 5.9.8; why each value is what it is: docs/azure-policy.md). Every
+// derived number carries an explanation that is rendered as a comment.
 #pragma once
 
 #include <cstdint>
@@ -84,11 +84,12 @@ struct BgpPeerIntent {
   uint32_t peer_asn = 0;
   IpAddress local_address;
   IpAddress peer_address;
-  bool apipa = false;       // APIPA peer: Azure never opens the session, ergw must
+  bool apipa = false;       // an APIPA address at either end: Azure never opens the session, ergw must
   bool multihop = false;    // peer not on a shared link (GatewaySubnet address)
+  int hold_time_seconds = 0;  // Azure's fixed BGP timers
+  int keepalive_seconds = 0;
   std::vector<IpPrefix> export_prefixes;
   std::vector<IpPrefix> vnet_prefixes;
-  std::vector<IpPrefix> express_route_prefixes;
   uint32_t if_id = 0;
 };
 

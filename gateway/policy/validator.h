@@ -1,27 +1,19 @@
-// Validation of an Azure connection as Azure validates it (enums, ranges,
-// combination rules from ../shared/design/azure.md), plus warnings with a fix
+// Validation of ergw's configuration against Azure's rules (enums, ranges,
+// combination rules, BGP) and what ergw itself needs, plus warnings with a fix
 // for what Azure accepts but a careful engineer would not. Every finding is
-// collected; nothing stops at the first error.
+// collected; nothing stops at the first error. This is the one rule book:
+// `ergw policy check` and ergwd both run exactly this (through
+// load_configuration), so they accept and refuse the same files.
 #pragma once
 
+#include "common/diagnostics.h"
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "gateway/policy/azure_rules.h"
 
 namespace ergw::policy {
 
-void validate_connection(const ConnectionSpec& spec, Diagnostics& diagnostics);
-void validate_configuration(const ApplianceConfig& config, Diagnostics& diagnostics);
-
-// Azure's and IANA's reserved ASNs that an on-prem device may not use
-// (azure.md §4); empty when `asn` is usable, else the reason.
-std::string reserved_asn_reason(uint32_t asn);
-
-// 169.254.21.0 - 169.254.22.255: Azure's APIPA range for VPN BGP (azure.md §4).
-bool in_azure_apipa_range(const IpAddress& address);
-bool is_link_local_v4(const IpAddress& address);
-
-// Azure's rule for sharedKey: printable ASCII except space, '-' and '~'
-// (azure.md §2.6). Never names the offending character's value.
-bool is_valid_shared_key(const std::string& key);
+void validate_connection(const ConnectionSpec& spec, Diagnostics& diagnostics, const ValidationOptions& options = {});
+void validate_configuration(const ApplianceConfig& config, Diagnostics& diagnostics,
+                            const ValidationOptions& options = {});
 
 }  // namespace ergw::policy

@@ -6,6 +6,17 @@
 #include "routing/bird_connection.h"
 
 namespace ergw::azure_lab {
+namespace {
+
+// "The BGP keepalive timer is 60 seconds, and the hold timer is 180 seconds.
+// Azure VPN Gateways use fixed timer values" (VPN Gateway FAQ).
+constexpr int kHoldTimeSeconds = 180;
+constexpr int kKeepaliveSeconds = 60;
+// "up to 4,000 prefixes. The BGP session is dropped if the number of
+// prefixes exceeds the limit." (VPN Gateway FAQ)
+constexpr int kMaxPrefixesFromPeer = 4000;
+
+}  // namespace
 
 std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec) {
   if (!spec.azure.enable_bgp || !spec.local.asn || !spec.local.bgp_peering_address) return std::nullopt;
@@ -21,6 +32,10 @@ std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec) {
   }
   side.peer_asn = *spec.local.asn;
   side.peer_address = *spec.local.bgp_peering_address;
+  // "If your on-premises VPN devices use APIPA addresses as the BGP IP, you
+  // need to configure your BGP speaker to initiate the connections."
+  const auto& peer = side.peer_address;
+  if (peer.is_v4() && (peer.v4_host_order() >> 16) == ((169u << 8) | 254u)) side.apipa = true;
   side.vnet_prefixes = spec.gateway.vnet_prefixes;
   return side;
 }
@@ -47,12 +62,14 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
   out += "  neighbor " + side.peer_address.to_string() + " as " + std::to_string(side.peer_asn) + ";\n";
   out += "  source address " + side.address.to_string() + ";\n";
   out += "  multihop;\n";
-  out += "  hold time 180;\n  keepalive time 60;\n";
-  // Azure never opens a session toward an APIPA peer (bgp-howto.md).
+  out += "  hold time " + std::to_string(kHoldTimeSeconds) + ";\n  keepalive time " +
+         std::to_string(kKeepaliveSeconds) + ";\n";
+  // "the gateways do not initiate BGP peering sessions with APIPA source IP
+  // addresses" (How to configure BGP for VPN Gateway).
   if (side.apipa) out += "  passive on;\n";
   out += "  ipv4 {\n    import all;\n    export where proto = \"azure_vnet\";\n";
   // "The BGP session is dropped if the number of prefixes exceeds the limit."
-  out += "    import limit 4000 action restart;\n  };\n}\n";
+  out += "    import limit " + std::to_string(kMaxPrefixesFromPeer) + " action restart;\n  };\n}\n";
   return out;
 }
 

@@ -1,11 +1,13 @@
 // The simulated Azure VPN gateway's BGP speaker: a BIRD in the azure-gw
-// namespace configured the way Azure runs BGP toward a local network gateway
-// (azure.md §4): ASN 65515 (the gateway's), its BGP address on lo (a
-// GatewaySubnet-style private address, or a custom APIPA 169.254.21.x),
-// passive toward APIPA peers (Azure never opens those sessions), hold 180 /
-// keepalive 60, the VNet prefixes announced, on-prem prefixes learned (up to
-// 4,000, above which Azure drops the session) and installed into the kernel,
-// and a static host route to the appliance's BGP address through ipsec0.
+// namespace configured the way Azure documents BGP toward a local network
+// gateway (sources in docs/lab.md): the gateway's ASN (65515 unless changed),
+// its BGP address on lo (a GatewaySubnet-style private address, or a custom
+// APIPA 169.254.21.x), passive toward APIPA peers (Azure never opens those
+// sessions), fixed timers hold 180 / keepalive 60, the VNet prefixes
+// announced, on-prem prefixes learned (up to 4,000, above which Azure drops
+// the session) and installed into the kernel, and a host route to the
+// appliance's BGP address through the tunnel ("Azure VPN Gateway adds a host
+// route internally to the on-premises BGP peer IP over the IPsec tunnel").
 #pragma once
 
 #include <atomic>
@@ -26,7 +28,7 @@ namespace ergw::azure_lab {
 struct AzureBgpSide {
   uint32_t asn = 65515;
   IpAddress address;         // Azure's BGP address (on azure-gw's lo)
-  bool apipa = false;        // custom APIPA address: passive
+  bool apipa = false;        // an APIPA address at either end: passive
   uint32_t peer_asn = 0;     // the appliance's
   IpAddress peer_address;    // the appliance's BGP address
   std::vector<IpPrefix> vnet_prefixes;

@@ -6,9 +6,7 @@
 #include <thread>
 
 #include "gateway/cli/status_command.h"
-#include "gateway/policy/compiler.h"
-#include "gateway/policy/load.h"
-#include "gateway/policy/swanctl_renderer.h"
+#include "gateway/policy/connection_reader.h"
 
 namespace ergw::azure_lab {
 
@@ -27,6 +25,17 @@ Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddre
 }
 
 namespace {
+
+// The Azure side reads the connection through the product's reader only (the
+// model types), not its validator or compiler: Azure has its own rules.
+Result<policy::ConnectionSpec> read_azure_side(const std::filesystem::path& file) {
+  Diagnostics diagnostics;
+  auto config = policy::read_configuration_file(file, diagnostics);
+  if (!config || diagnostics.has_errors() || config->connections.empty()) {
+    return Error{"the Azure side's configuration " + file.string() + " cannot be read:\n" + diagnostics.format()};
+  }
+  return config->connections.front();
+}
 
 Status write_private(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::trunc);
@@ -86,16 +95,27 @@ Status AzureLab::wait_until_up(std::chrono::seconds timeout) {
 }
 
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
-  policy::Diagnostics diagnostics;
-  auto config = policy::load_configuration(file, diagnostics);
-  if (!config) return Error{"the Azure side's configuration is invalid:\n" + diagnostics.format()};
-  const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
-  if (auto s = write_private(conf, policy::render_swanctl_conf(policy::compile_azure_side(*config),
-                                                               policy::SecretDisplay::revealed));
-      !s) {
-    return s;
+  auto spec = read_azure_side(file);
+  if (!spec) return Error{spec.error()};
+  auto model = model_azure_gateway(spec.value(), options_.azure_gateway);
+  {
+    std::lock_guard lock(azure_mutex_);
+    if (!azure_.connection.empty() &&
+        (model.mode != azure_.mode || model.dpd_timeout_seconds != azure_.dpd_timeout_seconds)) {
+      return Error{"the simulated Azure gateway reads connectionMode and dpdTimeoutSeconds when it starts; build a "
+                   "new lab to change them"};
+    }
   }
-  return azure_charon().load_all(conf);
+  const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
+  if (auto s = write_private(conf, render_azure_swanctl_conf(model, /*reveal_secret=*/true)); !s) return s;
+  if (auto s = azure_charon().load_all(conf); !s) return s;
+  std::lock_guard lock(azure_mutex_);
+  azure_ = std::move(model);
+  azure_dialled_children_.clear();
+  for (const auto& child : azure_.children) {
+    if (child.azure_initiates) azure_dialled_children_.push_back(child.name);
+  }
+  return Status::success();
 }
 
 Status AzureLab::route_azure_side() {
@@ -112,7 +132,12 @@ void AzureLab::start_azure_redial() {
   redial_ = std::thread([this] {
     while (!stopping_) {
       for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (stopping_ || (!azure_dials_ && !azure_bird_)) continue;
+      std::vector<std::string> dialled;
+      {
+        std::lock_guard lock(azure_mutex_);
+        dialled = azure_dialled_children_;
+      }
+      if (stopping_ || (dialled.empty() && !azure_bird_)) continue;
       auto* charon = lab_->charon(lab::Node::azure_gw);
       if (charon == nullptr || !charon->pid()) {
         // Azure's BGP session lives and dies with the connection.
@@ -124,18 +149,29 @@ void AzureLab::start_azure_redial() {
         const bool up = sas.out.find("ESTABLISHED") != std::string::npos && sas.out.find("INSTALLED") != std::string::npos;
         if (up != azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(up);
       }
-      if (!azure_dials_) continue;
-      if (!sas.ok() || sas.out.find(connection_ + ":") != std::string::npos) continue;
-      (void)charon->swanctl({"--initiate", "--ike", connection_, "--child", connection_, "--timeout", "2"},
-                            std::chrono::seconds(5));
+      // Azure re-dials a connection it initiates until the peer answers, and
+      // brings up each of its CHILD SAs (one per selector pair when
+      // policy-based); charon gives up after a refusal.
+      if (!sas.ok()) continue;
+      const bool ike_up = sas.out.find(connection_ + ":") != std::string::npos;
+      for (const auto& child : dialled) {
+        if (ike_up && sas.out.find(child + ":") != std::string::npos) continue;
+        if (ike_up && sas.out.find("ESTABLISHED") == std::string::npos) break;  // still connecting
+        (void)charon->swanctl({"--initiate", "--ike", connection_, "--child", child, "--timeout", "2"},
+                              std::chrono::seconds(5));
+        if (!ike_up) break;  // the first CHILD SA brings the IKE SA up; the others follow next round
+      }
     }
   });
 }
 
 Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
-  policy::Diagnostics diagnostics;
-  auto config = policy::load_configuration(options.config_file, diagnostics);
-  if (!config) return Error{options.config_file.string() + " is invalid:\n" + diagnostics.format()};
+  // ergwd validates its configuration itself; the lab only needs to read it.
+  Diagnostics diagnostics;
+  auto config = policy::read_configuration_file(options.config_file, diagnostics);
+  if (!config || diagnostics.has_errors()) {
+    return Error{options.config_file.string() + " cannot be read:\n" + diagnostics.format()};
+  }
   lab::LabConfig lab_config;
   lab_config.keep = options.keep;
   lab_config.progress = options.progress;
@@ -150,26 +186,16 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   self->lab_ = std::move(lab.value());
   auto& l = *self->lab_;
 
-  // The Azure side's own view of the connection (its DPD, its connectionMode).
-  policy::Diagnostics ignored;
-  const auto azure = policy::load_configuration(
-      options.azure_config_file.empty() ? options.config_file : options.azure_config_file, ignored);
-
-  // Azure keeps re-dialling a connection it initiates (InitiatorOnly,
-  // Default) until the peer answers; charon does that with
-  // retry_initiate_interval.
+  // The simulated Azure gateway's own model of the connection: what its
+  // charon must know before it starts (DPD retransmission, InitiatorOnly).
+  const auto azure_file = options.azure_config_file.empty() ? options.config_file : options.azure_config_file;
+  auto azure_spec = read_azure_side(azure_file);
+  if (!azure_spec) return Error{azure_spec.error()};
   {
     const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
     std::filesystem::create_directories(conf_dir);
-    std::ofstream(conf_dir / "azure.conf") << "# the simulated Azure gateway re-dials failed attempts\n"
-                                              "charon {\n  retry_initiate_interval = 3\n}\n";
-    // Azure declares the peer dead within the connection's dpdTimeoutSeconds;
-    // charon does that by retransmission, which it reads only at start.
-    if (azure) {
-      auto settings = policy::compile_azure_side(*azure).charon;
-      settings.install_routes = true;  // strongSwan's default: the lab routes the Azure side as charon does
-      std::ofstream(conf_dir / "azure-dpd.conf") << policy::render_charon_settings(settings);
-    }
+    std::ofstream(conf_dir / "azure.conf")
+        << render_azure_charon_settings(model_azure_gateway(azure_spec.value(), options.azure_gateway));
   }
   if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
   if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level, options.appliance_kernel_esp); !c) {
@@ -177,13 +203,8 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   }
 
   // The simulated Azure gateway: the same connection, Azure's way.
-  l.progress("[lab " + l.id() + "] configuring the simulated Azure VPN gateway from " +
-             (options.azure_config_file.empty() ? options.config_file : options.azure_config_file).string());
-  if (auto s = self->load_azure_side(options.azure_config_file.empty() ? options.config_file
-                                                                        : options.azure_config_file);
-      !s) {
-    return Error{s.error()};
-  }
+  l.progress("[lab " + l.id() + "] configuring the simulated Azure VPN gateway from " + azure_file.string());
+  if (auto s = self->load_azure_side(azure_file); !s) return Error{s.error()};
   // The appliance: ergwd drives its charon (supervised, like systemd would).
   const auto appliance_dir = l.state_dir() / "appliance";
   l.progress("[lab " + l.id() + "] starting ergwd on the appliance");
@@ -197,7 +218,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
       !s) {
     return Error{s.error()};
   }
-  if (auto bgp = azure_bgp_side(config->connections.front())) {
+  if (auto bgp = azure_bgp_side(azure_spec.value())) {
     // With BGP the Azure side learns the on-prem prefixes: no static route.
     if (auto s = l.wait_for_link(lab::Node::azure_gw, lab::kLibipsecTun, std::chrono::seconds(10)); !s) return Error{s.error()};
     auto bird = AzureBird::start(l, *bgp);
@@ -206,8 +227,6 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   } else if (auto s = self->route_azure_side(); !s) {
     return Error{s.error()};
   }
-  self->azure_dials_ =
-      azure && azure->connections.front().azure.connection_mode != policy::ConnectionMode::ResponderOnly;
   self->start_azure_redial();
   return self;
 }

@@ -1,7 +1,8 @@
 // AzureLab: the lab running the product. The appliance namespace runs charon
-// and ergwd with an ergw configuration; the azure-gw namespace runs a charon
-// configured from the same Azure connection the way Azure configures itself
-// (policy compiler, --azure-side); hosts on both sides exchange traffic.
+// and ergwd with an ergw configuration; the azure-gw namespace runs the
+// simulated Azure VPN gateway - a charon configured by the lab's own model of
+// Azure (azure_gateway.h) from the same Azure connection, and a BIRD when the
+// connection enables BGP (azure_bird.h); hosts on both sides exchange traffic.
 // `ergw lab` and the tunnel integration tests are built on it.
 #pragma once
 
@@ -10,12 +11,14 @@
 #include <memory>
 #include <string>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "lab/azure/azure_bird.h"
+#include "lab/azure/azure_gateway.h"
 #include "lab/lab.h"
 #include "gateway/policy/azure_connection.h"
 
@@ -29,6 +32,8 @@ struct AzureLabOptions {
   // Configuration for the simulated Azure side; empty: the same file. Tests
   // use it to give the two sides different policies or keys.
   std::filesystem::path azure_config_file;
+  // What the simulated gateway does beyond the file (the identity it presents).
+  AzureGatewayOptions azure_gateway;
   // The appliance's charon uses kernel ESP (kernel-netlink, no
   // kernel-libipsec), for ergwd's kernel data plane (appliance.dataPlane
   // "kernel"). The simulated Azure side stays on kernel-libipsec.
@@ -57,7 +62,11 @@ class AzureLab {
   Status wait_for(std::chrono::seconds timeout, const std::function<bool(const nlohmann::json&)>& predicate,
                   const std::string& what);
   // (Re)loads the simulated Azure side from `file` (a changed key, policy, ...).
+  // Its connectionMode and DPD timeout are read when its charon starts and
+  // cannot change here.
   Status load_azure_side(const std::filesystem::path& file);
+  // The simulated gateway's current model (what it was last loaded with).
+  const AzureGatewayConfig& azure_gateway() const { return azure_; }
   // Routes the on-prem prefix into the Azure side's tunnel (ipsec0), as Azure
   // routes the local network gateway's address space.
   Status route_azure_side();
@@ -77,7 +86,9 @@ class AzureLab {
   AzureLabOptions options_;
   std::thread redial_;
   std::atomic<bool> stopping_{false};
-  bool azure_dials_ = false;
+  AzureGatewayConfig azure_;  // written by load_azure_side before the redial thread starts
+  std::vector<std::string> azure_dialled_children_;
+  std::mutex azure_mutex_;
   std::unique_ptr<lab::Lab> lab_;
   std::unique_ptr<AzureBird> azure_bird_;  // destroyed before lab_
   std::string connection_;

@@ -1,5 +1,6 @@
-// A valid peer as the policy compiler would produce it for an Azure
-// connection with APIPA BGP addresses; tests change one field at a time.
+// A valid peer as ergwd would build it for an Azure connection with APIPA BGP
+// addresses (Azure's ASN and fixed timers filled in); tests change one field
+// at a time.
 #pragma once
 
 #include "routing/bgp_peer.h"
@@ -16,6 +17,8 @@ inline BgpPeer azure_apipa_peer() {
   peer.peer_asn = 65515;
   peer.peer_address = ip("169.254.21.1");
   peer.local_address = ip("169.254.21.2");
+  peer.hold_time_seconds = 180;
+  peer.keepalive_seconds = 60;
   peer.must_initiate = true;
   peer.tunnel_interface = "ipsec0";
   peer.export_prefixes = {prefix("192.168.10.0/24"), prefix("192.168.20.0/24")};

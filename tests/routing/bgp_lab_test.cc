@@ -255,7 +255,7 @@ class BgpLab : public ::testing::Test {
     ASSERT_TRUE(write_config_file(dir_ + "/azure.conf", azure_config(dir_)).ok());
     auto generated = generate_bird_config(ergw_config(dir_));
     ASSERT_TRUE(generated.ok()) << generated.error();
-    ASSERT_TRUE(write_config_file(ergw_conf(), generated->text).ok());
+    ASSERT_TRUE(write_config_file(ergw_conf(), generated.value()).ok());
 
     azure_ = std::make_unique<SupervisedBird>(options(azure_ns_, "azure"));
     Status azure = azure_->start();
@@ -377,7 +377,7 @@ TEST_F(BgpLab, ConfigureDoesNotFlapAnUnrelatedSession) {
   auto generated = generate_bird_config(changed);
   ASSERT_TRUE(generated.ok()) << generated.error();
   const pid_t pid = ergw_->pid();
-  const ConfigOutcome installed = BirdConnection(ergw_socket()).install_config(ergw_conf(), generated->text);
+  const ConfigOutcome installed = BirdConnection(ergw_socket()).install_config(ergw_conf(), generated.value());
   ASSERT_TRUE(installed.ok()) << installed.message;
 
   ASSERT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s))
@@ -414,7 +414,7 @@ TEST_F(BgpLab, BrokenConfigIsRefusedAndTheRunningOneStays) {
 
   auto generated = generate_bird_config(ergw_config(dir_));
   ASSERT_TRUE(generated.ok());
-  std::string broken = generated->text + "protocol bgp ergw_broken {\n  local as ;\n}\n";
+  std::string broken = generated.value() + "protocol bgp ergw_broken {\n  local as ;\n}\n";
   const ConfigOutcome status = BirdConnection(ergw_socket()).install_config(ergw_conf(), broken);
   ASSERT_EQ(status.verdict, ConfigVerdict::refused) << status.message;
   EXPECT_NE(status.message.find("syntax error"), std::string::npos) << status.message;
@@ -444,7 +444,7 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   ASSERT_EQ(::chown(dir_.c_str(), owner.uid, owner.gid), 0);
   auto generated = generate_bird_config(ergw_config(dir_));
   ASSERT_TRUE(generated.ok());
-  ASSERT_TRUE(write_config_file(ergw_conf(), generated->text, owner).ok());
+  ASSERT_TRUE(write_config_file(ergw_conf(), generated.value(), owner).ok());
   ::unlink((dir_ + "/ergw.log").c_str());
 
   BirdDaemonOptions o = options(ergw_ns_, "ergw");
@@ -460,7 +460,7 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   changed.peers[0].export_prefixes.push_back(prefix("192.168.30.0/24"));
   auto next = generate_bird_config(changed);
   ASSERT_TRUE(next.ok());
-  const ConfigOutcome applied = BirdConnection(ergw_socket()).install_config(ergw_conf(), next->text, owner);
+  const ConfigOutcome applied = BirdConnection(ergw_socket()).install_config(ergw_conf(), next.value(), owner);
   ASSERT_TRUE(applied.ok()) << applied.message;
   EXPECT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
 }

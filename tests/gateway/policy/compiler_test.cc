@@ -1,5 +1,6 @@
-// The compiler: proposals, lifetimes, DPD, connection modes, selectors,
-// interface ids, default offers, the simulated Azure side, and secrets.
+// The compiler: proposals, lifetimes, DPD, connection modes, selectors (one
+// CHILD SA per prefix pair when policy-based), interface ids, default offers,
+// identities, BGP intent, and secrets.
 #include <gtest/gtest.h>
 
 #include "gateway/policy/azure_defaults.h"
@@ -10,11 +11,11 @@
 namespace ergw::policy {
 namespace {
 
-CompiledConfiguration compile_json(const nlohmann::json& doc, bool azure_side = false) {
+CompiledConfiguration compile_json(const nlohmann::json& doc) {
   auto loaded = testing::load(doc);
   EXPECT_TRUE(loaded.config);
   EXPECT_FALSE(loaded.diagnostics.has_errors()) << testing::dump(loaded.diagnostics);
-  return azure_side ? compile_azure_side(*loaded.config) : compile(*loaded.config);
+  return compile(*loaded.config);
 }
 
 nlohmann::json with_policy(nlohmann::json policy) {
@@ -47,16 +48,7 @@ TEST(Compiler, DefaultOffersInAzuresOrder) {
                                       "3des-sha256"}));
   EXPECT_EQ(ike.children[0].life_time, 27000);
   EXPECT_EQ(ike.children[0].life_bytes, 102400000ull * 1024);
-  // The simulated Azure side answers with all 26 responder offers, in order.
-  auto azure = compile_json(testing::valid_config(), true);
-  const auto& offers = azure.connections[0].children[0].esp_proposals;
-  ASSERT_EQ(offers.size(), 26u);
-  EXPECT_EQ(offers.front(), "aes256gcm16");
-  EXPECT_EQ(offers[6], "des-sha1");
-  EXPECT_EQ(offers[19], "aes256-sha1-modp2048s256");
-  EXPECT_EQ(offers.back(), "3des-sha1-modp2048");
-  EXPECT_EQ(azure_default_esp_initiator_offers(),
-            std::vector<std::string>(offers.begin(), offers.begin() + 6));
+  EXPECT_EQ(azure_default_esp_initiator_offers(), ike.children[0].esp_proposals);
 }
 
 TEST(Compiler, ChildLifetimesFromPolicy) {
@@ -82,9 +74,6 @@ TEST(Compiler, IkeRekeyNeverRacesAzuresFixedLifetime) {
   auto out = compile_json(with_policy(testing::strong_policy()));
   EXPECT_EQ(out.connections[0].rekey_time, l.rekey_time);
   EXPECT_EQ(out.connections[0].reauth_time, 0);
-  auto azure = compile_json(with_policy(testing::strong_policy()), true);
-  EXPECT_EQ(azure.connections[0].rekey_time + azure.connections[0].over_time, 28800);
-  EXPECT_GT(azure.connections[0].rekey_time, l.rekey_time);
 }
 
 TEST(Compiler, DpdAndRetransmissionFitTheTimeout) {
@@ -107,23 +96,19 @@ TEST(Compiler, DpdAndRetransmissionFitTheTimeout) {
 TEST(Compiler, ConnectionModes) {
   struct Expect {
     const char* mode;
-    const char* ours;
-    const char* azure;
+    const char* start;   // ergw dials
+    bool peer_dials;     // Azure dials too (ergw status: "both dial")
   };
-  for (auto e : {Expect{"Default", "start", "start"}, Expect{"InitiatorOnly", "none", "start"},
-                 Expect{"ResponderOnly", "start", "none"}}) {
+  for (auto e : {Expect{"Default", "start", true}, Expect{"InitiatorOnly", "none", true},
+                 Expect{"ResponderOnly", "start", false}}) {
     auto doc = with_policy(testing::strong_policy());
     doc["connections"][0]["azure"]["properties"]["connectionMode"] = e.mode;
-    const auto ours_ike = compile_json(doc).connections[0];
-    const auto azure_ike = compile_json(doc, true).connections[0];
-    const auto& ours = ours_ike.children[0];
-    const auto& azure = azure_ike.children[0];
-    EXPECT_EQ(ours.start_action, e.ours) << e.mode;
-    EXPECT_EQ(azure.start_action, e.azure) << e.mode;
-    // Each side knows whether the other dials too (ergw status: "both dial").
-    EXPECT_EQ(ours_ike.peer_dials, std::string(e.azure) == "start") << e.mode;
-    EXPECT_EQ(azure_ike.peer_dials, std::string(e.ours) == "start") << e.mode;
-    EXPECT_EQ(ours.dpd_action, std::string(e.ours) == "start" ? "restart" : "clear") << e.mode;
+    const auto ike = compile_json(doc).connections[0];
+    const auto& child = ike.children[0];
+    EXPECT_EQ(child.start_action, e.start) << e.mode;
+    EXPECT_EQ(ike.peer_dials, e.peer_dials) << e.mode;
+    EXPECT_EQ(child.dpd_action, std::string(e.start) == "start" ? "restart" : "clear") << e.mode;
+    EXPECT_EQ(child.close_action, std::string(e.start) == "start" ? "start" : "none") << e.mode;
   }
 }
 
@@ -140,28 +125,81 @@ TEST(Compiler, RouteBasedIsAnyToAnyWithInterfaceIds) {
   EXPECT_EQ(out.connections[1].children[0].if_id, 1u);  // lowest free
 }
 
-TEST(Compiler, PolicyBasedSelectorsAreTheExactPairsSwapped) {
+// Azure keys one CHILD SA per pair of an on-prem and a VNet prefix; so does ergw.
+TEST(Compiler, PolicyBasedSelectorsAreOneChildPerPrefixPair) {
   auto doc = with_policy(testing::strong_policy());
   auto& p = doc["connections"][0]["azure"]["properties"];
   p["usePolicyBasedTrafficSelectors"] = true;
+  p["enableBgp"] = false;
   p["trafficSelectorPolicies"] = {
       {{"localAddressRanges", {"10.0.1.0/24", "10.0.2.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}},
-      {{"localAddressRanges", {"10.0.3.0/24"}}, {"remoteAddressRanges", {"192.168.20.0/24"}}}};
+      {{"localAddressRanges", {"10.0.3.0/24"}}, {"remoteAddressRanges", {"192.168.20.0/24"}}},
+      // the same pair again: one CHILD SA
+      {{"localAddressRanges", {"10.0.1.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}}};
   auto out = compile_json(doc);
   const auto& children = out.connections[0].children;
-  ASSERT_EQ(children.size(), 2u);
-  EXPECT_EQ(children[0].name, "hub-ts0");
-  EXPECT_EQ(children[0].local_ts, std::vector<std::string>{"192.168.10.0/24"});
-  EXPECT_EQ(children[0].remote_ts, (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/24"}));
-  EXPECT_EQ(children[1].remote_ts, std::vector<std::string>{"10.0.3.0/24"});
-  EXPECT_EQ(children[0].if_id, 0u);
-  auto azure = compile_json(doc, true);
-  EXPECT_EQ(azure.connections[0].children[0].local_ts, (std::vector<std::string>{"10.0.1.0/24", "10.0.2.0/24"}));
-  // Without explicit selectors: Azure's implicit on-prem x VNet pairs.
+  ASSERT_EQ(children.size(), 3u);
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"192.168.10.0/24", "10.0.1.0/24"}, {"192.168.10.0/24", "10.0.2.0/24"}, {"192.168.20.0/24", "10.0.3.0/24"}};
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    EXPECT_EQ(children[i].name, "hub-ts" + std::to_string(i));
+    // Azure's "local" is the VNet: ergw's remote.
+    EXPECT_EQ(children[i].local_ts, std::vector<std::string>{pairs[i].first});
+    EXPECT_EQ(children[i].remote_ts, std::vector<std::string>{pairs[i].second});
+    EXPECT_EQ(children[i].if_id, 0u);
+    EXPECT_EQ(children[i].esp_proposals, children[0].esp_proposals);
+  }
+  // Every VNet side is routed into the tunnel (for a TUN data plane), once.
+  ASSERT_EQ(out.routes.size(), 3u);
+  EXPECT_EQ(out.routes[1].prefix.to_string(), "10.0.2.0/24");
+  EXPECT_EQ(out.routes[1].if_id, 0u);
+
+  // Without explicit selectors: Azure's implicit every on-prem x every VNet prefix.
   p.erase("trafficSelectorPolicies");
+  doc["connections"][0]["local"]["prefixes"] = {"192.168.10.0/24", "192.168.20.0/24"};
+  doc["connections"][0]["azureGateway"]["vnetPrefixes"] = {"10.0.0.0/16", "10.1.0.0/16"};
   auto implicit = compile_json(doc);
-  EXPECT_EQ(implicit.connections[0].children[0].local_ts, std::vector<std::string>{"192.168.10.0/24"});
-  EXPECT_EQ(implicit.connections[0].children[0].remote_ts, std::vector<std::string>{"10.0.0.0/16"});
+  const auto& four = implicit.connections[0].children;
+  ASSERT_EQ(four.size(), 4u);
+  EXPECT_EQ(four[0].local_ts, std::vector<std::string>{"192.168.10.0/24"});
+  EXPECT_EQ(four[0].remote_ts, std::vector<std::string>{"10.0.0.0/16"});
+  EXPECT_EQ(four[3].local_ts, std::vector<std::string>{"192.168.20.0/24"});
+  EXPECT_EQ(four[3].remote_ts, std::vector<std::string>{"10.1.0.0/16"});
+  // One pair keeps the connection's own name.
+  doc["connections"][0]["local"]["prefixes"] = {"192.168.10.0/24"};
+  doc["connections"][0]["azureGateway"]["vnetPrefixes"] = {"10.0.0.0/16"};
+  auto one = compile_json(doc);
+  ASSERT_EQ(one.connections[0].children.size(), 1u);
+  EXPECT_EQ(one.connections[0].children[0].name, "hub");
+}
+
+TEST(Compiler, IdentitiesDefaultToTheAddressesAndCanBeSet) {
+  auto doc = with_policy(testing::strong_policy());
+  auto out = compile_json(doc);
+  EXPECT_EQ(out.connections[0].local_id, "172.16.0.1");
+  EXPECT_EQ(out.connections[0].remote_id, "172.16.0.2");
+  doc["connections"][0]["local"]["ikeIdentity"] = "onprem.example.com";
+  doc["connections"][0]["azureGateway"]["ikeIdentity"] = "203.0.113.10";
+  out = compile_json(doc);
+  EXPECT_EQ(out.connections[0].local_id, "onprem.example.com");
+  EXPECT_EQ(out.connections[0].remote_id, "203.0.113.10");
+  EXPECT_EQ(out.connections[0].remote_addrs, std::vector<std::string>{"172.16.0.2"});
+  // charon finds the key by the identities.
+  EXPECT_EQ(out.secrets[0].owners, (std::vector<std::string>{"onprem.example.com", "203.0.113.10"}));
+  const auto text = render_swanctl_conf(out, SecretDisplay::redacted);
+  EXPECT_NE(text.find("id = onprem.example.com"), std::string::npos) << text;
+  // Active-active: one identity per instance.
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["azureGateway"]["ikeIdentity"] = {"203.0.113.10", "203.0.113.11"};
+  out = compile_json(doc);
+  ASSERT_EQ(out.connections.size(), 2u);
+  EXPECT_EQ(out.connections[1].remote_id, "203.0.113.11");
+  EXPECT_EQ(out.secrets[1].owners, (std::vector<std::string>{"onprem.example.com", "203.0.113.11"}));
+  // %any: no owner for that side.
+  doc["connections"][0]["azureGateway"]["ikeIdentity"] = "%any";
+  out = compile_json(doc);
+  EXPECT_EQ(out.connections[1].remote_id, "%any");
+  EXPECT_EQ(out.secrets[1].owners, std::vector<std::string>{"onprem.example.com"});
 }
 
 TEST(Compiler, ActiveActiveGivesOneIkeConnectionPerInstance) {
@@ -185,6 +223,9 @@ TEST(Compiler, RoutesAndBgpIntent) {
   EXPECT_EQ(out.bgp_peers[0].local_asn, 65010u);
   EXPECT_EQ(out.bgp_peers[0].peer_address.to_string(), "10.0.255.30");
   EXPECT_FALSE(out.bgp_peers[0].apipa);
+  // Azure's fixed timers.
+  EXPECT_EQ(out.bgp_peers[0].hold_time_seconds, 180);
+  EXPECT_EQ(out.bgp_peers[0].keepalive_seconds, 60);
   doc["connections"][0]["azure"]["properties"]["gatewayCustomBgpIpAddresses"] = {
       {{"ipConfigurationId", "x"}, {"customBgpIpAddress", "169.254.21.1"}}};
   doc["connections"][0]["local"]["bgpPeeringAddress"] = "169.254.21.2";

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::policy::testing {
 

@@ -13,16 +13,14 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto document = ergw::parse_json(std::string_view(reinterpret_cast<const char*>(data), size));
-  ergw::policy::Diagnostics diagnostics;
+  ergw::Diagnostics diagnostics;
   if (document) {
     auto config = ergw::policy::read_configuration(*document, "/nonexistent", diagnostics);
     if (config) {
-      ergw::policy::validate_configuration(*config, diagnostics);
+      ergw::policy::validate_configuration(*config, diagnostics, {.strict_expressroute = size % 2 == 0});
       if (!diagnostics.has_errors()) {
         auto compiled = ergw::policy::compile(*config);
         (void)ergw::policy::render_swanctl_conf(compiled, ergw::policy::SecretDisplay::redacted);
-        (void)ergw::policy::render_swanctl_conf(ergw::policy::compile_azure_side(*config),
-                                                ergw::policy::SecretDisplay::redacted);
       }
     }
   }

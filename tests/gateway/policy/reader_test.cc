@@ -106,7 +106,10 @@ TEST(Reader, IpsecPolicyAzFlagSpelling) {
 TEST(Reader, IpsecPolicyArgsReportEveryMissingAndBadField) {
   Diagnostics d;
   auto p = read_ipsec_policy_args("dh-group=DHGroup99 sa-lifetime=abc", "ipsecPolicy", d);
-  EXPECT_FALSE(p);
+  // A policy was given, with nothing valid in it: it is kept (incomplete).
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->complete());
+  EXPECT_FALSE(p->dh_group);
   EXPECT_TRUE(has(d, Severity::error, "dhGroup", "\"DHGroup99\" is not a valid value; allowed: None, DHGroup1"));
   EXPECT_TRUE(has(d, Severity::error, "saLifeTimeSeconds", "must be an integer"));
   for (const char* missing : {"saDataSizeKilobytes", "ipsecEncryption", "ipsecIntegrity", "ikeEncryption",

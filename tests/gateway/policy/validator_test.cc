@@ -2,6 +2,7 @@
 // value and the allowed values in the message.
 #include <gtest/gtest.h>
 
+#include "gateway/policy/connection_reader.h"
 #include "gateway/policy/validator.h"
 #include "policy_test_support.h"
 
@@ -37,7 +38,7 @@ TEST(Validator, SaLifetimeRange) {
   }
   auto policy = testing::strong_policy();
   policy["saLifeTimeSeconds"] = 200000;
-  EXPECT_TRUE(has(load(with_policy(policy)).diagnostics, Severity::warning, "saLifeTimeSeconds", "172,799"));
+  EXPECT_TRUE(has(load(with_policy(policy)).diagnostics, Severity::warning, "saLifeTimeSeconds", "over the 172799 s"));
   policy["saLifeTimeSeconds"] = 3000000000LL;
   EXPECT_TRUE(has(load(with_policy(policy)).diagnostics, Severity::error, "saLifeTimeSeconds", "out of range"));
 }
@@ -73,7 +74,7 @@ TEST(Validator, DpdTimeoutRange) {
   }
 }
 
-// azure.md §1.3: with GCM, ipsecEncryption and ipsecIntegrity must be the same GCMAES value.
+// Azure's GCM rule: with GCM, ipsecEncryption and ipsecIntegrity must be the same GCMAES value.
 TEST(Validator, GcmPairingRuleOverEveryCombination) {
   for (const auto& enc : EnumTraits<IpsecEncryption>::names) {
     for (const auto& integ : EnumTraits<IpsecIntegrity>::names) {
@@ -279,7 +280,13 @@ TEST(Validator, NatRulesExplainedAndRefusedWithPolicyBasedSelectors) {
   props(doc)["egressNatRules"] = {{{"id", "/subscriptions/x/natRules/r1"}}};
   auto loaded = load(doc);
   EXPECT_FALSE(loaded.diagnostics.has_errors());
-  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "ingressNatRules", "ergw does no NAT"));
+  // The warning names the field that is set, and only that one.
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "properties.egressNatRules", "ergw does no NAT"));
+  EXPECT_FALSE(has(loaded.diagnostics, Severity::warning, "ingressNatRules"));
+  props(doc)["IngressNatRules"] = {{{"id", "/subscriptions/x/natRules/r2"}}};
+  loaded = load(doc);
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "properties.IngressNatRules", "ergw does no NAT"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "properties.egressNatRules", "ergw does no NAT"));
   props(doc)["usePolicyBasedTrafficSelectors"] = true;
   EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "usePolicyBasedTrafficSelectors", "NAT rules"));
 }
@@ -323,6 +330,173 @@ TEST(Validator, AllErrorsAreReportedAtOnce) {
   EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "dpdTimeoutSeconds"));
   EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "connectionProtocol"));
   EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.asn"));
+}
+
+// An invalid enum value is one error among the others: the rest of the same
+// policy is still checked, and the policy still counts as set.
+TEST(Validator, AnInvalidEnumHidesNoOtherErrorAndNoPolicyWarningIsWrong) {
+  auto policy = testing::strong_policy();
+  policy["dhGroup"] = "DHGroup99";
+  policy["ipsecEncryption"] = "GCMAES256";
+  policy["ipsecIntegrity"] = "SHA256";  // breaks the GCM rule
+  policy["pfsGroup"] = "PFS1";          // a weak group: a warning
+  auto loaded = load(with_policy(policy));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "ipsecPolicies[0].dhGroup", "DHGroup99"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "ipsecPolicies[0].ipsecIntegrity", "same GCMAES"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "ipsecPolicies[0].pfsGroup", "breakable"));
+  EXPECT_FALSE(has(loaded.diagnostics, Severity::warning, "ipsecPolicies", "no custom policy"))
+      << testing::dump(loaded.diagnostics);
+  EXPECT_EQ(loaded.diagnostics.error_count(), 2u) << testing::dump(loaded.diagnostics);
+  // An out-of-range number the same way.
+  policy = testing::strong_policy();
+  policy["saLifeTimeSeconds"] = 10;
+  policy["ikeIntegrity"] = "GCMAES256";
+  loaded = load(with_policy(policy));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "saLifeTimeSeconds", "out of range"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "ikeIntegrity", "allowed"));
+  EXPECT_FALSE(has(loaded.diagnostics, Severity::warning, "ipsecPolicies", "no custom policy"));
+}
+
+// --- BGP: the rules ergwd used to check only when it built its BIRD peers ---
+
+nlohmann::json& local(nlohmann::json& doc) { return doc["connections"][0]["local"]; }
+nlohmann::json& gateway(nlohmann::json& doc) { return doc["connections"][0]["azureGateway"]; }
+
+TEST(ValidatorBgp, AtMost4000ExportedPrefixes) {
+  auto doc = with_policy(testing::strong_policy());
+  local(doc)["prefixes"] = nlohmann::json::array();
+  for (int i = 0; i < 4001; ++i) {
+    local(doc)["prefixes"].push_back("172." + std::to_string(20 + i / 256) + "." + std::to_string(i % 256) + ".0/24");
+  }
+  auto loaded = load(doc);
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.prefixes", "4001 prefixes"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.prefixes", "at most 4000"));
+  local(doc)["prefixes"].erase(4000);
+  EXPECT_FALSE(load(doc).diagnostics.has_errors()) << testing::dump(load(doc).diagnostics);
+  // Without BGP nothing is announced, so there is no limit.
+  local(doc)["prefixes"].push_back("172.99.0.0/24");
+  props(doc)["enableBgp"] = false;
+  EXPECT_FALSE(load(doc).diagnostics.has_errors());
+}
+
+TEST(ValidatorBgp, ExportsMustLeaveTheVnetAlone) {
+  for (const char* bad : {"10.0.0.0/16", "10.0.2.0/24", "10.0.0.0/8"}) {
+    auto doc = with_policy(testing::strong_policy());
+    local(doc)["prefixes"].push_back(bad);
+    EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.prefixes[1]", "overlaps VNet prefix 10.0.0.0/16"))
+        << bad;
+  }
+  auto doc = with_policy(testing::strong_policy());
+  local(doc)["prefixes"].push_back("0.0.0.0/0");
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.prefixes[1]", "default route"));
+  doc = with_policy(testing::strong_policy());
+  local(doc)["prefixes"].push_back("2001:db8::/32");
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.prefixes[1]", "IPv6"));
+  doc = with_policy(testing::strong_policy());
+  local(doc)["prefixes"].push_back("192.168.10.0/24");
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "local.prefixes[1]", "listed twice"));
+  gateway(doc).erase("vnetPrefixes");
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "vnetPrefixes", "can not be checked"));
+}
+
+TEST(ValidatorBgp, ExpressRouteOverlapWarnsAndStrictRefuses) {
+  auto doc = with_policy(testing::strong_policy());
+  local(doc)["expressRoutePrefixes"] = {"192.168.10.0/24"};
+  auto loaded = load(doc);
+  EXPECT_FALSE(loaded.diagnostics.has_errors());
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "local.prefixes[0]", "unencrypted"));
+  Diagnostics strict;
+  auto config = read_configuration(doc, ".", strict);
+  ASSERT_TRUE(config);
+  validate_configuration(*config, strict, {.strict_expressroute = true});
+  EXPECT_TRUE(has(strict, Severity::error, "local.prefixes[0]", "also announced over ExpressRoute"));
+  // Covering an ExpressRoute prefix warns; a more specific export is the fix.
+  local(doc)["expressRoutePrefixes"] = {"192.168.10.128/25"};
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "local.prefixes[0]", "covers 192.168.10.128/25"));
+  local(doc)["expressRoutePrefixes"] = {"192.168.0.0/16", "172.16.0.0/12"};
+  EXPECT_FALSE(has(load(doc).diagnostics, Severity::warning, "local.prefixes[0]"));
+}
+
+TEST(ValidatorBgp, AddressesAndAsns) {
+  auto doc = with_policy(testing::strong_policy());
+  local(doc)["bgpPeeringAddress"] = "10.0.255.30";  // Azure's own, and in the VNet
+  auto loaded = load(doc);
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.bgpPeeringAddress", "Azure's BGP address too"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.bgpPeeringAddress", "inside the VNet prefix"));
+  doc = with_policy(testing::strong_policy());
+  local(doc)["bgpPeeringAddress"] = "2001:db8::1";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.bgpPeeringAddress", "IPv6"));
+  doc = with_policy(testing::strong_policy());
+  gateway(doc)["bgpSettings"]["bgpPeeringAddress"] = "10.99.255.30";  // a typo: outside the VNet
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "bgpSettings.bgpPeeringAddress", "GatewaySubnet"));
+  for (uint32_t asn : {0u, 23456u, 4294967295u}) {
+    doc = with_policy(testing::strong_policy());
+    gateway(doc)["bgpSettings"]["asn"] = asn;
+    EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "bgpSettings.asn", "can not be a BGP speaker")) << asn;
+  }
+  doc = with_policy(testing::strong_policy());
+  gateway(doc)["bgpSettings"]["asn"] = 4200000001u;  // Azure with a 32-bit ASN
+  EXPECT_FALSE(load(doc).diagnostics.has_errors());
+}
+
+TEST(ValidatorBgp, TheConnectionNameNamesTheBgpSession) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["name"] = std::string(33, 'a');
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "connections[0].name", "at most 32"));
+  doc["connections"][0]["name"] = std::string(32, 'a');
+  EXPECT_FALSE(load(doc).diagnostics.has_errors());
+  gateway(doc)["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};  // "-i0" per instance
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "connections[0].name", "at most 29"));
+}
+
+// --- IKE identities ----------------------------------------------------------
+
+TEST(ValidatorIdentity, LocalAndRemoteIdentities) {
+  auto doc = with_policy(testing::strong_policy());
+  local(doc)["ikeIdentity"] = "onprem.example.com";
+  gateway(doc)["ikeIdentity"] = "203.0.113.10";
+  auto loaded = load(doc);
+  EXPECT_FALSE(loaded.diagnostics.has_errors()) << testing::dump(loaded.diagnostics);
+  EXPECT_EQ(loaded.config->connections[0].local.ike_identity, "onprem.example.com");
+  EXPECT_EQ(loaded.config->connections[0].gateway.ike_identities, std::vector<std::string>{"203.0.113.10"});
+
+  local(doc)["ikeIdentity"] = "%any";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.ikeIdentity", "cannot be this appliance's own"));
+  local(doc)["ikeIdentity"] = "bad\"quote";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.ikeIdentity", "allowed: an IP address, an FQDN"));
+  local(doc)["ikeIdentity"] = "";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "local.ikeIdentity", "is empty"));
+  local(doc).erase("ikeIdentity");
+
+  gateway(doc)["ikeIdentity"] = "%any";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "azureGateway.ikeIdentity", "the key alone"));
+  gateway(doc)["ikeIdentity"] = {"203.0.113.10", "203.0.113.11"};  // two identities, one tunnel
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "azureGateway.ikeIdentity", "2 identities for 1"));
+  gateway(doc)["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  EXPECT_FALSE(load(doc).diagnostics.has_errors()) << testing::dump(load(doc).diagnostics);
+  gateway(doc)["ikeIdentity"] = 7;
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "azureGateway.ikeIdentity", "must be an identity string"));
+}
+
+// Everything at once: the policy, the connection, BGP and identities.
+TEST(Validator, ErrorsOfEveryKindAreReportedTogether) {
+  auto policy = testing::strong_policy();
+  policy["dhGroup"] = "Bogus";
+  policy["ipsecIntegrity"] = "SHA1";
+  auto doc = with_policy(policy);
+  props(doc)["connectionMode"] = "Sometimes";
+  local(doc)["prefixes"].push_back("10.0.1.0/24");
+  local(doc)["asn"] = 65517;
+  local(doc)["ikeIdentity"] = "%any";
+  auto loaded = load(doc);
+  const auto text = testing::dump(loaded.diagnostics);
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "dhGroup", "Bogus")) << text;
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "ipsecIntegrity", "same GCMAES")) << text;
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "connectionMode", "Sometimes")) << text;
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.prefixes[1]", "overlaps VNet")) << text;
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.asn", "reserved by Azure")) << text;
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::error, "local.ikeIdentity")) << text;
+  EXPECT_EQ(loaded.diagnostics.error_count(), 6u) << text;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 #include <algorithm>
 
-namespace ergw::policy {
+namespace ergw {
 
 void Diagnostics::error(std::string path, std::string message) {
   items_.push_back({Severity::error, std::move(path), std::move(message), {}});
@@ -15,6 +15,8 @@ void Diagnostics::warning(std::string path, std::string message, std::string fix
 void Diagnostics::note(std::string path, std::string message, std::string fix) {
   items_.push_back({Severity::note, std::move(path), std::move(message), std::move(fix)});
 }
+
+void Diagnostics::add(Diagnostic diagnostic) { items_.push_back(std::move(diagnostic)); }
 
 size_t Diagnostics::error_count() const {
   return static_cast<size_t>(std::count_if(items_.begin(), items_.end(),
@@ -56,6 +58,16 @@ std::string format_diagnostic(const Diagnostic& d) {
   return line;
 }
 
+std::string Diagnostics::format_errors() const {
+  std::string out;
+  for (const auto& d : items_) {
+    if (d.severity != Severity::error) continue;
+    if (!out.empty()) out += '\n';
+    out += format_diagnostic(d);
+  }
+  return out;
+}
+
 std::string Diagnostics::format() const {
   std::string out;
   for (const auto& d : items_) {
@@ -65,4 +77,4 @@ std::string Diagnostics::format() const {
   return out;
 }
 
-}  // namespace ergw::policy
+}  // namespace ergw
