@@ -94,6 +94,28 @@ Status AzureLab::wait_until_up(std::chrono::seconds timeout) {
       "the tunnel to come up");
 }
 
+// kernel-libipsec (5.9.8) installs a route for every outbound policy, with a
+// source address it takes from the local traffic selector; without an address
+// of its own inside that range it refuses the CHILD SA (TS_UNACCEPTABLE). The
+// real Azure gateway sits in the VNet; the lab's has one VNet address, so it
+// gets a host address on lo in each VNet selector range it lacks: the last
+// usable address of the range.
+Status AzureLab::give_azure_addresses_in_selectors(const AzureGatewayConfig& model) {
+  const auto own = IpAddress::parse(lab::address_only(lab_->addresses().azure_gw_vnet));
+  for (const auto& child : model.children) {
+    for (const auto& text : child.local_ts) {
+      const auto prefix = IpPrefix::parse(text);
+      if (!prefix || !prefix->is_v4() || prefix->length() == 0 || prefix->length() > 30) continue;
+      if (own && prefix->contains(*own)) continue;
+      const uint32_t last = prefix->network().v4_host_order() + (1u << (32 - prefix->length())) - 2;
+      const auto host = IpAddress::v4(last).to_string() + "/32";
+      auto added = lab_->exec(lab::Node::azure_gw, {"ip", "address", "replace", host, "dev", "lo"});
+      if (!added.ok()) return Error{"cannot give azure-gw an address in " + text + ": " + added.err};
+    }
+  }
+  return Status::success();
+}
+
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   auto spec = read_azure_side(file);
   if (!spec) return Error{spec.error()};
@@ -106,6 +128,7 @@ Status AzureLab::load_azure_side(const std::filesystem::path& file) {
                    "new lab to change them"};
     }
   }
+  if (auto s = give_azure_addresses_in_selectors(model); !s) return s;
   const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
   if (auto s = write_private(conf, render_azure_swanctl_conf(model, /*reveal_secret=*/true)); !s) return s;
   if (auto s = azure_charon().load_all(conf); !s) return s;

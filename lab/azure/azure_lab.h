@@ -83,6 +83,7 @@ class AzureLab {
   // gives up after a refusal (NO_PROPOSAL_CHOSEN while ergwd has not loaded
   // its side yet, AUTHENTICATION_FAILED, ...), so the lab re-dials for it.
   void start_azure_redial();
+  Status give_azure_addresses_in_selectors(const AzureGatewayConfig& model);
   AzureLabOptions options_;
   std::thread redial_;
   std::atomic<bool> stopping_{false};

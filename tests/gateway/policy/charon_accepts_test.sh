@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A real charon (strongSwan 5.9.8, in its own network and mount namespace)
-# loads every golden configuration ergw compiles - ergw's side and the
-# simulated Azure side - and a configuration for every value of every
+# loads every golden configuration - ergw's side (ergw policy compile) and
+# the lab's simulated Azure gateway (ergw-lab azure-side, beside ergw) - and
+# a configuration for every value of every
 # algorithm field Azure allows (one field varied at a time), without a single
 # error. A value ergw itself refuses (dhGroup None, GCM ikeIntegrity) is
 # expected to be refused by `ergw policy check`, and is.
 # usage: charon_accepts_test.sh ERGW GOLDEN_DIR       (needs root)
 set -u
 ergw=$1 golden=$2
+ergw_lab=$(dirname "$ergw")/ergw-lab
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root for network namespaces"; exit 0; fi
 ns=ergw-ca-$$
 state=$(mktemp -d /tmp/ergw-ca.XXXXXX)
@@ -95,11 +97,15 @@ for input in "$state"/values/*.json; do
 done
 
 for input in "$golden"/*.json; do
-  for side in "" --azure-side; do
-    name=$(basename "$input" .json)${side:+-azure}
+  for side in ergw azure; do
+    name=$(basename "$input" .json)-$side
     conf=$state/$name.conf
-    "$ergw" policy compile --quiet --show-secrets $side "$input" >"$conf" 2>"$state/$name.err" ||
-      { echo "FAIL: $name: ergw refused it: $(cat "$state/$name.err")"; failures=$((failures+1)); continue; }
+    if [ $side = ergw ]; then
+      "$ergw" policy compile --quiet --show-secrets "$input" >"$conf" 2>"$state/$name.err"
+    else
+      "$ergw_lab" azure-side --show-secrets "$input" >"$conf" 2>"$state/$name.err"
+    fi ||
+      { echo "FAIL: $name: refused: $(cat "$state/$name.err")"; failures=$((failures+1)); continue; }
     # swanctl's own plugin and credential-directory chatter is not about the file.
     out=$(swanctl --load-all --noprompt --file "$conf" --uri "unix://$state/charon.vici" 2>&1 |
           grep -v -e "^plugin '" -e "^opening directory")

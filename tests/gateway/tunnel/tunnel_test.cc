@@ -1,13 +1,15 @@
-// Integration tests of the first tunnel: each test builds a lab (four network
-// namespaces), runs charon + ergwd on the appliance and a charon configured
-// the way Azure configures itself on the simulated Azure gateway, and checks
-// traffic end to end through ESP (the CHILD SA's counters must move, so a
-// ping that bypassed the tunnel would not count).
+// Integration tests of the tunnel: each test builds a lab (four network
+// namespaces), runs charon + ergwd on the appliance and the simulated Azure
+// VPN gateway - a charon configured by the lab's own model of Azure
+// (lab/azure/azure_gateway.h), never by ergw's compiler - and checks traffic
+// end to end through ESP (the CHILD SA's counters must move, so a ping that
+// bypassed the tunnel would not count).
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -53,10 +55,11 @@ class TunnelTest : public ::testing::Test {
     return file;
   }
 
-  void start(const fs::path& config, const fs::path& azure_config = {}) {
+  void start(const fs::path& config, const fs::path& azure_config = {}, AzureGatewayOptions azure_gateway = {}) {
     AzureLabOptions options;
     options.config_file = config;
     options.azure_config_file = azure_config;
+    options.azure_gateway = std::move(azure_gateway);
     options.ergwd_path = ERGWD_PATH;
     options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
     auto created = AzureLab::create(options);
@@ -80,16 +83,33 @@ class TunnelTest : public ::testing::Test {
     return total;
   }
 
-  // Pings on-prem host -> VNet host and checks that the CHILD SA carried it.
-  void expect_traffic_through_esp() {
-    const auto before = child_packets(connection(status()));
+  // Packets of the CHILD SAs named `name` (over every IKE SA).
+  static uint64_t child_packets(const nlohmann::json& conn, const std::string& name) {
+    uint64_t total = 0;
+    for (const auto& c : cli::all_children(conn)) {
+      if (c.value("name", "") == name) total += c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
+    }
+    return total;
+  }
+
+  // Pings on-prem host -> `target` (default: the VNet host) and checks that
+  // the CHILD SAs (those named `child`, when given) carried it.
+  void expect_traffic_through_esp(const std::string& target = {}, const std::string& child = {}) {
+    auto packets = [&] {
+      const auto conn = connection(status());
+      return child.empty() ? child_packets(conn) : child_packets(conn, child);
+    };
+    const auto before = packets();
     lab::PingOptions options;
     options.count = 4;
-    auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet), options);
+    auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem),
+                          target.empty() ? lab_->lab().address(lab::Node::vnet) : target, options);
     ASSERT_TRUE(ping) << ping.error();
     EXPECT_EQ(ping->received, 4) << "ping through the tunnel lost packets";
-    const auto after = child_packets(connection(status()));
-    EXPECT_GE(after, before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+    const auto after = packets();
+    EXPECT_GE(after, before + 8) << "the CHILD SA " << child
+                                 << "'s counters did not move: traffic bypassed it\n"
+                                 << cli::format_status(status());
   }
 
   void expect_up(seconds timeout = seconds(60)) {
@@ -131,6 +151,125 @@ TEST_F(TunnelTest, NegotiatedAlgorithmsAreWhatThePolicySays) {
   EXPECT_EQ(conn["ike"].value("prf", ""), "PRF_HMAC_SHA2_384");
   EXPECT_EQ(conn["ike"].value("dh_group", ""), "ECP_384");
   EXPECT_EQ(conn["children"][0].value("encryption", ""), "AES_GCM_16_256");
+}
+
+// Policy-based: Azure keys one CHILD SA per pair of an on-prem and a VNet
+// prefix; with two VNet prefixes there are two CHILD SAs, and each carries its
+// own traffic (the VNet host sits in 10.0.2.0/24, the Azure gateway's VNet
+// address in 10.0.1.0/24). In InitiatorOnly Azure proposes the pairs; in
+// ResponderOnly ergw does; in Default both may.
+class PolicyBasedTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(PolicyBasedTest, TwoPrefixPairsAreTwoChildSasEachCarryingTraffic) {
+  auto config = read_json(kGolden / "policy-based.json");
+  props(config)["connectionMode"] = GetParam();
+  props(config)["trafficSelectorPolicies"] = {
+      {{"localAddressRanges", {"10.0.1.0/24", "10.0.2.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}}};
+  config["connections"][0]["azureGateway"]["vnetPrefixes"] = {"10.0.1.0/24", "10.0.2.0/24"};
+  start(write("policy-based-pairs", config));
+  expect_up();
+  const auto conn = connection(status());
+  std::cerr << cli::format_status(status());
+  // Both configured pairs are up (ergw says UP only when every one is).
+  std::set<std::string> names;
+  for (const auto& c : cli::all_children(conn)) {
+    if (c.value("state", "") != "INSTALLED") continue;
+    names.insert(c.value("name", ""));
+    EXPECT_EQ(c["local_ts"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["remote_ts"].size(), 1u) << c.dump();
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"hub-ts0", "hub-ts1"}));
+  expect_traffic_through_esp(lab::address_only(lab_->lab().addresses().azure_gw_vnet), "hub-ts0");
+  expect_traffic_through_esp(lab_->lab().address(lab::Node::vnet), "hub-ts1");
+  if (std::string(GetParam()) == "InitiatorOnly") {
+    EXPECT_FALSE(conn["ike"].value("initiator", true)) << "Azure proposes the pairs, ergw must not dial";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, PolicyBasedTest, ::testing::Values("Default", "InitiatorOnly", "ResponderOnly"));
+
+// Without a custom policy Azure dials with its default offers: six IKE
+// proposals with MODP-1024 and, for the CHILD SA, its six initiator offers
+// without PFS (GCM AES256 first). Its own CHILD rekeys carry no PFS either.
+TEST_F(TunnelTest, AzureDialsWithItsDefaultOffersAndRekeysWithoutPfs) {
+  auto config = read_json(kGolden / "azure-defaults.json");
+  props(config)["connectionMode"] = "InitiatorOnly";
+  start(write("defaults-azure-dials", config));
+  expect_up();
+  auto conn = connection(status());
+  EXPECT_FALSE(conn["ike"].value("initiator", true));
+  EXPECT_EQ(conn["ike"].value("dh_group", ""), "MODP_1024");
+  EXPECT_EQ(conn["ike"].value("encryption", ""), "AES_CBC_256");
+  EXPECT_EQ(conn["children"][0].value("encryption", ""), "AES_GCM_16_256");
+  EXPECT_EQ(conn["children"][0].value("pfs_group", "x"), "");
+  const auto spi = conn["children"][0].value("spi_in", "");
+  auto rekey = lab_->azure_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
+  ASSERT_TRUE(rekey.ok()) << rekey.err;
+  auto rekeyed = lab_->wait_for(
+      seconds(20),
+      [&](const nlohmann::json& st) {
+        const auto& c = st["connections"][0];
+        return c.value("state", "") == "UP" && c["children"][0].value("spi_in", "") != spi;
+      },
+      "the CHILD SA Azure rekeyed");
+  ASSERT_TRUE(rekeyed) << rekeyed.error();
+  EXPECT_EQ(connection(status())["children"][0].value("pfs_group", "x"), "");
+  expect_traffic_through_esp();
+}
+
+// Azure rekeys the CHILD SA with the policy's PFS group, then the IKE SA,
+// while traffic flows: nothing is lost.
+TEST_F(TunnelTest, AzureInitiatedRekeysWithPfsLoseNoPing) {
+  start(kGolden / "aes256-sha256-dh14-pfs2048.json");
+  expect_up();
+  const auto spi_before = connection(status())["children"][0].value("spi_in", "");
+  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
+                           dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
+  ASSERT_TRUE(ping.start());
+  std::this_thread::sleep_for(seconds(2));
+  auto child = lab_->azure_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
+  ASSERT_TRUE(child.ok()) << child.err;
+  std::this_thread::sleep_for(seconds(3));
+  auto ike = lab_->azure_charon().swanctl({"--rekey", "--ike", lab_->connection_name()});
+  ASSERT_TRUE(ike.ok()) << ike.err;
+  std::this_thread::sleep_for(seconds(3));
+  auto report = ping.stop();
+  ASSERT_TRUE(report) << report.error();
+  EXPECT_GT(report->transmitted, 100);
+  EXPECT_EQ(report->lost, 0) << "pings lost during Azure's rekeys";
+  expect_up(seconds(10));
+  const auto conn = connection(status());
+  std::cerr << cli::format_status(status());
+  bool rekeyed_with_pfs = false;
+  for (const auto& c : cli::all_children(conn)) {
+    if (c.value("spi_in", "") != spi_before && c.value("pfs_group", "") == "MODP_2048") rekeyed_with_pfs = true;
+  }
+  EXPECT_TRUE(rekeyed_with_pfs) << "no CHILD SA rekeyed with PFS group MODP_2048:\n" << conn.dump(2);
+}
+
+// Azure's IKE identity: Microsoft documents none, and Azure may present
+// another than the address ergw dials. ergw's default (the tunnel address)
+// then fails to authenticate Azure; azureGateway.ikeIdentity fixes it.
+TEST_F(TunnelTest, AzuresIdentityIsConfigurable) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["connectionMode"] = "ResponderOnly";  // ergw dials and checks Azure's identity
+  const AzureGatewayOptions other_identity{.identity = "203.0.113.10"};
+  start(write("identity-default", config), {}, other_identity);
+  auto failed = lab_->wait_for(
+      seconds(40),
+      [](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        return c.value("state", "") != "UP" && c.contains("last_error");
+      },
+      "ergw to refuse an Azure side that presents another identity");
+  ASSERT_TRUE(failed) << failed.error();
+  std::cerr << cli::format_status(status());
+  lab_.reset();
+
+  config["connections"][0]["azureGateway"]["ikeIdentity"] = "203.0.113.10";
+  start(write("identity-set", config), {}, other_identity);
+  expect_up();
+  expect_traffic_through_esp();
 }
 
 // --- connection modes -----------------------------------------------------
