@@ -3,7 +3,7 @@
 // starts charon under the supervisor with a private /run, waits for its vici
 // socket, and drives it with swanctl.
 //
-// kernel-libipsec facts that shape this (vici-and-bird.md A.3/A.5): one TUN
+// kernel-libipsec facts that shape this (docs/lab.md): one TUN
 // `ipsec0` per charon, ESP always in UDP/4500, no if_id. In 5.9.8 its route
 // installer ignores charon.install_routes and puts `default dev ipsec0` into
 // table 220 for 0.0.0.0/0 selectors; we move that table's rule behind `main`
@@ -39,7 +39,7 @@ struct CharonOptions {
   std::chrono::milliseconds ready_timeout{15000};
 };
 
-// Plugins every lab charon loads (what the verified recipe in architecture.md uses).
+// Plugins every lab charon loads (listed in docs/lab.md).
 const std::vector<std::string>& default_charon_plugins();
 
 class CharonInstance {

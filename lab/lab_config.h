@@ -1,5 +1,5 @@
 // What a lab looks like: its four nodes, their addresses and where its state
-// lives. Defaults follow the picture in docs/lab.md (and architecture.md).
+// lives. Defaults follow the picture in docs/lab.md.
 #pragma once
 
 #include <array>

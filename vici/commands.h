@@ -58,7 +58,8 @@ struct StatsInfo {
 void stats(Client& client, Callback<StatsInfo> done);
 
 // load-conn: `config` holds the swanctl.conf keys of one connection; list-typed
-// keys (local_addrs, proposals, local_ts, ...) must be lists (design A.2).
+// keys (local_addrs, proposals, local_ts, ...) must be lists: vici's
+// load-conn parses them as lists only (strongSwan's vici README).
 void load_conn(Client& client, std::string_view name, Section config, StatusCallback done);
 void unload_conn(Client& client, std::string_view name, StatusCallback done);
 // Names of the connections loaded over vici.

@@ -137,7 +137,7 @@ Charon::Charon(std::string netns, std::string dir, std::string name)
       socket_path_(dir_ + "/" + name + ".vici"),
       log_path_(dir_ + "/" + name + ".log") {
   std::ofstream conf(conf_path_);
-  // Plugin list from the verified recipe (architecture.md): userspace ESP via
+  // The plugin list the lab uses (docs/lab.md): userspace ESP via
   // kernel-libipsec, since this kernel has no ESP.
   conf << "charon {\n"
           "  load = random nonce openssl pem pkcs1 x509 revocation constraints pubkey kdf aes"

@@ -122,7 +122,7 @@ Result<Algorithm> algorithm_from_azure(std::string_view ipsec_encryption,
   const bool enc_gcm = enc.rfind("GCMAES", 0) == 0;
   const bool integ_gcm = integ.rfind("GCMAES", 0) == 0;
   if (enc_gcm || integ_gcm) {
-    // azure.md 1.3: GCM must be chosen for both, with the same key length.
+    // Azure's GCM rule: GCM for both, with the same key length (docs/azure-facts.md).
     if (enc != integ) {
       return Error{"Azure ipsecEncryption '" + enc + "' and ipsecIntegrity '" + integ +
                    "' must name the same GCMAES algorithm"};

@@ -56,8 +56,9 @@ std::string to_string(const Algorithm& algorithm);
 // ICVs, sha512 (not offered by Azure), and anything unknown.
 Result<Algorithm> parse_algorithm(std::string_view proposal);
 
-// Maps Azure's IpsecPolicy.ipsecEncryption / ipsecIntegrity pair (azure.md
-// section 1.1/1.3). GCMAESxxx must be paired with the same GCMAESxxx.
+// Maps Azure's IpsecPolicy.ipsecEncryption / ipsecIntegrity pair (values and
+// the GCM rule in docs/azure-facts.md). GCMAESxxx must be paired with the
+// same GCMAESxxx.
 // Refused: None (no confidentiality), DES, DES3 (64-bit block, RFC 8221),
 // MD5 (RFC 8221 MUST NOT).
 Result<Algorithm> algorithm_from_azure(std::string_view ipsec_encryption,

@@ -2,7 +2,8 @@
 // of one flow are joined into one large packet and written to the TUN device
 // with a virtio_net_hdr asking the kernel for TSO (VIRTIO_NET_HDR_GSO_TCPV4/6).
 // The kernel then forwards, routes and delivers one packet instead of dozens
-// (the receive half of wireguard-go's TUN offload, fastpath.md §1.6, §2).
+// (the receive half of wireguard-go's TUN offload, tun/offload_linux.go in
+// WireGuard/wireguard-go; docs/fastpath.md has the measurements).
 //
 // The rules follow Linux's tcp_gro_receive(): same addresses, ports, ACK
 // number and TCP options; contiguous sequence numbers; only ACK (and PSH on

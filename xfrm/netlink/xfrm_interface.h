@@ -1,7 +1,7 @@
 // XFRM interfaces (route-based IPsec in the kernel, Linux >= 4.19): one per
 // route-based tunnel, matched to the CHILD SA by if_id. Created with
 // RTM_NEWLINK kind "xfrm", IFLA_XFRM_IF_ID and IFLA_XFRM_LINK (the underlay
-// device), as ../shared/design/vici-and-bird.md A.5 describes.
+// device) - what `ip link add NAME type xfrm dev LINK if_id N` sends.
 #pragma once
 
 #include <cstdint>

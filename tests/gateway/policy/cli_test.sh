@@ -43,6 +43,30 @@ done
 grep -q 'bad key with spaces' "$tmp/err" && fail "bad.json: the PSK leaked into an error"
 grep -q '5 error(s)' "$tmp/err" || fail "bad.json: error count line missing: $(tail -1 "$tmp/err")"
 
+# The BGP rules are the rule book's too: `check` refuses what ergwd refuses,
+# and --strict-expressroute turns the ExpressRoute warning into an error.
+python3 - "$src/examples/lab-bgp.json" "$tmp" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+conn = doc["connections"][0]
+conn["local"]["expressRoutePrefixes"] = [conn["local"]["prefixes"][0]]
+json.dump(doc, open(sys.argv[2] + "/er.json", "w"))
+conn["local"]["asn"] = 65517
+conn["local"]["prefixes"].append("10.0.1.0/24")
+json.dump(doc, open(sys.argv[2] + "/bgp-bad.json", "w"))
+PY
+"$ergw" policy check "$tmp/er.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || fail "er.json: exit $rc: $(cat "$tmp/err")"
+grep -q '^warning: .*local.prefixes\[0\]: .*ExpressRoute' "$tmp/err" || fail "er.json: no ExpressRoute warning"
+"$ergw" policy check --strict-expressroute "$tmp/er.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "er.json --strict-expressroute: exit $rc"
+grep -q '^error: .*local.prefixes\[0\]: .*ExpressRoute' "$tmp/err" || fail "strict: no ExpressRoute error"
+"$ergw" policy check "$tmp/bgp-bad.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "bgp-bad.json: exit $rc"
+grep -q '^error: .*local.asn: 65517 is reserved by Azure' "$tmp/err" || fail "bgp-bad.json: reserved ASN not refused"
+grep -q '^error: .*local.prefixes\[1\]: 10.0.1.0/24 overlaps VNet prefix' "$tmp/err" ||
+  fail "bgp-bad.json: VNet overlap not refused: $(cat "$tmp/err")"
+
 # Not JSON at all, and a missing file.
 echo '{ "connections": [' >"$tmp/broken.json"
 "$ergw" policy check "$tmp/broken.json" >/dev/null 2>"$tmp/err"; rc=$?

@@ -38,7 +38,7 @@ void expect_every_value_parses(size_t expected_count) {
   EXPECT_FALSE(parse_enum<E>(""));
 }
 
-// Counts and spellings from the ARM spec (azure.md §1.1).
+// Counts and spellings from the ARM spec (docs/azure-facts.md, "Enums").
 TEST(AzureEnums, EveryValueOfEveryEnumParses) {
   expect_every_value_parses<DhGroup>(8);
   expect_every_value_parses<IkeEncryption>(7);
@@ -59,7 +59,7 @@ TEST(AzureEnums, AllowedValuesInSpecOrder) {
             "None, DES, DES3, AES128, AES192, AES256, GCMAES128, GCMAES192, GCMAES256");
 }
 
-// azure.md §1.5 and the derived strongSwan names.
+// Azure's group table and the strongSwan names (docs/azure-facts.md, "Diffie-Hellman groups").
 TEST(AzureEnums, DhGroupKeywords) {
   const std::pair<DhGroup, const char*> expected[] = {
       {DhGroup::None, ""},           {DhGroup::DHGroup1, "modp768"},  {DhGroup::DHGroup2, "modp1024"},

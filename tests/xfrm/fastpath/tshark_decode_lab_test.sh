@@ -2,8 +2,8 @@
 # Lab test with an independent decoder: capture what two ergw-fastpath
 # gateways put on the wire (dumpcap on gwB's outer veth) and have Wireshark's
 # ESP dissector decrypt it with the SA keys and verify every ICV
-# (fastpath.md §3.4: esp.enable_encryption_decode, esp.enable_authentication_check,
-# the esp_sa UAT). A negative control with one wrong key must fail the ICV.
+# (Wireshark's ESP preferences esp.enable_encryption_decode and
+# esp.enable_authentication_check, and the esp_sa UAT). A negative control with one wrong key must fail the ICV.
 #
 #   tshark_decode_lab_test.sh ERGW_FASTPATH ALG(gcm|cbc) ENCAP(udp|none) OUTER(4|6)
 set -uo pipefail
