@@ -112,6 +112,25 @@ class TunnelTest : public ::testing::Test {
                                  << cli::format_status(status());
   }
 
+  // Under a continuous ping, `side` rekeys the CHILD SA and then the IKE SA;
+  // no ping may be lost.
+  void rekey_under_ping_losing_nothing(lab::CharonInstance& side) {
+    lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
+                             dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
+    ASSERT_TRUE(ping.start());
+    std::this_thread::sleep_for(seconds(2));
+    for (const char* what : {"--child", "--ike"}) {
+      auto rekey = side.swanctl({"--rekey", what, lab_->connection_name()});
+      ASSERT_TRUE(rekey.ok()) << rekey.err;
+      std::this_thread::sleep_for(seconds(3));
+    }
+    auto report = ping.stop();
+    ASSERT_TRUE(report) << report.error();
+    EXPECT_GT(report->transmitted, 100);
+    EXPECT_EQ(report->lost, 0) << "pings lost during the rekeys by " << side.daemon_name();
+    expect_up(seconds(10));
+  }
+
   void expect_up(seconds timeout = seconds(60)) {
     auto s = lab_->wait_until_up(timeout);
     ASSERT_TRUE(s) << s.error();
@@ -223,21 +242,7 @@ TEST_F(TunnelTest, AzureInitiatedRekeysWithPfsLoseNoPing) {
   start(kGolden / "aes256-sha256-dh14-pfs2048.json");
   expect_up();
   const auto spi_before = connection(status())["children"][0].value("spi_in", "");
-  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
-                           dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
-  ASSERT_TRUE(ping.start());
-  std::this_thread::sleep_for(seconds(2));
-  auto child = lab_->azure_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
-  ASSERT_TRUE(child.ok()) << child.err;
-  std::this_thread::sleep_for(seconds(3));
-  auto ike = lab_->azure_charon().swanctl({"--rekey", "--ike", lab_->connection_name()});
-  ASSERT_TRUE(ike.ok()) << ike.err;
-  std::this_thread::sleep_for(seconds(3));
-  auto report = ping.stop();
-  ASSERT_TRUE(report) << report.error();
-  EXPECT_GT(report->transmitted, 100);
-  EXPECT_EQ(report->lost, 0) << "pings lost during Azure's rekeys";
-  expect_up(seconds(10));
+  rekey_under_ping_losing_nothing(lab_->azure_charon());
   const auto conn = connection(status());
   std::cerr << cli::format_status(status());
   bool rekeyed_with_pfs = false;
@@ -306,21 +311,7 @@ TEST_F(TunnelTest, ForcedChildAndIkeRekeyUnderTrafficLoseNoPing) {
   start(kGolden / "aes256-sha256-dh14-pfs2048.json");
   expect_up();
   const auto spi_before = connection(status())["children"][0].value("spi_in", "");
-  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
-                           dir_ / "continuous-ping.log", std::chrono::milliseconds(50));
-  ASSERT_TRUE(ping.start());
-  std::this_thread::sleep_for(seconds(2));
-  auto child = lab_->appliance_charon().swanctl({"--rekey", "--child", lab_->connection_name()});
-  ASSERT_TRUE(child.ok()) << child.err;
-  std::this_thread::sleep_for(seconds(3));
-  auto ike = lab_->appliance_charon().swanctl({"--rekey", "--ike", lab_->connection_name()});
-  ASSERT_TRUE(ike.ok()) << ike.err;
-  std::this_thread::sleep_for(seconds(3));
-  auto report = ping.stop();
-  ASSERT_TRUE(report) << report.error();
-  EXPECT_GT(report->transmitted, 100);
-  EXPECT_EQ(report->lost, 0) << "pings lost during the rekeys";
-  expect_up(seconds(10));
+  rekey_under_ping_losing_nothing(lab_->appliance_charon());
   const auto spi_after = connection(status())["children"][0].value("spi_in", "");
   EXPECT_NE(spi_before, spi_after) << "the CHILD SA was not rekeyed";
 }
