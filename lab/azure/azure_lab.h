@@ -65,8 +65,6 @@ class AzureLab {
   // Its connectionMode and DPD timeout are read when its charon starts and
   // cannot change here.
   Status load_azure_side(const std::filesystem::path& file);
-  // The simulated gateway's current model (what it was last loaded with).
-  const AzureGatewayConfig& azure_gateway() const { return azure_; }
   // Routes the on-prem prefix into the Azure side's tunnel (ipsec0), as Azure
   // routes the local network gateway's address space.
   Status route_azure_side();
