@@ -151,6 +151,14 @@ std::string format_status(const nlohmann::json& status) {
           << " pkts, installed " << duration(child, "installed_seconds") << " ago, rekey in "
           << duration(child, "rekey_in_seconds") << "\n";
     }
+    // Configured CHILDs without an installed CHILD SA (a policy-based prefix
+    // pair the peer did not take, or one being negotiated).
+    std::string uncovered;
+    for (const auto& child : c.value("configured_children", nlohmann::json::array())) {
+      if (child.value("coverage", "") == "installed") continue;
+      uncovered += (uncovered.empty() ? "" : ", ") + text(child, "name") + " (" + text(child, "coverage") + ")";
+    }
+    if (!uncovered.empty() && c.contains("ike")) out << "  without a CHILD SA: " << uncovered << "\n";
     for (const auto& r : c.value("routes", nlohmann::json::array())) {
       out << "  route " << text(r, "prefix") << " dev " << text(r, "device")
           << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";

@@ -72,6 +72,31 @@ const vici::IkeSaInfo* pick(const std::vector<vici::IkeSaInfo>& sas, const std::
   return best;
 }
 
+// Where each configured CHILD stands, over every established IKE SA of the
+// connection: "installed", "in_progress" (being negotiated or rekeyed) or
+// "missing". A policy-based connection has one CHILD per prefix pair, named
+// after it, so a missing one names the prefixes without a tunnel.
+nlohmann::json configured_children_json(const ConnectionPlan& plan, const std::vector<vici::IkeSaInfo>& sas) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& name : plan.children) {
+    std::string coverage = "missing";
+    for (const auto& sa : sas) {
+      if (sa.name != plan.name) continue;
+      for (const auto& child : sa.child_sas) {
+        if (child.name != name) continue;
+        if (sa.state == "ESTABLISHED" && child.state == "INSTALLED") {
+          coverage = "installed";
+        } else if (coverage == "missing" && child.state != "REKEYED" && child.state != "DELETING" &&
+                   child.state != "DELETED" && child.state != "DESTROYING") {
+          coverage = "in_progress";
+        }
+      }
+    }
+    out.push_back({{"name", name}, {"coverage", coverage}});
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
@@ -131,6 +156,7 @@ nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaIn
       c["ike_sas"] = c["duplicates"].size() + (ike->state == "ESTABLISHED" ? 1 : 0);
     }
     c["state"] = state;
+    c["configured_children"] = configured_children_json(plan, sas);
     nlohmann::json routes = nlohmann::json::array();
     for (const auto& prefix : plan.routes) {
       const auto device = tunnel_device(r.data_plane().kind, plan.if_id);

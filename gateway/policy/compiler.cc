@@ -144,12 +144,23 @@ struct Selectors {
   std::vector<std::string> remote;  // Azure's side (the VNet)
 };
 
+// A prefix as part of a CHILD name: strongSwan's configuration syntax keeps
+// '.' and ':' out of names, so they become '_' (192_168_10_0/24,
+// 2001_db8__/32). Named after its pair, a CHILD that is missing says by its
+// name alone which prefixes have no tunnel (in ergw status and charon's log).
+std::string pair_name_part(const IpPrefix& prefix) {
+  std::string text = prefix.to_string();
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '.' || c == ':'; }, '_');
+  return text;
+}
+
 // Route-based: any-to-any, as Azure proposes. Policy-based: Azure keys one
 // CHILD SA per pair of an on-prem and a VNet prefix, so ergw does the same -
 // one CHILD SA carrying several prefixes could be narrowed by the peer to one
 // pair, leaving the others without a tunnel. The pairs come from
 // trafficSelectorPolicies (Azure's "local" is the VNet, its "remote" is
 // on-prem), or, without entries, every on-prem prefix with every VNet prefix.
+// Each CHILD is named <connection>-<on-prem prefix>-<VNet prefix>.
 std::vector<Selectors> selectors_of(const ConnectionSpec& spec) {
   const auto& c = spec.azure;
   if (is_route_based(c)) return {{"", {"0.0.0.0/0", "::/0"}, {"0.0.0.0/0", "::/0"}}};
@@ -171,9 +182,9 @@ std::vector<Selectors> selectors_of(const ConnectionSpec& spec) {
     }
   }
   std::vector<Selectors> out;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    out.push_back({pairs.size() > 1 ? "-ts" + std::to_string(i) : "", {pairs[i].first.to_string()},
-                   {pairs[i].second.to_string()}});
+  for (const auto& [onprem, vnet] : pairs) {
+    out.push_back({"-" + pair_name_part(onprem) + "-" + pair_name_part(vnet), {onprem.to_string()},
+                   {vnet.to_string()}});
   }
   return out;
 }

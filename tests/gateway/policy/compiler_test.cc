@@ -141,8 +141,12 @@ TEST(Compiler, PolicyBasedSelectorsAreOneChildPerPrefixPair) {
   ASSERT_EQ(children.size(), 3u);
   const std::vector<std::pair<std::string, std::string>> pairs = {
       {"192.168.10.0/24", "10.0.1.0/24"}, {"192.168.10.0/24", "10.0.2.0/24"}, {"192.168.20.0/24", "10.0.3.0/24"}};
+  // Each CHILD is named after its pair, so a missing one says which prefixes
+  // have no tunnel ('.' is not allowed in a strongSwan name).
+  const std::vector<std::string> names = {"hub-192_168_10_0/24-10_0_1_0/24", "hub-192_168_10_0/24-10_0_2_0/24",
+                                          "hub-192_168_20_0/24-10_0_3_0/24"};
   for (size_t i = 0; i < pairs.size(); ++i) {
-    EXPECT_EQ(children[i].name, "hub-ts" + std::to_string(i));
+    EXPECT_EQ(children[i].name, names[i]);
     // Azure's "local" is the VNet: ergw's remote.
     EXPECT_EQ(children[i].local_ts, std::vector<std::string>{pairs[i].first});
     EXPECT_EQ(children[i].remote_ts, std::vector<std::string>{pairs[i].second});
@@ -165,12 +169,19 @@ TEST(Compiler, PolicyBasedSelectorsAreOneChildPerPrefixPair) {
   EXPECT_EQ(four[0].remote_ts, std::vector<std::string>{"10.0.0.0/16"});
   EXPECT_EQ(four[3].local_ts, std::vector<std::string>{"192.168.20.0/24"});
   EXPECT_EQ(four[3].remote_ts, std::vector<std::string>{"10.1.0.0/16"});
-  // One pair keeps the connection's own name.
+  // One pair is named after its pair too; IPv6 prefixes lose their ':'.
   doc["connections"][0]["local"]["prefixes"] = {"192.168.10.0/24"};
   doc["connections"][0]["azureGateway"]["vnetPrefixes"] = {"10.0.0.0/16"};
   auto one = compile_json(doc);
   ASSERT_EQ(one.connections[0].children.size(), 1u);
-  EXPECT_EQ(one.connections[0].children[0].name, "hub");
+  EXPECT_EQ(one.connections[0].children[0].name, "hub-192_168_10_0/24-10_0_0_0/16");
+  doc["connections"][0]["local"]["prefixes"] = {"2001:db8:10::/48"};
+  doc["connections"][0]["azureGateway"]["vnetPrefixes"] = {"2001:db8:ff::/48"};
+  doc["connections"][0]["local"]["address"] = "2001:db8::1";
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"2001:db8::2"};
+  auto v6 = compile_json(doc);
+  ASSERT_EQ(v6.connections[0].children.size(), 1u);
+  EXPECT_EQ(v6.connections[0].children[0].name, "hub-2001_db8_10__/48-2001_db8_ff__/48");
 }
 
 TEST(Compiler, IdentitiesDefaultToTheAddressesAndCanBeSet) {

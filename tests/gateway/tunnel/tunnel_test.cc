@@ -179,13 +179,28 @@ TEST_F(TunnelTest, NegotiatedAlgorithmsAreWhatThePolicySays) {
 // ResponderOnly ergw does; in Default both may.
 class PolicyBasedTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
 
-TEST_P(PolicyBasedTest, TwoPrefixPairsAreTwoChildSasEachCarryingTraffic) {
+// ergw's CHILDs, named after their pair: on-prem prefix, then VNet prefix.
+constexpr const char* kPair1 = "hub-192_168_10_0/24-10_0_1_0/24";
+constexpr const char* kPair2 = "hub-192_168_10_0/24-10_0_2_0/24";
+
+nlohmann::json two_pair_policy_based_config(const char* mode) {
   auto config = read_json(kGolden / "policy-based.json");
-  props(config)["connectionMode"] = GetParam();
+  props(config)["connectionMode"] = mode;
   props(config)["trafficSelectorPolicies"] = {
       {{"localAddressRanges", {"10.0.1.0/24", "10.0.2.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}}};
   config["connections"][0]["azureGateway"]["vnetPrefixes"] = {"10.0.1.0/24", "10.0.2.0/24"};
-  start(write("policy-based-pairs", config));
+  return config;
+}
+
+std::string coverage_of(const nlohmann::json& conn, const std::string& child) {
+  for (const auto& c : conn.value("configured_children", nlohmann::json::array())) {
+    if (c.value("name", "") == child) return c.value("coverage", "");
+  }
+  return "(not configured)";
+}
+
+TEST_P(PolicyBasedTest, TwoPrefixPairsAreTwoChildSasEachCarryingTraffic) {
+  start(write("policy-based-pairs", two_pair_policy_based_config(GetParam())));
   expect_up();
   const auto conn = connection(status());
   std::cerr << cli::format_status(status());
@@ -197,15 +212,46 @@ TEST_P(PolicyBasedTest, TwoPrefixPairsAreTwoChildSasEachCarryingTraffic) {
     EXPECT_EQ(c["local_ts"].size(), 1u) << c.dump();
     EXPECT_EQ(c["remote_ts"].size(), 1u) << c.dump();
   }
-  EXPECT_EQ(names, (std::set<std::string>{"hub-ts0", "hub-ts1"}));
-  expect_traffic_through_esp(lab::address_only(lab_->lab().addresses().azure_gw_vnet), "hub-ts0");
-  expect_traffic_through_esp(lab_->lab().address(lab::Node::vnet), "hub-ts1");
+  EXPECT_EQ(names, (std::set<std::string>{kPair1, kPair2}));
+  expect_traffic_through_esp(lab::address_only(lab_->lab().addresses().azure_gw_vnet), kPair1);
+  expect_traffic_through_esp(lab_->lab().address(lab::Node::vnet), kPair2);
   if (std::string(GetParam()) == "InitiatorOnly") {
     EXPECT_FALSE(conn["ike"].value("initiator", true)) << "Azure proposes the pairs, ergw must not dial";
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, PolicyBasedTest, ::testing::Values("Default", "InitiatorOnly", "ResponderOnly"));
+
+// Azure proposes only the pairs it is configured with, and in InitiatorOnly
+// ergw dials nothing: a pair Azure lacks has no CHILD SA. The tunnel is then
+// not up, and the status names the pair without one; once Azure's side lists
+// the pair, Azure brings it up and the tunnel is.
+TEST_F(TunnelTest, APrefixPairAzureDoesNotProposeLeavesTheTunnelNotUpAndIsNamed) {
+  const auto config = two_pair_policy_based_config("InitiatorOnly");
+  auto azure = config;
+  props(azure)["trafficSelectorPolicies"] = {
+      {{"localAddressRanges", {"10.0.1.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}}};
+  start(write("ergw", config), write("azure-one-pair", azure));
+  auto partial = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& s) { return coverage_of(s["connections"][0], kPair1) == "installed"; },
+      "Azure to bring up the one pair it proposes");
+  ASSERT_TRUE(partial) << partial.error();
+  std::this_thread::sleep_for(seconds(5));  // nothing else comes: ergw does not dial in InitiatorOnly
+  auto conn = connection(status());
+  const auto text = cli::format_status(status());
+  std::cerr << text;
+  EXPECT_NE(conn.value("state", ""), "UP") << "a prefix pair without a CHILD SA, yet UP:\n" << text;
+  EXPECT_EQ(coverage_of(conn, kPair2), "missing") << conn.dump(2);
+  EXPECT_NE(text.find(std::string("without a CHILD SA: ") + kPair2 + " (missing)"), std::string::npos) << text;
+  expect_traffic_through_esp(lab::address_only(lab_->lab().addresses().azure_gw_vnet), kPair1);
+
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-both-pairs", config)));
+  expect_up(seconds(60));
+  conn = connection(status());
+  EXPECT_EQ(coverage_of(conn, kPair2), "installed") << conn.dump(2);
+  expect_traffic_through_esp(lab_->lab().address(lab::Node::vnet), kPair2);
+}
 
 // Without a custom policy Azure dials with its default offers: six IKE
 // proposals with MODP-1024 and, for the CHILD SA, its six initiator offers
