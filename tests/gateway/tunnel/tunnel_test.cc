@@ -323,6 +323,27 @@ TEST_F(TunnelTest, AzuresIdentityIsConfigurable) {
   expect_traffic_through_esp();
 }
 
+// Both identities other than the addresses, in both directions of dialling:
+// ergw presents local.ikeIdentity (Azure's charon sees it) and expects
+// azureGateway.ikeIdentity of the gateway, which presents an FQDN.
+class IdentityTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(IdentityTest, NonDefaultIdentitiesOnBothSides) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["connectionMode"] = GetParam();
+  config["connections"][0]["local"]["ikeIdentity"] = "onprem-vpn.example.com";
+  config["connections"][0]["azureGateway"]["ikeIdentity"] = "azure-gw.example.net";
+  start(write("identities", config), {}, AzureGatewayOptions{.identity = "azure-gw.example.net"});
+  expect_up();
+  expect_traffic_through_esp();
+  auto sas = lab_->azure_charon().swanctl({"--list-sas", "--ike", lab_->connection_name()});
+  ASSERT_TRUE(sas.ok()) << sas.err;
+  EXPECT_NE(sas.out.find("local  'azure-gw.example.net'"), std::string::npos) << sas.out;
+  EXPECT_NE(sas.out.find("remote 'onprem-vpn.example.com'"), std::string::npos) << sas.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, IdentityTest, ::testing::Values("InitiatorOnly", "ResponderOnly"));
+
 // --- connection modes -----------------------------------------------------
 
 class ModeTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
