@@ -67,6 +67,47 @@ grep -q '^error: .*local.asn: 65517 is reserved by Azure' "$tmp/err" || fail "bg
 grep -q '^error: .*local.prefixes\[1\]: 10.0.1.0/24 overlaps VNet prefix' "$tmp/err" ||
   fail "bgp-bad.json: VNet overlap not refused: $(cat "$tmp/err")"
 
+# 4,001 exported prefixes: refused by check as by ergwd (4,000 pass).
+python3 - "$src/examples/lab-bgp.json" "$tmp" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+conn = doc["connections"][0]
+conn["local"]["prefixes"] = ["192.%d.%d.0/24" % (168 + i // 256, i % 256) for i in range(4000)]
+json.dump(doc, open(sys.argv[2] + "/exports-4000.json", "w"))
+conn["local"]["prefixes"].append("198.18.0.0/24")
+json.dump(doc, open(sys.argv[2] + "/exports-4001.json", "w"))
+PY
+"$ergw" policy check "$tmp/exports-4000.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || fail "exports-4000.json: exit $rc: $(grep error "$tmp/err" | head -3)"
+"$ergw" policy check "$tmp/exports-4001.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "exports-4001.json: exit $rc"
+grep -q '^error: .*local.prefixes: 4001 prefixes' "$tmp/err" || fail "exports-4001.json: limit not refused"
+
+# An invalid enum value is one error among all the others of the same file,
+# and the policy still counts as set (no "no custom policy" warning); a NAT
+# rule's warning names the field that is set.
+python3 - "$src/examples/lab.json" "$tmp" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+props = doc["connections"][0]["azure"]["properties"]
+policy = props["ipsecPolicies"][0]
+policy["dhGroup"] = "DHGroup99"
+policy["ipsecEncryption"] = "GCMAES256"
+policy["ipsecIntegrity"] = "SHA256"
+props["dpdTimeoutSeconds"] = 5
+props["ingressNatRules"] = [{"id": "/subscriptions/x/natRules/in1"}]
+json.dump(doc, open(sys.argv[2] + "/enum.json", "w"))
+PY
+"$ergw" policy check "$tmp/enum.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || fail "enum.json: exit $rc"
+grep -q '^error: .*dhGroup: .*DHGroup99' "$tmp/err" || fail "enum.json: no dhGroup error: $(cat "$tmp/err")"
+grep -q '^error: .*ipsecIntegrity' "$tmp/err" || fail "enum.json: the GCM rule error is hidden by the bad enum"
+grep -q '^error: .*dpdTimeoutSeconds' "$tmp/err" || fail "enum.json: the DPD error is hidden by the bad enum"
+grep -q 'no custom policy' "$tmp/err" && fail "enum.json: wrong 'no custom policy' warning"
+grep -q '^warning: .*ingressNatRules: .*ergw does no NAT' "$tmp/err" || fail "enum.json: NAT warning not on ingressNatRules"
+grep -q 'egressNatRules' "$tmp/err" && fail "enum.json: NAT warning names egressNatRules, which is not set"
+grep -q '3 error(s)' "$tmp/err" || fail "enum.json: expected 3 errors: $(tail -1 "$tmp/err")"
+
 # Not JSON at all, and a missing file.
 echo '{ "connections": [' >"$tmp/broken.json"
 "$ergw" policy check "$tmp/broken.json" >/dev/null 2>"$tmp/err"; rc=$?
