@@ -23,8 +23,6 @@ struct Fixture {
   Fixture() {
     compiled.bgp_peers.push_back(testing::azure_hub_intent());
     plans.push_back(testing::azure_hub_connection());
-    peer().hold_time_seconds = 180;
-    peer().keepalive_seconds = 60;
   }
   policy::BgpPeerIntent& peer() { return compiled.bgp_peers.front(); }
   Result<BgpPlan> plan(DataPlaneKind kind = DataPlaneKind::libipsec) { return plan_bgp(compiled, plans, kind, options); }
