@@ -8,19 +8,14 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/time_format.h"
+
 namespace ergw::lab {
 namespace {
 
 constexpr auto kStopGrace = std::chrono::seconds(3);
 
-std::string wall_clock() {
-  char buffer[32];
-  const time_t now = time(nullptr);
-  tm local{};
-  localtime_r(&now, &local);
-  strftime(buffer, sizeof buffer, "%H:%M:%S", &local);
-  return buffer;
-}
+std::string wall_clock() { return format_time(std::chrono::system_clock::now(), TimeFormat::time_of_day_local); }
 
 }  // namespace
 

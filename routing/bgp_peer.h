@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/ip_prefix.h"
-#include "routing/password.h"
+#include "common/secret.h"
 
 namespace ergw::routing {
 
@@ -54,7 +54,7 @@ struct BgpPeer {
   int hold_time_seconds = 0;
   int keepalive_seconds = 0;
 
-  std::optional<Password> password;  // TCP MD5 (RFC 2385).
+  std::optional<Secret> password;  // TCP MD5 (RFC 2385).
 
   GracefulRestart graceful_restart = GracefulRestart::kAware;
 

@@ -1,12 +1,8 @@
 #include "routing/bird_config_writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <set>
+
+#include "common/atomic_file.h"
 
 namespace ergw::routing {
 namespace {
@@ -137,7 +133,7 @@ void render_bgp(const BgpPeer& peer, std::string& out) {
   }
   out += peer.graceful_restart == GracefulRestart::kAware ? "  graceful restart aware;\n" : "  graceful restart off;\n";
   out += "  long lived graceful restart off;\n";
-  if (peer.password) out += "  password \"" + peer.password->reveal_for_bird_config() + "\";\n";
+  if (peer.password) out += "  password \"" + peer.password->reveal() + "\";\n";
   out += "  ipv4 {\n";
   out += "    import filter " + proto + "_import;\n";
   out += "    export filter " + proto + "_export;\n";
@@ -170,40 +166,13 @@ Result<std::string> generate_bird_config(const BirdConfig& config) {
 }
 
 Status write_config_file(const std::string& path, const std::string& text, const std::optional<FileOwner>& owner) {
-  const std::string temporary = path + ".tmp";
-  ::unlink(temporary.c_str());
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Error{"cannot create " + temporary + ": " + std::strerror(errno)};
-  // The umask can only narrow 0600, but make the mode explicit anyway.
-  ::fchmod(fd, 0600);
-  if (owner && ::fchown(fd, owner->uid, owner->gid) != 0) {
-    int saved = errno;
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return Error{"cannot give " + temporary + " to uid " + std::to_string(owner->uid) + ": " + std::strerror(saved)};
+  FileOptions options;
+  options.mode = 0600;  // TCP MD5 passwords
+  if (owner) {
+    options.uid = owner->uid;
+    options.gid = owner->gid;
   }
-  size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return Error{"cannot write " + temporary + ": " + std::strerror(saved)};
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temporary.c_str());
-    return Error{"cannot flush " + temporary + ": " + std::strerror(errno)};
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temporary.c_str());
-    return Error{"cannot rename " + temporary + " to " + path + ": " + std::strerror(saved)};
-  }
-  return Status::success();
+  return write_file_atomically(path, text, options);
 }
 
 }  // namespace ergw::routing

@@ -87,7 +87,7 @@ void check_session(const BgpPeer& peer, Checker& c) {
     // The value is never shown, not even in an error.
     if (peer.password->empty() || peer.password->size() > kMaxTcpMd5KeyLength) {
       c.error("password", "length " + std::to_string(peer.password->size()) + " (value not shown); allowed: 1-80 bytes");
-    } else if (!is_bird_string_safe(peer.password->reveal_for_bird_config())) {
+    } else if (!is_bird_string_safe(peer.password->reveal())) {
       c.error("password", "contains a control character, '\"' or '\\' (value not shown); "
                           "allowed: printable characters other than '\"' and '\\'");
     }

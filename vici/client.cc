@@ -8,7 +8,7 @@
 
 #include "vici/framed_socket.h"
 #include "vici/packet.h"
-#include "vici/wipe.h"
+#include "common/secret.h"
 
 namespace ergw::vici {
 
@@ -80,22 +80,22 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     pending->reply = std::move(reply);
     pending->streamed = std::move(streamed);
     if (pending->streamed_command && stream_event.empty()) {
-      fail(std::move(pending), "vici: streamed command '" + std::string(command) +
-                                   "' needs a stream event");
+      fail(std::move(pending), Error{"vici: streamed command '" + std::string(command) + "' needs a stream event",
+                                     ErrorCode::invalid_argument});
       return;
     }
     // Encode now: an oversize request fails at once, and a secret is held only in
     // one buffer that is wiped later, not in the message tree.
     Packet packet = Packet::command(command, std::move(request));
     Result<std::string> frame = encode_frame(packet);
-    if (options.sensitive) secure_wipe(packet.message);
+    if (options.sensitive) packet.message.wipe_values();
     if (!frame) {
-      fail(std::move(pending), frame.error());
+      fail(std::move(pending), frame.failure());
       return;
     }
     pending->frame = std::move(*frame);
     if (state_ != State::connected) {
-      fail(std::move(pending), "vici: not connected to charon");
+      fail(std::move(pending), Error{"vici: not connected to charon", ErrorCode::unavailable});
       return;
     }
     queue_.push_back(std::move(pending));
@@ -116,11 +116,11 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     StreamedCallback streamed;
     Phase phase = Phase::awaiting_reply;
     StreamedReply collected;
-    std::optional<std::string> deferred_error;  // reported once unregistered
+    std::optional<Error> deferred_error;  // reported once unregistered
 
     bool is_streamed() const { return streamed_command; }
     ~Pending() {
-      if (options.sensitive) secure_wipe(frame);
+      if (options.sensitive) wipe(frame);
     }
   };
 
@@ -144,22 +144,20 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     deliver([callback = on_disconnected_, reason = std::move(reason)] { callback(reason); });
   }
 
-  void fail(std::unique_ptr<Pending> pending, std::string reason) {
+  void fail(std::unique_ptr<Pending> pending, Error error) {
     if (pending->is_streamed()) {
-      deliver([callback = std::move(pending->streamed), reason = std::move(reason)] {
-        callback(Error{reason});
-      });
+      deliver([callback = std::move(pending->streamed), error = std::move(error)] { callback(error); });
     } else {
-      deliver([callback = std::move(pending->reply), reason = std::move(reason)] {
-        callback(Error{reason});
-      });
+      deliver([callback = std::move(pending->reply), error = std::move(error)] { callback(error); });
     }
   }
 
-  void fail_all(const std::string& reason) {
-    if (active_) fail(std::move(active_), reason);
+  // The active command fails with `active_code` (timed_out when it is the
+  // one that timed out), every queued one as unavailable.
+  void fail_all(const std::string& reason, ErrorCode active_code = ErrorCode::unavailable) {
+    if (active_) fail(std::move(active_), Error{reason, active_code});
     while (!queue_.empty()) {
-      fail(std::move(queue_.front()), reason);
+      fail(std::move(queue_.front()), Error{reason, ErrorCode::unavailable});
       queue_.pop_front();
     }
   }
@@ -224,14 +222,14 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     if (on_connected_) deliver([callback = on_connected_] { callback(); });
   }
 
-  void connection_lost(const std::string& reason) {
+  void connection_lost(const std::string& reason, ErrorCode active_code = ErrorCode::unavailable) {
     if (state_ == State::stopped || state_ == State::waiting_to_reconnect) return;
     const bool was_connected = state_ == State::connected;
     state_ = State::waiting_to_reconnect;
     const uint64_t generation = ++generation_;
     close_sockets();
     cancel_timers();
-    fail_all("vici: " + reason);
+    fail_all("vici: " + reason, active_code);
     if (was_connected) notify_disconnected(reason);
     diagnostic(reason + "; reconnecting in " + millis(backoff_));
     connect_timer_.expires_after(backoff_);
@@ -289,8 +287,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
           if (ec || !self || !self->active_ || self->command_seq_ != command_id) return;
           // A late reply could not be told apart from the next command's reply:
           // the only safe way on is a fresh connection.
-          self->connection_lost("command '" + self->active_->command + "' timed out after " +
-                                millis(timeout));
+          self->connection_lost("command '" + self->active_->command + "' timed out after " + millis(timeout),
+                                ErrorCode::timed_out);
         });
     if (active_->is_streamed()) {
       active_->phase = Phase::registering;
@@ -317,8 +315,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     command_timer_.cancel();
     std::unique_ptr<Pending> done = std::move(active_);
     if (done->deferred_error) {
-      std::string reason = *done->deferred_error;
-      fail(std::move(done), std::move(reason));
+      Error error = *done->deferred_error;
+      fail(std::move(done), std::move(error));
     } else if (done->is_streamed()) {
       deliver([callback = std::move(done->streamed), reply = std::move(done->collected)]() mutable {
         callback(std::move(reply));
@@ -353,7 +351,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
           return;
         }
         if (packet.type == PacketType::event_unknown) {
-          pending.deferred_error = "vici: charon does not know event '" + pending.stream_event + "'";
+          pending.deferred_error =
+              Error{"vici: charon does not know event '" + pending.stream_event + "'", ErrorCode::not_found};
           complete_active();
           return;
         }
@@ -364,7 +363,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
           return;
         }
         if (packet.type == PacketType::cmd_unknown) {
-          pending.deferred_error = "vici: charon does not know command '" + pending.command + "'";
+          pending.deferred_error =
+              Error{"vici: charon does not know command '" + pending.command + "'", ErrorCode::not_found};
           finish_with_reply({});
           return;
         }
@@ -393,8 +393,9 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     }
     if (pending.collected.events.size() >= options_.max_stream_events) {
       // Keep draining so the connection stays in step; report once done.
-      pending.deferred_error = "vici: command '" + pending.command + "' streamed more than " +
-                               std::to_string(options_.max_stream_events) + " events";
+      pending.deferred_error = Error{"vici: command '" + pending.command + "' streamed more than " +
+                                         std::to_string(options_.max_stream_events) + " events",
+                                     ErrorCode::malformed};
       return;
     }
     pending.collected.events.push_back(std::move(packet.message));

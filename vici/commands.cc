@@ -32,7 +32,7 @@ Status check_with_log(std::string_view command, const Message& reply,
   std::string text = status.error() + " (last log:";
   const std::size_t first = log.size() > 3 ? log.size() - 3 : 0;
   for (std::size_t i = first; i < log.size(); ++i) text += " [" + log[i].message + "]";
-  return Error{text + ")"};
+  return Error{text + ")", status.error_code()};
 }
 
 void set_if(Message& request, std::string_view key, const std::string& value) {
@@ -50,7 +50,7 @@ void run_simple(Client& client, std::string_view command, Message request, Statu
       command, std::move(request),
       [command = std::string(command), done = std::move(done)](Result<Message> reply) {
         if (!reply) {
-          done(Error{reply.error()});
+          done(reply.failure());
           return;
         }
         done(check_success(command, *reply));
@@ -64,7 +64,7 @@ Result<std::vector<std::string>> list_of(const Message& reply, std::string_view 
   if (list) return **list;
   // charon sends the list even when empty; tolerate its absence anyway.
   if (list.error() == FieldError::missing) return std::vector<std::string>{};
-  return Error{std::string(command) + ": " + list.message()};
+  return Error{std::string(command) + ": " + list.message(), ErrorCode::malformed};
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ Status check_success(std::string_view command, const Message& reply) {
   if (success && *success) return {};
   std::string errmsg(reply.string_or("errmsg", ""));
   if (errmsg.empty()) errmsg = success ? "no error message" : success.message();
-  return Error{std::string(command) + " failed: " + errmsg};
+  return Error{std::string(command) + " failed: " + errmsg, ErrorCode::refused};
 }
 
 ControlLogLine parse_control_log(const Message& event) {
@@ -90,12 +90,12 @@ ControlLogLine parse_control_log(const Message& event) {
 
 void version(Client& client, Callback<VersionInfo> done) {
   client.call("version", {}, [done = std::move(done)](Result<Message> reply) {
-    if (!reply) return done(Error{reply.error()});
+    if (!reply) return done(reply.failure());
     VersionInfo info;
     Field<std::string_view> daemon = reply->get_string("daemon");
     Field<std::string_view> version = reply->get_string("version");
     if (!daemon || !version) {
-      return done(Error{"version: " + (daemon ? version.message() : daemon.message())});
+      return done(Error{"version: " + (daemon ? version.message() : daemon.message()), ErrorCode::malformed});
     }
     info.daemon = std::string(*daemon);
     info.version = std::string(*version);
@@ -108,7 +108,7 @@ void version(Client& client, Callback<VersionInfo> done) {
 
 void stats(Client& client, Callback<StatsInfo> done) {
   client.call("stats", {}, [done = std::move(done)](Result<Message> reply) {
-    if (!reply) return done(Error{reply.error()});
+    if (!reply) return done(reply.failure());
     StatsInfo info;
     const Section empty;
     const Section& uptime = *reply->get_section("uptime").value_or(&empty);
@@ -120,7 +120,7 @@ void stats(Client& client, Callback<StatsInfo> done) {
     info.workers_idle = workers.get_uint("idle").value_or(0);
     info.scheduled = reply->get_uint("scheduled").value_or(0);
     Field<uint64_t> total = ikesas.get_uint("total");
-    if (!total) return done(Error{"stats: ikesas: " + total.message()});
+    if (!total) return done(Error{"stats: ikesas: " + total.message(), ErrorCode::malformed});
     info.ikesas_total = *total;
     info.ikesas_half_open = ikesas.get_uint("half-open").value_or(0);
     if (Field<const List*> plugins = reply->get_list("plugins")) info.plugins = **plugins;
@@ -142,7 +142,7 @@ void unload_conn(Client& client, std::string_view name, StatusCallback done) {
 
 void get_conns(Client& client, Callback<std::vector<std::string>> done) {
   client.call("get-conns", {}, [done = std::move(done)](Result<Message> reply) {
-    if (!reply) return done(Error{reply.error()});
+    if (!reply) return done(reply.failure());
     done(list_of(*reply, "conns", "get-conns"));
   });
 }
@@ -153,11 +153,11 @@ void list_conns(Client& client, std::optional<std::string> ike,
   if (ike) request.set("ike", *ike);
   client.call_streamed("list-conns", "list-conn", std::move(request),
                        [done = std::move(done)](Result<StreamedReply> reply) {
-                         if (!reply) return done(Error{reply.error()});
+                         if (!reply) return done(reply.failure());
                          std::vector<ConnInfo> conns;
                          for (const Message& event : reply->events) {
                            Result<std::vector<ConnInfo>> parsed = parse_list_conn_event(event);
-                           if (!parsed) return done(Error{"list-conns: " + parsed.error()});
+                           if (!parsed) return done(parsed.failure().prefixed("list-conns: "));
                            for (ConnInfo& conn : *parsed) conns.push_back(std::move(conn));
                          }
                          done(std::move(conns));
@@ -185,7 +185,7 @@ void unload_shared(Client& client, std::string_view id, StatusCallback done) {
 
 void get_shared(Client& client, Callback<std::vector<std::string>> done) {
   client.call("get-shared", {}, [done = std::move(done)](Result<Message> reply) {
-    if (!reply) return done(Error{reply.error()});
+    if (!reply) return done(reply.failure());
     done(list_of(*reply, "keys", "get-shared"));
   });
 }
@@ -200,10 +200,10 @@ void initiate(Client& client, const InitiateRequest& request,
   if (request.loglevel) message.set_int("loglevel", *request.loglevel);
   client.call_streamed("initiate", "control-log", std::move(message),
                        [done = std::move(done)](Result<StreamedReply> reply) {
-                         if (!reply) return done(Error{reply.error()});
+                         if (!reply) return done(reply.failure());
                          std::vector<ControlLogLine> log = parse_log(reply->events);
                          if (Status s = check_with_log("initiate", reply->response, log); !s) {
-                           return done(Error{s.error()});
+                           return done(s.failure());
                          }
                          done(std::move(log));
                        },
@@ -220,12 +220,12 @@ void terminate(Client& client, const TerminateRequest& request, Callback<Termina
   message.set_int("timeout", request.timeout_ms);
   client.call_streamed("terminate", "control-log", std::move(message),
                        [done = std::move(done)](Result<StreamedReply> reply) {
-                         if (!reply) return done(Error{reply.error()});
+                         if (!reply) return done(reply.failure());
                          TerminateResult result;
                          result.log = parse_log(reply->events);
                          if (Status s = check_with_log("terminate", reply->response, result.log);
                              !s) {
-                           return done(Error{s.error()});
+                           return done(s.failure());
                          }
                          result.matches = reply->response.get_uint("matches").value_or(0);
                          result.terminated = reply->response.get_uint("terminated").value_or(0);
@@ -242,8 +242,8 @@ void rekey(Client& client, const RekeyRequest& request, Callback<uint64_t> done)
   set_if(message, "ike-id", request.ike_id);
   if (request.reauth) message.set_bool("reauth", true);
   client.call("rekey", std::move(message), [done = std::move(done)](Result<Message> reply) {
-    if (!reply) return done(Error{reply.error()});
-    if (Status s = check_success("rekey", *reply); !s) return done(Error{s.error()});
+    if (!reply) return done(reply.failure());
+    if (Status s = check_success("rekey", *reply); !s) return done(s.failure());
     done(reply->get_uint("matches").value_or(0));
   });
 }
@@ -257,11 +257,11 @@ void list_sas(Client& client, const ListSasFilter& filter, Callback<std::vector<
   set_if(message, "child-id", filter.child_id);
   client.call_streamed("list-sas", "list-sa", std::move(message),
                        [done = std::move(done)](Result<StreamedReply> reply) {
-                         if (!reply) return done(Error{reply.error()});
+                         if (!reply) return done(reply.failure());
                          std::vector<IkeSaInfo> sas;
                          for (const Message& event : reply->events) {
                            Result<std::vector<IkeSaInfo>> parsed = parse_list_sa_event(event);
-                           if (!parsed) return done(Error{"list-sas: " + parsed.error()});
+                           if (!parsed) return done(parsed.failure().prefixed("list-sas: "));
                            for (IkeSaInfo& sa : *parsed) sas.push_back(std::move(sa));
                          }
                          done(std::move(sas));

@@ -4,7 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "vici/wipe.h"
+#include "common/secret.h"
 
 namespace ergw::vici {
 
@@ -15,7 +15,7 @@ FramedSocket::FramedSocket(asio::any_io_executor executor) : socket_(std::move(e
 
 FramedSocket::~FramedSocket() {
   for (Outgoing& out : outgoing_) {
-    if (out.sensitive) secure_wipe(out.bytes);
+    if (out.sensitive) wipe(out.bytes);
   }
 }
 
@@ -76,16 +76,16 @@ void FramedSocket::read_body(std::size_t length) {
 }
 
 Status FramedSocket::send(const Packet& packet, bool sensitive) {
-  if (closed_) return Error{"vici: connection is closed"};
+  if (closed_) return Error{"vici: connection is closed", ErrorCode::unavailable};
   Result<std::string> frame = encode_frame(packet);
-  if (!frame) return Error{frame.error()};
+  if (!frame) return frame.failure();
   return send_encoded(std::move(*frame), sensitive);
 }
 
 Status FramedSocket::send_encoded(std::string frame, bool sensitive) {
   if (closed_) {
-    if (sensitive) secure_wipe(frame);
-    return Error{"vici: connection is closed"};
+    if (sensitive) wipe(frame);
+    return Error{"vici: connection is closed", ErrorCode::unavailable};
   }
   outgoing_.push_back(Outgoing{std::move(frame), sensitive});
   if (!writing_) write_next();
@@ -102,7 +102,7 @@ void FramedSocket::write_next() {
   asio::async_write(socket_, asio::buffer(outgoing_.front().bytes),
                     [self](const error_code& ec, std::size_t) {
                       Outgoing& done = self->outgoing_.front();
-                      if (done.sensitive) secure_wipe(done.bytes);
+                      if (done.sensitive) wipe(done.bytes);
                       self->outgoing_.pop_front();
                       if (self->closed_) return;
                       if (ec) {

@@ -1,6 +1,6 @@
 #include "vici/message.h"
 
-#include "vici/wipe.h"
+#include "common/secret.h"
 
 #include <algorithm>
 #include <array>
@@ -82,9 +82,9 @@ bool Section::erase(std::string_view key) {
 
 void Section::wipe_values() {
   for (Entry& entry : entries_) {
-    if (auto* text = std::get_if<std::string>(&entry.value)) secure_wipe(*text);
+    if (auto* text = std::get_if<std::string>(&entry.value)) wipe(*text);
     if (auto* list = std::get_if<List>(&entry.value)) {
-      for (std::string& item : *list) secure_wipe(item);
+      for (std::string& item : *list) wipe(item);
     }
     if (auto* child = std::get_if<Section>(&entry.value)) child->wipe_values();
   }

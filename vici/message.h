@@ -49,7 +49,7 @@ class Section {
   // The child section `key`, created empty if absent (a non-section is replaced).
   Section& section(std::string_view key);
   bool erase(std::string_view key);
-  // Overwrites every value and list item with zeros, recursively (see wipe.h).
+  // Overwrites every value and list item with zeros, recursively (ergw::wipe).
   void wipe_values();
 
   // --- reading ---

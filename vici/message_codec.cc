@@ -22,7 +22,7 @@ class SectionAppender {
 
 namespace {
 
-Error encode_error(std::string what) { return Error{"vici encode: " + std::move(what)}; }
+Error encode_error(std::string what) { return Error{"vici encode: " + std::move(what), ErrorCode::invalid_argument}; }
 
 void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
 
@@ -146,7 +146,7 @@ class Decoder {
       uint8_t type = 0;
       if (!reader_.u8(type)) return fail("truncated");
       Status step = element(type);
-      if (!step) return Error{step.error()};
+      if (!step) return step.failure();
     }
     if (list_ != nullptr) return fail("unterminated list at end of message");
     if (stack_.size() != 1) return fail("unterminated section at end of message");
@@ -156,7 +156,7 @@ class Decoder {
  private:
   Error fail(std::string what) const {
     return Error{"vici decode: " + std::move(what) + " (element at offset " +
-                 std::to_string(element_offset_) + ")"};
+                 std::to_string(element_offset_) + ")", ErrorCode::malformed};
   }
 
   Status element(uint8_t type) {
@@ -247,14 +247,14 @@ Status encode_message_to(const Message& message, std::string& out) {
 
 Result<std::string> encode_message(const Message& message) {
   std::string out;
-  if (Status s = encode_message_to(message, out); !s) return Error{s.error()};
+  if (Status s = encode_message_to(message, out); !s) return s.failure();
   return out;
 }
 
 Result<Message> decode_message(std::string_view bytes) {
   if (bytes.size() > kMaxSegmentSize) {
     return Error{"vici decode: message of " + std::to_string(bytes.size()) +
-                 " bytes exceeds 512 KiB"};
+                 " bytes exceeds 512 KiB", ErrorCode::malformed};
   }
   return Decoder(bytes).run();
 }

@@ -43,6 +43,20 @@ class FieldReader {
     return value.value_or(T{});
   }
 
+  // A state name; unknown names are an error naming the allowed ones.
+  template <typename State>
+  State required_state(std::string_view key, std::optional<State> (*parse)(std::string_view),
+                       std::string (*allowed)()) {
+    const std::string name = required_text(key);
+    if (name.empty()) return State{};
+    std::optional<State> state = parse(name);
+    if (!state && !error_) {
+      error_ = "key '" + std::string(key) + "' has the unknown value '" + name + "' (charon 5.9.8 uses " +
+               allowed() + ")";
+    }
+    return state.value_or(State{});
+  }
+
   std::string required_text(std::string_view key) {
     if (!section_.contains(key) && !error_) error_ = "key '" + std::string(key) + "' is missing";
     return text(key);
@@ -68,7 +82,7 @@ class FieldReader {
 
   std::optional<Error> error() const {
     if (!error_) return std::nullopt;
-    return Error{context_ + ": " + *error_};
+    return Error{context_ + ": " + *error_, ErrorCode::malformed};
   }
 
  private:
@@ -90,7 +104,7 @@ Result<ChildSaInfo> parse_child_sa(std::string_view key, const Section& section)
   child.name = r.required_text("name");
   child.uniqueid = r.required_number<uint64_t>("uniqueid");
   child.reqid = r.number<uint32_t>("reqid").value_or(0);
-  child.state = r.required_text("state");
+  child.state = r.required_state<ChildSaState>("state", &parse_child_sa_state, &allowed_child_sa_states);
   child.mode = r.text("mode");
   child.protocol = r.text("protocol");
   child.encap = r.flag("encap");
@@ -117,13 +131,16 @@ Result<ChildSaInfo> parse_child_sa(std::string_view key, const Section& section)
   return child;
 }
 
-Result<IkeSaInfo> parse_ike_sa(std::string_view name, const Section& section) {
+namespace {
+
+// The IKE SA's own fields, without its CHILD SAs.
+Result<IkeSaInfo> parse_ike_fields(std::string_view name, const Section& section) {
   FieldReader r(section, "IKE_SA '" + std::string(name) + "'");
   IkeSaInfo ike;
   ike.name = std::string(name);
   ike.uniqueid = r.required_number<uint64_t>("uniqueid");
   ike.version = r.number<uint32_t>("version").value_or(0);
-  ike.state = r.required_text("state");
+  ike.state = r.required_state<IkeSaState>("state", &parse_ike_sa_state, &allowed_ike_sa_states);
   ike.local_host = r.text("local-host");
   ike.local_port = r.number<uint16_t>("local-port");
   ike.local_id = r.text("local-id");
@@ -143,19 +160,27 @@ Result<IkeSaInfo> parse_ike_sa(std::string_view name, const Section& section) {
   ike.rekey_time = r.number<uint64_t>("rekey-time");
   ike.reauth_time = r.number<uint64_t>("reauth-time");
   if (auto error = r.error()) return *error;
+  return ike;
+}
 
+}  // namespace
+
+Result<IkeSaInfo> parse_ike_sa(std::string_view name, const Section& section) {
+  Result<IkeSaInfo> fields = parse_ike_fields(name, section);
+  if (!fields) return fields.failure();
+  IkeSaInfo ike = std::move(fields.value());
   Field<const Section*> children = section.get_section("child-sas");
   if (!children && children.error() != FieldError::missing) {
-    return Error{"IKE_SA '" + ike.name + "': " + children.message()};
+    return Error{"IKE_SA '" + ike.name + "': " + children.message(), ErrorCode::malformed};
   }
   if (children) {
     for (const Section::Entry& entry : (*children)->entries()) {
       if (entry.kind() != Section::Kind::section) {
         return Error{"IKE_SA '" + ike.name + "': child-sas entry '" + entry.name +
-                     "' is not a section"};
+                     "' is not a section", ErrorCode::malformed};
       }
       Result<ChildSaInfo> child = parse_child_sa(entry.name, std::get<Section>(entry.value));
-      if (!child) return Error{"IKE_SA '" + ike.name + "': " + child.error()};
+      if (!child) return child.failure().prefixed("IKE_SA '" + ike.name + "': ");
       ike.child_sas.push_back(std::move(*child));
     }
   }
@@ -166,10 +191,10 @@ Result<std::vector<IkeSaInfo>> parse_list_sa_event(const Message& event) {
   std::vector<IkeSaInfo> out;
   for (const Section::Entry& entry : event.entries()) {
     if (entry.kind() != Section::Kind::section) {
-      return Error{"list-sa: entry '" + entry.name + "' is not a section"};
+      return Error{"list-sa: entry '" + entry.name + "' is not a section", ErrorCode::malformed};
     }
     Result<IkeSaInfo> ike = parse_ike_sa(entry.name, std::get<Section>(entry.value));
-    if (!ike) return Error{ike.error()};
+    if (!ike) return ike.failure();
     out.push_back(std::move(*ike));
   }
   return out;
@@ -181,17 +206,83 @@ Result<UpDownEvent> parse_updown_event(const Message& event) {
   for (const Section::Entry& entry : event.entries()) {
     if (entry.name == "up") continue;
     if (entry.kind() != Section::Kind::section || sa != nullptr) {
-      return Error{"updown event: expected one IKE_SA section"};
+      return Error{"updown event: expected one IKE_SA section", ErrorCode::malformed};
     }
     sa = &entry;
   }
-  if (sa == nullptr) return Error{"updown event: no IKE_SA section"};
+  if (sa == nullptr) return Error{"updown event: no IKE_SA section", ErrorCode::malformed};
   Field<bool> up = event.get_bool("up");
-  if (!up && up.error() != FieldError::missing) return Error{"updown event: " + up.message()};
+  if (!up && up.error() != FieldError::missing) return Error{"updown event: " + up.message(), ErrorCode::malformed};
   out.up = up.value_or(false);
   Result<IkeSaInfo> ike = parse_ike_sa(sa->name, std::get<Section>(sa->value));
-  if (!ike) return Error{ike.error()};
+  if (!ike) return ike.failure();
   out.ike_sa = std::move(*ike);
+  return out;
+}
+
+namespace {
+
+// The one section an event about one IKE SA carries (`<ike-name> = {...}`),
+// after the optional `up` flag.
+Result<const Section::Entry*> single_ike_section(const Message& event, std::string_view what) {
+  const Section::Entry* sa = nullptr;
+  for (const Section::Entry& entry : event.entries()) {
+    if (entry.name == "up") continue;
+    if (entry.kind() != Section::Kind::section || sa != nullptr) {
+      return Error{std::string(what) + ": expected one IKE_SA section", ErrorCode::malformed};
+    }
+    sa = &entry;
+  }
+  if (sa == nullptr) return Error{std::string(what) + ": no IKE_SA section", ErrorCode::malformed};
+  return sa;
+}
+
+Result<const Section*> subsection(const Section& section, std::string_view key, std::string_view what) {
+  Field<const Section*> found = section.get_section(key);
+  if (!found) return Error{std::string(what) + ": " + found.message(), ErrorCode::malformed};
+  return *found;
+}
+
+}  // namespace
+
+Result<IkeRekeyEvent> parse_ike_rekey_event(const Message& event) {
+  Result<const Section::Entry*> entry = single_ike_section(event, "ike-rekey event");
+  if (!entry) return entry.failure();
+  const Section& body = std::get<Section>((*entry)->value);
+  IkeRekeyEvent out;
+  out.name = (*entry)->name;
+  for (auto [key, target] : {std::pair{"old", &out.old_sa}, std::pair{"new", &out.new_sa}}) {
+    Result<const Section*> sa = subsection(body, key, "ike-rekey event");
+    if (!sa) return sa.failure();
+    Result<IkeSaInfo> parsed = parse_ike_sa(out.name, **sa);
+    if (!parsed) return parsed.failure().prefixed("ike-rekey event: " + std::string(key) + ": ");
+    *target = std::move(parsed.value());
+  }
+  return out;
+}
+
+Result<ChildRekeyEvent> parse_child_rekey_event(const Message& event) {
+  Result<const Section::Entry*> entry = single_ike_section(event, "child-rekey event");
+  if (!entry) return entry.failure();
+  const Section& body = std::get<Section>((*entry)->value);
+  Result<IkeSaInfo> ike = parse_ike_fields((*entry)->name, body);
+  if (!ike) return ike.failure().prefixed("child-rekey event: ");
+  Result<const Section*> children = subsection(body, "child-sas", "child-rekey event");
+  if (!children) return children.failure();
+  if ((*children)->entries().size() != 1 || (*children)->entries().front().kind() != Section::Kind::section) {
+    return Error{"child-rekey event: expected one CHILD_SA section", ErrorCode::malformed};
+  }
+  const Section::Entry& child = (*children)->entries().front();
+  ChildRekeyEvent out;
+  out.ike_name = ike->name;
+  out.ike_uniqueid = ike->uniqueid;
+  for (auto [key, target] : {std::pair{"old", &out.old_sa}, std::pair{"new", &out.new_sa}}) {
+    Result<const Section*> sa = subsection(std::get<Section>(child.value), key, "child-rekey event");
+    if (!sa) return sa.failure();
+    Result<ChildSaInfo> parsed = parse_child_sa(child.name, **sa);
+    if (!parsed) return parsed.failure().prefixed("child-rekey event: " + std::string(key) + ": ");
+    *target = std::move(parsed.value());
+  }
   return out;
 }
 
@@ -199,7 +290,7 @@ Result<std::vector<ConnInfo>> parse_list_conn_event(const Message& event) {
   std::vector<ConnInfo> out;
   for (const Section::Entry& entry : event.entries()) {
     if (entry.kind() != Section::Kind::section) {
-      return Error{"list-conn: entry '" + entry.name + "' is not a section"};
+      return Error{"list-conn: entry '" + entry.name + "' is not a section", ErrorCode::malformed};
     }
     const Section& section = std::get<Section>(entry.value);
     FieldReader r(section, "connection '" + entry.name + "'");

@@ -12,6 +12,7 @@
 
 #include "common/result.h"
 #include "vici/message.h"
+#include "vici/sa_state.h"
 
 namespace ergw::vici {
 
@@ -20,7 +21,7 @@ struct ChildSaInfo {
   std::string name;  // the CHILD config name
   uint64_t uniqueid = 0;
   uint32_t reqid = 0;
-  std::string state;     // INSTALLED, REKEYING, ...
+  ChildSaState state = ChildSaState::created;
   std::string mode;      // TUNNEL, TRANSPORT, BEET
   std::string protocol;  // ESP, AH
   bool encap = false;    // UDP encapsulation
@@ -49,7 +50,7 @@ struct IkeSaInfo {
   std::string name;  // the IKE config name (the section key)
   uint64_t uniqueid = 0;
   uint32_t version = 0;
-  std::string state;  // CREATED, CONNECTING, ESTABLISHED, ...
+  IkeSaState state = IkeSaState::created;
   std::string local_host;
   std::optional<uint16_t> local_port;
   std::string local_id;
@@ -72,7 +73,8 @@ struct IkeSaInfo {
 };
 
 // One IKE SA section (`name = { uniqueid = ..., child-sas = {...} }`). Strict on
-// what must be there (uniqueid, state) and on the form of numbers; lenient on
+// what must be there (uniqueid, state), on the form of numbers and on state
+// names (an unknown one is an error naming the allowed ones); lenient on
 // optional fields, which charon leaves out depending on state.
 Result<IkeSaInfo> parse_ike_sa(std::string_view name, const Section& section);
 Result<ChildSaInfo> parse_child_sa(std::string_view key, const Section& section);
@@ -85,6 +87,26 @@ struct UpDownEvent {
   IkeSaInfo ike_sa;
 };
 Result<UpDownEvent> parse_updown_event(const Message& event);
+
+// ike-rekey: `<ike-name> = { old = {IKE SA}, new = {IKE SA} }`. After it, the
+// old IKE SA (REKEYED) is deleted by whichever side initiated the rekey: that
+// DELETE is routine, not a failure.
+struct IkeRekeyEvent {
+  std::string name;  // the IKE config name
+  IkeSaInfo old_sa;
+  IkeSaInfo new_sa;
+};
+Result<IkeRekeyEvent> parse_ike_rekey_event(const Message& event);
+
+// child-rekey: `<ike-name> = { IKE SA fields, child-sas = { <child> = { old =
+// {...}, new = {...} } } }`.
+struct ChildRekeyEvent {
+  std::string ike_name;
+  uint64_t ike_uniqueid = 0;
+  ChildSaInfo old_sa;
+  ChildSaInfo new_sa;
+};
+Result<ChildRekeyEvent> parse_child_rekey_event(const Message& event);
 
 // A connection as list-conns reports it (list-conn event), reduced to what a
 // controller checks; `raw` keeps the whole section.

@@ -103,6 +103,36 @@ void format_bgp(const nlohmann::json& status, std::ostringstream& out) {
   }
 }
 
+// reason (code; likely cause) at time, then what charon saw, what to check,
+// and charon's own line.
+void format_failure(const std::string& lead, const nlohmann::json& f, std::ostringstream& out) {
+  out << lead << text(f, "reason") << " (" << text(f, "code");
+  if (text(f, "likely_cause") != "-") out << "; likely cause: " << text(f, "likely_cause");
+  out << ") at " << text(f, "at") << "\n";
+  if (text(f, "observed") != "-") out << "    observed: " << text(f, "observed") << "\n";
+  out << "    hint: " << text(f, "hint") << "\n"
+      << "    charon: " << text(f, "detail") << "\n";
+}
+
+// A connection that is not UP although its IKE SA is: which configured
+// CHILDs (policy-based: prefix pairs) have no CHILD SA.
+void format_missing_children(const nlohmann::json& c, std::ostringstream& out) {
+  std::string missing;
+  for (const auto& child : c.value("configured_children", nlohmann::json::array())) {
+    if (child.value("coverage", "") == "installed") continue;
+    missing += (missing.empty() ? "" : ", ") + text(child, "name") + " (" + text(child, "coverage") + ")";
+  }
+  if (!missing.empty() && c.contains("ike")) out << "  without a CHILD SA: " << missing << "\n";
+}
+
+// Refusals of peers no configured connection has (an address nobody expects).
+void format_unattributed(const nlohmann::json& status, std::ostringstream& out) {
+  const auto failures = status.value("unattributed_failures", nlohmann::json::array());
+  if (failures.empty()) return;
+  out << "\nIKE from peers no connection is configured for:\n";
+  for (const auto& f : failures) format_failure("  " + text(f, "peer") + ": ", f, out);
+}
+
 }  // namespace
 
 std::vector<nlohmann::json> all_children(const nlohmann::json& connection) {
@@ -163,12 +193,10 @@ std::string format_status(const nlohmann::json& status) {
       out << "  route " << text(r, "prefix") << " dev " << text(r, "device")
           << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";
     }
-    if (c.contains("last_error")) {
-      out << "  last error: " << text(c["last_error"], "reason") << " at " << text(c["last_error"], "at") << "\n"
-          << "    hint: " << text(c["last_error"], "hint") << "\n"
-          << "    charon: " << text(c["last_error"], "detail") << "\n";
-    }
+    format_missing_children(c, out);
+    if (c.contains("last_error")) format_failure("  last error: ", c["last_error"], out);
   }
+  format_unattributed(status, out);
   format_bgp(status, out);
   return out.str();
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "gateway/ergwd/log.h"
+#include "gateway/ergwd/tunnel.h"
 #include "routing/bird_config_writer.h"
 #include "routing/peer_validation.h"
 #include "vici/commands.h"
@@ -50,6 +51,7 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
     for (const auto& plan : plans) {
       if (plan.name != intent.connection) continue;
       if_id = plan.if_id;
+      p.children = plan.children;
       if (auto remote = IpAddress::parse(plan.remote)) out.underlay_addresses.push_back(*remote);
     }
     peer.tunnel_interface = tunnel_device(data_plane, if_id);
@@ -95,18 +97,6 @@ routing::BirdDaemonOptions bird_options(const BgpOptions& options) {
   o.restart_backoff = options.bird_restart_backoff;
   o.client.command_timeout = options.bird_command_timeout;
   return o;
-}
-
-// "the tunnel is up" for BGP: an established IKE SA of the connection with an
-// installed CHILD SA.
-bool tunnel_up(const std::vector<vici::IkeSaInfo>& sas, const std::string& connection) {
-  for (const auto& sa : sas) {
-    if (sa.name != connection || sa.state != "ESTABLISHED") continue;
-    for (const auto& child : sa.child_sas) {
-      if (child.state == "INSTALLED") return true;
-    }
-  }
-  return false;
 }
 
 std::string seconds_text(std::chrono::steady_clock::duration d) {
@@ -336,7 +326,7 @@ void BgpController::check_tunnels() {
       return;
     }
     for (const auto& p : plan_.peers) {
-      const bool up = tunnel_up(sas.value(), p.connection);
+      const bool up = observe_tunnel(p.connection, p.children, sas.value()).up();
       auto known = tunnel_up_.find(p.connection);
       if (known == tunnel_up_.end() || known->second != up) {
         log_line(LogLevel::info, p.connection + ": tunnel " + (up ? "up; enabling" : "down; disabling") +

@@ -69,7 +69,8 @@ struct BgpOptions {
 
 struct BgpPeerPlan {
   routing::BgpPeer peer;
-  std::string connection;  // the IKE connection whose tunnel carries it
+  std::string connection;             // the IKE connection whose tunnel carries it
+  std::vector<std::string> children;  // its CHILD configs: the session runs while the tunnel is up (tunnel.h)
 };
 
 struct BgpPlan {

@@ -74,6 +74,8 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
     }
     plan.peer_dials = ike.peer_dials;
     plan.remote = ike.remote_addrs.empty() ? "" : ike.remote_addrs.front();
+    plan.local_id = ike.local_id;
+    plan.remote_id = ike.remote_id;
     for (const auto& route : compiled.routes) {
       if (route.connection == ike.name) plan.routes.push_back(route.prefix);
     }

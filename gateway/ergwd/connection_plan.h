@@ -22,9 +22,11 @@ struct ConnectionPlan {
   std::string fingerprint;                // SHA-256 over the connection and its secret
   bool peer_dials = false;                // Azure initiates too (connectionMode Default) or only Azure does
   bool dial = false;                      // ergw initiates (start_action = start)
-  std::vector<std::string> children;
+  std::vector<std::string> children;      // CHILD config names: all must be up for the tunnel to be (tunnel.h)
   uint32_t if_id = 0;                     // 0: policy-based
   std::string remote;                     // Azure's tunnel address
+  std::string local_id;                   // the IKE identity ergw presents
+  std::string remote_id;                  // the IKE identity ergw expects of Azure
   std::vector<IpPrefix> routes;           // static routes into the tunnel (BGP off)
 };
 

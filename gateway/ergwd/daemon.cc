@@ -1,8 +1,8 @@
 #include "gateway/ergwd/daemon.h"
 
 #include <csignal>
-#include <fstream>
 
+#include "common/atomic_file.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/status.h"
@@ -22,16 +22,28 @@ Daemon::Daemon(DaemonOptions options)
 
 void Daemon::write_charon_settings(const std::string& text) {
   if (options_.charon_settings_file.empty() || text == charon_settings_) return;
-  std::ofstream(options_.charon_settings_file) << text;
+  // Retransmission settings and the routing table: nothing secret (0644).
+  FileOptions file;
+  file.mode = 0644;
+  if (Status s = write_file_atomically(options_.charon_settings_file, text, file); !s) {
+    // charon keeps the settings it has; the next load tries again.
+    log_line(LogLevel::error, "charon settings not written: " + s.error());
+    return;
+  }
   charon_settings_ = text;
   // charon reads retransmission settings per new IKE SA: reload-settings is enough.
-  if (client_ && client_->connected()) {
-    client_->call("reload-settings", {}, [](Result<vici::Message>) {});
-  }
+  if (client_ && client_->connected()) reload_charon_settings();
   log_line(LogLevel::info, "wrote charon settings to " + options_.charon_settings_file);
 }
 
-bool Daemon::load(bool initial) {
+void Daemon::reload_charon_settings() {
+  client_->call("reload-settings", {}, [](Result<vici::Message> reply) {
+    Status s = reply ? vici::check_success("reload-settings", *reply) : Status(reply.failure());
+    if (!s) log_line(LogLevel::warning, s.error());
+  });
+}
+
+std::optional<policy::ApplianceConfig> Daemon::read_configuration(std::string_view consequence) {
   Diagnostics diagnostics;
   auto config = policy::load_configuration(
       options_.config_file, diagnostics, policy::ValidationOptions{.strict_expressroute = options_.bgp.strict_expressroute});
@@ -42,19 +54,32 @@ bool Daemon::load(bool initial) {
   }
   if (!config) {
     log_line(LogLevel::error, options_.config_file + ": " + std::to_string(diagnostics.error_count()) +
-                                  " error(s); " +
-                                  (initial ? "not starting" : "the running configuration stays as it was"));
-    return false;
+                                  " error(s); " + std::string(consequence));
   }
-  const auto compiled = policy::compile(*config);
-  if (initial) {
-    const auto offer = host::probe_kernel();
-    log_line(LogLevel::info, offer.summary());
-    const auto choice = choose_data_plane(config->data_plane, offer);
-    log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
-    log_line(LogLevel::info, "data plane limits: " + choice.limitations);
-    reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice);
-  }
+  return config;
+}
+
+bool Daemon::start_with_configuration() {
+  constexpr std::string_view kConsequence = "not starting";
+  const auto config = read_configuration(kConsequence);
+  if (!config) return false;
+  const auto offer = host::probe_kernel();
+  log_line(LogLevel::info, offer.summary());
+  const auto choice = choose_data_plane(config->data_plane, offer);
+  log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
+  log_line(LogLevel::info, "data plane limits: " + choice.limitations);
+  reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice, tunnel_routes_);
+  return apply_configuration(*config, kConsequence);
+}
+
+bool Daemon::reload_configuration() {
+  constexpr std::string_view kConsequence = "the running configuration stays as it was";
+  const auto config = read_configuration(kConsequence);
+  return config && apply_configuration(*config, kConsequence);
+}
+
+bool Daemon::apply_configuration(const policy::ApplianceConfig& config, std::string_view consequence) {
+  const auto compiled = policy::compile(config);
   std::string settings = policy::render_charon_settings(compiled.charon);
   if (reconciler_->data_plane().kind == DataPlaneKind::libipsec) {
     // kernel-libipsec (5.9.8) installs `default dev ipsec0` into table 220
@@ -67,8 +92,7 @@ bool Daemon::load(bool initial) {
   auto bgp = plan_bgp(compiled, plans, reconciler_->data_plane().kind, options_.bgp);
   if (!bgp) {
     log_line(LogLevel::error, bgp.error());
-    log_line(LogLevel::error, options_.config_file + ": BGP configuration refused; " +
-                                  (initial ? "not starting" : "the running configuration stays as it was"));
+    log_line(LogLevel::error, options_.config_file + ": BGP configuration refused; " + std::string(consequence));
     return false;
   }
   add_bgp_host_routes(bgp.value(), plans);
@@ -96,7 +120,7 @@ void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply 
       reply(std::move(status));
     });
   } else if (command == "reload") {
-    const bool ok = load(false);
+    const bool ok = reload_configuration();
     reply({{"reloaded", ok}, {"generation", config_generation_}});
   } else {
     reply({{"error", "unknown command \"" + command + "\"; allowed: status, reload"}});
@@ -108,7 +132,7 @@ void Daemon::wait_for_signals() {
     if (ec) return;
     if (signal == SIGHUP) {
       log_line(LogLevel::info, "SIGHUP: reloading " + options_.config_file);
-      load(false);
+      reload_configuration();
       wait_for_signals();
       return;
     }
@@ -121,16 +145,18 @@ void Daemon::wait_for_signals() {
 int Daemon::run() {
   vici::ClientOptions vici_options;
   vici_options.socket_path = options_.vici_socket;
-  vici_options.events = {"ike-updown", "child-updown", "log"};
+  // The rekey events tell a routine delete of a replaced IKE SA from a peer
+  // closing the tunnel, and count rekeys.
+  vici_options.events = {"ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"};
   vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
   status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
-  if (!load(true)) return 2;
+  if (!start_with_configuration()) return 2;
 
   client_->on_connected([this] {
     // A (re)started charon may have read its configuration before ergwd wrote
     // the settings it needs: have it read them again.
-    if (!charon_settings_.empty()) client_->call("reload-settings", {}, [](Result<vici::Message>) {});
+    if (!charon_settings_.empty()) reload_charon_settings();
     reconciler_->charon_connected();
   });
   client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });

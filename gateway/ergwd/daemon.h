@@ -15,6 +15,8 @@
 #include "gateway/ergwd/host_network.h"
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/status_collector.h"
+#include "gateway/ergwd/tunnel_routes.h"
+#include "gateway/policy/azure_connection.h"
 #include "host/child_process.h"
 #include "vici/client.h"
 
@@ -42,10 +44,23 @@ class Daemon {
   int run();
 
  private:
-  bool load(bool initial);
+  // At start: reads the file, chooses the data plane, applies. False (and
+  // nothing started) when the file is refused.
+  bool start_with_configuration();
+  // SIGHUP or `reload`: a refused file leaves everything as it runs.
+  bool reload_configuration();
+  // Reads, validates and compiles the file, logging every diagnostic;
+  // nullopt when it has errors (`consequence` says what happens then).
+  std::optional<policy::ApplianceConfig> read_configuration(std::string_view consequence);
+  // Plans connections and BGP and hands them over; false when BGP refuses
+  // the plan (nothing changed then).
+  bool apply_configuration(const policy::ApplianceConfig& config, std::string_view consequence);
   void handle_request(const nlohmann::json& request, ControlServer::Reply reply);
   void wait_for_signals();
+  // Writes the strongswan.conf fragment (atomically) when it changed and
+  // asks charon to reload its settings.
   void write_charon_settings(const std::string& text);
+  void reload_charon_settings();
 
   DaemonOptions options_;
   boost::asio::io_context io_;
@@ -55,6 +70,7 @@ class Daemon {
   std::unique_ptr<HostNetwork> host_network_;
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<StatusCollector> status_;
+  NetlinkTunnelRoutes tunnel_routes_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<BgpController> bgp_;

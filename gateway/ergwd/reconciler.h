@@ -2,12 +2,20 @@
 //
 // Desired state is a set of ConnectionPlans; observed state is what charon
 // reports over vici (get-conns, list-sas) plus the routes ergwd installed. A
-// pass computes the difference and applies only that:
-//   1. unload connections charon has that are no longer configured;
-//   2. load (PSK first) connections that are new or whose fingerprint changed,
-//      and restart the IKE SA of a changed one so it takes the new settings;
-//   3. initiate the connections ergw dials (connectionMode) that have no IKE SA;
-//   4. install the routes into each tunnel, remove stale ones.
+// pass computes the difference and applies only that, in named steps:
+//   read_charon_connections  get-conns: what charon holds now;
+//   unload_unconfigured      unload what is no longer configured;
+//   load_new_and_changed     load the PSK, then the connection, of every plan
+//                            that is new or whose fingerprint changed, and
+//                            restart the IKE SA of a changed one so it takes
+//                            the new settings. A connection counts as applied
+//                            only when charon took both: a refusal (or charon
+//                            going away) leaves it to the next pass;
+//   dial_missing             initiate what ergw dials and is missing: the
+//                            first CHILD when the connection has no IKE SA,
+//                            every CHILD without a CHILD SA once one is
+//                            established (one per policy-based prefix pair);
+//   install_routes           routes into each tunnel, stale ones removed.
 // A pass runs when the configuration changes, when charon (re)connects (it
 // then holds nothing), shortly after a tunnel goes down, and periodically as a
 // safety net. Passes never overlap; a request during a pass queues one more.
@@ -17,6 +25,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,26 +33,26 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "gateway/ergwd/clock.h"
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/health.h"
+#include "gateway/ergwd/tunnel_routes.h"
 #include "vici/client.h"
 #include "vici/sa_info.h"
-#include "xfrm/netlink/routes.h"
 
 namespace ergw::gateway {
 
-struct ConnectionHealth {
-  std::string last_error;       // "authentication failed", ...
-  std::string last_error_hint;
-  std::string last_error_detail;  // charon's own line
-  std::chrono::system_clock::time_point last_error_at{};
-  std::string last_change;      // "IKE up", "CHILD down", ...
-  std::chrono::system_clock::time_point last_change_at{};
+struct ReconcilerOptions {
+  // After a tunnel went down, the pass that re-dials it (when ergw dials)
+  // waits this long: charon's own dpd/close actions usually get there first.
+  std::chrono::milliseconds redial_delay{2000};
 };
 
 class Reconciler {
  public:
-  Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane);
+  Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
+             const Clock& clock = system_clock(), ReconcilerOptions options = {});
 
   // Replaces the desired state and reconciles.
   void set_desired(std::vector<ConnectionPlan> plans);
@@ -59,29 +68,50 @@ class Reconciler {
   void request_pass(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   void start_periodic(std::chrono::seconds interval);
 
-  const std::map<std::string, ConnectionHealth>& health() const { return health_; }
+  const HealthTracker& health() const { return health_; }
   const std::set<std::pair<std::string, std::string>>& installed_routes() const { return routes_; }
   bool charon_up() const { return charon_up_; }
+  // Completed passes.
   uint64_t passes() const { return passes_; }
+  // The fingerprint charon holds for each connection ergwd loaded into it.
+  const std::map<std::string, std::string>& loaded() const { return loaded_; }
 
   // Drops every route ergwd installed (at exit).
   void remove_routes();
 
  private:
-  using Step = std::function<void(std::function<void()> next)>;
+  // What one pass learns as it goes.
+  struct Pass {
+    std::vector<std::string> charon_connections;  // get-conns
+  };
+  using PassPtr = std::shared_ptr<Pass>;
+  using Done = std::function<void()>;
+  using Step = void (Reconciler::*)(const PassPtr&, Done);
+
   void run_pass();
+  void run_step(const PassPtr& pass, size_t index);
   void finish_pass();
-  void run_steps(std::shared_ptr<std::vector<Step>> steps, size_t index);
-  void initiate_missing(const std::vector<vici::IkeSaInfo>& sas, std::function<void()> next);
+
+  // The steps, in the order run_pass() runs them.
+  void read_charon_connections(const PassPtr& pass, Done done);
+  void unload_unconfigured(const PassPtr& pass, Done done);
+  void load_new_and_changed(const PassPtr& pass, Done done);
+  void dial_missing(const PassPtr& pass, Done done);
+  void install_routes(const PassPtr& pass, Done done);
+
+  // PSK first, then the connection; `done` either way.
+  void load_connection(const ConnectionPlan& plan, bool changed, Done done);
+  void initiate(const ConnectionPlan& plan, const std::string& child);
   void sync_routes();
-  void record_error(const std::string& connection, const std::string& message);
   const ConnectionPlan* find_plan(const std::string& name) const;
 
   vici::Client& client_;
   DataPlaneChoice data_plane_;
+  TunnelRoutes& tunnel_routes_;
+  ReconcilerOptions options_;
   std::vector<ConnectionPlan> plans_;
   std::map<std::string, std::string> loaded_;  // name -> fingerprint loaded into this charon
-  std::map<std::string, ConnectionHealth> health_;
+  HealthTracker health_;
   std::set<std::pair<std::string, std::string>> routes_;  // (prefix, device) installed by us
   bool charon_up_ = false;
   bool running_ = false;

@@ -1,19 +1,9 @@
 #include "gateway/ergwd/status.h"
 
-#include <ctime>
+#include "common/time_format.h"
 
 namespace ergw::gateway {
 namespace {
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-  if (t.time_since_epoch().count() == 0) return "";
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 std::string algorithm(const std::string& name, const std::optional<uint32_t>& keysize) {
   if (name.empty()) return "";
@@ -27,7 +17,7 @@ nlohmann::json optional_json(const std::optional<T>& value) {
 
 nlohmann::json child_json(const vici::ChildSaInfo& c) {
   return {{"name", c.name},
-          {"state", c.state},
+          {"state", vici::to_string(c.state)},
           {"mode", c.mode},
           {"protocol", c.protocol},
           {"udp_encapsulation", c.encap},
@@ -47,138 +37,142 @@ nlohmann::json child_json(const vici::ChildSaInfo& c) {
           {"remote_ts", c.remote_ts}};
 }
 
-uint64_t inbound_packets(const vici::IkeSaInfo& sa) {
-  uint64_t total = 0;
-  for (const auto& child : sa.child_sas) total += child.packets_in;
-  return total;
-}
-
-// Of several IKE SAs with one name (a rekey, or both sides dialled at once),
-// an established one speaks for the connection; of two established ones, the
-// one that received more (the peer sends only into SAs it still has).
-const vici::IkeSaInfo* pick(const std::vector<vici::IkeSaInfo>& sas, const std::string& name) {
-  const vici::IkeSaInfo* best = nullptr;
-  for (const auto& sa : sas) {
-    if (sa.name != name) continue;
-    if (best == nullptr) {
-      best = &sa;
-    } else if (sa.state == "ESTABLISHED" && best->state != "ESTABLISHED") {
-      best = &sa;
-    } else if (sa.state == "ESTABLISHED" && best->state == "ESTABLISHED" &&
-               inbound_packets(sa) > inbound_packets(*best)) {
-      best = &sa;
-    }
-  }
-  return best;
-}
-
-// Where each configured CHILD stands, over every established IKE SA of the
-// connection: "installed", "in_progress" (being negotiated or rekeyed) or
-// "missing". A policy-based connection has one CHILD per prefix pair, named
-// after it, so a missing one names the prefixes without a tunnel.
-nlohmann::json configured_children_json(const ConnectionPlan& plan, const std::vector<vici::IkeSaInfo>& sas) {
+nlohmann::json children_json(const vici::IkeSaInfo& sa) {
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& name : plan.children) {
-    std::string coverage = "missing";
-    for (const auto& sa : sas) {
-      if (sa.name != plan.name) continue;
-      for (const auto& child : sa.child_sas) {
-        if (child.name != name) continue;
-        if (sa.state == "ESTABLISHED" && child.state == "INSTALLED") {
-          coverage = "installed";
-        } else if (coverage == "missing" && child.state != "REKEYED" && child.state != "DELETING" &&
-                   child.state != "DELETED" && child.state != "DESTROYING") {
-          coverage = "in_progress";
-        }
-      }
-    }
-    out.push_back({{"name", name}, {"coverage", coverage}});
-  }
+  for (const auto& child : sa.child_sas) out.push_back(child_json(child));
   return out;
+}
+
+nlohmann::json ike_json(const vici::IkeSaInfo& ike) {
+  return {{"state", vici::to_string(ike.state)},
+          {"local", ike.local_host},
+          {"remote", ike.remote_host},
+          {"local_id", ike.local_id},
+          {"remote_id", ike.remote_id},
+          {"initiator", ike.initiator},
+          {"encryption", algorithm(ike.encr_alg, ike.encr_keysize)},
+          {"integrity", algorithm(ike.integ_alg, ike.integ_keysize)},
+          {"prf", ike.prf_alg},
+          {"dh_group", ike.dh_group},
+          {"established_seconds", optional_json(ike.established)},
+          {"rekey_in_seconds", optional_json(ike.rekey_time)}};
+}
+
+nlohmann::json failure_json(const FailureRecord& r) {
+  return {{"code", failure_name(r.failure)},
+          {"reason", failure_reason(r.failure)},
+          {"likely_cause", failure_cause(r.failure)},
+          {"observed", r.observed},
+          {"hint", failure_hint(r.failure)},
+          {"detail", r.detail},
+          {"at", format_time(r.at)}};
+}
+
+// The tunnel: its state, the IKE SA shown, its CHILD SAs, the other
+// established IKE SAs (both sides dialled at once) and the configured CHILDs.
+void tunnel_json(const Tunnel& tunnel, nlohmann::json& c) {
+  c["state"] = to_string(tunnel.state);
+  nlohmann::json configured = nlohmann::json::array();
+  for (const auto& child : tunnel.children) {
+    configured.push_back({{"name", child.name}, {"coverage", to_string(child.coverage)}});
+  }
+  c["configured_children"] = std::move(configured);
+  const auto* shown = tunnel.shown_sa();
+  if (shown == nullptr) return;
+  c["ike"] = ike_json(*shown);
+  c["children"] = children_json(*shown);
+  // Traffic may enter by one established IKE SA and leave by another.
+  c["duplicates"] = nlohmann::json::array();
+  for (const auto& sa : tunnel.ike_sas) {
+    if (&sa == shown || !vici::is_established(sa.state)) continue;
+    c["duplicates"].push_back({{"initiator", sa.initiator},
+                               {"established_seconds", optional_json(sa.established)},
+                               {"children", children_json(sa)}});
+  }
+  c["ike_sas"] = tunnel.established_ike_sas();
+}
+
+void health_json(const ConnectionHealth& h, nlohmann::json& c) {
+  if (h.last_error) c["last_error"] = failure_json(*h.last_error);
+  if (!h.last_change.empty()) c["last_change"] = {{"what", h.last_change}, {"at", format_time(h.last_change_at)}};
+  nlohmann::json failures = nlohmann::json::object();
+  for (const auto& [failure, count] : h.failures) failures[std::string(failure_name(failure))] = count;
+  c["failures"] = std::move(failures);
+  c["rekeys"] = {{"ike", h.ike_rekeys}, {"child", h.child_rekeys}};
+}
+
+nlohmann::json connection_json(const ConnectionSnapshot& s) {
+  nlohmann::json c;
+  c["name"] = s.name;
+  c["remote"] = s.remote;
+  c["initiates"] = s.initiates;
+  c["azure_initiates"] = s.azure_initiates;
+  c["route_based"] = s.if_id != 0;
+  if (s.if_id != 0) c["if_id"] = s.if_id;
+  if (!s.device.empty()) c["device"] = s.device;
+  tunnel_json(s.tunnel, c);
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& r : s.routes) {
+    routes.push_back({{"prefix", r.prefix}, {"device", r.device}, {"installed", r.installed}});
+  }
+  c["routes"] = std::move(routes);
+  health_json(s.health, c);
+  return c;
 }
 
 }  // namespace
 
-nlohmann::json build_status(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
-                            const std::string& sas_error) {
-  nlohmann::json out;
-  out["charon"] = r.charon_up() ? "connected" : "not connected";
-  if (!sas_error.empty()) out["charon_error"] = sas_error;
-  out["data_plane"] = {{"kind", data_plane_name(r.data_plane().kind)},
-                       {"why", r.data_plane().why},
-                       {"limitations", r.data_plane().limitations}};
-  out["connections"] = nlohmann::json::array();
+StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
+                             const std::string& sas_error, std::chrono::system_clock::time_point now) {
+  StatusSnapshot out;
+  out.taken_at = now;
+  out.charon_connected = r.charon_up();
+  out.charon_error = sas_error;
+  out.data_plane = r.data_plane();
+  const auto kind = r.data_plane().kind;
   for (const auto& plan : r.desired()) {
-    nlohmann::json c;
-    c["name"] = plan.name;
-    c["remote"] = plan.remote;
-    c["initiates"] = plan.dial;
-    c["azure_initiates"] = plan.peer_dials;
-    c["route_based"] = plan.if_id != 0;
-    if (plan.if_id != 0) c["if_id"] = plan.if_id;
-    if (plan.if_id != 0 || r.data_plane().kind == DataPlaneKind::libipsec) {
-      c["device"] = tunnel_device(r.data_plane().kind, plan.if_id);
-    }
-    const auto* ike = pick(sas, plan.name);
-    std::string state = "DOWN";
-    if (ike != nullptr) {
-      state = ike->state;
-      bool all_children = !plan.children.empty();
-      for (const auto& child : plan.children) {
-        bool installed = false;
-        for (const auto& sa : ike->child_sas) installed = installed || (sa.name == child && sa.state == "INSTALLED");
-        all_children = all_children && installed;
-      }
-      if (ike->state == "ESTABLISHED" && all_children) state = "UP";
-      c["ike"] = {{"state", ike->state},
-                  {"local", ike->local_host},
-                  {"remote", ike->remote_host},
-                  {"initiator", ike->initiator},
-                  {"encryption", algorithm(ike->encr_alg, ike->encr_keysize)},
-                  {"integrity", algorithm(ike->integ_alg, ike->integ_keysize)},
-                  {"prf", ike->prf_alg},
-                  {"dh_group", ike->dh_group},
-                  {"established_seconds", optional_json(ike->established)},
-                  {"rekey_in_seconds", optional_json(ike->rekey_time)}};
-      c["children"] = nlohmann::json::array();
-      for (const auto& child : ike->child_sas) c["children"].push_back(child_json(child));
-      // The other established IKE SAs of this connection (both sides dialled
-      // at once): traffic may enter one and leave by another.
-      c["duplicates"] = nlohmann::json::array();
-      for (const auto& sa : sas) {
-        if (&sa == ike || sa.name != plan.name || sa.state != "ESTABLISHED") continue;
-        nlohmann::json d = {{"initiator", sa.initiator},
-                            {"established_seconds", optional_json(sa.established)},
-                            {"children", nlohmann::json::array()}};
-        for (const auto& child : sa.child_sas) d["children"].push_back(child_json(child));
-        c["duplicates"].push_back(std::move(d));
-      }
-      c["ike_sas"] = c["duplicates"].size() + (ike->state == "ESTABLISHED" ? 1 : 0);
-    }
-    c["state"] = state;
-    c["configured_children"] = configured_children_json(plan, sas);
-    nlohmann::json routes = nlohmann::json::array();
+    ConnectionSnapshot c;
+    c.name = plan.name;
+    c.remote = plan.remote;
+    c.initiates = plan.dial;
+    c.azure_initiates = plan.peer_dials;
+    c.if_id = plan.if_id;
+    if (plan.if_id != 0 || kind == DataPlaneKind::libipsec) c.device = tunnel_device(kind, plan.if_id);
+    c.tunnel = observe_tunnel(plan.name, plan.children, sas);
     for (const auto& prefix : plan.routes) {
-      const auto device = tunnel_device(r.data_plane().kind, plan.if_id);
-      routes.push_back({{"prefix", prefix.to_string()},
-                        {"device", device},
-                        {"installed", r.installed_routes().count({prefix.to_string(), device}) != 0}});
+      const auto device = tunnel_device(kind, plan.if_id);
+      c.routes.push_back({prefix.to_string(), device, r.installed_routes().count({prefix.to_string(), device}) != 0});
     }
-    c["routes"] = routes;
-    auto health = r.health().find(plan.name);
-    if (health != r.health().end()) {
-      const auto& h = health->second;
-      if (!h.last_error.empty()) {
-        c["last_error"] = {{"reason", h.last_error},
-                           {"hint", h.last_error_hint},
-                           {"detail", h.last_error_detail},
-                           {"at", iso_time(h.last_error_at)}};
-      }
-      if (!h.last_change.empty()) c["last_change"] = {{"what", h.last_change}, {"at", iso_time(h.last_change_at)}};
-    }
-    out["connections"].push_back(std::move(c));
+    if (const auto* health = r.health().find(plan.name)) c.health = *health;
+    out.connections.push_back(std::move(c));
   }
+  out.unattributed_failures.assign(r.health().unattributed().begin(), r.health().unattributed().end());
   return out;
+}
+
+nlohmann::json status_json(const StatusSnapshot& s) {
+  nlohmann::json out;
+  out["taken_at"] = format_time(s.taken_at);
+  out["charon"] = s.charon_connected ? "connected" : "not connected";
+  if (!s.charon_error.empty()) out["charon_error"] = s.charon_error;
+  out["data_plane"] = {{"kind", data_plane_name(s.data_plane.kind)},
+                       {"why", s.data_plane.why},
+                       {"limitations", s.data_plane.limitations}};
+  out["connections"] = nlohmann::json::array();
+  for (const auto& c : s.connections) out["connections"].push_back(connection_json(c));
+  nlohmann::json unattributed = nlohmann::json::array();
+  for (const auto& u : s.unattributed_failures) {
+    auto j = failure_json(u.record);
+    j["peer"] = u.peer_address;
+    unattributed.push_back(std::move(j));
+  }
+  out["unattributed_failures"] = std::move(unattributed);
+  return out;
+}
+
+nlohmann::json build_status(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
+                            const std::string& sas_error) {
+  return status_json(take_snapshot(reconciler, sas, sas_error, system_clock().now()));
 }
 
 }  // namespace ergw::gateway

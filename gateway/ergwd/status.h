@@ -1,18 +1,60 @@
-// The status report ergwd gives `ergw status` (and, later, the REST API):
-// per connection the IKE and CHILD SA states, the algorithms actually
-// negotiated, SPIs, traffic counters, times, routes and the last error with
-// its reason. No secret is ever part of it.
+// The status of ergwd's tunnels: a snapshot taken at one moment (plain
+// values, copied freely: the status reply, and next the metrics and the REST
+// API, read the same one) and the JSON report `ergw status` prints. Per
+// connection: the tunnel as the one model of a tunnel makes it (tunnel.h:
+// state, IKE and CHILD SAs, which configured CHILDs are covered), its routes,
+// and its health (last error with code, reason, likely cause and hint; failure
+// and rekey counts). No secret is ever part of it.
 #pragma once
 
+#include <chrono>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/health.h"
 #include "gateway/ergwd/reconciler.h"
+#include "gateway/ergwd/tunnel.h"
 #include "vici/sa_info.h"
 
 namespace ergw::gateway {
 
+struct RouteSnapshot {
+  std::string prefix;
+  std::string device;
+  bool installed = false;
+};
+
+struct ConnectionSnapshot {
+  std::string name;
+  std::string remote;            // Azure's tunnel address
+  bool initiates = false;        // ergw dials
+  bool azure_initiates = false;  // Azure dials (too)
+  uint32_t if_id = 0;            // 0: policy-based
+  std::string device;            // the tunnel device its routes use; "" when none
+  Tunnel tunnel;
+  std::vector<RouteSnapshot> routes;
+  ConnectionHealth health;
+};
+
+struct StatusSnapshot {
+  std::chrono::system_clock::time_point taken_at{};
+  bool charon_connected = false;
+  std::string charon_error;  // why the SAs could not be listed
+  DataPlaneChoice data_plane;
+  std::vector<ConnectionSnapshot> connections;
+  std::vector<UnattributedFailure> unattributed_failures;  // most recent first
+};
+
+// `sas`: what list-sas returned (empty with `sas_error` when it failed).
+StatusSnapshot take_snapshot(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
+                             const std::string& sas_error, std::chrono::system_clock::time_point now);
+
+nlohmann::json status_json(const StatusSnapshot& snapshot);
+
+// take_snapshot() now, as JSON.
 nlohmann::json build_status(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
                             const std::string& sas_error);
 

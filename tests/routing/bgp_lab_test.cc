@@ -202,7 +202,7 @@ BirdConfig ergw_config(const std::string& dir) {
   BgpPeer a = azure_apipa_peer();
   a.tunnel_interface = "ergw-t0";
   a.kernel_table = kErgwTable;
-  a.password = Password(std::string("lab-md5-key"));
+  a.password = Secret(std::string("lab-md5-key"));
   a.export_prefixes = {prefix("192.168.10.0/24"), prefix("192.168.20.0/24")};
   BgpPeer b = a;
   b.name = "azure1";

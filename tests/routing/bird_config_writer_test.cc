@@ -92,7 +92,7 @@ TEST(BirdConfig, GatewaySubnetPeerWithNextHopPasswordAndTtlParsesInBird) {
   peer.multihop_ttl = 2;
   peer.tunnel_interface = "ipsec-0";
   peer.tunnel_next_hop = ip("10.12.255.29");
-  peer.password = Password(std::string("s3cret!#{}"));
+  peer.password = Secret(std::string("s3cret!#{}"));
   peer.graceful_restart = GracefulRestart::kOff;
   peer.import_limit_action = ImportLimitAction::kRestart;
   peer.vnet_prefixes = {prefix("10.12.0.0/16"), prefix("10.13.0.0/16")};
@@ -149,7 +149,7 @@ TEST(BirdConfig, EqualConfigsRenderEqualAndChangesShow) {
   BirdConfig b = a;
   EXPECT_TRUE(a == b);
   EXPECT_EQ(render_bird_config(a), render_bird_config(b));
-  b.peers[0].password = Password(std::string("changed"));
+  b.peers[0].password = Secret(std::string("changed"));
   EXPECT_FALSE(a == b);
   EXPECT_NE(render_bird_config(a), render_bird_config(b));
 }

@@ -84,12 +84,12 @@ TEST(PeerValidation, AddressesAreIpv4AndDiffer) {
 
 TEST(PeerValidation, PasswordIsNeverShown) {
   BgpPeer peer = azure_apipa_peer();
-  peer.password = Password(std::string("bad\"secret-value"));
+  peer.password = Secret(std::string("bad\"secret-value"));
   auto d = validated(peer);
   ASSERT_EQ(d.error_count(), 1u);
   EXPECT_EQ(d.all()[0].path, "peers[azure0].password");
   EXPECT_EQ(d.format().find("secret-value"), std::string::npos);
-  peer.password = Password(std::string(81, 'k'));
+  peer.password = Secret(std::string(81, 'k'));
   d = validated(peer);
   ASSERT_EQ(d.error_count(), 1u);
   EXPECT_NE(d.all()[0].message.find("1-80"), std::string::npos);

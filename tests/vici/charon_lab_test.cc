@@ -235,7 +235,7 @@ TEST_F(ViciCharonLab, TunnelEventsAndRestart) {
   ASSERT_EQ(sas->size(), 1u);
   const IkeSaInfo& ike = sas->at(0);
   EXPECT_EQ(ike.name, "lab");
-  EXPECT_EQ(ike.state, "ESTABLISHED");
+  EXPECT_EQ(ike.state, IkeSaState::established);
   EXPECT_EQ(ike.local_host, "192.0.2.1");
   EXPECT_EQ(ike.remote_host, "192.0.2.2");
   EXPECT_EQ(ike.encr_alg, "AES_CBC");
@@ -248,7 +248,7 @@ TEST_F(ViciCharonLab, TunnelEventsAndRestart) {
   ASSERT_EQ(ike.child_sas.size(), 1u);
   const ChildSaInfo& child = ike.child_sas[0];
   EXPECT_EQ(child.name, "net");
-  EXPECT_EQ(child.state, "INSTALLED");
+  EXPECT_EQ(child.state, ChildSaState::installed);
   EXPECT_EQ(child.protocol, "ESP");
   EXPECT_EQ(child.spi_in.size(), 8u);
   EXPECT_EQ(child.spi_out.size(), 8u);

@@ -21,6 +21,8 @@ void check_round_trip(const ergw::vici::Packet& packet) {
   // The typed views must reject, not crash on, whatever shape arrives.
   (void)ergw::vici::parse_list_sa_event(packet.message);
   (void)ergw::vici::parse_updown_event(packet.message);
+  (void)ergw::vici::parse_ike_rekey_event(packet.message);
+  (void)ergw::vici::parse_child_rekey_event(packet.message);
   (void)ergw::vici::parse_list_conn_event(packet.message);
 }
 

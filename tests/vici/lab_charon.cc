@@ -130,7 +130,7 @@ NamespacePair::~NamespacePair() {
   run({"ip", "netns", "del", b_});
 }
 
-Charon::Charon(std::string netns, std::string dir, std::string name)
+Charon::Charon(std::string netns, std::string dir, std::string name, std::string settings)
     : netns_(std::move(netns)),
       dir_(std::move(dir)),
       conf_path_(dir_ + "/" + name + ".conf"),
@@ -150,6 +150,7 @@ Charon::Charon(std::string netns, std::string dir, std::string name)
           "      flush_line = yes\n"
           "    }\n"
           "  }\n"
+       << settings << "\n"
           "  plugins {\n"
           "    vici {\n"
           "      socket = unix://" << socket_path_ << "\n"

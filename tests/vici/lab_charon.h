@@ -52,9 +52,10 @@ class NamespacePair {
 };
 
 // One charon in a namespace, its strongswan.conf, vici socket and log in `dir`.
+// `settings` adds lines to its charon section (e.g. "retransmit_tries = 2").
 class Charon {
  public:
-  Charon(std::string netns, std::string dir, std::string name);
+  Charon(std::string netns, std::string dir, std::string name, std::string settings = "");
   ~Charon();
   Charon(const Charon&) = delete;
   Charon& operator=(const Charon&) = delete;

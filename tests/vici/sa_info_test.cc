@@ -16,7 +16,7 @@ TEST(ViciSaInfo, ParsesListSaEvent) {
   EXPECT_EQ(ike.name, "azure");
   EXPECT_EQ(ike.uniqueid, 3u);
   EXPECT_EQ(ike.version, 2u);
-  EXPECT_EQ(ike.state, "ESTABLISHED");
+  EXPECT_EQ(ike.state, IkeSaState::established);
   EXPECT_EQ(ike.local_host, "192.0.2.1");
   EXPECT_EQ(ike.local_port, 4500);
   EXPECT_EQ(ike.remote_host, "198.51.100.7");
@@ -34,7 +34,7 @@ TEST(ViciSaInfo, ParsesListSaEvent) {
   EXPECT_EQ(child.key, "net-5");
   EXPECT_EQ(child.name, "net");
   EXPECT_EQ(child.uniqueid, 5u);
-  EXPECT_EQ(child.state, "INSTALLED");
+  EXPECT_EQ(child.state, ChildSaState::installed);
   EXPECT_EQ(child.protocol, "ESP");
   EXPECT_TRUE(child.encap);
   EXPECT_EQ(child.spi_in, "c8a1b2c3");
@@ -120,6 +120,107 @@ TEST(ViciSaInfo, ListConnEvent) {
   EXPECT_EQ((*conns)[0].version, "IKEv2");
   EXPECT_EQ((*conns)[0].children, (std::vector<std::string>{"net"}));
   EXPECT_TRUE((*conns)[0].raw.contains("local-1"));
+}
+
+TEST(ViciSaState, EveryCharonNameParsesAndPrintsBack) {
+  // strongSwan 5.9.8 ike_sa_state_names and child_sa_state_names, in order.
+  const std::vector<std::string> ike = {"CREATED",  "CONNECTING", "ESTABLISHED", "PASSIVE",
+                                        "REKEYING", "REKEYED",    "DELETING",    "DESTROYING"};
+  for (size_t i = 0; i < ike.size(); ++i) {
+    auto state = parse_ike_sa_state(ike[i]);
+    ASSERT_TRUE(state) << ike[i];
+    EXPECT_EQ(static_cast<size_t>(*state), i);
+    EXPECT_EQ(to_string(*state), ike[i]);
+  }
+  const std::vector<std::string> child = {"CREATED",  "ROUTED",   "INSTALLING", "INSTALLED",
+                                          "UPDATING", "REKEYING", "REKEYED",    "RETRYING",
+                                          "DELETING", "DELETED",  "DESTROYING"};
+  for (size_t i = 0; i < child.size(); ++i) {
+    auto state = parse_child_sa_state(child[i]);
+    ASSERT_TRUE(state) << child[i];
+    EXPECT_EQ(static_cast<size_t>(*state), i);
+    EXPECT_EQ(to_string(*state), child[i]);
+  }
+  EXPECT_FALSE(parse_ike_sa_state("established"));  // charon's names are upper case
+  EXPECT_FALSE(parse_child_sa_state(""));
+}
+
+TEST(ViciSaState, WhatTheStatesMean) {
+  EXPECT_TRUE(is_established(IkeSaState::established));
+  EXPECT_TRUE(is_established(IkeSaState::rekeying));  // still holds its CHILD SAs
+  EXPECT_FALSE(is_established(IkeSaState::rekeyed));
+  EXPECT_FALSE(is_established(IkeSaState::connecting));
+  EXPECT_TRUE(is_connecting(IkeSaState::created));
+  EXPECT_TRUE(is_connecting(IkeSaState::connecting));
+  EXPECT_FALSE(is_connecting(IkeSaState::deleting));
+  for (auto s : {ChildSaState::installed, ChildSaState::updating, ChildSaState::rekeying, ChildSaState::rekeyed}) {
+    EXPECT_TRUE(is_installed(s)) << to_string(s);
+    EXPECT_FALSE(is_in_progress(s)) << to_string(s);
+  }
+  for (auto s : {ChildSaState::created, ChildSaState::installing, ChildSaState::retrying}) {
+    EXPECT_TRUE(is_in_progress(s)) << to_string(s);
+    EXPECT_FALSE(is_installed(s)) << to_string(s);
+  }
+  for (auto s : {ChildSaState::routed, ChildSaState::deleting, ChildSaState::deleted, ChildSaState::destroying}) {
+    EXPECT_FALSE(is_installed(s)) << to_string(s);
+    EXPECT_FALSE(is_in_progress(s)) << to_string(s);
+  }
+}
+
+TEST(ViciSaInfo, UnknownStateIsAnErrorNamingTheAllowedOnes) {
+  Message event = testing::sample_list_sa_event();
+  event.section("azure").set("state", "HALF_OPEN");
+  Result<std::vector<IkeSaInfo>> sas = parse_list_sa_event(event);
+  ASSERT_FALSE(sas);
+  EXPECT_EQ(sas.error_code(), ErrorCode::malformed);
+  EXPECT_NE(sas.error().find("HALF_OPEN"), std::string::npos) << sas.error();
+  EXPECT_NE(sas.error().find("ESTABLISHED"), std::string::npos) << sas.error();
+  Message child = testing::sample_list_sa_event();
+  child.section("azure").section("child-sas").section("net-5").set("state", "UP");
+  sas = parse_list_sa_event(child);
+  ASSERT_FALSE(sas);
+  EXPECT_NE(sas.error().find("INSTALLED"), std::string::npos) << sas.error();
+}
+
+// ike-rekey as charon 5.9.8 sends it (vici_query.c ike_rekey): the old and
+// the new IKE SA under the connection's name.
+TEST(ViciSaInfo, IkeRekeyEvent) {
+  const Message sample = testing::sample_list_sa_event();
+  const Section& sa = *sample.get_section("azure").value();
+  Message event;
+  Section& body = event.section("azure");
+  body.set_section("old", sa);
+  Section fresh = sa;
+  fresh.set("uniqueid", "9").erase("child-sas");
+  body.set_section("new", fresh);
+  Result<IkeRekeyEvent> parsed = parse_ike_rekey_event(event);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->name, "azure");
+  EXPECT_EQ(parsed->old_sa.uniqueid, 3u);
+  EXPECT_EQ(parsed->new_sa.uniqueid, 9u);
+  EXPECT_TRUE(parsed->new_sa.child_sas.empty());
+
+  body.erase("new");
+  EXPECT_FALSE(parse_ike_rekey_event(event));
+}
+
+// child-rekey: the IKE SA's fields, then child-sas = { <name> = { old, new } }.
+TEST(ViciSaInfo, ChildRekeyEvent) {
+  Message sample = testing::sample_list_sa_event();
+  Section& ike = sample.section("azure");
+  const Section child = *ike.get_section("child-sas").value()->get_section("net-5").value();
+  ike.erase("child-sas");
+  Section& rekey = ike.section("child-sas").section("net");
+  rekey.set_section("old", child);
+  Section fresh = child;
+  fresh.set("uniqueid", "6").set("spi-in", "aa00bb11");
+  rekey.set_section("new", fresh);
+  Result<ChildRekeyEvent> parsed = parse_child_rekey_event(sample);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->ike_name, "azure");
+  EXPECT_EQ(parsed->ike_uniqueid, 3u);
+  EXPECT_EQ(parsed->old_sa.uniqueid, 5u);
+  EXPECT_EQ(parsed->new_sa.spi_in, "aa00bb11");
 }
 
 }  // namespace
