@@ -1,0 +1,458 @@
+// The reconciler against the fake charon (tests/vici/fake_charon), without
+// root: a scripted charon that holds connections, keys and SAs and can refuse
+// a PSK or a connection; fake tunnel routes; a fake clock.
+#include "gateway/ergwd/reconciler.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include <boost/asio/io_context.hpp>
+
+#include "gateway/ergwd/status.h"
+#include "tests/gateway/ergwd/fake_clock.h"
+#include "tests/gateway/ergwd/sa_messages.h"
+#include "tests/vici/fake_charon.h"
+
+namespace ergw::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::IkeSpec;
+using vici::Message;
+using vici::Packet;
+using vici::testing::FakeCharon;
+
+Message success() {
+  Message m;
+  m.set("success", "yes");
+  return m;
+}
+
+Message refusal(std::string_view errmsg) {
+  Message m;
+  m.set("success", "no").set("errmsg", errmsg);
+  return m;
+}
+
+// What charon holds, as far as ergwd's commands go.
+class ScriptedCharon {
+ public:
+  explicit ScriptedCharon(FakeCharon& fake) : fake_(fake) { install(); }
+
+  // Everything goes, as when charon restarts.
+  void forget_everything() {
+    conns.clear();
+    keys.clear();
+    sas.clear();
+  }
+  size_t count(const std::string& command) const {
+    return static_cast<size_t>(std::count_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == command; }));
+  }
+  // The `key` of every `command` request, in order.
+  std::vector<std::string> values(const std::string& command, const std::string& key) const {
+    std::vector<std::string> out;
+    for (const auto& [name, request] : seen) {
+      if (name == command) out.emplace_back(request.string_or(key, ""));
+    }
+    return out;
+  }
+  // The connection names load-conn was given, in order.
+  std::vector<std::string> loaded_names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, request] : seen) {
+      if (name == "load-conn" && !request.entries().empty()) out.push_back(request.entries().front().name);
+    }
+    return out;
+  }
+
+  std::set<std::string> conns;
+  std::set<std::string> keys;
+  std::vector<IkeSpec> sas;
+  int refuse_next_shared = 0;
+  int refuse_next_conn = 0;
+  std::vector<std::pair<std::string, Message>> seen;
+
+ private:
+  void on(const std::string& command, std::function<Message(const Message&)> reply) {
+    fake_.on_command(command, [this, command, reply](FakeCharon::Session&, const Message& request) {
+      seen.emplace_back(command, request);
+      return std::vector<Packet>{Packet::response(reply(request))};
+    });
+  }
+
+  void install() {
+    on("get-conns", [this](const Message&) {
+      Message m;
+      m.set_list("conns", std::vector<std::string>(conns.begin(), conns.end()));
+      return m;
+    });
+    on("load-shared", [this](const Message& r) {
+      if (refuse_next_shared > 0) {
+        --refuse_next_shared;
+        return refusal("loading shared key failed");
+      }
+      keys.insert(std::string(r.string_or("id", "")));
+      return success();
+    });
+    on("load-conn", [this](const Message& r) {
+      if (refuse_next_conn > 0) {
+        --refuse_next_conn;
+        return refusal("invalid value for: proposals, config discarded");
+      }
+      conns.insert(r.entries().front().name);
+      return success();
+    });
+    on("unload-conn", [this](const Message& r) {
+      conns.erase(std::string(r.string_or("name", "")));
+      return success();
+    });
+    on("unload-shared", [this](const Message& r) {
+      keys.erase(std::string(r.string_or("id", "")));
+      return success();
+    });
+    on("initiate", [](const Message&) { return success(); });
+    on("terminate", [](const Message&) {
+      Message m = success();
+      m.set("matches", "1").set("terminated", "1");
+      return m;
+    });
+    fake_.on_command("list-sas", [this](FakeCharon::Session&, const Message& request) {
+      seen.emplace_back("list-sas", request);
+      std::vector<Packet> packets;
+      for (const auto& sa : sas) packets.push_back(Packet::event("list-sa", testing::list_sa_event(sa)));
+      packets.push_back(Packet::response());
+      return packets;
+    });
+  }
+
+  FakeCharon& fake_;
+};
+
+class RecordingRoutes final : public TunnelRoutes {
+ public:
+  bool device_exists(const std::string& device) override { return devices.count(device) != 0; }
+  Status create_xfrm_interface(const std::string& device, uint32_t) override {
+    devices.insert(device);
+    return Status::success();
+  }
+  Status replace_route(const IpPrefix& prefix, const std::string& device) override {
+    if (!devices.count(device)) return Error{"no device " + device, ErrorCode::not_found};
+    routes.insert({prefix.to_string(), device});
+    return Status::success();
+  }
+  Status delete_route(const IpPrefix& prefix, const std::string& device) override {
+    routes.erase({prefix.to_string(), device});
+    return Status::success();
+  }
+  std::set<std::string> devices{"ipsec0"};
+  std::set<std::pair<std::string, std::string>> routes;
+};
+
+ConnectionPlan plan(const std::string& name, const std::string& remote, std::vector<std::string> children,
+                    const std::string& version = "v1") {
+  ConnectionPlan p;
+  p.name = name;
+  p.conn.set("version", "2").set_list("remote_addrs", {remote});
+  p.secret.name = "ike-" + name;
+  p.secret.owners = {"172.16.0.1", remote};
+  p.secret.secret = Secret(std::string("test-psk-of-") + name);
+  p.fingerprint = name + "-" + version;
+  p.dial = true;
+  p.peer_dials = true;
+  p.children = std::move(children);
+  p.if_id = 1;
+  p.remote = remote;
+  p.local_id = "172.16.0.1";
+  p.remote_id = remote;
+  p.routes = {*IpPrefix::parse("10.0." + std::to_string(remote.back() - '0') + ".0/24")};
+  return p;
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest()
+      : path_("/tmp/ergw-reconciler-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".sock"),
+        fake_(io_, path_),
+        charon_(fake_) {
+    fake_.listen();
+    vici::ClientOptions options;
+    options.socket_path = path_;
+    options.events = {"ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"};
+    options.reconnect_initial_delay = 10ms;
+    options.reconnect_max_delay = 50ms;
+    client_ = std::make_unique<vici::Client>(io_.get_executor(), options);
+    DataPlaneChoice libipsec;
+    libipsec.kind = DataPlaneKind::libipsec;
+    ReconcilerOptions ro;
+    ro.redial_delay = 0ms;
+    reconciler_ = std::make_unique<Reconciler>(io_, *client_, libipsec, routes_, clock_, ro);
+    client_->on_connected([this] { reconciler_->charon_connected(); });
+    client_->on_disconnected([this](const std::string& why) { reconciler_->charon_disconnected(why); });
+    client_->on_event([this](const std::string& name, const Message& m) { reconciler_->charon_event(name, m); });
+  }
+
+  ~ReconcilerTest() override {
+    reconciler_.reset();
+    client_.reset();
+  }
+
+  void start(std::vector<ConnectionPlan> plans) {
+    reconciler_->set_desired(std::move(plans));
+    client_->start();
+    ASSERT_TRUE(run_until([&] { return reconciler_->passes() >= 1; })) << "no pass";
+  }
+
+  // Requests a pass and waits until it (and any it queued) completed.
+  void pass() {
+    const auto before = reconciler_->passes();
+    reconciler_->request_pass();
+    ASSERT_TRUE(run_until([&] { return reconciler_->passes() > before; })) << "no pass";
+  }
+
+  template <typename Pred>
+  bool run_until(Pred done, std::chrono::seconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.restart();
+      io_.run_for(2ms);
+    }
+    return true;
+  }
+
+  const FailureRecord* last_error(const std::string& connection) const {
+    const auto* h = reconciler_->health().find(connection);
+    return h && h->last_error ? &*h->last_error : nullptr;
+  }
+
+  StatusSnapshot snapshot() {
+    std::vector<vici::IkeSaInfo> sas;
+    for (const auto& s : charon_.sas) sas.push_back(testing::ike_sa(s));
+    return take_snapshot(*reconciler_, sas, "", clock_.now());
+  }
+
+  boost::asio::io_context io_;
+  std::string path_;
+  FakeCharon fake_;
+  ScriptedCharon charon_;
+  RecordingRoutes routes_;
+  testing::FakeClock clock_;
+  std::unique_ptr<vici::Client> client_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, LoadsThePskBeforeTheConnectionThenDialsAndRoutes) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  EXPECT_EQ(charon_.conns, std::set<std::string>{"hub"});
+  EXPECT_EQ(charon_.keys, std::set<std::string>{"ike-hub"});
+  std::vector<std::string> order;
+  for (const auto& [command, request] : charon_.seen) {
+    if (command == "load-shared" || command == "load-conn" || command == "initiate") order.push_back(command);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"load-shared", "load-conn", "initiate"}));
+  EXPECT_EQ(charon_.values("initiate", "child"), std::vector<std::string>{"hub"});
+  EXPECT_EQ(reconciler_->loaded().at("hub"), "hub-v1");
+  EXPECT_TRUE(routes_.routes.count({"10.0.2.0/24", "ipsec0"}));
+  // The PSK went to charon, and nowhere else.
+  EXPECT_EQ(charon_.values("load-shared", "data"), std::vector<std::string>{"test-psk-of-hub"});
+}
+
+// The fix: a refused load-shared used to be logged while the connection was
+// recorded as applied, so it was never tried again.
+TEST_F(ReconcilerTest, RefusedPskIsRetriedByTheNextPassThenAccepted) {
+  charon_.refuse_next_shared = 1;
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  EXPECT_EQ(charon_.count("load-shared"), 1u);
+  EXPECT_EQ(charon_.count("load-conn"), 0u) << "no connection without its key";
+  EXPECT_EQ(charon_.count("initiate"), 0u);
+  EXPECT_EQ(reconciler_->loaded().count("hub"), 0u);
+  const auto* f = last_error("hub");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->failure, TunnelFailure::key_refused);
+  EXPECT_EQ(f->at, clock_.now());
+  EXPECT_EQ(f->detail.find("test-psk"), std::string::npos) << "the key is in no error";
+
+  clock_.advance(10s);
+  pass();
+  EXPECT_EQ(charon_.count("load-shared"), 2u);
+  EXPECT_EQ(charon_.count("load-conn"), 1u);
+  EXPECT_EQ(charon_.count("initiate"), 1u);
+  EXPECT_EQ(reconciler_->loaded().at("hub"), "hub-v1");
+  EXPECT_EQ(last_error("hub"), nullptr) << "the refusal is over";
+  // Applied now: a further pass loads nothing.
+  pass();
+  EXPECT_EQ(charon_.count("load-shared"), 2u);
+}
+
+TEST_F(ReconcilerTest, RefusedConnectionIsRecordedAndRetried) {
+  charon_.refuse_next_conn = 1;
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  ASSERT_NE(last_error("hub"), nullptr);
+  EXPECT_EQ(last_error("hub")->failure, TunnelFailure::configuration_refused);
+  EXPECT_NE(last_error("hub")->detail.find("invalid value for: proposals"), std::string::npos);
+  EXPECT_EQ(charon_.count("initiate"), 0u);
+  pass();
+  EXPECT_EQ(charon_.conns, std::set<std::string>{"hub"});
+  EXPECT_EQ(last_error("hub"), nullptr);
+  EXPECT_EQ(charon_.count("initiate"), 1u);
+}
+
+TEST_F(ReconcilerTest, CharonRestartedGetsEverythingAgain) {
+  start({plan("hub", "172.16.0.2", {"hub"}), plan("spoke", "172.16.0.3", {"spoke"})});
+  EXPECT_EQ(charon_.count("load-conn"), 2u);
+  pass();
+  EXPECT_EQ(charon_.count("load-conn"), 2u) << "nothing changed, nothing loaded";
+
+  // charon dies and comes back empty.
+  const auto passes = reconciler_->passes();
+  fake_.shut_down();
+  charon_.forget_everything();
+  ASSERT_TRUE(run_until([&] { return !reconciler_->charon_up(); }));
+  EXPECT_TRUE(reconciler_->loaded().empty());
+  fake_.listen();
+  ASSERT_TRUE(run_until([&] { return reconciler_->charon_up() && reconciler_->passes() > passes; }));
+  ASSERT_TRUE(run_until([&] { return charon_.conns.size() == 2; }));
+  EXPECT_EQ(charon_.count("load-shared"), 4u);
+  EXPECT_EQ(charon_.count("load-conn"), 4u);
+  EXPECT_EQ(charon_.keys, (std::set<std::string>{"ike-hub", "ike-spoke"}));
+  EXPECT_EQ(charon_.count("terminate"), 0u) << "a reload after a restart restarts no IKE SA";
+}
+
+TEST_F(ReconcilerTest, AReloadThatChangesOneOfThreeConnectionsTouchesOnlyThatOne) {
+  start({plan("a", "172.16.0.2", {"a"}), plan("b", "172.16.0.3", {"b"}), plan("c", "172.16.0.4", {"c"})});
+  // All three up.
+  charon_.sas = {{.name = "a", .uniqueid = 1, .remote = "172.16.0.2", .children = {{.name = "a"}}},
+                 {.name = "b", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "b"}}},
+                 {.name = "c", .uniqueid = 3, .remote = "172.16.0.4", .children = {{.name = "c"}}}};
+  pass();
+  const auto seen_before = charon_.seen.size();
+  const auto initiates_before = charon_.count("initiate");
+
+  reconciler_->set_desired(
+      {plan("a", "172.16.0.2", {"a"}), plan("b", "172.16.0.3", {"b"}, "v2"), plan("c", "172.16.0.4", {"c"})});
+  ASSERT_TRUE(run_until([&] { return reconciler_->loaded().at("b") == "b-v2"; }));
+  pass();
+  std::vector<std::pair<std::string, Message>> after(charon_.seen.begin() + static_cast<long>(seen_before),
+                                                     charon_.seen.end());
+  std::vector<std::string> changes;
+  for (const auto& [command, request] : after) {
+    if (command == "load-shared") changes.push_back("load-shared " + std::string(request.string_or("id", "")));
+    if (command == "load-conn") changes.push_back("load-conn " + request.entries().front().name);
+    if (command == "terminate") changes.push_back("terminate " + std::string(request.string_or("ike", "")));
+    if (command == "unload-conn") changes.push_back("unload-conn " + std::string(request.string_or("name", "")));
+  }
+  EXPECT_EQ(changes, (std::vector<std::string>{"load-shared ike-b", "load-conn b", "terminate b"}));
+  EXPECT_EQ(charon_.count("initiate"), initiates_before) << "the tunnels are up: nothing to dial";
+
+  // Dropping one unloads it (terminate, key, connection) and only it.
+  reconciler_->set_desired({plan("a", "172.16.0.2", {"a"}), plan("b", "172.16.0.3", {"b"}, "v2")});
+  ASSERT_TRUE(run_until([&] { return charon_.conns.size() == 2; }));
+  EXPECT_EQ(charon_.conns, (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(charon_.keys, (std::set<std::string>{"ike-a", "ike-b"}));
+  EXPECT_FALSE(routes_.routes.count({"10.0.4.0/24", "ipsec0"})) << "its route went too";
+}
+
+// Both sides re-dialled at once after an outage: two established IKE SAs.
+// Nothing is initiated, the status says UP with two IKE SAs and shows the one
+// that received more.
+TEST_F(ReconcilerTest, DuplicateIkeSaAfterBothSidesRedialIsUpAndLeftAlone) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 5, .initiator = true,
+                  .children = {{.name = "hub", .uniqueid = 7, .packets_in = 2}}},
+                 {.name = "hub", .uniqueid = 6, .initiator = false,
+                  .children = {{.name = "hub", .uniqueid = 8, .packets_in = 90}}}};
+  const auto initiates = charon_.count("initiate");
+  pass();
+  pass();
+  EXPECT_EQ(charon_.count("initiate"), initiates);
+  const auto s = snapshot();
+  ASSERT_EQ(s.connections.size(), 1u);
+  EXPECT_EQ(s.connections[0].tunnel.state, TunnelState::up);
+  EXPECT_EQ(s.connections[0].tunnel.established_ike_sas(), 2u);
+  EXPECT_EQ(s.connections[0].tunnel.shown_sa()->uniqueid, 6u);
+  const auto json = status_json(s);
+  EXPECT_EQ(json["connections"][0]["state"], "UP");
+  EXPECT_EQ(json["connections"][0]["ike_sas"], 2);
+  EXPECT_EQ(json["connections"][0]["duplicates"].size(), 1u);
+}
+
+TEST_F(ReconcilerTest, PolicyBasedConnectionDialsEveryPrefixPairWithoutAChildSa) {
+  start({plan("hub", "172.16.0.2", {"hub-1", "hub-2", "hub-3"})});
+  EXPECT_EQ(charon_.values("initiate", "child"), std::vector<std::string>{"hub-1"})
+      << "the first CHILD brings the IKE SA";
+  charon_.sas = {{.name = "hub", .uniqueid = 1,
+                  .children = {{.name = "hub-1", .uniqueid = 1}, {.name = "hub-2", .state = "INSTALLING",
+                                                                   .uniqueid = 2}}}};
+  pass();
+  EXPECT_EQ(charon_.values("initiate", "child"), (std::vector<std::string>{"hub-1", "hub-3"}))
+      << "only the pair with nothing under way";
+  EXPECT_EQ(snapshot().connections[0].tunnel.state, TunnelState::partial);
+}
+
+TEST_F(ReconcilerTest, AnIkeSaBeingSetUpIsLeftToCharon) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 1, .state = "CONNECTING"}};
+  const auto initiates = charon_.count("initiate");
+  pass();
+  EXPECT_EQ(charon_.count("initiate"), initiates);
+}
+
+TEST_F(ReconcilerTest, AzureDialledConnectionsAreNotInitiated) {
+  auto responder = plan("hub", "172.16.0.2", {"hub"});
+  responder.dial = false;
+  start({responder});
+  EXPECT_EQ(charon_.count("initiate"), 0u);
+  EXPECT_EQ(charon_.conns, std::set<std::string>{"hub"});
+}
+
+TEST_F(ReconcilerTest, ATunnelGoingDownBringsAPassThatRedials) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  const IkeSpec sa{.name = "hub", .uniqueid = 4, .children = {{.name = "hub"}}};
+  charon_.sas = {sa};
+  pass();
+  const auto initiates = charon_.count("initiate");
+  const auto passes = reconciler_->passes();
+  charon_.sas.clear();
+  fake_.emit("ike-updown", testing::updown_event(sa, false));
+  ASSERT_TRUE(run_until([&] { return reconciler_->passes() > passes; }));
+  EXPECT_EQ(charon_.count("initiate"), initiates + 1);
+  EXPECT_EQ(reconciler_->health().find("hub")->last_change, "IKE down");
+}
+
+// charon's refusal of Azure's IKE_SA_INIT, as the events arrive over vici.
+TEST_F(ReconcilerTest, RefusalOfAzuresFirstMessageReachesTheConnectionsStatus) {
+  auto responder = plan("hub", "172.16.0.2", {"hub"});
+  responder.dial = false;
+  start({responder});
+  fake_.emit("log", testing::log_event("(unnamed)", 9, "172.16.0.2 is initiating an IKE_SA"));
+  fake_.emit("log", testing::log_event("(unnamed)", 9,
+                                       "received proposals: IKE:AES_CBC_256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024"));
+  fake_.emit("log", testing::log_event("(unnamed)", 9, "received proposals unacceptable"));
+  ASSERT_TRUE(run_until([&] { return last_error("hub") != nullptr; }));
+  const auto json = status_json(snapshot());
+  const auto& c = json["connections"][0];
+  EXPECT_EQ(c["state"], "DOWN");
+  EXPECT_EQ(c["last_error"]["code"], "no_acceptable_proposal");
+  EXPECT_EQ(c["last_error"]["reason"], "no proposal chosen");
+  EXPECT_NE(c["last_error"]["observed"].get<std::string>().find("MODP_1024"), std::string::npos);
+  EXPECT_EQ(c["last_error"]["at"], "2026-11-30T12:00:00Z");
+}
+
+TEST_F(ReconcilerTest, RoutesWaitForTheirDeviceAndFollowTheConfiguration) {
+  routes_.devices.clear();  // charon has not created ipsec0 yet
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  EXPECT_TRUE(routes_.routes.empty());
+  EXPECT_TRUE(reconciler_->installed_routes().empty());
+  routes_.devices.insert("ipsec0");
+  pass();
+  EXPECT_TRUE(reconciler_->installed_routes().count({"10.0.2.0/24", "ipsec0"}));
+  reconciler_->remove_routes();
+  EXPECT_TRUE(routes_.routes.empty());
+}
+
+}  // namespace
+}  // namespace ergw::gateway
