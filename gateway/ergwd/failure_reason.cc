@@ -35,7 +35,7 @@ constexpr std::array kPatterns{
     Pattern{"received AUTHENTICATION_FAILED notify", "", TunnelFailure::peer_refused_authentication},
     Pattern{"but MAC mismatched", "", TunnelFailure::psk_mismatch},
     Pattern{"no shared key found for", "", TunnelFailure::no_psk_for_identities},
-    Pattern{"no matching peer config found", "", TunnelFailure::unknown_peer_identity},
+    Pattern{"no matching peer config found", "", TunnelFailure::no_connection_for_identities},
     Pattern{"received IDr ", ", but require ", TunnelFailure::local_identity_refused},
     Pattern{"constraint check failed: identity", "", TunnelFailure::identity_constraint_failed},
     // proposals (IKE_SA_INIT, IKE_AUTH's CHILD SA, CREATE_CHILD_SA)

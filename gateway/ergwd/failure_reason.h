@@ -28,9 +28,9 @@ namespace ergw::gateway {
   X(no_psk_for_identities, "authentication failed", "identity",                                                 \
     "ergw holds no PSK for this pair of identities: the peer identified itself otherwise than the "             \
     "connection's remote identity")                                                                              \
-  X(unknown_peer_identity, "authentication failed", "identity",                                                 \
-    "no connection expects the identity the peer presented: set the connection's remote identity to what "      \
-    "Azure sends")                                                                                               \
+  X(no_connection_for_identities, "authentication failed", "identity",                                          \
+    "no connection matches the identities in the peer's IKE_AUTH: its own must be the connection's remote "     \
+    "identity, and the one it asks of ergw (if any) ergw's local identity")                                     \
   X(local_identity_refused, "authentication failed", "identity",                                                \
     "the peer asked for another identity of ergw than ergw's local identity")                                   \
   X(identity_constraint_failed, "authentication failed", "identity",                                            \

@@ -260,11 +260,16 @@ std::string HealthTracker::observed(const std::string& connection, const SaConte
       if (sa && sa->offered_proposals) parts.push_back(peer + " offered " + *sa->offered_proposals);
       if (sa && sa->accepted_proposals) parts.push_back("ergw accepts " + *sa->accepted_proposals);
       break;
-    case TunnelFailure::unknown_peer_identity:
+    case TunnelFailure::no_connection_for_identities:
     case TunnelFailure::no_psk_for_identities:
     case TunnelFailure::identity_constraint_failed:
       if (sa && sa->peer_identity) parts.push_back(peer + " identified itself as " + quoted(*sa->peer_identity));
       if (t && !t->remote_id.empty()) parts.push_back("connection " + t->name + " expects " + quoted(t->remote_id));
+      // Only when it is not ergw's own: then it is (part of) the mismatch.
+      if (sa && sa->requested_identity && !(t && *sa->requested_identity == t->local_id)) {
+        parts.push_back("it asked for ergw as " + quoted(*sa->requested_identity) +
+                        (t && !t->local_id.empty() ? ", ergw is " + quoted(t->local_id) : ""));
+      }
       break;
     case TunnelFailure::local_identity_refused:
       if (sa && sa->requested_identity) parts.push_back(peer + " asked for ergw as " + quoted(*sa->requested_identity));

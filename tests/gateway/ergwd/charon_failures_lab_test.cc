@@ -190,6 +190,19 @@ class CharonFailuresLab : public ::testing::Test {
     return found;
   }
 
+  // Both sides have the tunnel: a's events said so, and b lists it (b learns
+  // it a moment after a; a rekey asked of b earlier finds nothing to rekey).
+  bool wait_until_up() {
+    if (!run_until([&] { return health_.find("hub") && health_.find("hub")->last_change == "CHILD up"; })) return false;
+    return run_until([&] {
+      auto sas = await<Result<std::vector<vici::IkeSaInfo>>>([&](auto done) { vici::list_sas(*b_, {}, done); });
+      if (!sas || sas->empty()) return false;
+      const auto& ike = sas->front();
+      return vici::is_established(ike.state) && !ike.child_sas.empty() &&
+             vici::is_installed(ike.child_sas.front().state);
+    });
+  }
+
   bool saw_line(std::string_view part) const {
     for (const auto& l : lines_) {
       if (l.find(part) != std::string::npos) return true;
@@ -270,11 +283,32 @@ TEST_F(CharonFailuresLab, UnknownAzureIdentityAsResponderIsTheIdentity) {
   azure.local_id = "azure-gw.example";
   load_both(ergw_side(), azure);
   dial(*b_, "azure");
-  const auto* f = wait_for_failure("hub", TunnelFailure::unknown_peer_identity);
+  const auto* f = wait_for_failure("hub", TunnelFailure::no_connection_for_identities);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(failure_cause(f->failure), "identity");
   EXPECT_NE(f->observed.find("identified itself as 'azure-gw.example'"), std::string::npos) << f->observed;
   EXPECT_NE(f->observed.find("expects '192.0.2.2'"), std::string::npos) << f->observed;
+}
+
+// Azure asks for ergw under another identity than ergw's (IDr).
+TEST_F(CharonFailuresLab, AzureAskingForAnotherErgwIdentityIsTheIdentity) {
+  auto azure = azure_side();
+  azure.remote_id = "onprem-gw.example";
+  load_both(ergw_side(), azure);
+  dial(*b_, "azure");
+  const auto* f = wait_for_failure("hub", TunnelFailure::no_connection_for_identities);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->observed.find("it asked for ergw as 'onprem-gw.example', ergw is '192.0.2.1'"), std::string::npos)
+      << f->observed;
+}
+
+// ergw proposes traffic selectors Azure does not accept.
+TEST_F(CharonFailuresLab, TrafficSelectorsRefusedByAzureWhenErgwDials) {
+  auto azure = azure_side();
+  azure.remote_ts = "10.10.8.0/24";  // Azure expects another on-prem prefix
+  load_both(ergw_side(), azure);
+  dial(*a_, "hub");
+  ASSERT_NE(wait_for_failure("hub", TunnelFailure::traffic_selectors_unacceptable), nullptr);
 }
 
 // When ergw dials, Azure does not say why it refuses: ergw asked for an
@@ -322,7 +356,7 @@ TEST_F(CharonFailuresLab, PfsOnErgwsSideOnlyFailsAtAzuresChildRekey) {
   ergw.esp_proposals = "aes256gcm16-ecp384";
   load_both(ergw, azure_side());
   dial(*b_, "azure");
-  ASSERT_TRUE(run_until([&] { return health_.find("hub") && health_.find("hub")->last_change == "CHILD up"; }));
+  ASSERT_TRUE(wait_until_up());
   vici::RekeyRequest rekey;
   rekey.child = "net";
   auto matches = await<Result<uint64_t>>([&](auto done) { vici::rekey(*b_, rekey, done); });
@@ -345,7 +379,7 @@ TEST_F(CharonFailuresLab, AzureNotAnsweringIsPeerUnreachable) {
 TEST_F(CharonFailuresLab, DeleteAfterAnAzureIkeRekeyIsNoFailureButAClose) {
   load_both(ergw_side(), azure_side());
   dial(*b_, "azure");
-  ASSERT_TRUE(run_until([&] { return health_.find("hub") && health_.find("hub")->last_change == "CHILD up"; }));
+  ASSERT_TRUE(wait_until_up());
   vici::RekeyRequest rekey;
   rekey.ike = "azure";
   auto matches = await<Result<uint64_t>>([&](auto done) { vici::rekey(*b_, rekey, done); });
@@ -370,7 +404,7 @@ TEST_F(CharonFailuresLab, DeleteAfterAnAzureIkeRekeyIsNoFailureButAClose) {
 TEST_F(CharonFailuresLab, ErgwIkeRekeyIsNoFailure) {
   load_both(ergw_side(), azure_side());
   dial(*a_, "hub");
-  ASSERT_TRUE(run_until([&] { return health_.find("hub") && health_.find("hub")->last_change == "CHILD up"; }));
+  ASSERT_TRUE(wait_until_up());
   vici::RekeyRequest rekey;
   rekey.ike = "hub";
   auto matches = await<Result<uint64_t>>([&](auto done) { vici::rekey(*a_, rekey, done); });

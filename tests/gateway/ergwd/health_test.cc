@@ -83,7 +83,7 @@ TEST_F(HealthTest, UnnamedFailureWaitsForTheDownEventsAddress) {
                    updown_event({.name = "(unnamed)", .uniqueid = 8, .state = "CONNECTING", .remote = "172.16.1.2"},
                                 false));
   ASSERT_NE(last("spoke"), nullptr);
-  EXPECT_EQ(last("spoke")->failure, TunnelFailure::unknown_peer_identity);
+  EXPECT_EQ(last("spoke")->failure, TunnelFailure::no_connection_for_identities);
   // No connection changed state.
   EXPECT_TRUE(health_.find("spoke")->last_change.empty());
 }
@@ -94,7 +94,7 @@ TEST_F(HealthTest, UnknownIdentityNamesWhatThePeerSentAndWhatIsExpected) {
   log("(unnamed)", 4, "no matching peer config found");
   const auto* f = last("hub");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->failure, TunnelFailure::unknown_peer_identity);
+  EXPECT_EQ(f->failure, TunnelFailure::no_connection_for_identities);
   EXPECT_EQ(failure_cause(f->failure), "identity");
   EXPECT_NE(f->observed.find("identified itself as 'azure-gw.example'"), std::string::npos) << f->observed;
   EXPECT_NE(f->observed.find("connection hub expects '172.16.0.2'"), std::string::npos) << f->observed;

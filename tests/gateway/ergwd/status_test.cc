@@ -98,21 +98,21 @@ TEST_F(StatusTest, PartialPolicyBasedConnectionNamesThePairsWithoutAChildSa) {
 
 TEST_F(StatusTest, LastErrorCarriesCodeReasonCauseAndWhatWasObserved) {
   auto c = connection({"hub"}, {});
-  c.health.last_error = FailureRecord{TunnelFailure::unknown_peer_identity, "no matching peer config found",
+  c.health.last_error = FailureRecord{TunnelFailure::no_connection_for_identities, "no matching peer config found",
                                       "the peer (172.16.0.2) identified itself as 'gw.example'", clock_.now()};
-  c.health.failures[TunnelFailure::unknown_peer_identity] = 3;
+  c.health.failures[TunnelFailure::no_connection_for_identities] = 3;
   const auto j = status_json(snapshot_with(c, clock_.now()));
   const auto& e = j["connections"][0]["last_error"];
-  EXPECT_EQ(e["code"], "unknown_peer_identity");
+  EXPECT_EQ(e["code"], "no_connection_for_identities");
   EXPECT_EQ(e["reason"], "authentication failed");
   EXPECT_EQ(e["likely_cause"], "identity");
   EXPECT_EQ(e["observed"], "the peer (172.16.0.2) identified itself as 'gw.example'");
   EXPECT_EQ(e["detail"], "no matching peer config found");
   EXPECT_EQ(e["at"], "2026-11-30T12:00:00Z");
   EXPECT_FALSE(e["hint"].get<std::string>().empty());
-  EXPECT_EQ(j["connections"][0]["failures"]["unknown_peer_identity"], 3);
+  EXPECT_EQ(j["connections"][0]["failures"]["no_connection_for_identities"], 3);
   const auto text = cli::format_status(j);
-  EXPECT_NE(text.find("last error: authentication failed (unknown_peer_identity; likely cause: identity) at "
+  EXPECT_NE(text.find("last error: authentication failed (no_connection_for_identities; likely cause: identity) at "
                       "2026-11-30T12:00:00Z"),
             std::string::npos)
       << text;
