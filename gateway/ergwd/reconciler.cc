@@ -200,24 +200,15 @@ void Reconciler::load_connection(const ConnectionPlan& plan, bool changed, Done 
   vici::load_shared(client_, key, plan.secret.secret.reveal(), [this, name, fingerprint, conn, changed,
                                                                 done](Status shared) {
     if (!shared) {
-      // Not applied: the next pass tries the PSK again. A refusal is the
-      // connection's problem; charon going away is everybody's.
-      if (shared.error_code() == ErrorCode::refused) {
-        health_.record(name, TunnelFailure::key_refused, shared.error());
-      } else {
-        log_line(LogLevel::warning, name + ": loading its PSK failed: " + shared.error());
-      }
+      // Not applied: the next pass tries the PSK again.
+      note_failure(name, shared.failure(), TunnelFailure::key_refused, "loading its PSK");
       done();
       return;
     }
     health_.clear_error(name, TunnelFailure::key_refused);
     vici::load_conn(client_, name, conn, [this, name, fingerprint, changed, done](Status loaded) {
       if (!loaded) {
-        if (loaded.error_code() == ErrorCode::refused) {
-          health_.record(name, TunnelFailure::configuration_refused, loaded.error());
-        } else {
-          log_line(LogLevel::warning, name + ": loading it into charon failed: " + loaded.error());
-        }
+        note_failure(name, loaded.failure(), TunnelFailure::configuration_refused, "loading it into charon");
         done();
         return;
       }
@@ -269,13 +260,17 @@ void Reconciler::initiate(const ConnectionPlan& plan, const std::string& child) 
   request.timeout_ms = -1;  // follow events, do not block the command connection
   const std::string name = plan.name;
   vici::initiate(client_, request, [this, name](Result<std::vector<vici::ControlLogLine>> r) {
-    if (r) return;
-    if (r.error_code() == ErrorCode::refused) {
-      health_.record(name, TunnelFailure::initiate_refused, r.error());
-    } else {
-      log_line(LogLevel::warning, name + ": initiate failed: " + r.error());
-    }
+    if (!r) note_failure(name, r.failure(), TunnelFailure::initiate_refused, "initiate");
   });
+}
+
+void Reconciler::note_failure(const std::string& connection, const Error& error, TunnelFailure refusal,
+                              std::string_view doing) {
+  if (error.code == ErrorCode::refused) {
+    health_.record(connection, refusal, error.message);
+  } else {
+    log_line(LogLevel::warning, connection + ": " + std::string(doing) + " failed: " + error.message);
+  }
 }
 
 void Reconciler::install_routes(const PassPtr&, Done done) {

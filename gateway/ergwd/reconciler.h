@@ -102,6 +102,11 @@ class Reconciler {
   // PSK first, then the connection; `done` either way.
   void load_connection(const ConnectionPlan& plan, bool changed, Done done);
   void initiate(const ConnectionPlan& plan, const std::string& child);
+  // charon said no: the connection's error, tried again at the next pass.
+  // charon went away: nobody's error (everything is applied again when it is
+  // back), only logged.
+  void note_failure(const std::string& connection, const Error& error, TunnelFailure refusal,
+                    std::string_view doing);
   void sync_routes();
   const ConnectionPlan* find_plan(const std::string& name) const;
 

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "tests/vici/lab_charon.h"
+#include "tests/vici/run_until.h"
 #include "vici/client.h"
 #include "vici/commands.h"
 
@@ -84,13 +85,7 @@ class ViciCharonLab : public ::testing::Test {
 
   template <typename Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.restart();
-      io_.run_for(10ms);
-    }
-    return true;
+    return testing::run_until(io_, done, limit, 10ms);
   }
 
   // Runs an asynchronous wrapper to completion and returns its result.

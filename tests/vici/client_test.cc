@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "tests/vici/fake_charon.h"
+#include "tests/vici/run_until.h"
 
 namespace ergw::vici {
 namespace {
@@ -79,13 +80,7 @@ class ViciClientTest : public ::testing::Test {
   // hanging the suite. Returns whether `done` became true.
   template <typename Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.restart();
-      io_.run_for(5ms);
-    }
-    return true;
+    return testing::run_until(io_, done, limit);
   }
 
   void start_connected() {

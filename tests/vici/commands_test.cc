@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "tests/vici/fake_charon.h"
+#include "tests/vici/run_until.h"
 #include "tests/vici/sample_messages.h"
 #include "vici/message_codec.h"
 
@@ -17,17 +18,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeCharon;
 
-Message success() {
-  Message m;
-  m.set("success", "yes");
-  return m;
-}
-
-Message failure(std::string_view errmsg) {
-  Message m;
-  m.set("success", "no").set("errmsg", errmsg);
-  return m;
-}
+Message success() { return testing::success_reply(); }
+Message failure(std::string_view errmsg) { return testing::failure_reply(errmsg); }
 
 class ViciCommandsTest : public ::testing::Test {
  protected:
@@ -55,13 +47,7 @@ class ViciCommandsTest : public ::testing::Test {
 
   template <typename Pred>
   bool run_until(Pred done) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.restart();
-      io_.run_for(5ms);
-    }
-    return true;
+    return testing::run_until(io_, done, 10s);
   }
 
   template <typename T>

@@ -9,6 +9,18 @@ namespace ergw::vici::testing {
 namespace asio = boost::asio;
 using stream = asio::local::stream_protocol;
 
+Message success_reply() {
+  Message m;
+  m.set("success", "yes");
+  return m;
+}
+
+Message failure_reply(std::string_view errmsg) {
+  Message m;
+  m.set("success", "no").set("errmsg", errmsg);
+  return m;
+}
+
 FakeCharon::FakeCharon(asio::io_context& io, std::string path) : io_(io), path_(std::move(path)) {}
 
 FakeCharon::~FakeCharon() { shut_down(); }

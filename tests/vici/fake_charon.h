@@ -17,6 +17,10 @@
 
 namespace ergw::vici::testing {
 
+// The reply of a "simple" command: success = yes, or no with charon's errmsg.
+Message success_reply();
+Message failure_reply(std::string_view errmsg);
+
 class FakeCharon {
  public:
   struct Session {

@@ -22,6 +22,7 @@
 
 #include "gateway/ergwd/health.h"
 #include "tests/vici/lab_charon.h"
+#include "tests/vici/run_until.h"
 #include "vici/client.h"
 #include "vici/commands.h"
 
@@ -125,13 +126,7 @@ class CharonFailuresLab : public ::testing::Test {
 
   template <typename Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.restart();
-      io_.run_for(10ms);
-    }
-    return true;
+    return vici::testing::run_until(io_, done, limit, 10ms);
   }
 
   void settle(std::chrono::milliseconds time) {

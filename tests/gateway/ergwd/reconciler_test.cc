@@ -15,6 +15,7 @@
 #include "tests/gateway/ergwd/fake_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 #include "tests/vici/fake_charon.h"
+#include "tests/vici/run_until.h"
 
 namespace ergw::gateway {
 namespace {
@@ -25,17 +26,8 @@ using vici::Message;
 using vici::Packet;
 using vici::testing::FakeCharon;
 
-Message success() {
-  Message m;
-  m.set("success", "yes");
-  return m;
-}
-
-Message refusal(std::string_view errmsg) {
-  Message m;
-  m.set("success", "no").set("errmsg", errmsg);
-  return m;
-}
+using vici::testing::failure_reply;
+using vici::testing::success_reply;
 
 // What charon holds, as far as ergwd's commands go.
 class ScriptedCharon {
@@ -92,30 +84,30 @@ class ScriptedCharon {
     on("load-shared", [this](const Message& r) {
       if (refuse_next_shared > 0) {
         --refuse_next_shared;
-        return refusal("loading shared key failed");
+        return failure_reply("loading shared key failed");
       }
       keys.insert(std::string(r.string_or("id", "")));
-      return success();
+      return success_reply();
     });
     on("load-conn", [this](const Message& r) {
       if (refuse_next_conn > 0) {
         --refuse_next_conn;
-        return refusal("invalid value for: proposals, config discarded");
+        return failure_reply("invalid value for: proposals, config discarded");
       }
       conns.insert(r.entries().front().name);
-      return success();
+      return success_reply();
     });
     on("unload-conn", [this](const Message& r) {
       conns.erase(std::string(r.string_or("name", "")));
-      return success();
+      return success_reply();
     });
     on("unload-shared", [this](const Message& r) {
       keys.erase(std::string(r.string_or("id", "")));
-      return success();
+      return success_reply();
     });
-    on("initiate", [](const Message&) { return success(); });
+    on("initiate", [](const Message&) { return success_reply(); });
     on("terminate", [](const Message&) {
-      Message m = success();
+      Message m = success_reply();
       m.set("matches", "1").set("terminated", "1");
       return m;
     });
@@ -215,13 +207,7 @@ class ReconcilerTest : public ::testing::Test {
 
   template <typename Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.restart();
-      io_.run_for(2ms);
-    }
-    return true;
+    return vici::testing::run_until(io_, done, limit, 2ms);
   }
 
   const FailureRecord* last_error(const std::string& connection) const {
