@@ -71,8 +71,11 @@ void Reconciler::charon_disconnected(const std::string& reason) {
 void Reconciler::charon_event(const std::string& name, const vici::Message& message) {
   health_.on_event(name, message);
   if (name == "ike-updown" || name == "child-updown") {
-    // A tunnel that went down is re-dialled (if ergw dials it) on a pass soon.
-    if (!message.get_bool("up").value_or(false)) request_pass(options_.redial_delay);
+    // A tunnel of ours that went down is re-dialled (if ergw dials it) on a
+    // pass soon. An IKE SA that never had a connection (a refused peer) is
+    // none of ours.
+    auto event = vici::parse_updown_event(message);
+    if (event && !event->up && find_plan(event->ike_sa.name)) request_pass(options_.redial_delay);
   }
 }
 

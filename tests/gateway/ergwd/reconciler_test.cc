@@ -409,6 +409,15 @@ TEST_F(ReconcilerTest, ATunnelGoingDownBringsAPassThatRedials) {
   EXPECT_EQ(reconciler_->health().find("hub")->last_change, "IKE down");
 }
 
+TEST_F(ReconcilerTest, ARefusedPeersIkeSaGoingDownBringsNoPass) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  const auto passes = reconciler_->passes();
+  fake_.emit("ike-updown",
+             testing::updown_event({.name = "(unnamed)", .uniqueid = 9, .state = "CONNECTING"}, false));
+  // The loop runs for a while: no pass comes (redial_delay is 0 here).
+  EXPECT_FALSE(run_until([&] { return reconciler_->passes() > passes; }, 1s));
+}
+
 // charon's refusal of Azure's IKE_SA_INIT, as the events arrive over vici.
 TEST_F(ReconcilerTest, RefusalOfAzuresFirstMessageReachesTheConnectionsStatus) {
   auto responder = plan("hub", "172.16.0.2", {"hub"});

@@ -434,6 +434,49 @@ TEST_F(TunnelTest, PfsOnOneSideOnlyFailsAtTheFirstRekeyAndStatusSaysWhy) {
   std::cerr << cli::format_status(status());
 }
 
+// Azure dials with an IKE proposal ergw does not accept: charon refuses it
+// on an IKE SA that has no connection yet; the status attributes the
+// refusal to the connection by Azure's address and says what was offered.
+TEST_F(TunnelTest, AzuresProposalRefusedAsResponderIsAttributedToTheConnection) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");
+  props(config)["connectionMode"] = "InitiatorOnly";  // only Azure dials
+  auto azure = read_json(kGolden / "aes256-sha256-dh14-pfs2048.json");
+  props(azure)["connectionMode"] = "InitiatorOnly";
+  start(write("ergw", config), write("azure-other-policy", azure));
+  auto said = lab_->wait_for(
+      seconds(40),
+      [](const nlohmann::json& s) {
+        const auto& c = s["connections"][0];
+        return c.value("state", "") != "UP" && c.contains("last_error") &&
+               c["last_error"].value("code", "") == "no_acceptable_proposal";
+      },
+      "ergw status to say it refused Azure's proposal");
+  ASSERT_TRUE(said) << said.error();
+  const auto c = connection(status());
+  const std::string observed = c["last_error"].value("observed", "");
+  EXPECT_NE(observed.find("Azure dialled, ergw refused it as responder"), std::string::npos) << observed;
+  EXPECT_NE(observed.find("offered IKE:AES_CBC_256"), std::string::npos) << observed;
+  std::cerr << cli::format_status(status());
+}
+
+// Azure rekeys the IKE SA and deletes the old one: routine, not "deleted by peer".
+TEST_F(TunnelTest, AzureInitiatedIkeRekeyLeavesNoError) {
+  start(kGolden / "gcmaes256-ecp384.json");
+  expect_up();
+  auto rekey = lab_->azure_charon().swanctl({"--rekey", "--ike", lab_->connection_name()});
+  ASSERT_TRUE(rekey.ok()) << rekey.err;
+  auto rekeyed = lab_->wait_for(
+      seconds(20), [](const nlohmann::json& s) { return s["connections"][0]["rekeys"].value("ike", 0) >= 1; },
+      "the IKE rekey to be seen");
+  ASSERT_TRUE(rekeyed) << rekeyed.error();
+  std::this_thread::sleep_for(seconds(2));  // the old IKE SA's DELETE comes after the rekey
+  const auto c = connection(status());
+  EXPECT_EQ(c.value("state", ""), "UP");
+  EXPECT_FALSE(c.contains("last_error")) << c["last_error"].dump();
+  EXPECT_TRUE(c["failures"].empty()) << c["failures"].dump();
+  expect_traffic_through_esp();
+}
+
 TEST_F(TunnelTest, CharonKilledOnTheApplianceComesBackWithin30Seconds) {
   start(kGolden / "gcmaes256-ecp384.json");
   expect_up();
