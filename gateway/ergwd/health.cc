@@ -28,7 +28,7 @@ void take(std::optional<T>& into, const std::optional<T>& from) {
 
 }  // namespace
 
-HealthTracker::HealthTracker(const Clock& clock) : clock_(clock) {}
+HealthTracker::HealthTracker(const WallClock& clock) : clock_(clock) {}
 
 void HealthTracker::set_connections(std::vector<TrackedConnection> connections) {
   tracked_ = std::move(connections);

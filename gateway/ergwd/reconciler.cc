@@ -31,7 +31,7 @@ std::function<void()> after_all(size_t count, std::function<void()> done) {
 }  // namespace
 
 Reconciler::Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane,
-                       TunnelRoutes& routes, const Clock& clock, ReconcilerOptions options)
+                       TunnelRoutes& routes, const WallClock& clock, ReconcilerOptions options)
     : client_(client),
       data_plane_(std::move(data_plane)),
       tunnel_routes_(routes),

@@ -33,7 +33,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "gateway/ergwd/clock.h"
+#include "gateway/ergwd/wall_clock.h"
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/health.h"
@@ -52,7 +52,7 @@ struct ReconcilerOptions {
 class Reconciler {
  public:
   Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
-             const Clock& clock = system_clock(), ReconcilerOptions options = {});
+             const WallClock& clock = system_wall_clock(), ReconcilerOptions options = {});
 
   // Replaces the desired state and reconciles.
   void set_desired(std::vector<ConnectionPlan> plans);

@@ -172,7 +172,7 @@ nlohmann::json status_json(const StatusSnapshot& s) {
 
 nlohmann::json build_status(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
                             const std::string& sas_error) {
-  return status_json(take_snapshot(reconciler, sas, sas_error, system_clock().now()));
+  return status_json(take_snapshot(reconciler, sas, sas_error, system_wall_clock().now()));
 }
 
 }  // namespace ergw::gateway

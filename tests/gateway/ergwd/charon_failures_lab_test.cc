@@ -219,7 +219,7 @@ class CharonFailuresLab : public ::testing::Test {
   std::unique_ptr<lab::Charon> charon_b_;
   std::unique_ptr<vici::Client> a_;
   std::unique_ptr<vici::Client> b_;
-  HealthTracker health_{system_clock()};
+  HealthTracker health_{system_wall_clock()};
   std::vector<std::string> lines_;
 };
 

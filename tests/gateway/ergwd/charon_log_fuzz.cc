@@ -16,7 +16,7 @@
 
 namespace {
 
-class FixedClock final : public ergw::gateway::Clock {
+class FixedClock final : public ergw::gateway::WallClock {
  public:
   std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::time_point(std::chrono::seconds(1796040000));

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/gateway/ergwd/fake_clock.h"
+#include "tests/gateway/ergwd/fake_wall_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 
 namespace ergw::gateway {
@@ -30,7 +30,7 @@ class HealthTest : public ::testing::Test {
     return h && h->last_error ? &*h->last_error : nullptr;
   }
 
-  testing::FakeClock clock_;
+  testing::FakeWallClock clock_;
   HealthTracker health_;
 };
 

@@ -7,15 +7,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/ergwd/status.h"
-#include "tests/gateway/ergwd/fake_clock.h"
+#include "tests/gateway/ergwd/fake_wall_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 #include "tests/vici/fake_charon.h"
 #include "tests/vici/run_until.h"
+#include "vici/commands.h"
 
 namespace ergw::gateway {
 namespace {
@@ -196,6 +198,7 @@ class ReconcilerTest : public ::testing::Test {
     reconciler_->set_desired(std::move(plans));
     client_->start();
     ASSERT_TRUE(run_until([&] { return reconciler_->passes() >= 1; })) << "no pass";
+    settle();
   }
 
   // Requests a pass and waits until it (and any it queued) completed.
@@ -203,6 +206,16 @@ class ReconcilerTest : public ::testing::Test {
     const auto before = reconciler_->passes();
     reconciler_->request_pass();
     ASSERT_TRUE(run_until([&] { return reconciler_->passes() > before; })) << "no pass";
+    settle();
+  }
+
+  // A pass is complete before charon has received what it sent without
+  // waiting (initiate, terminate). The client sends one request at a time, in
+  // order: once a request sent now is answered, charon has seen them all.
+  void settle() {
+    auto answered = std::make_shared<bool>(false);
+    vici::get_conns(*client_, [answered](Result<std::vector<std::string>>) { *answered = true; });
+    ASSERT_TRUE(run_until([&] { return *answered; })) << "charon did not answer";
   }
 
   template <typename Pred>
@@ -226,7 +239,7 @@ class ReconcilerTest : public ::testing::Test {
   FakeCharon fake_;
   ScriptedCharon charon_;
   RecordingRoutes routes_;
-  testing::FakeClock clock_;
+  testing::FakeWallClock clock_;
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<Reconciler> reconciler_;
 };

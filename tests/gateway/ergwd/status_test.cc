@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/cli/status_command.h"
-#include "tests/gateway/ergwd/fake_clock.h"
+#include "tests/gateway/ergwd/fake_wall_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 
 namespace ergw::gateway {
@@ -40,7 +40,7 @@ ConnectionSnapshot connection(const std::vector<std::string>& children, const st
 
 class StatusTest : public ::testing::Test {
  protected:
-  testing::FakeClock clock_;
+  testing::FakeWallClock clock_;
 };
 
 TEST_F(StatusTest, UpConnection) {

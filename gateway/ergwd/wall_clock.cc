@@ -1,17 +1,17 @@
-#include "gateway/ergwd/clock.h"
+#include "gateway/ergwd/wall_clock.h"
 
 namespace ergw::gateway {
 namespace {
 
-class SystemClock final : public Clock {
+class SystemWallClock final : public WallClock {
  public:
   std::chrono::system_clock::time_point now() const override { return std::chrono::system_clock::now(); }
 };
 
 }  // namespace
 
-const Clock& system_clock() {
-  static const SystemClock clock;
+const WallClock& system_wall_clock() {
+  static const SystemWallClock clock;
   return clock;
 }
 

@@ -3,14 +3,14 @@
 
 #include <chrono>
 
-#include "gateway/ergwd/clock.h"
+#include "gateway/ergwd/wall_clock.h"
 
 namespace ergw::gateway::testing {
 
-class FakeClock final : public Clock {
+class FakeWallClock final : public WallClock {
  public:
   // 2026-11-30T12:00:00Z: a fixed, recognisable start.
-  FakeClock() : now_(std::chrono::system_clock::time_point(std::chrono::seconds(1796040000))) {}
+  FakeWallClock() : now_(std::chrono::system_clock::time_point(std::chrono::seconds(1796040000))) {}
   std::chrono::system_clock::time_point now() const override { return now_; }
   void advance(std::chrono::system_clock::duration by) { now_ += by; }
 
