@@ -48,6 +48,7 @@ class SteadyClock final : public Clock {
  public:
   explicit SteadyClock(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
   TimePoint now() const override { return std::chrono::steady_clock::now(); }
+  WallTime wall_now() const override { return std::chrono::system_clock::now(); }
   std::unique_ptr<Timer> make_timer() override { return std::make_unique<SteadyTimer>(executor_); }
 
  private:

@@ -1,6 +1,8 @@
 // Clock and Timer: time for code that runs on an Asio executor, passed in
 // rather than read inside, so a test can drive it by hand (FakeClock in
-// tests/common/fake_clock.h) instead of sleeping.
+// tests/common/fake_clock.h) instead of sleeping. One clock gives both kinds
+// of time: now() (steady) for measuring and scheduling, wall_now() (the time
+// of day) only for records people read, such as when an error happened.
 //
 // A Timer calls its handler once, on the executor, after the delay; never
 // from inside start(), and never after cancel(), a new start() or the
@@ -30,12 +32,16 @@ class Timer {
 class Clock {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
+  using WallTime = std::chrono::system_clock::time_point;
   virtual ~Clock() = default;
   virtual TimePoint now() const = 0;
+  // The time of day. It can jump (NTP, an operator): never measure with it.
+  virtual WallTime wall_now() const = 0;
   virtual std::unique_ptr<Timer> make_timer() = 0;
 };
 
-// The real clock: std::chrono::steady_clock, timers on `executor`.
+// The real clock: std::chrono::steady_clock (and system_clock for the time of
+// day), timers on `executor`.
 std::unique_ptr<Clock> make_steady_clock(boost::asio::any_io_executor executor);
 
 }  // namespace ergw

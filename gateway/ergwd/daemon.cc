@@ -68,7 +68,7 @@ bool Daemon::start_with_configuration() {
   const auto choice = choose_data_plane(config->data_plane, offer);
   log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
   log_line(LogLevel::info, "data plane limits: " + choice.limitations);
-  reconciler_ = std::make_unique<Reconciler>(io_, *client_, choice, tunnel_routes_);
+  reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
   return apply_configuration(*config, kConsequence);
 }
 
@@ -114,7 +114,8 @@ void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply 
   if (command == "status") {
     // Never waits on a daemon longer than the status deadline.
     status_->collect(bgp_.get(), [this, reply](CollectedStatus collected) {
-      nlohmann::json status = build_status(*reconciler_, collected.sas, collected.charon_error);
+      nlohmann::json status =
+          status_json(take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now()));
       if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
       status["not_answering"] = std::move(collected.not_answering);
       reply(std::move(status));

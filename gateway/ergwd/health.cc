@@ -28,7 +28,7 @@ void take(std::optional<T>& into, const std::optional<T>& from) {
 
 }  // namespace
 
-HealthTracker::HealthTracker(const WallClock& clock) : clock_(clock) {}
+HealthTracker::HealthTracker(const Clock& clock) : clock_(clock) {}
 
 void HealthTracker::set_connections(std::vector<TrackedConnection> connections) {
   tracked_ = std::move(connections);
@@ -128,7 +128,7 @@ void HealthTracker::on_log(const vici::Message& message) {
     log_line(LogLevel::debug, ike_name + ": the peer deleted the IKE SA replaced by a rekey (routine)");
     return;
   }
-  PendingFailure failure{*line.failure, text, clock_.now()};
+  PendingFailure failure{*line.failure, text, clock_.wall_now()};
   if (!sa.connection.empty()) {
     commit(sa.connection, &sa, std::move(failure));
   } else if (!unnamed) {
@@ -165,7 +165,7 @@ void HealthTracker::on_updown(const std::string& event, const vici::Message& mes
   if (parsed->up) sa.established = true;
   auto& h = health_[connection];
   h.last_change = std::string(event == "ike-updown" ? "IKE " : "CHILD ") + (parsed->up ? "up" : "down");
-  h.last_change_at = clock_.now();
+  h.last_change_at = clock_.wall_now();
   log_line(LogLevel::info, connection + ": " + h.last_change);
   if (parsed->up && event == "child-updown") h.last_error.reset();
   settle(sa, !parsed->up);
@@ -212,7 +212,7 @@ void HealthTracker::settle(SaContext& sa, bool final) {
 void HealthTracker::record(const std::string& connection, TunnelFailure failure, std::string detail,
                            std::string observed_text) {
   auto& h = health_[connection];
-  FailureRecord r{failure, std::move(detail), std::move(observed_text), clock_.now()};
+  FailureRecord r{failure, std::move(detail), std::move(observed_text), clock_.wall_now()};
   ++h.failures[failure];
   log_line(LogLevel::warning, connection + ": " + std::string(failure_reason(failure)) + " (" + r.detail + ")");
   h.last_error = std::move(r);

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/ergwd/wall_clock.h"
+#include "common/clock.h"
 #include "gateway/ergwd/failure_reason.h"
 #include "vici/message.h"
 
@@ -68,7 +68,8 @@ struct UnattributedFailure {
 
 class HealthTracker {
  public:
-  explicit HealthTracker(const WallClock& clock);
+  // Records are stamped with the clock's time of day.
+  explicit HealthTracker(const Clock& clock);
 
   // The configured connections; the health of connections no longer
   // configured is dropped.
@@ -134,7 +135,7 @@ class HealthTracker {
   void keep_unattributed(const SaContext* sa, PendingFailure failure);
   std::string observed(const std::string& connection, const SaContext* sa, TunnelFailure failure) const;
 
-  const WallClock& clock_;
+  const Clock& clock_;
   std::vector<TrackedConnection> tracked_;
   std::map<std::string, ConnectionHealth> health_;
   std::map<uint64_t, SaContext> contexts_;

@@ -30,15 +30,16 @@ std::function<void()> after_all(size_t count, std::function<void()> done) {
 
 }  // namespace
 
-Reconciler::Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane,
-                       TunnelRoutes& routes, const WallClock& clock, ReconcilerOptions options)
-    : client_(client),
+Reconciler::Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
+                       ReconcilerOptions options)
+    : clock_(clock),
+      client_(client),
       data_plane_(std::move(data_plane)),
       tunnel_routes_(routes),
       options_(options),
       health_(clock),
-      pass_timer_(io),
-      periodic_timer_(io) {}
+      pass_timer_(clock.make_timer()),
+      periodic_timer_(clock.make_timer()) {}
 
 void Reconciler::set_desired(std::vector<ConnectionPlan> plans) {
   plans_ = std::move(plans);
@@ -85,22 +86,15 @@ void Reconciler::request_pass(std::chrono::milliseconds delay) {
     return;
   }
   // Never postpone a pass already due sooner.
-  const auto due = std::chrono::steady_clock::now() + delay;
-  if (pass_pending_ && pass_timer_.expiry() <= due) return;
-  pass_pending_ = true;
-  pass_timer_.expires_at(due);
-  pass_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled by a sooner request, which owns the flag now
-    pass_pending_ = false;
-    run_pass();
-  });
+  const auto due = clock_.now() + delay;
+  if (pass_timer_->armed() && pass_due_ <= due) return;
+  pass_due_ = due;
+  pass_timer_->start(delay, [this] { run_pass(); });  // replaces a later one
 }
 
 void Reconciler::start_periodic(std::chrono::seconds interval) {
   periodic_interval_ = interval;
-  periodic_timer_.expires_after(interval);
-  periodic_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+  periodic_timer_->start(interval, [this] {
     request_pass();
     start_periodic(periodic_interval_);
   });

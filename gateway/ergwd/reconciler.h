@@ -30,10 +30,7 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
-#include "gateway/ergwd/wall_clock.h"
+#include "common/clock.h"
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/health.h"
@@ -51,8 +48,9 @@ struct ReconcilerOptions {
 
 class Reconciler {
  public:
-  Reconciler(boost::asio::io_context& io, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
-             const WallClock& clock = system_wall_clock(), ReconcilerOptions options = {});
+  // `clock` schedules the passes and stamps the health records.
+  Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
+             ReconcilerOptions options = {});
 
   // Replaces the desired state and reconciles.
   void set_desired(std::vector<ConnectionPlan> plans);
@@ -110,6 +108,7 @@ class Reconciler {
   void sync_routes();
   const ConnectionPlan* find_plan(const std::string& name) const;
 
+  Clock& clock_;
   vici::Client& client_;
   DataPlaneChoice data_plane_;
   TunnelRoutes& tunnel_routes_;
@@ -121,10 +120,10 @@ class Reconciler {
   bool charon_up_ = false;
   bool running_ = false;
   bool again_ = false;
-  bool pass_pending_ = false;  // pass_timer_ is armed
   uint64_t passes_ = 0;
-  boost::asio::steady_timer pass_timer_;
-  boost::asio::steady_timer periodic_timer_;
+  std::unique_ptr<Timer> pass_timer_;
+  Clock::TimePoint pass_due_{};  // when pass_timer_, if armed, fires
+  std::unique_ptr<Timer> periodic_timer_;
   std::chrono::seconds periodic_interval_{0};
 };
 

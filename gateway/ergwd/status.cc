@@ -170,9 +170,4 @@ nlohmann::json status_json(const StatusSnapshot& s) {
   return out;
 }
 
-nlohmann::json build_status(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
-                            const std::string& sas_error) {
-  return status_json(take_snapshot(reconciler, sas, sas_error, system_wall_clock().now()));
-}
-
 }  // namespace ergw::gateway

@@ -54,8 +54,4 @@ StatusSnapshot take_snapshot(const Reconciler& reconciler, const std::vector<vic
 
 nlohmann::json status_json(const StatusSnapshot& snapshot);
 
-// take_snapshot() now, as JSON.
-nlohmann::json build_status(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
-                            const std::string& sas_error);
-
 }  // namespace ergw::gateway

@@ -3,6 +3,7 @@
 // runs everything ready on the io_context (handlers, socket I/O), so timers
 // armed by a handler are seen in the same advance. Tests of timeouts and
 // backoff then run in microseconds and never depend on the machine's speed.
+// Its time of day starts at kWallStart and moves with it.
 #pragma once
 
 #include <algorithm>
@@ -22,7 +23,13 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(boost::asio::io_context& io) : io_(io) {}
 
+  // 2026-11-30T12:00:00Z: a fixed, recognisable time of day to start from.
+  static constexpr WallTime kWallStart{std::chrono::seconds(1796040000)};
+
   TimePoint now() const override { return now_; }
+  WallTime wall_now() const override {
+    return kWallStart + std::chrono::duration_cast<WallTime::duration>(now_ - kStart);
+  }
 
   std::unique_ptr<Timer> make_timer() override {
     auto entry = std::make_shared<Entry>();
@@ -108,7 +115,8 @@ class FakeClock final : public Clock {
   };
 
   boost::asio::io_context& io_;
-  TimePoint now_{std::chrono::hours(1)};
+  static constexpr TimePoint kStart{std::chrono::hours(1)};
+  TimePoint now_{kStart};
   uint64_t order_ = 0;
   std::vector<std::weak_ptr<Entry>> entries_;
 };

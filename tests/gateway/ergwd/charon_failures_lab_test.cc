@@ -219,7 +219,8 @@ class CharonFailuresLab : public ::testing::Test {
   std::unique_ptr<lab::Charon> charon_b_;
   std::unique_ptr<vici::Client> a_;
   std::unique_ptr<vici::Client> b_;
-  HealthTracker health_{system_wall_clock()};
+  std::unique_ptr<Clock> clock_ = make_steady_clock(io_.get_executor());
+  HealthTracker health_{*clock_};
   std::vector<std::string> lines_;
 };
 

@@ -12,21 +12,21 @@
 
 #include "gateway/ergwd/failure_reason.h"
 #include "gateway/ergwd/health.h"
+#include "tests/common/fake_clock.h"
 #include "vici/message_codec.h"
 
 namespace {
 
-class FixedClock final : public ergw::gateway::WallClock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::seconds(1796040000));
-  }
-};
+// Time stands still: the fuzzer never advances it.
+ergw::testing::FakeClock& clock() {
+  static boost::asio::io_context io;
+  static ergw::testing::FakeClock fake(io);
+  return fake;
+}
 
 ergw::gateway::HealthTracker& tracker() {
-  static FixedClock clock;
   static ergw::gateway::HealthTracker t = [] {
-    ergw::gateway::HealthTracker made(clock);
+    ergw::gateway::HealthTracker made(clock());
     made.set_connections({{"hub", "192.0.2.2", {"net"}, "192.0.2.1", "192.0.2.2"},
                           {"spoke", "2001:db8::2", {"spoke-1", "spoke-2"}, "2001:db8::1", "spoke.example"}});
     return made;

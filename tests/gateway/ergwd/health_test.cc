@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/gateway/ergwd/fake_wall_clock.h"
+#include "tests/common/fake_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 
 namespace ergw::gateway {
@@ -30,7 +30,8 @@ class HealthTest : public ::testing::Test {
     return h && h->last_error ? &*h->last_error : nullptr;
   }
 
-  testing::FakeWallClock clock_;
+  boost::asio::io_context io_;
+  ergw::testing::FakeClock clock_{io_};
   HealthTracker health_;
 };
 
@@ -40,7 +41,7 @@ TEST_F(HealthTest, NamedLineGoesToItsConnection) {
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->failure, TunnelFailure::peer_refused_authentication);
   EXPECT_EQ(f->detail, "received AUTHENTICATION_FAILED notify error");
-  EXPECT_EQ(f->at, clock_.now());
+  EXPECT_EQ(f->at, clock_.wall_now());
   EXPECT_EQ(health_.find("hub")->failures.at(TunnelFailure::peer_refused_authentication), 1u);
 }
 
@@ -161,7 +162,7 @@ TEST_F(HealthTest, ChildUpClearsTheLastErrorIkeUpDoesNot) {
   health_.on_event("child-updown", updown_event(sa, true));
   EXPECT_EQ(last("hub"), nullptr);
   EXPECT_EQ(health_.find("hub")->last_change, "CHILD up");
-  EXPECT_EQ(health_.find("hub")->last_change_at, clock_.now());
+  EXPECT_EQ(health_.find("hub")->last_change_at, clock_.wall_now());
   // The count stays: it is a history, not a state.
   EXPECT_EQ(health_.find("hub")->failures.at(TunnelFailure::peer_refused_authentication), 1u);
 }

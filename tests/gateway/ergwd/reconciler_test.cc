@@ -13,7 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gateway/ergwd/status.h"
-#include "tests/gateway/ergwd/fake_wall_clock.h"
+#include "tests/common/fake_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 #include "tests/vici/fake_charon.h"
 #include "tests/vici/run_until.h"
@@ -181,9 +181,7 @@ class ReconcilerTest : public ::testing::Test {
     client_ = std::make_unique<vici::Client>(io_.get_executor(), options);
     DataPlaneChoice libipsec;
     libipsec.kind = DataPlaneKind::libipsec;
-    ReconcilerOptions ro;
-    ro.redial_delay = 0ms;
-    reconciler_ = std::make_unique<Reconciler>(io_, *client_, libipsec, routes_, clock_, ro);
+    reconciler_ = std::make_unique<Reconciler>(clock_, *client_, libipsec, routes_, options_);
     client_->on_connected([this] { reconciler_->charon_connected(); });
     client_->on_disconnected([this](const std::string& why) { reconciler_->charon_disconnected(why); });
     client_->on_event([this](const std::string& name, const Message& m) { reconciler_->charon_event(name, m); });
@@ -218,9 +216,17 @@ class ReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(run_until([&] { return *answered; })) << "charon did not answer";
   }
 
+  // Real time for the socket to the fake charon; the fake clock fires only
+  // what is due now (a pass requested without delay), never a later timer.
   template <typename Pred>
   bool run_until(Pred done, std::chrono::seconds limit = 10s) {
-    return vici::testing::run_until(io_, done, limit, 2ms);
+    return vici::testing::run_until(
+        io_,
+        [&] {
+          clock_.advance(0ms);
+          return done();
+        },
+        limit, 2ms);
   }
 
   const FailureRecord* last_error(const std::string& connection) const {
@@ -231,7 +237,7 @@ class ReconcilerTest : public ::testing::Test {
   StatusSnapshot snapshot() {
     std::vector<vici::IkeSaInfo> sas;
     for (const auto& s : charon_.sas) sas.push_back(testing::ike_sa(s));
-    return take_snapshot(*reconciler_, sas, "", clock_.now());
+    return take_snapshot(*reconciler_, sas, "", clock_.wall_now());
   }
 
   boost::asio::io_context io_;
@@ -239,7 +245,8 @@ class ReconcilerTest : public ::testing::Test {
   FakeCharon fake_;
   ScriptedCharon charon_;
   RecordingRoutes routes_;
-  testing::FakeWallClock clock_;
+  ergw::testing::FakeClock clock_{io_};
+  const ReconcilerOptions options_{};  // a redial 2 s after a tunnel went down
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<Reconciler> reconciler_;
 };
@@ -272,7 +279,7 @@ TEST_F(ReconcilerTest, RefusedPskIsRetriedByTheNextPassThenAccepted) {
   const auto* f = last_error("hub");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->failure, TunnelFailure::key_refused);
-  EXPECT_EQ(f->at, clock_.now());
+  EXPECT_EQ(f->at, clock_.wall_now());
   EXPECT_EQ(f->detail.find("test-psk"), std::string::npos) << "the key is in no error";
 
   clock_.advance(10s);
@@ -417,7 +424,13 @@ TEST_F(ReconcilerTest, ATunnelGoingDownBringsAPassThatRedials) {
   const auto passes = reconciler_->passes();
   charon_.sas.clear();
   fake_.emit("ike-updown", testing::updown_event(sa, false));
+  ASSERT_TRUE(run_until([&] { return reconciler_->health().find("hub")->last_change == "IKE down"; }));
+  EXPECT_EQ(reconciler_->passes(), passes) << "charon's own DPD and close actions get their chance first";
+  clock_.advance(options_.redial_delay - 1ms);
+  EXPECT_EQ(reconciler_->passes(), passes);
+  clock_.advance(1ms);
   ASSERT_TRUE(run_until([&] { return reconciler_->passes() > passes; }));
+  settle();
   EXPECT_EQ(charon_.count("initiate"), initiates + 1);
   EXPECT_EQ(reconciler_->health().find("hub")->last_change, "IKE down");
 }
@@ -427,7 +440,9 @@ TEST_F(ReconcilerTest, ARefusedPeersIkeSaGoingDownBringsNoPass) {
   const auto passes = reconciler_->passes();
   fake_.emit("ike-updown",
              testing::updown_event({.name = "(unnamed)", .uniqueid = 9, .state = "CONNECTING"}, false));
-  // The loop runs for a while: no pass comes (redial_delay is 0 here).
+  // The event arrives and is handled within this second of real time.
+  EXPECT_FALSE(run_until([&] { return reconciler_->passes() > passes; }, 1s));
+  clock_.advance(options_.redial_delay * 3);
   EXPECT_FALSE(run_until([&] { return reconciler_->passes() > passes; }, 1s));
 }
 

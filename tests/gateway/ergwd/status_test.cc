@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/cli/status_command.h"
-#include "tests/gateway/ergwd/fake_wall_clock.h"
+#include "tests/common/fake_clock.h"
 #include "tests/gateway/ergwd/sa_messages.h"
 
 namespace ergw::gateway {
@@ -40,15 +40,16 @@ ConnectionSnapshot connection(const std::vector<std::string>& children, const st
 
 class StatusTest : public ::testing::Test {
  protected:
-  testing::FakeWallClock clock_;
+  boost::asio::io_context io_;
+  ergw::testing::FakeClock clock_{io_};
 };
 
 TEST_F(StatusTest, UpConnection) {
   auto c = connection({"hub"}, {ike_sa({.name = "hub", .uniqueid = 1, .children = {{.name = "hub", .packets_in = 7}}})});
   c.health.last_change = "CHILD up";
-  c.health.last_change_at = clock_.now();
+  c.health.last_change_at = clock_.wall_now();
   c.health.ike_rekeys = 2;
-  const auto j = status_json(snapshot_with(c, clock_.now()));
+  const auto j = status_json(snapshot_with(c, clock_.wall_now()));
   EXPECT_EQ(j["taken_at"], "2026-11-30T12:00:00Z");
   EXPECT_EQ(j["charon"], "connected");
   EXPECT_EQ(j["data_plane"]["kind"], "libipsec");
@@ -75,7 +76,7 @@ TEST_F(StatusTest, UpConnection) {
 }
 
 TEST_F(StatusTest, DownConnectionHasNoIkeSection) {
-  const auto j = status_json(snapshot_with(connection({"hub"}, {}), clock_.now()));
+  const auto j = status_json(snapshot_with(connection({"hub"}, {}), clock_.wall_now()));
   EXPECT_EQ(j["connections"][0]["state"], "DOWN");
   EXPECT_FALSE(j["connections"][0].contains("ike"));
   EXPECT_EQ(j["connections"][0]["configured_children"][0]["coverage"], "missing");
@@ -88,7 +89,7 @@ TEST_F(StatusTest, PartialPolicyBasedConnectionNamesThePairsWithoutAChildSa) {
                                .children = {{.name = "hub-1", .uniqueid = 1},
                                             {.name = "hub-3", .state = "INSTALLING", .uniqueid = 3}}})});
   c.if_id = 0;
-  const auto j = status_json(snapshot_with(c, clock_.now()));
+  const auto j = status_json(snapshot_with(c, clock_.wall_now()));
   EXPECT_EQ(j["connections"][0]["state"], "PARTIAL");
   EXPECT_EQ(j["connections"][0]["route_based"], false);
   const auto text = cli::format_status(j);
@@ -99,9 +100,9 @@ TEST_F(StatusTest, PartialPolicyBasedConnectionNamesThePairsWithoutAChildSa) {
 TEST_F(StatusTest, LastErrorCarriesCodeReasonCauseAndWhatWasObserved) {
   auto c = connection({"hub"}, {});
   c.health.last_error = FailureRecord{TunnelFailure::no_connection_for_identities, "no matching peer config found",
-                                      "the peer (172.16.0.2) identified itself as 'gw.example'", clock_.now()};
+                                      "the peer (172.16.0.2) identified itself as 'gw.example'", clock_.wall_now()};
   c.health.failures[TunnelFailure::no_connection_for_identities] = 3;
-  const auto j = status_json(snapshot_with(c, clock_.now()));
+  const auto j = status_json(snapshot_with(c, clock_.wall_now()));
   const auto& e = j["connections"][0]["last_error"];
   EXPECT_EQ(e["code"], "no_connection_for_identities");
   EXPECT_EQ(e["reason"], "authentication failed");
@@ -121,11 +122,11 @@ TEST_F(StatusTest, LastErrorCarriesCodeReasonCauseAndWhatWasObserved) {
 }
 
 TEST_F(StatusTest, UnattributedFailuresAreListedApart) {
-  auto s = snapshot_with(connection({"hub"}, {}), clock_.now());
+  auto s = snapshot_with(connection({"hub"}, {}), clock_.wall_now());
   s.unattributed_failures.push_back({FailureRecord{TunnelFailure::no_matching_connection,
                                                    "no IKE config found for 172.16.0.1...203.0.113.9, sending "
                                                    "NO_PROPOSAL_CHOSEN",
-                                                   "IKE from 203.0.113.9", clock_.now()},
+                                                   "IKE from 203.0.113.9", clock_.wall_now()},
                                      "203.0.113.9"});
   const auto j = status_json(s);
   ASSERT_EQ(j["unattributed_failures"].size(), 1u);
@@ -138,7 +139,7 @@ TEST_F(StatusTest, UnattributedFailuresAreListedApart) {
 
 TEST_F(StatusTest, CharonNotConnected) {
   StatusSnapshot s;
-  s.taken_at = clock_.now();
+  s.taken_at = clock_.wall_now();
   s.charon_error = "charon is not connected";
   const auto j = status_json(s);
   EXPECT_EQ(j["charon"], "not connected");
@@ -150,7 +151,7 @@ TEST_F(StatusTest, SnapshotIsAValueThatOutlivesItsSaList) {
   StatusSnapshot kept;
   {
     std::vector<vici::IkeSaInfo> sas = {ike_sa({.name = "hub", .uniqueid = 1, .children = {{.name = "hub"}}})};
-    kept = snapshot_with(connection({"hub"}, sas), clock_.now());
+    kept = snapshot_with(connection({"hub"}, sas), clock_.wall_now());
   }
   StatusSnapshot copy = kept;
   EXPECT_EQ(copy.connections[0].tunnel.shown_sa()->uniqueid, 1u);
