@@ -435,6 +435,24 @@ TEST_F(ReconcilerTest, ATunnelGoingDownBringsAPassThatRedials) {
   EXPECT_EQ(reconciler_->health().find("hub")->last_change, "IKE down");
 }
 
+// The safety net: a connection charon lost without telling (an operator ran
+// `swanctl --unload-conn`) is loaded again by the periodic pass, not before.
+TEST_F(ReconcilerTest, ThePeriodicPassRestoresWhatCharonLost) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  reconciler_->start_periodic(30s);
+  const auto passes = reconciler_->passes();
+  charon_.forget_everything();
+  clock_.advance(29s);
+  EXPECT_EQ(reconciler_->passes(), passes);
+  clock_.advance(1s);
+  ASSERT_TRUE(run_until([&] { return reconciler_->passes() > passes; }));
+  settle();
+  EXPECT_EQ(charon_.conns, std::set<std::string>{"hub"});
+  EXPECT_EQ(charon_.keys, std::set<std::string>{"ike-hub"});
+  clock_.advance(30s);
+  ASSERT_TRUE(run_until([&] { return reconciler_->passes() > passes + 1; })) << "and again 30 s later";
+}
+
 TEST_F(ReconcilerTest, ARefusedPeersIkeSaGoingDownBringsNoPass) {
   start({plan("hub", "172.16.0.2", {"hub"})});
   const auto passes = reconciler_->passes();
