@@ -7,12 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/system_error.h"
+
 namespace ergw {
 namespace {
-
-Error io_error(const std::string& what, int error_number) {
-  return Error{what + ": " + std::strerror(error_number), ErrorCode::io};
-}
 
 // Closes and removes the temporary file on every early return.
 class TemporaryFile {
@@ -28,9 +26,9 @@ class TemporaryFile {
   Status create(mode_t mode) {
     ::unlink(path_.c_str());
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd_ < 0) return io_error("cannot create " + path_, errno);
+    if (fd_ < 0) return system_error("cannot create " + path_, errno);
     // The umask can only narrow the mode, but make it explicit anyway.
-    if (::fchmod(fd_, mode) != 0) return io_error("cannot set the mode of " + path_, errno);
+    if (::fchmod(fd_, mode) != 0) return system_error("cannot set the mode of " + path_, errno);
     return Status::success();
   }
   Status write_all(const std::string& text) {
@@ -38,21 +36,21 @@ class TemporaryFile {
     while (written < text.size()) {
       const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return io_error("cannot write " + path_, n < 0 ? errno : EIO);
+      if (n <= 0) return system_error("cannot write " + path_, n < 0 ? errno : EIO);
       written += static_cast<size_t>(n);
     }
     return Status::success();
   }
   Status flush_and_close() {
-    if (::fsync(fd_) != 0) return io_error("cannot flush " + path_, errno);
+    if (::fsync(fd_) != 0) return system_error("cannot flush " + path_, errno);
     const int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) return io_error("cannot close " + path_, errno);
+    if (::close(fd) != 0) return system_error("cannot close " + path_, errno);
     return Status::success();
   }
   Status rename_to(const std::string& target) {
     if (::rename(path_.c_str(), target.c_str()) != 0) {
-      return io_error("cannot rename " + path_ + " to " + target, errno);
+      return system_error("cannot rename " + path_ + " to " + target, errno);
     }
     kept_ = true;
     return Status::success();
@@ -75,7 +73,7 @@ Status write_file_atomically(const std::string& path, const std::string& text, c
     const uid_t uid = options.uid.value_or(static_cast<uid_t>(-1));
     const gid_t gid = options.gid.value_or(static_cast<gid_t>(-1));
     if (::fchown(temporary.fd(), uid, gid) != 0) {
-      return io_error("cannot give " + temporary.path() + " to uid " + std::to_string(uid) + " gid " +
+      return system_error("cannot give " + temporary.path() + " to uid " + std::to_string(uid) + " gid " +
                           std::to_string(gid),
                       errno);
     }

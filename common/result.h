@@ -20,6 +20,7 @@ namespace ergw {
   X(unspecified)       /* no code given: the message is all there is */                           \
   X(invalid_argument)  /* the input is wrong: fix it; retrying the same input fails again */      \
   X(not_found)         /* what was asked for does not exist */                                     \
+  X(already_exists)    /* what was to be created is there already */                               \
   X(refused)           /* the other side understood the request and said no */                     \
   X(unavailable)       /* the other side cannot be reached now (not running, connection lost) */   \
   X(timed_out)         /* the other side did not answer in time */                                 \

@@ -15,9 +15,8 @@
 namespace ergw::gateway {
 namespace {
 
-bool is_errno(const Status& status, int error) {
-  return !status && status.error().find(std::strerror(error)) != std::string::npos;
-}
+// What the kernel said, by the error's code (never its text).
+bool failed_with(const Status& status, ErrorCode code) { return !status && status.failure().code == code; }
 
 std::string describe(const PolicyRule& rule) {
   return "rule " + (rule.to ? "to " + rule.to->to_string() + " " : std::string("")) + "lookup " +
@@ -52,12 +51,12 @@ void put_address(nlmsghdr* header, const IpAddress& address, unsigned index) {
 Status add_rule(const PolicyRule& rule) {
   auto s = xfrm::netlink_request(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, describe(rule),
                                  [&](nlmsghdr* h) { put_rule(h, rule); });
-  return is_errno(s, EEXIST) ? Status::success() : s;
+  return failed_with(s, ErrorCode::already_exists) ? Status::success() : s;
 }
 
 Status delete_rule(const PolicyRule& rule) {
   auto s = xfrm::netlink_request(RTM_DELRULE, 0, "delete " + describe(rule), [&](nlmsghdr* h) { put_rule(h, rule); });
-  return is_errno(s, ENOENT) ? Status::success() : s;
+  return failed_with(s, ErrorCode::not_found) ? Status::success() : s;
 }
 
 bool address_present(const IpAddress& address) {
@@ -80,7 +79,7 @@ Status ensure_address_on_loopback(const IpAddress& address, bool& added) {
   const unsigned lo = if_nametoindex("lo");
   auto s = xfrm::netlink_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, "address " + address.to_string() + "/32 dev lo",
                                  [&](nlmsghdr* h) { put_address(h, address, lo); });
-  if (is_errno(s, EEXIST)) return Status::success();
+  if (failed_with(s, ErrorCode::already_exists)) return Status::success();
   added = static_cast<bool>(s);
   return s;
 }
@@ -89,7 +88,7 @@ Status remove_address_from_loopback(const IpAddress& address) {
   const unsigned lo = if_nametoindex("lo");
   auto s = xfrm::netlink_request(RTM_DELADDR, 0, "delete address " + address.to_string() + "/32 dev lo",
                                  [&](nlmsghdr* h) { put_address(h, address, lo); });
-  return is_errno(s, EADDRNOTAVAIL) ? Status::success() : s;
+  return failed_with(s, ErrorCode::not_found) ? Status::success() : s;
 }
 
 namespace {

@@ -1,5 +1,5 @@
 // write_file_atomically: mode, replacement, refusal to follow a planted link,
-// errors with ErrorCode::io.
+// errors with the code of the system's errno (common/system_error.h).
 #include "common/atomic_file.h"
 
 #include <gtest/gtest.h>
@@ -62,11 +62,11 @@ TEST_F(AtomicFileTest, APlantedSymlinkIsNotFollowed) {
   EXPECT_EQ(read(dir_ / "x.conf"), "data");
 }
 
-TEST_F(AtomicFileTest, FailureIsAnIoErrorNamingTheFile) {
+TEST_F(AtomicFileTest, FailureNamesTheFileAndHasTheSystemsCode) {
   const auto missing = dir_ / "no-such-dir" / "f.conf";
   Status s = write_file_atomically(missing, "data");
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error_code(), ErrorCode::io);
+  EXPECT_EQ(s.error_code(), ErrorCode::not_found) << "ENOENT: the directory is not there";
   EXPECT_NE(s.error().find("no-such-dir"), std::string::npos) << s.error();
   EXPECT_EQ(s.error().find("data"), std::string::npos) << "the content is never in the error";
 }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/system_error.h"
+
 namespace ergw::xfrm {
 
 Status netlink_request(uint16_t type, uint16_t flags, const std::string& what,
@@ -35,7 +37,9 @@ Status netlink_request(uint16_t type, uint16_t flags, const std::string& what,
   // The ACK is an NLMSG_ERROR with error 0; mnl_cb_run turns a non-zero one
   // into -1 with errno set.
   if (mnl_cb_run(buffer.data(), static_cast<size_t>(received), header->nlmsg_seq, port, nullptr, nullptr) < 0) {
-    return Error{what + ": " + std::strerror(errno)};
+    // The kernel's refusal, with a code for what callers decide on
+    // (EEXIST, ENOENT, ...).
+    return system_error(what, errno);
   }
   return Status::success();
 }
