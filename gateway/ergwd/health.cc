@@ -78,7 +78,7 @@ HealthTracker::SaContext& HealthTracker::context(uint64_t uniqueid) {
   if (contexts_.size() >= kSaContextsKept && !context_order_.empty()) {
     auto oldest = contexts_.find(context_order_.front());
     if (oldest != contexts_.end()) {
-      settle(oldest->second, true);
+      settle(oldest->second, SaFate::gone);
       contexts_.erase(oldest);
     }
     context_order_.pop_front();
@@ -121,7 +121,7 @@ void HealthTracker::on_log(const vici::Message& message) {
   if (sa.connection.empty() && sa.peer_address) sa.connection = by_peer_address(*sa.peer_address);
 
   if (!line.failure) {
-    settle(sa, false);
+    settle(sa, SaFate::still_there);
     return;
   }
   if (*line.failure == TunnelFailure::deleted_by_peer && sa.rekeyed) {
@@ -156,7 +156,7 @@ void HealthTracker::on_updown(const std::string& event, const vici::Message& mes
     // An IKE SA that never got a connection (ergw refused the peer's first
     // messages): no state change of any connection, only its failures.
     if (sa.connection.empty() && sa.peer_address) sa.connection = by_peer_address(*sa.peer_address);
-    settle(sa, !parsed->up);
+    settle(sa, parsed->up ? SaFate::still_there : SaFate::gone);
     return;
   }
   const std::string connection = resolve(ike.name);
@@ -168,7 +168,7 @@ void HealthTracker::on_updown(const std::string& event, const vici::Message& mes
   h.last_change_at = clock_.wall_now();
   log_line(LogLevel::info, connection + ": " + h.last_change);
   if (parsed->up && event == "child-updown") h.last_error.reset();
-  settle(sa, !parsed->up);
+  settle(sa, parsed->up ? SaFate::still_there : SaFate::gone);
 }
 
 void HealthTracker::on_ike_rekey(const vici::Message& message) {
@@ -197,13 +197,13 @@ void HealthTracker::on_child_rekey(const vici::Message& message) {
   if (!connection.empty()) ++health_[connection].child_rekeys;
 }
 
-void HealthTracker::settle(SaContext& sa, bool final) {
+void HealthTracker::settle(SaContext& sa, SaFate fate) {
   if (sa.pending.empty()) return;
   if (sa.connection.empty() && sa.peer_address) sa.connection = by_peer_address(*sa.peer_address);
   if (!sa.connection.empty()) {
     for (auto& failure : sa.pending) commit(sa.connection, &sa, std::move(failure));
     sa.pending.clear();
-  } else if (final) {
+  } else if (fate == SaFate::gone) {
     for (auto& failure : sa.pending) keep_unattributed(&sa, std::move(failure));
     sa.pending.clear();
   }

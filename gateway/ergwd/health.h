@@ -128,9 +128,12 @@ class HealthTracker {
   std::string resolve(const std::string& name) const;
   std::string by_peer_address(const std::string& address) const;
   const TrackedConnection* tracked(const std::string& name) const;
+  // Whether more is to come about an IKE SA: while it lives, a later line or
+  // event may still name its connection; once it is gone, nothing will.
+  enum class SaFate { still_there, gone };
   // Attributes the context's pending failures if its connection is known now;
-  // `final` moves the rest to the unattributed ones.
-  void settle(SaContext& sa, bool final);
+  // for an IKE SA that is gone, the rest become unattributed ones.
+  void settle(SaContext& sa, SaFate fate);
   void commit(const std::string& connection, const SaContext* sa, PendingFailure failure);
   void keep_unattributed(const SaContext* sa, PendingFailure failure);
   std::string observed(const std::string& connection, const SaContext* sa, TunnelFailure failure) const;

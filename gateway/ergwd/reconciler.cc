@@ -184,10 +184,13 @@ void Reconciler::load_new_and_changed(const PassPtr& pass, Done done) {
     if (!in_charon || it == loaded_.end() || it->second != plan.fingerprint) to_load.push_back(&plan);
   }
   auto loaded = after_all(to_load.size(), std::move(done));
-  for (const auto* plan : to_load) load_connection(*plan, loaded_.count(plan->name) != 0, loaded);
+  for (const auto* plan : to_load) {
+    load_connection(*plan, loaded_.count(plan->name) != 0 ? LoadKind::replacement : LoadKind::first, loaded);
+  }
 }
 
-void Reconciler::load_connection(const ConnectionPlan& plan, bool changed, Done done) {
+void Reconciler::load_connection(const ConnectionPlan& plan, LoadKind kind, Done done) {
+  const bool changed = kind == LoadKind::replacement;
   vici::SharedKeyInfo key;
   key.id = plan.secret.name;
   key.owners = plan.secret.owners;

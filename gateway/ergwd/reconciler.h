@@ -97,8 +97,11 @@ class Reconciler {
   void dial_missing(const PassPtr& pass, Done done);
   void install_routes(const PassPtr& pass, Done done);
 
+  // Whether charon held an earlier version of the connection: a changed one's
+  // IKE SA is restarted so that it takes the new settings.
+  enum class LoadKind { first, replacement };
   // PSK first, then the connection; `done` either way.
-  void load_connection(const ConnectionPlan& plan, bool changed, Done done);
+  void load_connection(const ConnectionPlan& plan, LoadKind kind, Done done);
   void initiate(const ConnectionPlan& plan, const std::string& child);
   // charon said no: the connection's error, tried again at the next pass.
   // charon went away: nobody's error (everything is applied again when it is
