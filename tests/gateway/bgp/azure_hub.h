@@ -30,6 +30,7 @@ inline ConnectionPlan azure_hub_connection() {
   ConnectionPlan plan;
   plan.name = "azure-hub";
   plan.remote = "172.16.0.2";
+  plan.children = {"azure-hub"};  // route-based: one CHILD
   plan.if_id = 1;
   return plan;
 }

@@ -108,7 +108,15 @@ class BgpControllerTest : public ::testing::Test {
         vici::Message sa;
         auto& ike = sa.section("azure-hub");
         ike.set("uniqueid", "1").set("state", "ESTABLISHED");
-        ike.section("child-sas").section("azure-hub-1").set("name", "azure-hub").set("uniqueid", "1").set("state", "INSTALLED");
+        auto& children = ike.section("child-sas");
+        int id = 0;
+        for (const auto& child : installed_children_) {
+          ++id;
+          children.section(child + "-" + std::to_string(id))
+              .set("name", child)
+              .set("uniqueid", std::to_string(id))
+              .set("state", "INSTALLED");
+        }
         out.push_back(vici::Packet::event("list-sa", sa));
       }
       out.push_back(vici::Packet::response());
@@ -143,7 +151,9 @@ class BgpControllerTest : public ::testing::Test {
     peer.export_prefixes.clear();
     for (const char* p : exports) peer.export_prefixes.push_back(*IpPrefix::parse(p));
     compiled.bgp_peers.push_back(peer);
-    auto planned = plan_bgp(compiled, {testing::azure_hub_connection()}, DataPlaneKind::libipsec, options_);
+    ConnectionPlan connection = testing::azure_hub_connection();
+    connection.children = children_;
+    auto planned = plan_bgp(compiled, {connection}, DataPlaneKind::libipsec, options_);
     EXPECT_TRUE(planned.ok()) << (planned.ok() ? "" : planned.error());
     return planned.ok() ? std::move(planned.value()) : BgpPlan{};
   }
@@ -180,7 +190,9 @@ class BgpControllerTest : public ::testing::Test {
   BgpOptions options_;
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<BgpController> controller_;
-  bool tunnel_up_ = false;
+  bool tunnel_up_ = false;  // charon lists the connection's IKE SA, established
+  std::vector<std::string> children_{"azure-hub"};            // the connection's CHILDs
+  std::vector<std::string> installed_children_{"azure-hub"};  // those with an installed CHILD SA
 };
 
 TEST_F(BgpControllerTest, StartsBirdOnThePlanAndEnablesThePeerOfAnUpTunnel) {
@@ -226,6 +238,27 @@ TEST_F(BgpControllerTest, TunnelDownDisablesAtOnceAndTunnelUpEnablesAgain) {
   clock_.advance(200ms);
   EXPECT_EQ(bird_.count("enable "), enables + 1);
   EXPECT_EQ(report()["sessions"][0]["state"], "Established");
+}
+
+// The tunnel is up only when every configured CHILD has a CHILD SA
+// (gateway/ergwd/tunnel.h): a policy-based connection with one prefix pair
+// still missing runs no BGP session, and runs it once the pair is there.
+TEST_F(BgpControllerTest, APartialTunnelRunsNoSessionUntilEveryPairIsUp) {
+  children_ = {"azure-hub-1", "azure-hub-2"};
+  installed_children_ = {"azure-hub-1"};
+  tunnel_up_ = true;
+  controller_->apply(plan());
+  clock_.advance(100ms);
+  ASSERT_TRUE(controller_->bird().running()) << controller_->bird().error();
+  clock_.advance(1s);
+  EXPECT_EQ(bird_.count("enable "), 0) << "one pair has no CHILD SA: the tunnel is PARTIAL";
+  EXPECT_EQ(report()["sessions"][0]["tunnel_up"], false);
+
+  installed_children_ = {"azure-hub-1", "azure-hub-2"};
+  charon_.emit("child-updown", updown(true));
+  clock_.advance(200ms);
+  EXPECT_EQ(bird_.count("enable " + std::string(kProtocol)), 1);
+  EXPECT_EQ(report()["sessions"][0]["tunnel_up"], true);
 }
 
 TEST_F(BgpControllerTest, RestartedBirdGetsTheCurrentConfigurationAndSessionStates) {
