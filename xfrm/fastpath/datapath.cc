@@ -337,144 +337,182 @@ void Datapath::run_outbound(size_t q) {
   queue.counters.publish(local);
 }
 
-void Datapath::run_inbound(size_t q) {
-  Queue& queue = *queues_[q];
-  const io::TunQueue tun(tun_->queue_fd(q), tun_->capabilities().vnet_hdr);
-  io::RecvBatch batch(kRecvSlots, kRecvSlotBytes);
-  io::TcpCoalescer coalescer(tun);
-  LocalIoCounters local;
+// The inbound worker of queue q, step by step: wait for the sockets, receive
+// a few batches from each readable one, take every datagram apart (ESP-in-UDP,
+// IKE, keepalive, raw IPv4), decrypt and check it, and hand the clear packets
+// to the TUN coalescer, flushed once per wake-up.
+class Datapath::InboundWorker {
+ public:
+  InboundWorker(Datapath& datapath, size_t q)
+      : dp_(datapath),
+        q_(q),
+        queue_(*datapath.queues_[q]),
+        tun_(datapath.tun_->queue_fd(q), datapath.tun_->capabilities().vnet_hdr),
+        batch_(kRecvSlots, kRecvSlotBytes),
+        coalescer_(tun_) {}
 
-  std::vector<pollfd> fds;
-  std::vector<io::OuterSocket*> polled;
+  void run() {
+    rescan_sockets();
+    while (!dp_.stopping_.load(std::memory_order_relaxed)) {
+      if (::poll(fds_.data(), fds_.size(), -1) < 0 && errno != EINTR) break;
+      if (fds_.back().revents) break;  // stop_fd
+      bool must_rescan = take_rescan_request();
+      {
+        IpsecState::ReadGuard guard(dp_.state_);
+        for (size_t s = 0; s < polled_.size(); ++s) {
+          if (fds_[s].revents & POLLNVAL) must_rescan = true;
+          if (fds_[s].revents & POLLIN) receive_from(*polled_[s]);
+        }
+        // The coalescer copies what it holds, so the receive buffers may be
+        // reused before this: one flush per wake-up lets a train that arrived
+        // in two receives (a 44-datagram GSO train and its short tail) become
+        // one TUN write.
+        flush_tun();
+      }
+      queue_.counters.publish(local_);
+      if (must_rescan) rescan_sockets();
+    }
+    flush_tun();
+    queue_.counters.publish(local_);
+  }
+
+ private:
   // The sockets this worker reads: raw ones on queue 0 only, UDP where the
   // queue reads UDP; then the rescan (queue 0) and stop eventfds.
-  auto rescan = [&] {
-    fds.clear();
-    polled.clear();
+  void rescan_sockets() {
+    fds_.clear();
+    polled_.clear();
     for (size_t slot = 0; slot < kSlots; ++slot) {
-      io::OuterSocket* sock = queue.sockets[slot].load(std::memory_order_acquire);
+      io::OuterSocket* sock = queue_.sockets[slot].load(std::memory_order_acquire);
       const bool udp = slot >= 2;
-      if (sock == nullptr || sock->fd() < 0 || (udp ? !queue.reads_udp.load() : q > 0)) continue;
-      if (std::find(polled.begin(), polled.end(), sock) != polled.end()) continue;
-      fds.push_back({sock->fd(), POLLIN, 0});
-      polled.push_back(sock);
+      if (sock == nullptr || sock->fd() < 0 || (udp ? !queue_.reads_udp.load() : q_ > 0)) continue;
+      if (std::find(polled_.begin(), polled_.end(), sock) != polled_.end()) continue;
+      fds_.push_back({sock->fd(), POLLIN, 0});
+      polled_.push_back(sock);
     }
-    if (q == 0) fds.push_back({rescan_fd_, POLLIN, 0});
-    fds.push_back({stop_fd_, POLLIN, 0});
-  };
-  rescan();
+    if (q_ == 0) fds_.push_back({dp_.rescan_fd_, POLLIN, 0});
+    fds_.push_back({dp_.stop_fd_, POLLIN, 0});
+  }
 
-  auto deliver = [&](std::span<uint8_t> esp, bool via_udp, const sockaddr_storage* source) {
+  // Queue 0 is told through rescan_fd when share_ike_port changed the sockets.
+  bool take_rescan_request() {
+    if (q_ != 0 || !fds_[fds_.size() - 2].revents) return false;
+    uint64_t value = 0;
+    (void)!::read(dp_.rescan_fd_, &value, sizeof(value));
+    return true;
+  }
+
+  // A few batches per socket per wake-up, then the others have a turn.
+  void receive_from(io::OuterSocket& sock) {
+    const bool udp = sock.kind() == io::OuterKind::udp;
+    for (int round = 0; round < 4; ++round) {
+      const int n = batch_.receive(sock.fd());
+      if (n < 0) local_.add(IoCounter::outer_recv_errors);
+      if (n <= 0) break;
+      for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+        if (batch_.truncated(i)) {
+          local_.add(IoCounter::drop_truncated_outer);
+          continue;
+        }
+        if (batch_.segment_size(i) != 0) local_.add(IoCounter::outer_gro_messages);
+        const sockaddr_storage* source = udp ? &batch_.source(i) : nullptr;
+        batch_.for_each_datagram(i, [&](std::span<uint8_t> datagram) {
+          local_.add(IoCounter::outer_received);
+          if (udp) {
+            handle_udp(datagram, source);
+          } else {
+            handle_raw(datagram, sock.ipv6());
+          }
+        });
+      }
+      if (static_cast<size_t>(n) < kRecvSlots) break;
+    }
+  }
+
+  // RFC 3948 on port 4500: ESP, or what charon's socket should have had.
+  void handle_udp(std::span<uint8_t> datagram, const sockaddr_storage* source) {
+    switch (io::classify_udp_encap(datagram)) {
+      case io::UdpEncapKind::kEsp:
+        deliver(datagram, true, source);
+        break;
+      case io::UdpEncapKind::kIke:
+        // charon's socket takes IKE (io/ike_steering.h); one reaches us only
+        // while charon is away: never decrypted.
+        local_.add(IoCounter::ike_marker_dropped);
+        break;
+      case io::UdpEncapKind::kKeepalive:
+        local_.add(IoCounter::nat_keepalives_received);
+        break;
+      case io::UdpEncapKind::kMalformed:
+        local_.add(IoCounter::drop_udp_malformed);
+        break;
+    }
+  }
+
+  // IP protocol 50: IPv4 raw sockets see the outer header (raw(7)); IPv6 ones do not.
+  void handle_raw(std::span<uint8_t> datagram, bool ipv6) {
+    if (!ipv6) {
+      const size_t ihl = datagram.empty() ? 0 : size_t{datagram[0] & 0x0fu} * 4;
+      if (datagram.size() < 20 || (datagram[0] >> 4) != 4 || ihl < 20 || ihl > datagram.size()) {
+        local_.add(IoCounter::drop_raw_malformed);
+        return;
+      }
+      datagram = datagram.subspan(ihl);
+    }
+    deliver(datagram, false, nullptr);
+  }
+
+  // Decrypt, enforce the SA's encapsulation and policies, follow a NAT
+  // rebinding, and queue the clear packet for the TUN.
+  void deliver(std::span<uint8_t> esp, bool via_udp, const sockaddr_storage* source) {
     if (esp.size() < esp::kEspHeaderBytes) {
-      state_.table().count_table_drop(esp::DropReason::truncated);
+      dp_.state_.table().count_table_drop(esp::DropReason::truncated);
       return;
     }
-    esp::Sa* sa = state_.table().find_inbound(esp::peek_spi(esp));
+    esp::Sa* sa = dp_.state_.table().find_inbound(esp::peek_spi(esp));
     if (sa == nullptr) {
-      state_.table().count_table_drop(esp::DropReason::unknown_spi);
+      dp_.state_.table().count_table_drop(esp::DropReason::unknown_spi);
       return;
     }
     const esp::DecapResult result = esp::decapsulate(*sa, esp);
     if (!result.ok) return;  // counted per SA by the engine
     ConnectionStats* connection = nullptr;
     const uint8_t* inner = esp.data() + result.inner_offset;
-    const InboundVerdict verdict = state_.check_inbound(result.sa, via_udp, inner, result.inner_length, connection);
+    const InboundVerdict verdict =
+        dp_.state_.check_inbound(result.sa, via_udp, inner, result.inner_length, connection);
     if (verdict != InboundVerdict::ok) {
       const ConnectionDrop drop = verdict == InboundVerdict::wrong_encap        ? ConnectionDrop::wrong_encap
                                   : verdict == InboundVerdict::no_inbound_policy ? ConnectionDrop::no_inbound_policy
                                                                                  : ConnectionDrop::inner_selector;
       if (connection != nullptr) connection->count(drop);
-      local.add(io_counter_for(drop));
+      local_.add(io_counter_for(drop));
       return;
     }
     // Only an authentic packet may move the peer's address (RFC 3948 / the
     // kernel's XFRM_MSG_MAPPING): checked after the ICV verified.
-    if (source != nullptr && state_.note_source(result.sa, *source)) local.add(IoCounter::nat_mappings);
-    coalescer.add({inner, result.inner_length});
-  };
-  auto flush_tun = [&] {
-    coalescer.flush();
-    const io::CoalesceStats stats = coalescer.take_stats();
-    local.add(IoCounter::tun_writes, stats.writes);
-    local.add(IoCounter::tun_write_errors, stats.write_errors);
-    local.add(IoCounter::tun_gro_merged, stats.merged);
-  };
-
-  while (!stopping_.load(std::memory_order_relaxed)) {
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
-    if (fds.back().revents) break;
-    bool must_rescan = false;
-    if (q == 0 && fds[fds.size() - 2].revents) {
-      uint64_t value = 0;
-      (void)!::read(rescan_fd_, &value, sizeof(value));
-      must_rescan = true;
-    }
-    {
-      IpsecState::ReadGuard guard(state_);
-      for (size_t s = 0; s < polled.size(); ++s) {
-        if (fds[s].revents & POLLNVAL) must_rescan = true;
-        if (!(fds[s].revents & POLLIN)) continue;
-        io::OuterSocket& sock = *polled[s];
-        const bool udp = sock.kind() == io::OuterKind::udp;
-        // A few batches per socket per wake-up, then let the others have a turn.
-        for (int round = 0; round < 4; ++round) {
-          const int n = batch.receive(sock.fd());
-          if (n < 0) local.add(IoCounter::outer_recv_errors);
-          if (n <= 0) break;
-          for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-            if (batch.truncated(i)) {
-              local.add(IoCounter::drop_truncated_outer);
-              continue;
-            }
-            if (batch.segment_size(i) != 0) local.add(IoCounter::outer_gro_messages);
-            const sockaddr_storage* source = udp ? &batch.source(i) : nullptr;
-            batch.for_each_datagram(i, [&](std::span<uint8_t> datagram) {
-              local.add(IoCounter::outer_received);
-              if (udp) {
-                switch (io::classify_udp_encap(datagram)) {
-                  case io::UdpEncapKind::kEsp:
-                    deliver(datagram, true, source);
-                    break;
-                  case io::UdpEncapKind::kIke:
-                    // charon's socket takes IKE (io/ike_steering.h); one
-                    // reaches us only while charon is away: never decrypted.
-                    local.add(IoCounter::ike_marker_dropped);
-                    break;
-                  case io::UdpEncapKind::kKeepalive:
-                    local.add(IoCounter::nat_keepalives_received);
-                    break;
-                  case io::UdpEncapKind::kMalformed:
-                    local.add(IoCounter::drop_udp_malformed);
-                    break;
-                }
-                return;
-              }
-              if (!sock.ipv6()) {
-                // IPv4 raw sockets see the outer header (raw(7)); IPv6 ones do not.
-                const size_t ihl = datagram.empty() ? 0 : size_t{datagram[0] & 0x0fu} * 4;
-                if (datagram.size() < 20 || (datagram[0] >> 4) != 4 || ihl < 20 || ihl > datagram.size()) {
-                  local.add(IoCounter::drop_raw_malformed);
-                  return;
-                }
-                datagram = datagram.subspan(ihl);
-              }
-              deliver(datagram, false, nullptr);
-            });
-          }
-          if (static_cast<size_t>(n) < kRecvSlots) break;
-        }
-      }
-      // The coalescer copies what it holds, so the receive buffers may be
-      // reused before this: one flush per wake-up lets a train that arrived in
-      // two receives (a 44-datagram GSO train and its short tail) become one
-      // TUN write.
-      flush_tun();
-    }
-    queue.counters.publish(local);
-    if (must_rescan) rescan();
+    if (source != nullptr && dp_.state_.note_source(result.sa, *source)) local_.add(IoCounter::nat_mappings);
+    coalescer_.add({inner, result.inner_length});
   }
-  flush_tun();
-  queue.counters.publish(local);
-}
+
+  void flush_tun() {
+    coalescer_.flush();
+    const io::CoalesceStats stats = coalescer_.take_stats();
+    local_.add(IoCounter::tun_writes, stats.writes);
+    local_.add(IoCounter::tun_write_errors, stats.write_errors);
+    local_.add(IoCounter::tun_gro_merged, stats.merged);
+  }
+
+  Datapath& dp_;
+  const size_t q_;
+  Queue& queue_;
+  const io::TunQueue tun_;
+  io::RecvBatch batch_;
+  io::TcpCoalescer coalescer_;
+  LocalIoCounters local_;
+  std::vector<pollfd> fds_;
+  std::vector<io::OuterSocket*> polled_;
+};
+
+void Datapath::run_inbound(size_t q) { InboundWorker(*this, q).run(); }
 
 }  // namespace ergw::xfrm::fastpath

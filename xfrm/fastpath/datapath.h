@@ -92,6 +92,9 @@ class Datapath {
     SharedIoCounters counters;
   };
 
+  // One inbound worker's loop and state (datapath.cc).
+  class InboundWorker;
+
   explicit Datapath(IpsecState& state) : state_(state) {}
   void run_outbound(size_t queue);
   void run_inbound(size_t queue);
