@@ -1,5 +1,6 @@
 #include "gateway/azure_export/az_script.h"
 
+#include <algorithm>
 #include <set>
 
 namespace ergw::azure_export {
@@ -251,11 +252,15 @@ std::string shell_quote(const std::string& text) {
 }
 
 std::string shell_variable_for(const std::string& parameter) {
+  // The camelCase prefix (sharedKey, vpnGatewayName) is split into words; the
+  // connection's part after the first '_' is only upper-cased, so that two
+  // parameters that differ there (case-insensitively) stay two variables.
+  const size_t prefix_end = std::min(parameter.find('_'), parameter.size());
   std::string out;
   for (size_t i = 0; i < parameter.size(); ++i) {
     const char c = parameter[i];
     const bool upper = c >= 'A' && c <= 'Z';
-    if (upper && i > 0 && parameter[i - 1] != '_') out += '_';
+    if (upper && i > 0 && i < prefix_end) out += '_';
     if (c >= 'a' && c <= 'z') {
       out += static_cast<char>(c - 'a' + 'A');
     } else if (upper || (c >= '0' && c <= '9') || c == '_') {
