@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ergw azure export: exit codes, the three formats, the PSK only when asked
-# for, and the round trip: the exported ARM template, fed back into
+# for, the az script run against a stand-in for az, and the round trip: the exported ARM template, fed back into
 # `ergw policy compile` in place of the Azure objects, compiles to the same
 # swanctl.conf (the same proposals) for every golden policy.
 # usage: cli_test.sh ERGW SOURCE_DIR
@@ -65,6 +65,71 @@ grep -q 'error: local.address' "$tmp/err" || fail "bare object: local.address no
 "$ergw" azure export --vnet-gateway nope=gw "$golden/gcmaes256-ecp384.json" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || fail "unknown connection: exit $rc"
 grep -q '"nope" is not a connection' "$tmp/err" || fail "unknown connection not named"
+
+# The script run for real against a stand-in for az (Azure's CLI needs an Azure
+# account, which this machine has not): the stand-in records each argv as JSON
+# and answers `vnet-gateway show --query` like a gateway that meets the checks
+# (or, with FAKE_AZ_PRIVATE_IP=false, one without private IPs). This checks the
+# script's shell quoting word by word, and that a failed check stops it before
+# anything is created.
+mkdir -p "$tmp/fakebin"
+cat >"$tmp/fakebin/az" <<'FAKE'
+#!/usr/bin/env python3
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_AZ_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+if args[:3] == ["network", "vnet-gateway", "show"]:
+    query = args[args.index("--query") + 1]
+    if query == "id":
+        print("/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/" +
+              args[args.index("--name") + 1])
+    elif query == "bgpSettings.asn":
+        print("65515")
+    elif query == "enablePrivateIpAddress":
+        print(os.environ.get("FAKE_AZ_PRIVATE_IP", "true"))
+    else:
+        print("true")
+FAKE
+chmod +x "$tmp/fakebin/az"
+"$ergw" azure export -g rg-net --vnet-gateway "gw-hub" -q "$golden/active-active-bgp-apipa.json" >"$tmp/aa.sh" 2>/dev/null
+( export PATH="$tmp/fakebin:$PATH" FAKE_AZ_LOG="$tmp/az.log" SHARED_KEY_HUB="$key"; bash "$tmp/aa.sh" ) \
+  >"$tmp/run.out" 2>&1 || fail "az script with the stand-in failed: $(cat "$tmp/run.out")"
+python3 - "$tmp/az.log" "$key" <<'PY' || fail "az script: the commands az received are not the expected ones"
+import json, sys
+calls = [json.loads(line) for line in open(sys.argv[1])]
+key = sys.argv[2]
+def find(prefix):
+    found = [c for c in calls if c[:len(prefix)] == prefix]
+    assert len(found) == 1, (prefix, found)
+    return found[0]
+lng = find(["network", "local-gateway", "create"])
+assert lng == ["network", "local-gateway", "create", "--resource-group", "rg-net", "--name", "lgw-hub",
+               "--gateway-ip-address", "172.16.0.1", "--asn", "65010", "--bgp-peering-address", "169.254.21.2"], lng
+conn = find(["network", "vpn-connection", "create"])
+assert conn[conn.index("--shared-key") + 1] == key and "--enable-bgp" in conn, conn
+update = find(["network", "vpn-connection", "update"])
+sets = update[update.index("--set") + 1:]
+gw = "/subscriptions/s/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworkGateways/gw-hub"
+assert sets[:3] == ["connectionMode=ResponderOnly", "dpdTimeoutSeconds=45", "useLocalAzureIpAddress=true"], sets
+name, value = sets[3].split("=", 1)
+assert name == "gatewayCustomBgpIpAddresses", sets
+assert json.loads(value) == [{"ipConfigurationId": gw + "/ipConfigurations/ipconfig1", "customBgpIpAddress": "169.254.21.1"},
+                             {"ipConfigurationId": gw + "/ipConfigurations/ipconfig2", "customBgpIpAddress": "169.254.22.1"}], value
+policy = find(["network", "vpn-connection", "ipsec-policy", "add"])
+flags = dict(zip(policy[4::2], policy[5::2]))
+assert flags == {"--resource-group": "rg-net", "--connection-name": "hub-conn", "--ike-encryption": "GCMAES256",
+                 "--ike-integrity": "SHA384", "--dh-group": "ECP384", "--ipsec-encryption": "GCMAES256",
+                 "--ipsec-integrity": "GCMAES256", "--pfs-group": "PFSMM", "--sa-lifetime": "27000",
+                 "--sa-max-size": "102400000"}, flags
+PY
+grep -q "$key" "$tmp/run.out" && fail "az script: the PSK appeared in the script's output"
+rm -f "$tmp/az.log"
+( export PATH="$tmp/fakebin:$PATH" FAKE_AZ_LOG="$tmp/az.log" SHARED_KEY_HUB="$key" FAKE_AZ_PRIVATE_IP=false
+  bash "$tmp/aa.sh" ) >"$tmp/run.out" 2>&1 && fail "az script ran on although the gateway has no private IPs"
+grep -q "enablePrivateIpAddress is 'false', must be 'true'" "$tmp/run.out" ||
+  fail "az script: the failed check is not explained: $(cat "$tmp/run.out")"
+grep -q '"create"' "$tmp/az.log" && fail "az script: created something although a gateway check failed"
 
 # The round trip, for every golden policy, each connection mode, static and BGP.
 rebuild() {  # original.json template.json out.json
