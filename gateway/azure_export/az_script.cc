@@ -23,6 +23,29 @@ std::string prefixes_json(const std::vector<IpPrefix>& prefixes) {
 
 const char* kResourceGroup = "RESOURCE_GROUP";
 
+// The argv of one az command: `az <command...> --resource-group
+// "$RESOURCE_GROUP"`, then its flags.
+class Argv {
+ public:
+  explicit Argv(std::initializer_list<const char*> command) {
+    words_.push_back(lit("az"));
+    for (const char* word : command) words_.push_back(lit(word));
+    flag("--resource-group", var(kResourceGroup));
+  }
+  Argv& flag(const std::string& name) { return value(lit(name)); }
+  Argv& flag(const std::string& name, ShellWord word) { return flag(name).value(std::move(word)); }
+  Argv& flag(const std::string& name, const std::string& text) { return flag(name, lit(text)); }
+  Argv& flag(const std::string& name, const char* text) { return flag(name, lit(text)); }
+  Argv& value(ShellWord word) {
+    words_.push_back(std::move(word));
+    return *this;
+  }
+  std::vector<ShellWord> take() { return std::move(words_); }
+
+ private:
+  std::vector<ShellWord> words_;
+};
+
 class ScriptBuilder {
  public:
   explicit ScriptBuilder(const AzureSide& side) : side_(side) {}
@@ -59,61 +82,47 @@ class ScriptBuilder {
   }
 
   void add_commands(const LocalNetworkGateway& lng, const Connection& c) {
-    const std::string gateway = shell_variable_for(c.vpn_gateway_parameter);
-    std::vector<ShellWord> argv = {lit("az"),
-                                   lit("network"),
-                                   lit("local-gateway"),
-                                   lit("create"),
-                                   lit("--resource-group"),
-                                   var(kResourceGroup),
-                                   lit("--name"),
-                                   lit(lng.name),
-                                   lit("--gateway-ip-address"),
-                                   lit(lng.gateway_ip_address.to_string())};
+    add_local_gateway(lng, c);
+    add_connection(lng, c);
+    add_connection_settings(c);
+    if (c.ipsec_policy) add_ipsec_policy(*c.ipsec_policy, c);
+  }
+
+  void add_local_gateway(const LocalNetworkGateway& lng, const Connection& c) {
+    Argv argv({"network", "local-gateway", "create"});
+    argv.flag("--name", lng.name).flag("--gateway-ip-address", lng.gateway_ip_address.to_string());
     if (!lng.address_prefixes.empty()) {
-      argv.push_back(lit("--local-address-prefixes"));
-      for (const auto& p : lng.address_prefixes) argv.push_back(lit(p.to_string()));
+      argv.flag("--local-address-prefixes");
+      for (const auto& p : lng.address_prefixes) argv.value(lit(p.to_string()));
     }
-    if (lng.asn) {
-      argv.push_back(lit("--asn"));
-      argv.push_back(lit(std::to_string(*lng.asn)));
-    }
-    if (lng.bgp_peering_address) {
-      argv.push_back(lit("--bgp-peering-address"));
-      argv.push_back(lit(lng.bgp_peering_address->to_string()));
-    }
+    if (lng.asn) argv.flag("--asn", std::to_string(*lng.asn));
+    if (lng.bgp_peering_address) argv.flag("--bgp-peering-address", lng.bgp_peering_address->to_string());
     add(c,
         "Azure's picture of this appliance (" + c.source_path + "): " +
-            (lng.asn ? std::string("BGP, so no address space (the prefixes arrive over BGP)")
-                     : std::string("the on-prem prefixes Azure routes into the tunnel")),
-        std::move(argv));
+            (lng.asn ? "BGP, so no address space (the prefixes arrive over BGP)"
+                     : "the on-prem prefixes Azure routes into the tunnel"),
+        argv.take());
+  }
 
-    argv = {lit("az"),
-            lit("network"),
-            lit("vpn-connection"),
-            lit("create"),
-            lit("--resource-group"),
-            var(kResourceGroup),
-            lit("--name"),
-            lit(c.name),
-            lit("--vnet-gateway1"),
-            var(gateway),
-            lit("--local-gateway2"),
-            lit(lng.name),
-            lit("--shared-key")};
-    argv.push_back(side_.includes_shared_keys ? lit(c.shared_key.reveal())
-                                              : var(shell_variable_for(c.shared_key_parameter)));
-    if (c.enable_bgp) argv.push_back(lit("--enable-bgp"));
-    if (c.use_policy_based_traffic_selectors) {
-      argv.push_back(lit("--use-policy-based-traffic-selectors"));
-      argv.push_back(lit("true"));
-    }
-    add(c, "the connection (IKEv2, the default of az and of Azure)", std::move(argv));
+  void add_connection(const LocalNetworkGateway& lng, const Connection& c) {
+    Argv argv({"network", "vpn-connection", "create"});
+    argv.flag("--name", c.name)
+        .flag("--vnet-gateway1", var(shell_variable_for(c.vpn_gateway_parameter)))
+        .flag("--local-gateway2", lng.name)
+        .flag("--shared-key", side_.includes_shared_keys ? lit(c.shared_key.reveal())
+                                                         : var(shell_variable_for(c.shared_key_parameter)));
+    if (c.enable_bgp) argv.flag("--enable-bgp");
+    if (c.use_policy_based_traffic_selectors) argv.flag("--use-policy-based-traffic-selectors", "true");
+    add(c, "the connection (IKEv2, the default of az and of Azure)", argv.take());
+  }
 
-    std::vector<ShellWord> sets = {
-        lit("connectionMode=" + std::string(policy::enum_name(c.connection_mode))),
-        lit("dpdTimeoutSeconds=" + std::to_string(c.dpd_timeout_seconds)),
-        lit(std::string("useLocalAzureIpAddress=") + (c.use_local_azure_ip_address ? "true" : "false"))};
+  // What `vpn-connection create` has no flag for, by the generic update.
+  void add_connection_settings(const Connection& c) {
+    Argv argv({"network", "vpn-connection", "update"});
+    argv.flag("--name", c.name)
+        .flag("--set", "connectionMode=" + std::string(policy::enum_name(c.connection_mode)))
+        .value(lit("dpdTimeoutSeconds=" + std::to_string(c.dpd_timeout_seconds)))
+        .value(lit(std::string("useLocalAzureIpAddress=") + (c.use_local_azure_ip_address ? "true" : "false")));
     if (!c.traffic_selector_policies.empty()) {
       std::string json = "[";
       for (size_t i = 0; i < c.traffic_selector_policies.size(); ++i) {
@@ -121,67 +130,53 @@ class ScriptBuilder {
         json += (i ? "," : "") + std::string("{\"localAddressRanges\":") + prefixes_json(ts.local_address_ranges) +
                 ",\"remoteAddressRanges\":" + prefixes_json(ts.remote_address_ranges) + "}";
       }
-      sets.push_back(lit("trafficSelectorPolicies=" + json + "]"));
+      argv.value(lit("trafficSelectorPolicies=" + json + "]"));
     }
-    if (!c.gateway_custom_bgp_ip_addresses.empty()) {
-      const std::string gateway_id = "VPN_GATEWAY_ID_" + shell_variable_for(c.shared_key_parameter).substr(11);
-      bool needs_id = false;
-      ShellWord word = lit("gatewayCustomBgpIpAddresses=[");
-      for (size_t i = 0; i < c.gateway_custom_bgp_ip_addresses.size(); ++i) {
-        const auto& a = c.gateway_custom_bgp_ip_addresses[i];
-        word.push_back({std::string(i ? "," : "") + "{\"ipConfigurationId\":\"", false});
-        if (a.ip_configuration_is_id()) {
-          word.push_back({json_string_body(a.ip_configuration), false});
-        } else {
-          needs_id = true;
-          word.push_back({gateway_id, true});
-          word.push_back({json_string_body("/ipConfigurations/" + a.ip_configuration), false});
-        }
-        word.push_back({"\",\"customBgpIpAddress\":\"" + a.address.to_string() + "\"}", false});
-      }
-      word.push_back({"]", false});
-      sets.push_back(std::move(word));
-      if (needs_id) {
-        add(c, "the gateway's resource id, for its IP configurations",
-            {lit("az"), lit("network"), lit("vnet-gateway"), lit("show"), lit("--resource-group"), var(kResourceGroup),
-             lit("--name"), var(gateway), lit("--query"), lit("id"), lit("--output"), lit("tsv")},
-            gateway_id);
-      }
-    }
-    argv = {lit("az"),           lit("network"), lit("vpn-connection"), lit("update"), lit("--resource-group"),
-            var(kResourceGroup), lit("--name"),  lit(c.name),           lit("--set")};
-    for (auto& s : sets) argv.push_back(std::move(s));
-    add(c, "what `vpn-connection create` has no flag for, in Azure's property names", std::move(argv));
+    if (!c.gateway_custom_bgp_ip_addresses.empty()) argv.value(custom_bgp_addresses(c));
+    add(c, "what `vpn-connection create` has no flag for, in Azure's property names", argv.take());
+  }
 
-    if (c.ipsec_policy) {
-      const auto& p = *c.ipsec_policy;
-      add(c, "the custom IPsec/IKE policy (Azure requires all eight values)",
-          {lit("az"),
-           lit("network"),
-           lit("vpn-connection"),
-           lit("ipsec-policy"),
-           lit("add"),
-           lit("--resource-group"),
-           var(kResourceGroup),
-           lit("--connection-name"),
-           lit(c.name),
-           lit("--ike-encryption"),
-           lit(std::string(policy::enum_name(p.ike_encryption))),
-           lit("--ike-integrity"),
-           lit(std::string(policy::enum_name(p.ike_integrity))),
-           lit("--dh-group"),
-           lit(std::string(policy::enum_name(p.dh_group))),
-           lit("--ipsec-encryption"),
-           lit(std::string(policy::enum_name(p.ipsec_encryption))),
-           lit("--ipsec-integrity"),
-           lit(std::string(policy::enum_name(p.ipsec_integrity))),
-           lit("--pfs-group"),
-           lit(std::string(policy::enum_name(p.pfs_group))),
-           lit("--sa-lifetime"),
-           lit(std::to_string(p.sa_lifetime_seconds)),
-           lit("--sa-max-size"),
-           lit(std::to_string(p.sa_data_size_kilobytes))});
+  // gatewayCustomBgpIpAddresses=[...]; an IP configuration given by name
+  // needs the gateway's resource id, read first into a variable.
+  ShellWord custom_bgp_addresses(const Connection& c) {
+    const std::string gateway_id = "VPN_GATEWAY_ID_" + shell_variable_for(c.shared_key_parameter).substr(11);
+    bool needs_id = false;
+    ShellWord word = lit("gatewayCustomBgpIpAddresses=[");
+    for (size_t i = 0; i < c.gateway_custom_bgp_ip_addresses.size(); ++i) {
+      const auto& a = c.gateway_custom_bgp_ip_addresses[i];
+      word.push_back({std::string(i ? "," : "") + "{\"ipConfigurationId\":\"", false});
+      if (a.ip_configuration_is_id()) {
+        word.push_back({json_string_body(a.ip_configuration), false});
+      } else {
+        needs_id = true;
+        word.push_back({gateway_id, true});
+        word.push_back({json_string_body("/ipConfigurations/" + a.ip_configuration), false});
+      }
+      word.push_back({"\",\"customBgpIpAddress\":\"" + a.address.to_string() + "\"}", false});
     }
+    word.push_back({"]", false});
+    if (needs_id) {
+      Argv show({"network", "vnet-gateway", "show"});
+      show.flag("--name", var(shell_variable_for(c.vpn_gateway_parameter)))
+          .flag("--query", "id")
+          .flag("--output", "tsv");
+      add(c, "the gateway's resource id, for its IP configurations", show.take(), gateway_id);
+    }
+    return word;
+  }
+
+  void add_ipsec_policy(const policy::IpsecPolicy& p, const Connection& c) {
+    Argv argv({"network", "vpn-connection", "ipsec-policy", "add"});
+    argv.flag("--connection-name", c.name)
+        .flag("--ike-encryption", std::string(policy::enum_name(p.ike_encryption)))
+        .flag("--ike-integrity", std::string(policy::enum_name(p.ike_integrity)))
+        .flag("--dh-group", std::string(policy::enum_name(p.dh_group)))
+        .flag("--ipsec-encryption", std::string(policy::enum_name(p.ipsec_encryption)))
+        .flag("--ipsec-integrity", std::string(policy::enum_name(p.ipsec_integrity)))
+        .flag("--pfs-group", std::string(policy::enum_name(p.pfs_group)))
+        .flag("--sa-lifetime", std::to_string(p.sa_lifetime_seconds))
+        .flag("--sa-max-size", std::to_string(p.sa_data_size_kilobytes));
+    add(c, "the custom IPsec/IKE policy (Azure requires all eight values)", argv.take());
   }
 
   const AzureSide& side_;

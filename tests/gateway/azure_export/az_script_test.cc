@@ -94,7 +94,8 @@ TEST(AzScript, RenderedScriptQuotesAndRequiresItsVariables) {
   EXPECT_TRUE(contains(text, "VPN_GATEWAY_NAME_HUB=${VPN_GATEWAY_NAME_HUB:-\"gw's\"}\n")) << text;
   EXPECT_TRUE(contains(text, ": \"${SHARED_KEY_HUB:?set SHARED_KEY_HUB")) << text;
   EXPECT_TRUE(contains(text, "--shared-key \"$SHARED_KEY_HUB\"")) << text;
-  EXPECT_TRUE(contains(text, "VPN_GATEWAY_ID_HUB=$(az network vnet-gateway show \\\n    --resource-group \"$RESOURCE_GROUP\""))
+  EXPECT_TRUE(
+      contains(text, "VPN_GATEWAY_ID_HUB=$(az network vnet-gateway show \\\n    --resource-group \"$RESOURCE_GROUP\""))
       << text;
   EXPECT_TRUE(contains(text,
                        "'gatewayCustomBgpIpAddresses=[{\"ipConfigurationId\":\"'\"$VPN_GATEWAY_ID_HUB\"'"

@@ -5,9 +5,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "gateway/policy/connection_reader.h"
-#include "gateway/policy/validator.h"
-
 namespace ergw::azure_export::testing {
 namespace {
 
@@ -40,9 +37,7 @@ nlohmann::json golden(const std::string& name) {
 }
 
 Loaded load(const nlohmann::json& document) {
-  Loaded out;
-  out.config = policy::read_configuration(document, kGolden, out.diagnostics);
-  if (out.config) policy::validate_configuration(*out.config, out.diagnostics);
+  auto out = policy::testing::load(document);
   if (out.diagnostics.has_errors()) out.config.reset();
   return out;
 }
@@ -77,18 +72,6 @@ nlohmann::json configuration_from_template(const nlohmann::json& original, const
     if (!bgp) local.erase("prefixes");
   }
   return out;
-}
-
-bool has(const Diagnostics& d, policy::Severity severity, const std::string& path_suffix, const std::string& text) {
-  for (const auto& item : d.all()) {
-    if (item.severity != severity) continue;
-    if (item.path.size() < path_suffix.size() ||
-        item.path.compare(item.path.size() - path_suffix.size(), path_suffix.size(), path_suffix) != 0) {
-      continue;
-    }
-    if (item.message.find(text) != std::string::npos) return true;
-  }
-  return false;
 }
 
 }  // namespace ergw::azure_export::testing

@@ -11,6 +11,7 @@
 #include "gateway/azure_export/azure_side.h"
 #include "gateway/azure_export/plan.h"
 #include "gateway/policy/azure_connection.h"
+#include "tests/gateway/policy/policy_test_support.h"
 
 namespace ergw::azure_export::testing {
 
@@ -18,11 +19,10 @@ namespace ergw::azure_export::testing {
 std::vector<std::string> golden_names();
 nlohmann::json golden(const std::string& name);
 
-struct Loaded {
-  std::optional<policy::ApplianceConfig> config;
-  Diagnostics diagnostics;
-};
-// Reads and validates a configuration document, as `ergw policy check` does.
+using policy::testing::has;
+using policy::testing::Loaded;
+// Reads and validates a configuration document, as `ergw policy check` does:
+// the configuration only when it has no errors.
 Loaded load(const nlohmann::json& document);
 
 // Plans the Azure side of a document that must load without errors.
@@ -34,9 +34,5 @@ AzureSide plan(const nlohmann::json& document, const ExportOptions& options = {}
 // addresses, the XFRM interface id, the ExpressRoute prefixes, and with BGP
 // the prefixes ergw advertises) stays from `original`.
 nlohmann::json configuration_from_template(const nlohmann::json& original, const nlohmann::json& arm_template);
-
-// True when a diagnostic of that severity has a path ending in `path_suffix`
-// and a message containing `text`.
-bool has(const Diagnostics& d, policy::Severity severity, const std::string& path_suffix, const std::string& text);
 
 }  // namespace ergw::azure_export::testing
