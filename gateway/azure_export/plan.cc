@@ -10,12 +10,6 @@ bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') 
 
 std::string field(const std::string& base, const std::string& name) { return base.empty() ? name : base + "." + name; }
 
-// The custom policy of a connection, if it has one (the model keeps the
-// policy as the input gave it; validation has made it complete).
-std::optional<policy::IpsecPolicy> custom_policy_of(const policy::AzureConnection& connection) {
-  return connection.ipsec_policy;
-}
-
 // Template parameter names: ARM compares them without regard to case, and
 // Bicep needs an identifier, so a connection's name becomes letters, digits
 // and '_' and a clash gets a number.
@@ -118,7 +112,7 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
   side.resource_group = options.resource_group;
   side.includes_shared_keys = options.include_shared_keys;
   if (!options.resource_group.empty()) {
-    // Resource group names: 1-90 characters, and never ending in '.'.
+    // docs/azure-facts.md, "Resource names": 1-90 characters, not ending in '.'.
     if (options.resource_group.size() > 90 || options.resource_group.back() == '.') {
       diagnostics.error("--resource-group", "\"" + options.resource_group +
                                                 "\" cannot name a resource group: 1-90 characters, not ending in '.'");
@@ -139,7 +133,7 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
   if (!options.vpn_gateway.empty()) check_name(options.vpn_gateway, "--vnet-gateway", "a VPN gateway");
 
   ParameterNames parameters;
-  std::set<std::string> resource_names;  // ARM names are case-insensitive
+  std::set<std::string> resource_names;  // compared without case ("Resource names")
   auto claim_name = [&](const std::string& name, const std::string& path) {
     std::string key = name;
     for (auto& c : key) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -173,15 +167,29 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
                             "\" is not a site-to-site connection; allowed: IPsec");
     }
 
+    // Microsoft documents no IKE identity setting (docs/azure-facts.md,
+    // "Connections"): what ergw presents or expects is not exported.
+    if (spec.local.ike_identity && *spec.local.ike_identity != spec.local.address->to_string()) {
+      diagnostics.note(field(spec.local.source_path, "ikeIdentity"),
+                       "\"" + *spec.local.ike_identity +
+                           "\" is not exported: Azure has no setting for the identity it expects; its local network "
+                           "gateway knows this appliance by gatewayIpAddress only");
+    }
+    if (!spec.gateway.ike_identities.empty()) {
+      diagnostics.note(field(spec.gateway.source_path, "ikeIdentity"),
+                       "not exported: it describes what Azure presents, which no Azure setting changes");
+    }
+
     LocalNetworkGateway lng;
     lng.name = "lgw-" + spec.name;
     lng.gateway_ip_address = *spec.local.address;
     check_name(lng.name, field(spec.source_path, "name"), "the local network gateway (lgw-<name>)");
     claim_name(lng.name, field(spec.source_path, "name"));
     if (azure.enable_bgp) {
-      // With BGP the on-prem prefixes reach Azure over BGP. Azure adds the host
-      // route to the BGP peer itself and refuses an APIPA address in the
-      // address space, so the address space stays empty.
+      // With BGP the on-prem prefixes reach Azure over BGP; the address space
+      // needs no host route to the BGP address, cannot hold an APIPA one, and
+      // would turn anything else into static routes beside BGP
+      // (docs/azure-facts.md, "BGP"). So it stays empty.
       lng.asn = spec.local.asn;
       lng.bgp_peering_address = spec.local.bgp_peering_address;
       if (!lng.asn || !lng.bgp_peering_address) {
@@ -191,7 +199,8 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
       }
     } else {
       // Without BGP the address space is all Azure routes into the tunnel
-      // (and, with policy-based selectors, the on-prem side of them).
+      // (and, with policy-based selectors, the on-prem side of them;
+      // docs/azure-facts.md, "BGP" and "Connections").
       lng.address_prefixes = spec.local.prefixes;
       if (lng.address_prefixes.empty()) {
         diagnostics.error(field(spec.local.source_path, "prefixes"),
@@ -224,7 +233,7 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
       c.shared_key = azure.shared_key;
     }
     c.connection_protocol = azure.connection_protocol;
-    c.ipsec_policy = custom_policy_of(azure);
+    c.ipsec_policy = azure.custom_policy();
     c.dpd_timeout_seconds = azure.dpd_timeout_seconds;
     c.connection_mode = azure.connection_mode;
     c.enable_bgp = azure.enable_bgp;

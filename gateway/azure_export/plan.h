@@ -8,13 +8,13 @@
 #include <optional>
 #include <string>
 
+#include "common/diagnostics.h"
 #include "gateway/azure_export/azure_side.h"
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
 
 namespace ergw::azure_export {
 
-using policy::Diagnostics;
+using ergw::Diagnostics;
 
 struct ExportOptions {
   std::string resource_group;  // empty: the output asks for it
@@ -28,9 +28,9 @@ struct ExportOptions {
 };
 
 // Azure's rule for names of connections, local network gateways and VPN
-// gateways: 1-80 letters, digits, '_', '.', '-', starting with a letter or
-// digit, ending with a letter, digit or '_'. Empty when `name` is valid,
-// else why not.
+// gateways (docs/azure-facts.md, "Resource names"): 1-80 letters, digits,
+// '_', '.', '-', starting with a letter or digit, ending with a letter, digit
+// or '_'. Empty when `name` is valid, else why not.
 std::string azure_resource_name_problem(const std::string& name);
 
 // Precondition: `config` passed validation (policy::load_configuration).

@@ -39,7 +39,7 @@ TEST(ArmTemplate, ConnectionCarriesThePolicyInAzuresNamesAndSpellings) {
   ASSERT_EQ(p["ipsecPolicies"].size(), 1u);
   const auto& policy = p["ipsecPolicies"][0];
   const auto loaded = testing::load(config);
-  const auto& expected = *loaded.config->connections[0].azure.ipsec_policy;
+  const auto expected = *loaded.config->connections[0].azure.custom_policy();
   EXPECT_EQ(policy["saLifeTimeSeconds"], expected.sa_lifetime_seconds);
   EXPECT_EQ(policy["saDataSizeKilobytes"], expected.sa_data_size_kilobytes);
   EXPECT_EQ(policy["ikeEncryption"], std::string(policy::enum_name(expected.ike_encryption)));

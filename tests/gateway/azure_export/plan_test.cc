@@ -9,7 +9,7 @@
 namespace ergw::azure_export {
 namespace {
 
-using policy::Severity;
+using ergw::Severity;
 using testing::golden;
 using testing::has;
 using testing::load;
@@ -128,6 +128,16 @@ TEST(Plan, ParameterNamesStayDistinctWhenConnectionNamesDifferOnlyInPunctuation)
   EXPECT_EQ(side.connections[0].shared_key_parameter, "sharedKey_hub_x");
   EXPECT_EQ(side.connections[1].shared_key_parameter, "sharedKey_hub_x_2");
   EXPECT_EQ(side.connections[2].shared_key_parameter, "sharedKey_hub_x_3");
+}
+
+TEST(Plan, IkeIdentitiesAreNotedAsNotExported) {
+  auto config = golden("gcmaes256-ecp384");
+  config["connections"][0]["local"]["ikeIdentity"] = "vpn.example.com";
+  config["connections"][0]["azureGateway"]["ikeIdentity"] = "azure.example.com";
+  auto [side, d] = try_plan(config);
+  ASSERT_TRUE(side) << d.format();
+  EXPECT_TRUE(has(d, Severity::note, "connections[0].local.ikeIdentity", "not exported")) << d.format();
+  EXPECT_TRUE(has(d, Severity::note, "azureGateway.ikeIdentity", "not exported")) << d.format();
 }
 
 // --- what Azure cannot express ----------------------------------------------
