@@ -23,8 +23,8 @@ struct ExportCommandOptions {
 
 void print(const azure_export::Diagnostics& diagnostics, bool quiet) {
   for (const auto& d : diagnostics.all()) {
-    if (quiet && d.severity == policy::Severity::note) continue;
-    std::cerr << policy::format_diagnostic(d) << "\n";
+    if (quiet && d.severity == Severity::note) continue;
+    std::cerr << format_diagnostic(d) << "\n";
   }
 }
 
