@@ -123,7 +123,9 @@ std::optional<AzureSide> plan_azure_side(const policy::ApplianceConfig& config, 
       diagnostics.error(path, "\"" + name + "\" cannot name " + what + ": it " + problem);
     }
   };
-  for (const auto& [connection, gateway] : options.vpn_gateway_by_connection) {
+  for (const auto& entry : options.vpn_gateway_by_connection) {
+    // A named copy: clang 14 cannot capture a structured binding in a lambda.
+    const std::string& connection = entry.first;
     const bool known = std::any_of(config.connections.begin(), config.connections.end(),
                                    [&](const policy::ConnectionSpec& s) { return s.name == connection; });
     if (!known) {
