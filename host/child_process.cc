@@ -72,16 +72,7 @@ class PosixChild final : public ChildProcess {
       return;
     }
     state_->handler = std::move(handler);
-    if (state_->waiting) return;
-    state_->waiting = true;
-    state_->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
-                                  [weak = std::weak_ptr<State>(state_)](const boost::system::error_code& ec) {
-                                    auto state = weak.lock();
-                                    if (!state) return;
-                                    state->waiting = false;
-                                    if (ec || state->released) return;
-                                    state->reaped(try_reap(state->pid).value_or(0));
-                                  });
+    State::wait(state_);
   }
 
   void terminate_and_wait(std::chrono::milliseconds grace) override {
@@ -114,6 +105,26 @@ class PosixChild final : public ChildProcess {
       asio::post(descriptor.get_executor(),
                  [handler = std::move(handler), status] { handler(ExitStatus{status}); });
       handler = nullptr;
+    }
+    // Waits for the pidfd to become readable and reaps the child. A wake-up
+    // whose child is still running (seen: a stale readiness the reactor
+    // delivered to a pidfd that had just reused a closed socket's descriptor
+    // number) is no exit: wait again.
+    static void wait(const std::shared_ptr<State>& self) {
+      if (self->waiting) return;
+      self->waiting = true;
+      self->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                                  [weak = std::weak_ptr<State>(self)](const boost::system::error_code& ec) {
+                                    auto state = weak.lock();
+                                    if (!state) return;
+                                    state->waiting = false;
+                                    if (ec || state->released) return;
+                                    if (auto status = try_reap(state->pid)) {
+                                      state->reaped(*status);
+                                    } else {
+                                      wait(state);
+                                    }
+                                  });
     }
     pid_t pid;
     asio::posix::stream_descriptor descriptor;
