@@ -85,6 +85,11 @@ class SpawnSetup {
     if (argv.empty() || argv.front().empty()) return Error{"nothing to run: empty command line"};
     CStrings args(argv);
     CStrings env(environment_with(extra_env));
+    // Last action: the child keeps stdin/stdout/stderr and nothing else. Our
+    // sockets (Asio opens them without SOCK_CLOEXEC) must not outlive us in a
+    // daemon: a fast path holding ergwd's vici connection or listening socket
+    // would keep them open after ergwd died.
+    posix_spawn_file_actions_addclosefrom_np(&actions_, STDERR_FILENO + 1);
     pid_t pid = -1;
     const int rc = posix_spawnp(&pid, argv.front().c_str(), &actions_, &attr_, args.data(), env.data());
     if (rc != 0) return Error{"could not run " + argv.front() + ": " + std::strerror(rc)};

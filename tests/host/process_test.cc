@@ -64,6 +64,22 @@ TEST(Spawn, OutputGoesToTheFileAndTheChildLeadsItsOwnGroup) {
   std::filesystem::remove(log);
 }
 
+TEST(Spawn, TheChildInheritsNoDescriptorButStdinStdoutAndStderr) {
+  // A descriptor without FD_CLOEXEC, as Asio opens its sockets, at a number
+  // the child would not take for itself.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  ASSERT_EQ(::dup2(pipe_fds[0], 100), 100);
+  const auto r = run_command({"ls", "/proc/self/fd"});
+  for (int fd : {pipe_fds[0], pipe_fds[1], 100}) ::close(fd);
+  ASSERT_TRUE(r.ok()) << r.err;
+  // 0, 1, 2 and the descriptor ls reads the directory with.
+  std::istringstream listed(r.out);
+  std::vector<std::string> fds;
+  for (std::string fd; listed >> fd;) fds.push_back(fd);
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "3"})) << r.out;
+}
+
 TEST(Spawn, MissingProgramIsAnError) {
   LaunchSpec spec;
   spec.argv = {"/nonexistent/ergw-daemon"};
