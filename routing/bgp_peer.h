@@ -84,6 +84,12 @@ struct BgpPeer {
 // The BIRD protocol name of a peer.
 std::string protocol_name(const BgpPeer& peer);
 
+// BIRD's wait before a session that failed with an error starts again
+// (`error wait time`, `error forget time`); see render_bgp() for the choice.
+inline constexpr int kErrorWaitMinSeconds = 5;
+inline constexpr int kErrorWaitMaxSeconds = 60;
+inline constexpr int kErrorForgetSeconds = 300;
+
 // One BIRD instance: global settings plus its peers.
 struct BirdConfig {
   IpAddress router_id;  // an IPv4 address; usually the first peer's local_address

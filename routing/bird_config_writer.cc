@@ -131,12 +131,26 @@ void render_bgp(const BgpPeer& peer, std::string& out) {
     // failed attempt (the tunnel may come up seconds later).
     out += "  connect retry time 30;\n";
   }
+  // After a session error (a NOTIFICATION other than Cease, a hold timer
+  // expiry, an import limit restart) BIRD waits before it tries again: 60 s
+  // at first and doubling to 300 s while errors come within 300 s of each
+  // other (its defaults). Azure documents no back-off of its own, so ergw
+  // comes back after 5 s (BIRD takes 75-100 % of it), doubling to at most
+  // 60 s while the errors keep coming: a one-off failure costs seconds, a
+  // peer that fails every time (a wrong ASN) gets one OPEN a minute.
+  out += "  error wait time " + std::to_string(kErrorWaitMinSeconds) + ", " + std::to_string(kErrorWaitMaxSeconds) +
+         ";\n";
+  out += "  error forget time " + std::to_string(kErrorForgetSeconds) + ";\n";
   out += peer.graceful_restart == GracefulRestart::kAware ? "  graceful restart aware;\n" : "  graceful restart off;\n";
   out += "  long lived graceful restart off;\n";
   if (peer.password) out += "  password \"" + peer.password->reveal() + "\";\n";
   out += "  ipv4 {\n";
   out += "    import filter " + proto + "_import;\n";
   out += "    export filter " + proto + "_export;\n";
+  // Routes the import filter rejects stay in BIRD, marked filtered: the
+  // status can then count them (without this BIRD drops them and always
+  // reports 0 filtered) and `show route filtered` shows what was refused.
+  out += "    import keep filtered on;\n";
   out += "    import limit " + std::to_string(peer.import_limit) + " action " + limit_action(peer.import_limit_action) + ";\n";
   out += "  };\n}\n\n";
 }

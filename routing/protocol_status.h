@@ -61,6 +61,10 @@ struct BgpSessionStatus {
   std::optional<int> hold_time;        // negotiated, from "Hold timer: 144.869/180"
   std::optional<int> keepalive_time;   // negotiated, from "Keepalive timer: 37.063/60"
   std::string last_error;              // "Received: Bad peer AS"; empty if none
+  // While BIRD holds the session back after errors ("Error wait: 3.210/5"):
+  // the seconds left and the whole wait (it doubles while errors repeat).
+  std::optional<double> error_wait_left;
+  std::optional<int> error_wait;
 };
 
 struct ProtocolStatus {
@@ -92,7 +96,9 @@ struct DaemonStatus {
 
 Result<DaemonStatus> parse_show_status(const Reply& reply);
 
-// How long a protocol has been in its state, by BIRD's clock.
-std::optional<std::chrono::seconds> uptime(const ProtocolStatus& protocol, const DaemonStatus& daemon);
+// How long a protocol has been in its current state (Established, Active,
+// ...) by BIRD's clock: the time since its `since` column. An uptime only
+// while the session is Established.
+std::optional<std::chrono::seconds> time_in_state(const ProtocolStatus& protocol, const DaemonStatus& daemon);
 
 }  // namespace ergw::routing

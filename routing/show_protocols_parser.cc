@@ -1,6 +1,7 @@
 // Parses `show protocols [all]` and `show status` replies (BIRD 2.0.12 text,
 // see tests/routing/data/ for real captures).
 #include <cstdio>
+#include <cstdlib>
 
 #include "routing/protocol_status.h"
 #include "routing/text_util.h"
@@ -137,6 +138,21 @@ struct DetailReader {
       bgp().keepalive_time = negotiated_timer(value);
     } else if (key == "Last error") {
       bgp().last_error = std::string(value);
+    } else if (key == "Error wait") {
+      take_error_wait(value);
+    }
+  }
+
+  // "3.210/5": seconds left / the whole wait.
+  void take_error_wait(std::string_view value) {
+    const size_t slash = value.find('/');
+    if (slash == std::string_view::npos) return;
+    const std::string left(trim(value.substr(0, slash)));
+    char* end = nullptr;
+    const double seconds = std::strtod(left.c_str(), &end);
+    if (end != left.c_str() && *end == '\0' && seconds >= 0) bgp().error_wait_left = seconds;
+    if (auto whole = text::parse_u64(trim(value.substr(slash + 1))); whole && *whole <= 65535) {
+      bgp().error_wait = static_cast<int>(*whole);
     }
   }
 
@@ -285,7 +301,7 @@ Result<DaemonStatus> parse_show_status(const Reply& reply) {
   return status;
 }
 
-std::optional<std::chrono::seconds> uptime(const ProtocolStatus& protocol, const DaemonStatus& daemon) {
+std::optional<std::chrono::seconds> time_in_state(const ProtocolStatus& protocol, const DaemonStatus& daemon) {
   if (!protocol.since_time || !daemon.server_time) return std::nullopt;
   return *daemon.server_time - *protocol.since_time;
 }

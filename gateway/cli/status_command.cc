@@ -88,14 +88,22 @@ void format_bgp(const nlohmann::json& status, std::ostringstream& out) {
       << ", restarts " << text(bird, "restarts") << ", table " << text(bgp, "table") << ")\n";
   if (bird.contains("error")) out << "  BIRD: " << text(bird, "error") << "\n";
   if (bird.contains("note")) out << "  BIRD: " << text(bird, "note") << "\n";
-  out << "  session            neighbor          AS      state        uptime    in    out   last error\n";
+  // "for": how long the session has been in its state (its uptime when
+  // Established); "filt": routes Azure sent that the import filter refused.
+  out << "  session            neighbor          AS      state        for       in    filt  out   last error\n";
   for (const auto& s : bgp.value("sessions", nlohmann::json::array())) {
-    char line[256];
-    std::snprintf(line, sizeof(line), "  %-18s %-17s %-7s %-12s %-9s %-5s %-5s %s\n", text(s, "connection").c_str(),
+    char line[512];
+    std::snprintf(line, sizeof(line), "  %-18s %-17s %-7s %-12s %-9s %-5s %-5s %-5s %s\n", text(s, "connection").c_str(),
                   text(s, "neighbor").c_str(), text(s, "neighbor_as").c_str(), text(s, "state").c_str(),
-                  duration(s, "uptime_seconds").c_str(), text(s, "prefixes_in").c_str(),
-                  text(s, "prefixes_out").c_str(), text(s, "last_error").c_str());
+                  duration(s, "in_state_seconds").c_str(), text(s, "prefixes_in").c_str(),
+                  text(s, "prefixes_filtered").c_str(), text(s, "prefixes_out").c_str(), text(s, "last_error").c_str());
     out << line;
+    if (s.contains("last_error_hint")) out << "    hint: " << text(s, "last_error_hint") << "\n";
+    if (s.contains("error_wait_seconds")) {
+      out << "    BIRD waits " << static_cast<int>(s["error_wait_seconds"].get<double>() + 0.999)
+          << " s more before it tries again (after errors it waits " << text(s, "error_wait")
+          << " s, doubling while they repeat)\n";
+    }
   }
   for (const auto& r : bgp.value("routes", nlohmann::json::array())) {
     out << "  learned " << text(r, "prefix") << " dev " << text(r, "device") << " from " << text(r, "connection")

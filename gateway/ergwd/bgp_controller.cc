@@ -7,9 +7,11 @@
 
 #include <boost/asio/post.hpp>
 
+#include "gateway/ergwd/bgp_session_error.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/tunnel.h"
 #include "routing/bird_config_writer.h"
+#include "routing/bird_log.h"
 #include "routing/peer_validation.h"
 #include "vici/commands.h"
 #include "vici/sa_info.h"
@@ -405,6 +407,7 @@ void BgpController::refresh() {
     if (--*pending != 0 || generation != refresh_generation_) return;
     if (first_error->empty()) {
       fresh->taken_at = clock_.now();
+      read_logged_errors(*fresh);
       snapshot_ = std::move(*fresh);
     }
     refresh_done(*first_error);
@@ -425,6 +428,17 @@ void BgpController::refresh() {
       if (r) fresh->routes[protocol] = std::move(r.value());
       finish(r ? "" : r.error());
     });
+  }
+}
+
+void BgpController::read_logged_errors(Snapshot& snapshot) const {
+  std::string log;
+  for (const auto& proto : snapshot.protocols) {
+    if (!proto.bgp || proto.bgp->last_error.empty()) continue;
+    if (log.empty()) log = routing::read_log_tail(path("bird.log"));
+    if (auto logged = routing::logged_session_error(log, proto.name, proto.bgp->last_error)) {
+      snapshot.logged_errors[proto.name] = std::move(*logged);
+    }
   }
 }
 
@@ -492,10 +506,21 @@ nlohmann::json BgpController::status_json(BirdAnswer bird) const {
       s["state"] = disabled ? "Disabled" : (proto.bgp ? routing::to_string(proto.bgp->state) : proto.info);
       s["since"] = proto.since;
       if (snapshot_.daemon) {
-        if (auto up = routing::uptime(proto, *snapshot_.daemon)) s["uptime_seconds"] = up->count();
+        if (auto in_state = routing::time_in_state(proto, *snapshot_.daemon)) {
+          s["in_state_seconds"] = in_state->count();
+          if (proto.bgp && proto.bgp->state == routing::BgpState::kEstablished) s["uptime_seconds"] = in_state->count();
+        }
       }
       if (proto.bgp) {
-        s["last_error"] = proto.bgp->last_error;
+        const auto logged = snapshot_.logged_errors.find(name);
+        s["last_error"] = logged != snapshot_.logged_errors.end() ? logged->second : proto.bgp->last_error;
+        const std::string hint =
+            explain_session_error(s["last_error"].get<std::string>(), {p.peer.local_asn, p.peer.peer_asn});
+        if (!hint.empty()) s["last_error_hint"] = hint;
+        if (proto.bgp->error_wait_left) {
+          s["error_wait_seconds"] = *proto.bgp->error_wait_left;
+          if (proto.bgp->error_wait) s["error_wait"] = *proto.bgp->error_wait;
+        }
         if (proto.bgp->hold_time) s["hold_time"] = *proto.bgp->hold_time;
         if (proto.bgp->keepalive_time) s["keepalive_time"] = *proto.bgp->keepalive_time;
       }
@@ -505,6 +530,7 @@ nlohmann::json BgpController::status_json(BirdAnswer bird) const {
         s["prefixes_filtered"] = ch->routes->filtered;
       } else {
         s["prefixes_in"] = 0;
+        s["prefixes_filtered"] = 0;
         s["prefixes_out"] = 0;
       }
     }

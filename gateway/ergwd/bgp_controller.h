@@ -129,6 +129,9 @@ class BgpController {
     std::optional<routing::DaemonStatus> daemon;
     std::vector<routing::ProtocolStatus> protocols;
     std::map<std::string, std::vector<routing::Route>> routes;  // protocol -> its routes
+    // protocol -> its last error as BIRD logged it, with the value that
+    // `show protocols` leaves out ("Error: Bad peer AS: 65516").
+    std::map<std::string, std::string> logged_errors;
     std::optional<ergw::Clock::TimePoint> taken_at;
     std::string error;  // why the last refresh failed; empty if it did not
   };
@@ -148,6 +151,8 @@ class BgpController {
   void sync_sessions();
   void forget_confirmed_states();
   void refresh();
+  // Fills `snapshot.logged_errors` from the tail of BIRD's log.
+  void read_logged_errors(Snapshot& snapshot) const;
   void refresh_done(std::string error);
   // Whether the report carries BIRD's answer to this request's queries.
   enum class BirdAnswer { answered, not_answered };

@@ -32,6 +32,7 @@
 #include "routing/bird_config_writer.h"
 #include "routing/bird_connection.h"
 #include "routing/bird_daemon.h"
+#include "routing/bird_log.h"
 #include "routing/protocol_status.h"
 #include "routing/route.h"
 #include "tests/routing/azure_peer.h"
@@ -463,6 +464,77 @@ TEST_F(BgpLab, UnprivilegedBirdReconfiguresFromAFileItOwns) {
   const ConfigOutcome applied = BirdConnection(ergw_socket()).install_config(ergw_conf(), next.value(), owner);
   ASSERT_TRUE(applied.ok()) << applied.message;
   EXPECT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.30.0/24", "instance0"); }, 30s));
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// Azure also announces the address prefixes of every other local network
+// gateway on the same VPN gateway ("What Azure advertises", Microsoft's BGP
+// overview). One of them overlaps an on-prem prefix that ergw announces:
+// ergw's import filter refuses it, and BIRD counts it as filtered (ergw's
+// config keeps filtered routes, so the count is not always 0).
+TEST_F(BgpLab, RefusedRoutesAreCountedAsFiltered) {
+  expect_both_established();
+  std::string azure = azure_config(dir_);
+  azure = replaced(azure, "protocol static vnet { ipv4; route 10.1.0.0/16 blackhole; }\n",
+                   "protocol static vnet { ipv4; route 10.1.0.0/16 blackhole; }\n"
+                   "protocol static other_site { ipv4; route 192.168.10.0/24 blackhole; }\n");
+  azure = replaced(azure, "export where proto = \"vnet\"; }; }\nprotocol bgp instance1",
+                   "export where proto = \"vnet\" || proto = \"other_site\"; }; }\nprotocol bgp instance1");
+  const ConfigOutcome installed = BirdConnection(azure_socket()).install_config(dir_ + "/azure.conf", azure);
+  ASSERT_TRUE(installed.ok()) << installed.message;
+
+  auto counts = [&]() -> std::optional<RouteCounts> {
+    auto p = protocol(ergw_socket(), "ergw_azure0");
+    const ChannelStatus* ch = p ? p->channel("ipv4") : nullptr;
+    return ch ? ch->routes : std::nullopt;
+  };
+  ASSERT_TRUE(wait_until([&] { auto c = counts(); return c && c->filtered == 1; }, 30s))
+      << "ergw_azure0: " << (counts() ? std::to_string(counts()->filtered) : std::string("no counts")) << " filtered";
+  EXPECT_EQ(counts()->imported, 1u);  // the VNet
+  // The refused route is kept for inspection, never used.
+  auto filtered = BirdConnection(ergw_socket()).command("show route filtered protocol ergw_azure0");
+  ASSERT_TRUE(filtered.ok());
+  EXPECT_NE(filtered->text().find("192.168.10.0/24"), std::string::npos) << filtered->text();
+  EXPECT_EQ(ergw_kernel_table().find("192.168.10.0"), std::string::npos) << ergw_kernel_table();
+  // The other session gets no such route and counts nothing.
+  auto other = protocol(ergw_socket(), "ergw_azure1");
+  ASSERT_TRUE(other && other->channel("ipv4") && other->channel("ipv4")->routes);
+  EXPECT_EQ(other->channel("ipv4")->routes->filtered, 0u);
+}
+
+// Azure's side answers with another AS than ergw expects: ergw's BIRD sends
+// "Bad peer AS" and keeps only "BGP Error: Bad peer AS" for `show protocols`; the AS Azure
+// sent is in its log (see routing/bird_log.h). Then BIRD holds the session
+// back for ergw's error wait (5 s at first), not BIRD's default 60 s.
+TEST_F(BgpLab, BadPeerAsIsLoggedWithTheAsAzureSentAndWaitsSecondsNotAMinute) {
+  expect_both_established();
+  const std::string azure = replaced(azure_config(dir_), "local 169.254.21.1 as 65515;", "local 169.254.21.1 as 65516;");
+  const ConfigOutcome installed = BirdConnection(azure_socket()).install_config(dir_ + "/azure.conf", azure);
+  ASSERT_TRUE(installed.ok()) << installed.message;
+
+  std::optional<ProtocolStatus> p;
+  ASSERT_TRUE(wait_until([&] {
+    p = protocol(ergw_socket(), "ergw_azure0");
+    return p && p->bgp && p->bgp->last_error == "BGP Error: Bad peer AS";
+  }, kSessionDeadline)) << "ergw_azure0: " << (p ? p->info + " / last error: " + (p->bgp ? p->bgp->last_error : "-") : "-")
+                        << "\nergw side: " << read_file(dir_ + "/ergw.log");
+  EXPECT_EQ(logged_session_error(read_file(dir_ + "/ergw.log"), "ergw_azure0", p->bgp->last_error),
+            "BGP Error: Bad peer AS: 65516")
+      << read_file(dir_ + "/ergw.log");
+  // BIRD shows the wait while it lasts; after the first error it is the minimum.
+  ASSERT_TRUE(wait_until([&] {
+    p = protocol(ergw_socket(), "ergw_azure0");
+    return p && p->bgp && p->bgp->error_wait;
+  }, 10s)) << "BIRD never showed an error wait";
+  EXPECT_EQ(*p->bgp->error_wait, kErrorWaitMinSeconds);
+  EXPECT_LE(*p->bgp->error_wait_left, static_cast<double>(kErrorWaitMinSeconds));
+  // The other session, with the right AS, stays up.
+  EXPECT_TRUE(established(ergw_socket(), "ergw_azure1"));
 }
 
 TEST_F(BgpLab, SecondBirdOnTheSameSocketIsRefused) {

@@ -70,7 +70,8 @@ TEST(BirdConfig, ApipaPeerHasEverythingAzureNeeds) {
   EXPECT_TRUE(contains(text, "  connect retry time 30;\n"));
   EXPECT_TRUE(contains(text, "  graceful restart aware;\n  long lived graceful restart off;\n"));
   EXPECT_TRUE(contains(text, "    import filter ergw_azure0_import;\n    export filter ergw_azure0_export;\n"));
-  EXPECT_TRUE(contains(text, "    import limit 1000 action block;\n"));
+  EXPECT_TRUE(contains(text, "    import keep filtered on;\n    import limit 1000 action block;\n"));
+  EXPECT_TRUE(contains(text, "  error wait time 5, 60;\n  error forget time 300;\n"));
   EXPECT_TRUE(contains(text, "  route 169.254.21.1/32 via \"ipsec0\";"));
   EXPECT_TRUE(contains(text, "  route 192.168.10.0/24 blackhole;\n  route 192.168.20.0/24 blackhole;\n"));
   EXPECT_TRUE(contains(text, "  kernel table 1000;\n"));

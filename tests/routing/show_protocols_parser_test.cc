@@ -138,12 +138,24 @@ TEST(ShowStatus, VersionRouterIdAndClock) {
   EXPECT_EQ(status->message, "Daemon is up and running");
 }
 
-TEST(ShowStatus, UptimeUsesBirdsOwnClock) {
+TEST(ShowProtocols, ErrorWaitIsTheTimeLeftAndTheWholeWait) {
+  ProtocolStatus p = only_protocol("show_protocols_all_idle_bad_peer_as.txt");
+  ASSERT_TRUE(p.bgp);
+  ASSERT_TRUE(p.bgp->error_wait_left);
+  EXPECT_DOUBLE_EQ(*p.bgp->error_wait_left, 39.737);
+  EXPECT_EQ(p.bgp->error_wait, 60);
+  ProtocolStatus up = only_protocol("show_protocols_all_established.txt");
+  ASSERT_TRUE(up.bgp);
+  EXPECT_FALSE(up.bgp->error_wait_left);
+  EXPECT_FALSE(up.bgp->error_wait);
+}
+
+TEST(ShowStatus, TimeInStateUsesBirdsOwnClock) {
   auto status = parse_show_status(capture_reply("show_status.txt"));
   ASSERT_TRUE(status.ok());
   ProtocolStatus p = only_protocol("show_protocols_all_established.txt");
   // Session up since 07:04:02; BIRD's clock said 07:05:04.093 in the same run.
-  auto up = uptime(p, *status);
+  auto up = time_in_state(p, *status);
   ASSERT_TRUE(up);
   EXPECT_EQ(up->count(), 62);
 }

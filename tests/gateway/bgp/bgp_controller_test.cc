@@ -219,6 +219,36 @@ TEST_F(BgpControllerTest, StartsBirdOnThePlanAndEnablesThePeerOfAnUpTunnel) {
   EXPECT_EQ(r["sessions"][0]["hold_time"], 180);
 }
 
+// BIRD keeps only "Received: Bad peer AS" for `show protocols`; the AS that
+// explains it is in BIRD's log, and the status carries it with a hint and
+// the time BIRD still waits before it tries again.
+TEST_F(BgpControllerTest, SessionErrorCarriesTheLoggedValueAHintAndTheErrorWait) {
+  bird_.on("show protocols all", [](const std::string&) {
+    return replace_all(read_capture("show_protocols_all_idle_bad_peer_as.txt"), "1002-p2 ",
+                       std::string("1002-") + kProtocol + " ");
+  });
+  {
+    std::ofstream log(dir_ / "bird.log");
+    log << "2026-11-22 07:04:40.100 <RMT> " << kProtocol << ": Received: Bad peer AS: 65011\n"
+        << "2026-11-22 07:04:51.870 <RMT> " << kProtocol << ": Received: Bad peer AS: 65010\n"
+        << "2026-11-22 07:04:51.871 <RMT> ergw_other: Received: Bad peer AS: 64999\n";
+  }
+  start_with_tunnel_up();
+  const auto session = report()["sessions"][0];
+  EXPECT_EQ(session["state"], "Idle");
+  EXPECT_EQ(session["last_error"], "Received: Bad peer AS: 65010");
+  EXPECT_NE(session.value("last_error_hint", "").find("refused ergw's AS 65010"), std::string::npos) << session.dump();
+  EXPECT_DOUBLE_EQ(session.value("error_wait_seconds", 0.0), 39.737);
+  EXPECT_EQ(session.value("error_wait", 0), 60);
+  // Time in the state is not an uptime: the session is not Established.
+  EXPECT_TRUE(session.contains("in_state_seconds")) << session.dump();
+  EXPECT_FALSE(session.contains("uptime_seconds")) << session.dump();
+
+  // Without the log line the status still has BIRD's own text.
+  std::filesystem::remove(dir_ / "bird.log");
+  EXPECT_EQ(report()["sessions"][0]["last_error"], "Received: Bad peer AS");
+}
+
 TEST_F(BgpControllerTest, TunnelDownDisablesAtOnceAndTunnelUpEnablesAgain) {
   start_with_tunnel_up();
   const int enables = bird_.count("enable ");
