@@ -1,10 +1,12 @@
 // libFuzzer target: the control-socket reply framing and every parser fed by
-// it (show protocols, show status, show route) on arbitrary bytes. Seeds:
-// the real BIRD captures in tests/routing/data/.
+// it (show protocols, show status, show route) on arbitrary bytes, and the
+// same bytes read as BIRD's log (a peer chooses part of what BIRD logs).
+// Seeds: the real BIRD captures in tests/routing/data/.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "routing/bird_log.h"
 #include "routing/protocol_status.h"
 #include "routing/reply.h"
 #include "routing/route.h"
@@ -22,5 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)parse_show_route(*reply);
     (void)reply->text();
   }
+  (void)logged_session_error(bytes, "ergw_azure0", "BGP Error: Bad peer AS");
+  (void)logged_session_error(bytes, "ergw_azure0", "Received: Bad peer AS");
   return 0;
 }
