@@ -4,6 +4,7 @@
 
 #include "common/atomic_file.h"
 #include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/fastpath_status.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/status.h"
 #include "gateway/policy/compiler.h"
@@ -43,6 +44,18 @@ void Daemon::reload_charon_settings() {
   });
 }
 
+void Daemon::check_charon_backend() {
+  // Plugins load when charon starts: one that runs without the data plane's
+  // backend carries nothing (or carries it elsewhere) until restarted.
+  client_->call("stats", {}, [this](Result<vici::Message> reply) {
+    if (!reply) return;
+    std::vector<std::string> plugins;
+    if (auto list = reply.value().get_list("plugins")) plugins = **list;
+    charon_backend_problem_ = charon_backend_problem(reconciler_->data_plane().kind, plugins);
+    if (!charon_backend_problem_.empty()) log_line(LogLevel::error, charon_backend_problem_);
+  });
+}
+
 std::optional<policy::ApplianceConfig> Daemon::read_configuration(std::string_view consequence) {
   Diagnostics diagnostics;
   auto config = policy::load_configuration(
@@ -65,10 +78,17 @@ bool Daemon::start_with_configuration() {
   if (!config) return false;
   const auto offer = host::probe_kernel();
   log_line(LogLevel::info, offer.summary());
-  const auto choice = choose_data_plane(config->data_plane, offer);
+  const auto fastpath = find_fastpath(options_.fastpath.installation);
+  const auto choice = choose_data_plane(config->data_plane, offer, fastpath);
   log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
   log_line(LogLevel::info, "data plane limits: " + choice.limitations);
   reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
+  if (choice.kind == DataPlaneKind::fastpath) {
+    fastpath_ = std::make_unique<FastpathDaemon>(io_.get_executor(), *clock_, *launcher_, options_.fastpath);
+    // A new fast path has a new TUN device, without routes: route into it again.
+    fastpath_->on_ready([this] { reconciler_->request_pass(); });
+    fastpath_->start();
+  }
   return apply_configuration(*config, kConsequence);
 }
 
@@ -87,6 +107,7 @@ bool Daemon::apply_configuration(const policy::ApplianceConfig& config, std::str
     // when charon starts: a charon already running needs it in strongswan.conf.
     settings += "charon {\n    routing_table = 220\n    routing_table_prio = 32800\n}\n";
   }
+  if (fastpath_) settings += fastpath_->charon_settings();
   auto plans = plan_connections(compiled);
   // BGP is validated before anything changes: a refused file changes nothing.
   auto bgp = plan_bgp(compiled, plans, reconciler_->data_plane().kind, options_.bgp);
@@ -97,6 +118,13 @@ bool Daemon::apply_configuration(const policy::ApplianceConfig& config, std::str
   }
   add_bgp_host_routes(bgp.value(), plans);
   write_charon_settings(settings);
+  data_plane_warnings_ = data_plane_warnings(reconciler_->data_plane().kind, plans);
+  for (const auto& warning : data_plane_warnings_) log_line(LogLevel::warning, warning);
+  if (fastpath_) {
+    std::vector<std::string> bgp_connections;
+    for (const auto& peer : bgp.value().peers) bgp_connections.push_back(peer.connection);
+    fastpath_->set_routes(plan_fastpath_routes(plans, bgp_connections));
+  }
   ++config_generation_;
   log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
@@ -116,6 +144,9 @@ void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply 
     status_->collect(bgp_.get(), [this, reply](CollectedStatus collected) {
       nlohmann::json status =
           status_json(take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now()));
+      status["data_plane"]["warnings"] = data_plane_warnings_;
+      if (!charon_backend_problem_.empty()) status["data_plane"]["charon_backend"] = charon_backend_problem_;
+      if (fastpath_) add_fastpath_status(status, fastpath_->report());
       if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
       status["not_answering"] = std::move(collected.not_answering);
       reply(std::move(status));
@@ -159,6 +190,7 @@ int Daemon::run() {
     // the settings it needs: have it read them again.
     if (!charon_settings_.empty()) reload_charon_settings();
     reconciler_->charon_connected();
+    check_charon_backend();
   });
   client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
   client_->on_event([this](const std::string& name, const vici::Message& m) {

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "gateway/ergwd/bgp_controller.h"
 #include "gateway/ergwd/control_server.h"
+#include "gateway/ergwd/fastpath_daemon.h"
 #include "gateway/ergwd/host_network.h"
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/status_collector.h"
@@ -34,6 +35,7 @@ struct DaemonOptions {
   // not answered by then is reported as not answering.
   std::chrono::milliseconds status_deadline{1000};
   BgpOptions bgp;  // BIRD runs only when a connection enables BGP
+  FastpathOptions fastpath;  // ergw-fastpath runs only on the fastpath data plane
 };
 
 class Daemon {
@@ -61,6 +63,8 @@ class Daemon {
   // asks charon to reload its settings.
   void write_charon_settings(const std::string& text);
   void reload_charon_settings();
+  // Asks charon which plugins it loaded: do they fit the data plane?
+  void check_charon_backend();
 
   DaemonOptions options_;
   boost::asio::io_context io_;
@@ -76,6 +80,9 @@ class Daemon {
   std::unique_ptr<BgpController> bgp_;
   std::string charon_settings_;
   uint64_t config_generation_ = 0;
+  std::vector<std::string> data_plane_warnings_;
+  std::string charon_backend_problem_;
+  std::unique_ptr<FastpathDaemon> fastpath_;  // last: it uses the clock and the launcher
 };
 
 }  // namespace ergw::gateway
