@@ -47,7 +47,9 @@ lab::Lab::CharonSetup charon_setup(const AzureLabOptions& options, const lab::La
   lab::Lab::CharonSetup setup;
   setup.log_level = options.charon_log_level;
   setup.backend = node == lab::Node::appliance ? options.appliance_backend : options.azure_backend;
-  setup.ergw_ipsec_plugin_dir = std::filesystem::absolute(options.ergw_ipsec_plugin_dir).string();
+  if (!options.ergw_ipsec_plugin_dir.empty()) {
+    setup.ergw_ipsec_plugin_dir = std::filesystem::absolute(options.ergw_ipsec_plugin_dir).string();
+  }
   setup.fastpath_socket = fastpath_socket(l, node);
   return setup;
 }
