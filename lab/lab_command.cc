@@ -72,7 +72,8 @@ void print_beside_vpngw_table(double mbps, const std::string& what) {
     std::snprintf(line, sizeof line, "  Azure %-20s %12s %15s %18s", r[0], r[1], r[2], r[3]);
     std::cout << line << "\n";
   }
-  std::snprintf(line, sizeof line, "  %-26s %12s %15.0f Mbit/s (%s)", "this lab, one tunnel", "", mbps, what.c_str());
+  const std::string measured = std::to_string(static_cast<long>(mbps)) + " Mbit/s";
+  std::snprintf(line, sizeof line, "  %-26s %12s %15s   (%s)", "this lab, one tunnel", "", measured.c_str(), what.c_str());
   std::cout << line << "\n";
   std::cout << "  (Azure's figures: Microsoft Learn, \"About VPN Gateway SKUs\"; this lab: one TCP stream over one "
                "tunnel on this machine's shared cores)" << std::endl;
