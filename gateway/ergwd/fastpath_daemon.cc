@@ -1,7 +1,11 @@
 #include "gateway/ergwd/fastpath_daemon.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
+
+#include <boost/asio/post.hpp>
 
 #include "gateway/ergwd/log.h"
 
@@ -15,20 +19,19 @@ std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.coun
 
 }  // namespace
 
-std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans,
-                                             const std::vector<std::string>& bgp_connections) {
-  std::set<FastpathRoute> routes;
-  bool default_taken = false;
+std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned) {
+  std::map<IpPrefix, uint32_t> by_prefix;
   for (const auto& plan : plans) {
     if (plan.if_id == 0) continue;
-    for (const auto& prefix : plan.routes) routes.insert({prefix, plan.if_id});
-    const bool bgp = std::find(bgp_connections.begin(), bgp_connections.end(), plan.name) != bgp_connections.end();
-    if (bgp && !default_taken) {
-      routes.insert({*IpPrefix::parse("0.0.0.0/0"), plan.if_id});
-      routes.insert({*IpPrefix::parse("::/0"), plan.if_id});
-      default_taken = true;
-    }
+    for (const auto& prefix : plan.routes) by_prefix.emplace(prefix, plan.if_id);
   }
+  for (const auto& plan : plans) {
+    const auto found = learned.find(plan.name);
+    if (plan.if_id == 0 || found == learned.end()) continue;
+    for (const auto& prefix : found->second) by_prefix.emplace(prefix, plan.if_id);
+  }
+  std::set<FastpathRoute> routes;
+  for (const auto& [prefix, if_id] : by_prefix) routes.insert({prefix, if_id});
   return routes;
 }
 
@@ -81,6 +84,18 @@ void FastpathDaemon::start() {
       launch();
     }
   });
+}
+
+void FastpathDaemon::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  log_line(LogLevel::info, "stopping ergw-fastpath: the data plane is no longer the fast path");
+  *alive_ = false;  // no more polls, readiness or routes
+  ready_ = false;
+  if (supervised_) {
+    supervisor_.stop(kServiceName, grace, std::move(done));
+    return;
+  }
+  if (pid_ > 0) ::kill(pid_, SIGTERM);
+  boost::asio::post(executor_, std::move(done));
 }
 
 void FastpathDaemon::launch() {

@@ -32,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/ip_prefix.h"
+#include "gateway/ergwd/bgp_controller.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/fastpath_connection.h"
 #include "host/supervisor.h"
@@ -61,14 +62,15 @@ struct FastpathRoute {
 };
 
 // The fast path's routes for route-based selection: each route-based
-// connection's static routes to its if_id. A connection with BGP learns its
-// prefixes at run time into the kernel (BIRD), which the fast path does not
-// see: the first route-based BGP connection gets the default routes (0.0.0.0/0,
-// ::/0), so whatever the kernel routes into the TUN and no longer prefix
-// claims goes into its tunnel. Policy-based connections need none (their
-// policies select).
-std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans,
-                                             const std::vector<std::string>& bgp_connections);
+// connection's routes (static prefixes and the host route to Azure's BGP
+// address) and the prefixes BIRD selected from its BGP session (`learned`,
+// per connection), each to the connection's own if_id. The kernel routes all
+// of them into the one TUN device; this table is how the fast path picks the
+// tunnel. A prefix is given to one connection only: the configured ones
+// first, then the learned ones (BIRD selects one route per prefix, so two
+// sessions never both have it selected). Policy-based connections need none
+// (their policies select).
+std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned);
 
 class FastpathDaemon {
  public:
@@ -81,6 +83,10 @@ class FastpathDaemon {
 
   // Adopts a fast path that answers on the socket, or starts one.
   void start();
+  // Ends the fast path (the data plane switched away from it): SIGTERM, and
+  // SIGKILL after `grace`; `done` runs on the executor once it is gone. An
+  // adopted one, which is not our child, gets SIGTERM.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
   // The routes for route-based selection; sent at once when ready, and to
   // every new instance.
   void set_routes(std::set<FastpathRoute> routes);

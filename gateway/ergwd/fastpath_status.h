@@ -1,27 +1,43 @@
-// The data plane's part of `ergw status` that comes from outside charon:
-//  - add_fastpath_status: the fast path daemon at the top ("fastpath": state,
-//    pid, restarts, last exit, SAs/policies/routes held, drops that belong to
-//    no connection) and, per connection, the fast path's counters of its CHILD
-//    SAs ("fastpath": packets and bytes each way, which never fall across
-//    rekeys, and every drop by its named reason). A fast-path connection (one
-//    reqid) belongs to the ergwd connection whose CHILD SAs carry its SPIs.
-//  - charon_backend_problem: whether the running charon loaded the IPsec
-//    backend the chosen data plane needs (vici `stats` lists its plugins).
+// The fast path's part of the status:
+//  - the fast path's counters of one tunnel (fastpath_counters): packets and
+//    bytes each way, which never fall across rekeys, and every drop by its
+//    named reason. A fast-path connection (one reqid) belongs to the ergwd
+//    connection whose CHILD SAs carry its SPIs (in any of its IKE SAs);
+//  - the fast path daemon's object at the top of the report
+//    (fastpath_daemon_json: state, pid, restarts, last exit, SAs, policies
+//    and routes held, drops that belong to no connection).
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/tunnel.h"
 
 namespace ergw::gateway {
 
-// `report` is FastpathDaemon::report().
-void add_fastpath_status(nlohmann::json& status, const nlohmann::json& report);
+struct FastpathCounters {
+  uint64_t packets_in = 0;
+  uint64_t bytes_in = 0;
+  uint64_t packets_out = 0;
+  uint64_t bytes_out = 0;
+  std::map<std::string, uint64_t> drops;  // every reason the fast path names, zeros included
+  std::vector<uint64_t> reqids;           // the fast path's connections counted here
+};
 
-// "" when charon's plugins fit the data plane, else what is wrong and what to do.
-std::string charon_backend_problem(DataPlaneKind kind, const std::vector<std::string>& plugins);
+// `document` is the fast path's STATUS answer (FastpathDaemon::report()'s
+// "status"); nullopt when no fast-path connection carries the tunnel's SPIs.
+std::optional<FastpathCounters> fastpath_counters(const Tunnel& tunnel, const nlohmann::json& document);
+
+nlohmann::json fastpath_counters_json(const FastpathCounters& counters);
+
+// `report` is FastpathDaemon::report(): the daemon without the raw document,
+// plus the document's totals.
+nlohmann::json fastpath_daemon_json(const nlohmann::json& report);
 
 }  // namespace ergw::gateway

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--strict-expressroute", options.bgp.strict_expressroute,
                "refuse (not only warn about) BGP exports Azure would route over ExpressRoute, unencrypted");
+  app.add_option("--charon-restart-command", options.charon_restart_command,
+                 "how ergwd has charon restarted when its plugins do not fit the data plane or the settings it "
+                 "reads at start changed (run with /bin/sh -c; empty: never)")
+      ->capture_default_str();
   app.add_option("--fastpath", options.fastpath.installation.binary,
                  "the ergw-fastpath binary (dataPlane fastpath; auto picks it when it and the plugin are installed)")
       ->capture_default_str();

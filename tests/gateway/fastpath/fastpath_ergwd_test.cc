@@ -1,5 +1,4 @@
-// ergwd on the fast path, without root: the data plane choice, what status
-// says about it, the routes ergwd hands the fast path, the charon plugin
+// ergwd on the fast path, without root: what status says about it, the routes ergwd hands the fast path, the charon plugin
 // check, and FastpathDaemon's supervision against a fake fast path (a real
 // unix control socket speaking the protocol, fake processes, a fake clock).
 #include <sys/stat.h>
@@ -24,82 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-host::KernelOffer offer(bool esp, bool tun = true) {
-  host::KernelOffer o;
-  o.release = "6.1.0-test";
-  o.network_namespaces = {true, "unshare -n works"};
-  o.esp = {esp, esp ? "ip xfrm state add: ok" : "Requested type not found"};
-  o.esp_gcm = o.esp;
-  o.xfrm_interfaces = o.esp;
-  o.tun = {tun, tun ? "/dev/net/tun opens" : "no /dev/net/tun"};
-  return o;
-}
-
-FastpathPresence present(bool binary, bool plugin) {
-  FastpathPresence p;
-  p.binary = binary;
-  p.plugin = plugin;
-  p.summary = std::string("ergw-fastpath ") + (binary ? "yes" : "no") + "; ergw-ipsec plugin " + (plugin ? "yes" : "no");
-  return p;
-}
-
 ConnectionPlan plan(const std::string& name, uint32_t if_id, std::vector<std::string> routes) {
   ConnectionPlan p;
   p.name = name;
   p.if_id = if_id;
   for (const auto& r : routes) p.routes.push_back(*IpPrefix::parse(r));
   return p;
-}
-
-// --- the data plane choice ---------------------------------------------------
-
-TEST(DataPlaneChoice, AutoPicksTheFastPathWheneverItAndThePluginAreInstalled) {
-  for (bool esp : {false, true}) {
-    const auto c = choose_data_plane(policy::DataPlane::automatic, offer(esp), present(true, true));
-    EXPECT_EQ(c.kind, DataPlaneKind::fastpath) << esp;
-    EXPECT_NE(c.why.find("the fast path is installed"), std::string::npos) << c.why;
-    EXPECT_NE(c.limitations.find("ergwfp0"), std::string::npos);
-  }
-}
-
-TEST(DataPlaneChoice, AutoWithoutThePluginOrTheBinaryFallsBackAndSaysWhatIsMissing) {
-  auto c = choose_data_plane(policy::DataPlane::automatic, offer(false), present(true, false));
-  EXPECT_EQ(c.kind, DataPlaneKind::libipsec);
-  EXPECT_NE(c.why.find("ergw-ipsec plugin no"), std::string::npos) << c.why;
-  c = choose_data_plane(policy::DataPlane::automatic, offer(true), present(false, true));
-  EXPECT_EQ(c.kind, DataPlaneKind::kernel);
-  // The fast path needs TUN as libipsec does.
-  c = choose_data_plane(policy::DataPlane::automatic, offer(false, false), present(true, true));
-  EXPECT_EQ(c.kind, DataPlaneKind::libipsec);
-  EXPECT_NE(c.why.find("no data plane can work"), std::string::npos) << c.why;
-}
-
-TEST(DataPlaneChoice, ConfiguredFastpathIsKeptAndSaysWhatIsMissing) {
-  const auto c = choose_data_plane(policy::DataPlane::fastpath, offer(true), present(false, true));
-  EXPECT_EQ(c.kind, DataPlaneKind::fastpath);
-  EXPECT_NE(c.why.find("configured (dataPlane: fastpath) although"), std::string::npos) << c.why;
-  EXPECT_EQ(choose_data_plane(policy::DataPlane::libipsec, offer(false), present(true, true)).kind,
-            DataPlaneKind::libipsec);
-  EXPECT_EQ(tunnel_device(DataPlaneKind::fastpath, 7), "ergwfp0");
-  EXPECT_EQ(data_plane_name(DataPlaneKind::fastpath), "fastpath");
-}
-
-TEST(DataPlaneChoice, FindFastpathChecksTheFilesItIsGiven) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("ergw-find-fastpath-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const auto binary = dir / "ergw-fastpath";
-  const auto plugin = dir / "libstrongswan-ergw-ipsec.so";
-  std::ofstream(binary) << "#!/bin/sh\n";
-  std::ofstream(plugin) << "";
-  auto p = find_fastpath({binary.string(), plugin.string()});
-  EXPECT_FALSE(p.binary) << "not executable yet: " << p.summary;
-  ::chmod(binary.c_str(), 0755);
-  p = find_fastpath({binary.string(), plugin.string()});
-  EXPECT_TRUE(p.present()) << p.summary;
-  p = find_fastpath({binary.string(), (dir / "missing.so").string()});
-  EXPECT_FALSE(p.present());
-  EXPECT_NE(p.summary.find("missing.so: No such file or directory"), std::string::npos) << p.summary;
-  fs::remove_all(dir);
 }
 
 TEST(DataPlaneWarnings, LibipsecWithSeveralRouteBasedConnectionsSaysItCannotCarryThem) {
@@ -115,17 +44,31 @@ TEST(DataPlaneWarnings, LibipsecWithSeveralRouteBasedConnectionsSaysItCannotCarr
 
 // --- routes for route-based selection -----------------------------------------
 
-TEST(FastpathRoutes, RouteBasedConnectionsGetTheirPrefixesAndTheFirstBgpOneTheDefault) {
+IpPrefix prefix(const char* text) { return *IpPrefix::parse(text); }
+
+// Every route-based connection, static or BGP, gets its own routes into its
+// own if_id: two BGP connections side by side each get what BIRD learned from
+// their own session (the kernel routes both into the one TUN device).
+TEST(FastpathRoutes, EveryRouteBasedConnectionGetsItsOwnRoutesIntoItsOwnIfId) {
   const std::vector<ConnectionPlan> plans = {plan("static", 1, {"10.1.0.0/16", "fd01::/64"}),
                                              plan("policy", 0, {"10.9.0.0/16"}),
-                                             plan("bgp-a", 2, {"169.254.21.1/32"}), plan("bgp-b", 3, {})};
-  const auto routes = plan_fastpath_routes(plans, {"bgp-a", "bgp-b"});
-  const std::set<FastpathRoute> expected = {{*IpPrefix::parse("10.1.0.0/16"), 1},
-                                            {*IpPrefix::parse("fd01::/64"), 1},
-                                            {*IpPrefix::parse("169.254.21.1/32"), 2},
-                                            {*IpPrefix::parse("0.0.0.0/0"), 2},
-                                            {*IpPrefix::parse("::/0"), 2}};
-  EXPECT_EQ(routes, expected);
+                                             plan("bgp-a", 2, {"169.254.21.1/32"}),
+                                             plan("bgp-b", 3, {"169.254.22.1/32"}),
+                                             plan("bgp-c", 4, {"169.254.23.1/32"})};
+  const LearnedRoutes learned = {{"bgp-a", {prefix("10.20.0.0/16"), prefix("10.21.0.0/16")}},
+                                 {"bgp-b", {prefix("10.30.0.0/16"), prefix("fd30::/48")}},
+                                 {"policy", {prefix("10.99.0.0/16")}},      // policy-based: its policies select
+                                 {"gone", {prefix("10.98.0.0/16")}},        // no such connection any more
+                                 {"bgp-c", {prefix("10.1.0.0/16")}}};       // configured for "static" already
+  const std::set<FastpathRoute> expected = {
+      {prefix("10.1.0.0/16"), 1},     {prefix("fd01::/64"), 1},    {prefix("169.254.21.1/32"), 2},
+      {prefix("10.20.0.0/16"), 2},    {prefix("10.21.0.0/16"), 2}, {prefix("169.254.22.1/32"), 3},
+      {prefix("10.30.0.0/16"), 3},    {prefix("fd30::/48"), 3},    {prefix("169.254.23.1/32"), 4}};
+  EXPECT_EQ(plan_fastpath_routes(plans, learned), expected);
+  // Without BGP routes each connection has its configured ones, and no default route goes anywhere.
+  const auto configured = plan_fastpath_routes(plans, {});
+  EXPECT_EQ(configured.size(), 5u);
+  for (const auto& r : configured) EXPECT_NE(r.prefix.length(), 0) << r.prefix.to_string();
 }
 
 // --- status -------------------------------------------------------------------
@@ -145,41 +88,42 @@ nlohmann::json fastpath_connection(uint32_t reqid, const char* spi_in, const cha
   return c;
 }
 
-TEST(FastpathStatus, EachConnectionGetsTheCountersOfTheFastPathConnectionsCarryingItsSpis) {
-  auto status = nlohmann::json::parse(R"({"connections": [
-      {"name": "hub", "children": [{"spi_in": "c0000001", "spi_out": "8fbb6f37"}],
-       "duplicates": [{"children": [{"spi_in": "c0000009", "spi_out": "00000abc"}]}]},
-      {"name": "other", "children": [{"spi_in": "c0000005", "spi_out": "12345678"}]},
-      {"name": "down"}]})");
+vici::ChildSaInfo child(const char* spi_in, const char* spi_out) {
+  vici::ChildSaInfo c;
+  c.spi_in = spi_in;
+  c.spi_out = spi_out;
+  return c;
+}
+
+TEST(FastpathStatus, EachTunnelGetsTheCountersOfTheFastPathConnectionsCarryingItsSpis) {
+  // hub: one IKE SA and a duplicate (both sides dialled at once); other: one; down: none.
+  Tunnel hub;
+  hub.ike_sas.resize(2);
+  hub.ike_sas[0].child_sas = {child("c0000001", "8fbb6f37")};
+  hub.ike_sas[1].child_sas = {child("c0000009", "00000abc")};
+  Tunnel other;
+  other.ike_sas.resize(1);
+  other.ike_sas[0].child_sas = {child("c0000005", "12345678")};
   auto report = nlohmann::json::parse(R"({"state": "ready", "pid": 4711,
       "status": {"sas": 6, "policies": 6, "routes": 1, "table_drops": {"unknown_spi": 3}}})");
   report["status"]["connections"] = {fastpath_connection(1, "0xc0000001", "0x8fbb6f37", 10, 2),
                                      fastpath_connection(2, "0xc0000009", "0x00000abc", 5, 0),
                                      fastpath_connection(3, "0xc0000005", "0x12345678", 7, 0)};
-  add_fastpath_status(status, report);
-  EXPECT_EQ(status["fastpath"].value("pid", 0), 4711);
-  EXPECT_EQ(status["fastpath"]["table_drops"].value("unknown_spi", 0), 3);
-  EXPECT_FALSE(status["fastpath"].contains("status")) << "the raw document is not repeated";
-  const auto& hub = status["connections"][0]["fastpath"];
-  EXPECT_EQ(hub.value("packets_in", 0), 15);
-  EXPECT_EQ(hub.value("bytes_out", 0), 1500);
-  EXPECT_EQ(hub["drops"].value("icv_mismatch", 0), 2);
-  EXPECT_EQ(hub["drops"].value("no_outbound_sa", 0), 2);
-  EXPECT_EQ(hub["reqids"], nlohmann::json({1, 2}));
-  EXPECT_EQ(status["connections"][1]["fastpath"].value("packets_out", 0), 7);
-  EXPECT_FALSE(status["connections"][2].contains("fastpath")) << "no SA, no counters";
-}
-
-TEST(CharonBackend, EachDataPlaneNeedsItsPluginAndNeverKernelLibipsecBesideErgwIpsec) {
-  EXPECT_EQ(charon_backend_problem(DataPlaneKind::fastpath, {"aes", "ergw-ipsec", "kernel-netlink"}), "");
-  EXPECT_NE(charon_backend_problem(DataPlaneKind::fastpath, {"kernel-netlink"}).find("has not loaded the ergw-ipsec"),
-            std::string::npos);
-  EXPECT_NE(charon_backend_problem(DataPlaneKind::fastpath, {"ergw-ipsec", "kernel-libipsec"}).find("kernel-libipsec"),
-            std::string::npos);
-  EXPECT_EQ(charon_backend_problem(DataPlaneKind::libipsec, {"kernel-libipsec", "kernel-netlink"}), "");
-  EXPECT_NE(charon_backend_problem(DataPlaneKind::libipsec, {"ergw-ipsec"}), "");
-  EXPECT_EQ(charon_backend_problem(DataPlaneKind::kernel, {"kernel-netlink"}), "");
-  EXPECT_NE(charon_backend_problem(DataPlaneKind::kernel, {"kernel-libipsec", "kernel-netlink"}), "");
+  const auto daemon = fastpath_daemon_json(report);
+  EXPECT_EQ(daemon.value("pid", 0), 4711);
+  EXPECT_EQ(daemon["table_drops"].value("unknown_spi", 0), 3);
+  EXPECT_FALSE(daemon.contains("status")) << "the raw document is not repeated";
+  const auto hub_counters = fastpath_counters(hub, report["status"]);
+  ASSERT_TRUE(hub_counters);
+  EXPECT_EQ(hub_counters->packets_in, 15u);
+  EXPECT_EQ(hub_counters->bytes_out, 1500u);
+  EXPECT_EQ(hub_counters->drops.at("icv_mismatch"), 2u);
+  EXPECT_EQ(hub_counters->drops.at("no_outbound_sa"), 2u);
+  EXPECT_EQ(hub_counters->reqids, (std::vector<uint64_t>{1, 2}));
+  const auto json = fastpath_counters_json(*hub_counters);
+  EXPECT_EQ(json["drops"].value("replayed", 1), 0) << "zeros are reported too";
+  EXPECT_EQ(fastpath_counters(other, report["status"])->packets_out, 7u);
+  EXPECT_FALSE(fastpath_counters(Tunnel{}, report["status"])) << "no SA, no counters";
 }
 
 // --- supervision ----------------------------------------------------------------
