@@ -267,7 +267,12 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                                      self->control_socket(), "--vici",
                                      self->appliance_charon().vici_socket().string(), "--charon-settings",
                                      (appliance_dir / "strongswan.d" / "ergwd.conf").string(), "--bird-dir",
-                                     (appliance_dir / "bird").string()};
+                                     (appliance_dir / "bird").string(),
+                                     // Never the machine's strongSwan service: the appliance's charon, which
+                                     // the lab's supervisor starts again as systemd would.
+                                     "--charon-restart-command",
+                                     "for p in $(ip netns pids " + l.netns(lab::Node::appliance) +
+                                         "); do [ \"$(cat /proc/$p/comm)\" = charon ] && kill $p; done; true"};
   if (options.appliance_backend == lab::CharonBackend::ergw_ipsec) {
     // ergwd finds the fast path and the plugin here (auto picks it) and runs
     // ergw-fastpath itself, its socket where the appliance's charon looks.
