@@ -16,7 +16,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/tunnel.h"
 
 namespace ergw::gateway {

@@ -146,6 +146,7 @@ TEST_F(CharonBackendTest, ChangedStartSettingsRestartCharonEvenWhenItsPluginsFit
 // A charon that still lacks the plugin after its restart (not installed) is
 // reported, and not restarted in a loop.
 TEST_F(CharonBackendTest, ACharonThatStillDoesNotFitIsReportedNotRestartedAgain) {
+  plugins_ = plugins_after_restart_ = {"aes", "kernel-netlink", "socket-default", "vici"};
   start();
   backend_->configure(DataPlaneKind::fastpath, "ergw-ipsec settings");
   ASSERT_TRUE(run_until([&] { return connections_ >= 2; }));
