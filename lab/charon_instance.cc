@@ -54,10 +54,18 @@ std::string CharonInstance::render_strongswan_conf() const {
   std::string plugins;
   auto all = default_charon_plugins();
   all.insert(all.end(), options_.extra_plugins.begin(), options_.extra_plugins.end());
-  for (const auto& p : all) {
-    if (options_.kernel_esp && p == "kernel-libipsec") continue;
+  for (auto p : all) {
+    if (p == "kernel-libipsec" && options_.backend == CharonBackend::kernel_esp) continue;
+    // ergw-ipsec takes kernel-libipsec's place, before kernel-netlink (the first kernel-ipsec wins).
+    if (p == "kernel-libipsec" && options_.backend == CharonBackend::ergw_ipsec) p = "ergw-ipsec";
     plugins += (plugins.empty() ? "" : " ") + p;
   }
+  const std::string ergw_ipsec =
+      options_.backend != CharonBackend::ergw_ipsec
+          ? ""
+          : "    ergw-ipsec {\n"
+            "      socket = " + options_.fastpath_socket + "\n"
+            "    }\n";
   const std::string level = std::to_string(options_.log_level);
   // The pid file (charon.pid) and any default socket land in this instance's
   // private /run (see Supervisor), so two charons never share them.
@@ -83,7 +91,7 @@ std::string CharonInstance::render_strongswan_conf() const {
          "  plugins {\n"
          "    vici {\n"
          "      socket = " + vici_uri() + "\n"
-         "    }\n"
+         "    }\n" + ergw_ipsec +
          "  }\n"
          "}\n"
          "# Settings the controller writes (ergwd --charon-settings), read at start and\n"
@@ -118,6 +126,9 @@ Status CharonInstance::start() {
   spec.keep_visible = options_.keep_visible;
   spec.staging_dir = options_.staging_dir;
   spec.log = output_path();
+  if (options_.backend == CharonBackend::ergw_ipsec) {
+    spec.overlays.push_back({options_.ergw_ipsec_plugin_dir, "/usr/lib/ipsec/plugins"});
+  }
   ERGW_LAB_TRY(supervisor_.start(std::move(spec)));
   return wait_ready();
 }

@@ -21,16 +21,25 @@
 
 namespace ergw::lab {
 
+// What carries a lab charon's ESP.
+enum class CharonBackend {
+  libipsec,    // strongSwan's kernel-libipsec (userspace ESP over ipsec0)
+  kernel_esp,  // kernel-netlink programs XFRM (a kernel with ESP; tests/kernel boots one under qemu)
+  ergw_ipsec,  // the ergw-ipsec plugin hands the SAs to ergw-fastpath (docs/charon-plugin.md)
+};
+
 struct CharonOptions {
   std::string name;                  // "appliance", "azure-gw": names files and the daemon
   std::string netns;
   std::filesystem::path dir;         // instance files: strongswan.conf, charon.vici, charon.log, ...
   int log_level = 1;                 // filelog default level (0..4)
   std::vector<std::string> extra_plugins;
-  // Kernel ESP instead of kernel-libipsec: the plugin list without
-  // kernel-libipsec, so kernel-netlink programs XFRM states and policies
-  // (needs a kernel with ESP; tests/kernel boots one under qemu).
-  bool kernel_esp = false;
+  CharonBackend backend = CharonBackend::libipsec;
+  // ergw_ipsec: the directory with the built libstrongswan-ergw-ipsec.so
+  // (overlaid on charon's plugin directory in charon's own mount namespace,
+  // nothing is installed) and the fast path's control socket.
+  std::string ergw_ipsec_plugin_dir;
+  std::string fastpath_socket;
   // Paths under /run the daemon must still see inside its private /run (the
   // lab's state directory when it lives in /run), and where to assemble it.
   std::vector<std::string> keep_visible;

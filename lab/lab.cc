@@ -161,14 +161,16 @@ void Lab::set_keep(bool keep) {
   write_record();
 }
 
-Result<CharonInstance*> Lab::start_charon(Node node, int log_level, bool kernel_esp) {
+Result<CharonInstance*> Lab::start_charon(Node node, const CharonSetup& setup) {
   if (charons_.count(node) != 0) return Error{"a charon already runs in " + std::string(node_title(node))};
   CharonOptions options;
   options.name = std::string(node_title(node));
   options.netns = netns(node);
   options.dir = state_dir_ / node_title(node);
-  options.log_level = log_level;
-  options.kernel_esp = kernel_esp;
+  options.log_level = setup.log_level;
+  options.backend = setup.backend;
+  options.ergw_ipsec_plugin_dir = setup.ergw_ipsec_plugin_dir;
+  options.fastpath_socket = setup.fastpath_socket;
   options.keep_visible = visible_under_run();
   options.staging_dir = staging_dir_for("charon-" + options.name);
   auto charon = std::make_unique<CharonInstance>(std::move(options), *supervisor_);
@@ -213,6 +215,16 @@ Status Lab::start_daemon(Node node, const std::string& name, std::vector<std::st
   spec.staging_dir = staging_dir_for(name);
   progress("[lab " + labid_ + "] starting " + name + " in " + std::string(node_title(node)));
   return supervisor_->start(std::move(spec));
+}
+
+Status Lab::start_fastpath(Node node, const std::string& binary, const std::string& socket, const std::string& tun) {
+  const std::string name = "fastpath-" + std::string(node_title(node));
+  const std::string sequence = (state_dir_ / node_title(node) / "fastpath.seq").string();
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir_ / node_title(node), ec);
+  ERGW_LAB_TRY(start_daemon(node, name, {binary, "--control", socket, "--sequence-file", sequence, "--tun", tun}));
+  // Ready when it accepts on its socket: its TUN device exists then.
+  return wait_for_link(node, tun, std::chrono::seconds(10));
 }
 
 Status Lab::route_via(Node node, const std::string& prefix, const std::string& dev) {

@@ -48,15 +48,27 @@ class Lab {
   Supervisor& supervisor() { return *supervisor_; }
   void progress(const std::string& line) const;
 
-  // A charon for `node` (normally appliance or azure-gw), started and ready;
-  // kernel_esp: kernel XFRM instead of kernel-libipsec (CharonOptions).
-  Result<CharonInstance*> start_charon(Node node, int log_level = 1, bool kernel_esp = false);
+  // A charon for `node` (normally appliance or azure-gw), started and ready,
+  // with the given ESP backend (CharonOptions; ergw_ipsec needs the plugin's
+  // directory and the fast path's socket).
+  struct CharonSetup {
+    int log_level = 1;
+    CharonBackend backend = CharonBackend::libipsec;
+    std::string ergw_ipsec_plugin_dir;
+    std::string fastpath_socket;
+  };
+  Result<CharonInstance*> start_charon(Node node, const CharonSetup& setup);
+  Result<CharonInstance*> start_charon(Node node) { return start_charon(node, CharonSetup{}); }
   CharonInstance* charon(Node node);
 
   // Any daemon in a node's namespace with a private /run, supervised, its
   // output in <state>/<name>.log.
   Status start_daemon(Node node, const std::string& name, std::vector<std::string> argv,
                       std::vector<std::string> extra_env = {}, std::vector<std::string> run_dirs = {});
+  // ergw-fastpath in a node's namespace (supervised, log <state>/<name>.log),
+  // waited for until it runs: for a gateway whose charon carries its SAs
+  // through the ergw-ipsec plugin without an ergwd (the simulated Azure side).
+  Status start_fastpath(Node node, const std::string& binary, const std::string& socket, const std::string& tun);
 
   // `ip -n NS route replace PREFIX dev DEV`: the caller's routes into the tunnel.
   Status route_via(Node node, const std::string& prefix, const std::string& dev = kLibipsecTun);

@@ -37,6 +37,9 @@ std::vector<std::string> daemon_command(const DaemonSpec& spec) {
       script += " && mount -n --move " + stage + " /run";
     }
     for (const auto& dir : spec.run_dirs) script += " && mkdir -p '" + dir + "'";
+    for (const auto& o : spec.overlays) {
+      script += " && mount -n -t overlay overlay -o 'lowerdir=" + o.lower + ":" + o.target + "' '" + o.target + "'";
+    }
     script += " && exec \"$@\"";
     argv.insert(argv.end(), {"unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"});
   }

@@ -42,6 +42,14 @@
 
 namespace ergw::lab {
 
+// `mount -t overlay -o lowerdir=LOWER:TARGET TARGET` inside the daemon's
+// private mount namespace: files of LOWER appear in TARGET for it alone (the
+// lab's charon finds the ergw-ipsec plugin built in build/lib/charon-plugins).
+struct OverlayMount {
+  std::string lower;
+  std::string target;
+};
+
 struct DaemonSpec {
   std::string name;                    // unique within the supervisor, e.g. "charon-appliance"
   std::string netns;                   // empty: the caller's namespace (not used by the lab)
@@ -51,6 +59,7 @@ struct DaemonSpec {
   std::vector<std::string> run_dirs;   // created inside the private /run, e.g. "/run/strongswan"
   std::vector<std::string> keep_visible;  // paths under /run bound back into the private /run
   std::string staging_dir;             // empty directory for assembling the private /run (with keep_visible)
+  std::vector<OverlayMount> overlays;  // with private_run only
   std::filesystem::path log;           // stdout+stderr, appended; supervisor notes go here too
 };
 

@@ -141,6 +141,46 @@ void format_unattributed(const nlohmann::json& status, std::ostringstream& out) 
   for (const auto& f : failures) format_failure("  " + text(f, "peer") + ": ", f, out);
 }
 
+// The fast path daemon (dataPlane fastpath): its state, then what is wrong
+// with the data plane (warnings, a charon without the right backend).
+void format_data_plane(const nlohmann::json& status, std::ostringstream& out) {
+  const auto& plane = status.value("data_plane", nlohmann::json::object());
+  if (plane.contains("charon_backend")) out << "DATA PLANE: " << text(plane, "charon_backend") << "\n";
+  for (const auto& w : plane.value("warnings", nlohmann::json::array())) out << "DATA PLANE: " << w.get<std::string>() << "\n";
+  if (!status.contains("fastpath")) return;
+  const auto& fp = status["fastpath"];
+  out << "fast path: " << text(fp, "state") << (fp.contains("pid") ? "  pid " + text(fp, "pid") : std::string())
+      << "  dev " << text(fp, "device") << "  restarts " << text(fp, "restarts");
+  if (!fp.value("supervised", true)) out << "  (adopted from an earlier ergwd)";
+  if (fp.contains("sas")) out << "  SAs " << text(fp, "sas") << ", policies " << text(fp, "policies") << ", routes " << text(fp, "routes");
+  out << "\n";
+  if (fp.contains("last_exit")) out << "  last exit: " << text(fp, "last_exit") << "\n";
+  if (fp.contains("last_error")) out << "  last error: " << text(fp, "last_error") << "\n";
+  if (fp.value("data_age_seconds", 0) > 3) out << "  counters as reported " << duration(fp, "data_age_seconds") << " ago\n";
+  std::string table_drops;
+  const nlohmann::json drops = fp.value("table_drops", nlohmann::json::object());
+  for (const auto& [reason, count] : drops.items()) {
+    if (count.is_number() && count.get<uint64_t>() != 0) table_drops += " " + reason + "=" + count.dump();
+  }
+  if (!table_drops.empty()) out << "  drops outside any connection:" << table_drops << "\n";
+}
+
+// A connection's counters in the fast path: never falling across rekeys.
+void format_fastpath_counters(const nlohmann::json& c, std::ostringstream& out) {
+  if (!c.contains("fastpath")) return;
+  const auto& fp = c["fastpath"];
+  out << "  fast path  in " << bytes(fp.value("bytes_in", 0ull)) << " / " << fp.value("packets_in", 0ull)
+      << " pkts, out " << bytes(fp.value("bytes_out", 0ull)) << " / " << fp.value("packets_out", 0ull) << " pkts, drops:";
+  bool any = false;
+  const nlohmann::json drops = fp.value("drops", nlohmann::json::object());
+  for (const auto& [reason, count] : drops.items()) {
+    if (!count.is_number() || count.get<uint64_t>() == 0) continue;
+    out << " " << reason << "=" << count.dump();
+    any = true;
+  }
+  out << (any ? "" : " none") << "\n";
+}
+
 }  // namespace
 
 std::vector<nlohmann::json> all_children(const nlohmann::json& connection) {
@@ -161,6 +201,7 @@ std::string format_status(const nlohmann::json& status) {
     out << "NOT ANSWERING: " << text(d, "daemon") << ": " << text(d, "detail") << "\n";
   }
   if (status.contains("charon_error")) out << "charon: " << text(status, "charon_error") << "\n";
+  format_data_plane(status, out);
   for (const auto& c : status.value("connections", nlohmann::json::array())) {
     out << "\n" << text(c, "name") << "  " << text(c, "state") << "  remote " << text(c, "remote")
         << (c.value("initiates", false) && c.value("azure_initiates", false) ? "  (both dial)"
@@ -197,6 +238,7 @@ std::string format_status(const nlohmann::json& status) {
       uncovered += (uncovered.empty() ? "" : ", ") + text(child, "name") + " (" + text(child, "coverage") + ")";
     }
     if (!uncovered.empty() && c.contains("ike")) out << "  without a CHILD SA: " << uncovered << "\n";
+    format_fastpath_counters(c, out);
     for (const auto& r : c.value("routes", nlohmann::json::array())) {
       out << "  route " << text(r, "prefix") << " dev " << text(r, "device")
           << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";

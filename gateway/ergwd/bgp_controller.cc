@@ -165,6 +165,7 @@ void BgpController::bird_down(const std::string& why) {
   forget_confirmed_states();
   // Its sessions and routes went with it; a restarted BIRD reports afresh.
   snapshot_ = Snapshot{};
+  publish_learned({});
 }
 
 void BgpController::forget_confirmed_states() {
@@ -232,6 +233,7 @@ void BgpController::apply(BgpPlan plan) {
     forget_confirmed_states();
     bird_error_.clear();
     snapshot_ = Snapshot{};
+    publish_learned({});
     return;
   }
   using State = routing::BirdDaemon::State;
@@ -289,6 +291,8 @@ void BgpController::tick() {
         reconcile_config();
         sync_sessions();
         if (clock_.now() - last_tunnel_check_ >= options_.tunnel_check_interval) check_tunnels();
+        const bool stale = !snapshot_.taken_at || clock_.now() - *snapshot_.taken_at >= options_.route_refresh_interval;
+        if (stale && !refresh_in_flight_) refresh();
       }
     }
     tick();
@@ -445,11 +449,29 @@ void BgpController::read_logged_errors(Snapshot& snapshot) const {
 void BgpController::refresh_done(std::string error) {
   refresh_in_flight_ = false;
   snapshot_.error = std::move(error);
+  if (snapshot_.error.empty()) {
+    LearnedRoutes learned;
+    for (const auto& p : plan_.peers) {
+      const auto routes = snapshot_.routes.find(routing::protocol_name(p.peer));
+      if (routes == snapshot_.routes.end()) continue;
+      for (const auto& r : routes->second) {
+        if (r.primary && r.destination == "unicast") learned[p.connection].insert(r.prefix);
+      }
+    }
+    publish_learned(std::move(learned));
+  }
   std::vector<std::unique_ptr<Waiter>> waiting = std::move(waiters_);
   waiters_.clear();
   for (auto& waiter : waiting) {
     answer(*waiter, snapshot_.error.empty() ? BirdAnswer::answered : BirdAnswer::not_answered);
   }
+}
+
+void BgpController::publish_learned(LearnedRoutes learned) {
+  std::erase_if(learned, [](const auto& entry) { return entry.second.empty(); });
+  if (learned == learned_) return;
+  learned_ = std::move(learned);
+  if (on_learned_) on_learned_(learned_);
 }
 
 void BgpController::answer(Waiter& waiter, BirdAnswer bird) {

@@ -9,6 +9,11 @@
 //   - BIRD is supervised (routing::BirdDaemon): an exit restarts it with
 //     backoff on the last configuration it accepted, and the controller then
 //     re-applies the current one and the tunnel states;
+//   - the routes BIRD selected from each session (`show route protocol`,
+//     every route_refresh_interval and with every status) are handed to
+//     on_learned_routes per connection: a data plane that tells tunnels
+//     apart by route itself (the fast path) needs them, since the kernel
+//     routes them all into its one TUN device;
 //   - tunnel down -> `disable` the peer's protocol (its routes leave the
 //     kernel table at once instead of after 180 s of hold time); tunnel up ->
 //     `enable`.
@@ -62,6 +67,8 @@ struct BgpOptions {
   std::chrono::milliseconds supervise_interval{1000};
   // How often the tunnels are re-read from charon besides its events.
   std::chrono::milliseconds tunnel_check_interval{5000};
+  // How often the learned routes are read from BIRD (on_learned_routes).
+  std::chrono::milliseconds route_refresh_interval{2000};
   // BIRD's answer to one command; after it BIRD counts as not answering.
   std::chrono::milliseconds bird_command_timeout{5000};
   host::Backoff bird_restart_backoff;
@@ -91,6 +98,9 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
 // connection's other routes: it never depends on BGP.
 void add_bgp_host_routes(const BgpPlan& bgp, std::vector<ConnectionPlan>& plans);
 
+// Per IKE connection, the prefixes BIRD selected (primary) from its BGP session.
+using LearnedRoutes = std::map<std::string, std::set<IpPrefix>>;
+
 // What the controller works with, passed in so tests can give it a fake BIRD
 // (a fake launcher), a fake clock, a fake charon and no host changes.
 struct BgpEnvironment {
@@ -119,6 +129,8 @@ class BgpController {
   // The "bgp" object of `ergw status`, within `deadline` whatever BIRD does.
   // `done` runs on the executor, never inside report().
   void report(std::chrono::milliseconds deadline, Report done);
+  // Called when the learned routes change (empty when BIRD stopped).
+  void on_learned_routes(std::function<void(const LearnedRoutes&)> handler) { on_learned_ = std::move(handler); }
 
   // For tests and the log.
   const routing::BirdDaemon& bird() const { return bird_; }
@@ -154,6 +166,7 @@ class BgpController {
   // Fills `snapshot.logged_errors` from the tail of BIRD's log.
   void read_logged_errors(Snapshot& snapshot) const;
   void refresh_done(std::string error);
+  void publish_learned(LearnedRoutes learned);
   // Whether the report carries BIRD's answer to this request's queries.
   enum class BirdAnswer { answered, not_answered };
   void answer(Waiter& waiter, BirdAnswer bird);
@@ -178,6 +191,8 @@ class BgpController {
   std::set<PolicyRule> rules_;
   std::set<IpAddress> added_addresses_;
   Snapshot snapshot_;
+  LearnedRoutes learned_;
+  std::function<void(const LearnedRoutes&)> on_learned_;
   bool refresh_in_flight_ = false;
   uint64_t refresh_generation_ = 0;
   std::vector<std::unique_ptr<Waiter>> waiters_;

@@ -2,8 +2,11 @@
 
 #include <csignal>
 
+#include <boost/asio/post.hpp>
+
 #include "common/atomic_file.h"
 #include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/fastpath_status.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/status.h"
 #include "gateway/policy/compiler.h"
@@ -59,44 +62,86 @@ std::optional<policy::ApplianceConfig> Daemon::read_configuration(std::string_vi
   return config;
 }
 
+DataPlaneChoice Daemon::choose(policy::DataPlane configured) const {
+  const auto offer = host::probe_kernel();
+  log_line(LogLevel::info, offer.summary());
+  return choose_data_plane(configured, offer, find_fastpath(options_.fastpath.installation));
+}
+
 bool Daemon::start_with_configuration() {
   constexpr std::string_view kConsequence = "not starting";
   const auto config = read_configuration(kConsequence);
   if (!config) return false;
-  const auto offer = host::probe_kernel();
-  log_line(LogLevel::info, offer.summary());
-  const auto choice = choose_data_plane(config->data_plane, offer);
-  log_line(LogLevel::info, "data plane: " + data_plane_name(choice.kind) + " (" + choice.why + ")");
-  log_line(LogLevel::info, "data plane limits: " + choice.limitations);
+  const auto choice = choose(config->data_plane);
   reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
-  return apply_configuration(*config, kConsequence);
+  return apply_configuration(*config, choice, kConsequence);
 }
 
 bool Daemon::reload_configuration() {
   constexpr std::string_view kConsequence = "the running configuration stays as it was";
   const auto config = read_configuration(kConsequence);
-  return config && apply_configuration(*config, kConsequence);
+  if (!config) return false;
+  // The kernel and the installation are looked at again only when the
+  // configured data plane changed.
+  const auto choice = config->data_plane == configured_data_plane_ ? reconciler_->data_plane()
+                                                                    : choose(config->data_plane);
+  return apply_configuration(*config, choice, kConsequence);
 }
 
-bool Daemon::apply_configuration(const policy::ApplianceConfig& config, std::string_view consequence) {
-  const auto compiled = policy::compile(config);
-  std::string settings = policy::render_charon_settings(compiled.charon);
+void Daemon::use_data_plane(const DataPlaneChoice& choice) {
+  const bool first = !data_plane_started_;
+  data_plane_started_ = true;
+  const auto old_kind = reconciler_->data_plane().kind;
+  if (!first && old_kind == choice.kind) return;
+  log_line(LogLevel::info, std::string(first ? "data plane: " : "data plane switched from " +
+                                                                     data_plane_name(old_kind) + " to ") +
+                               data_plane_name(choice.kind) + " (" + choice.why + ")");
+  log_line(LogLevel::info, "data plane limits: " + choice.limitations);
+  if (fastpath_ && choice.kind != DataPlaneKind::fastpath) {
+    // charon restarts without the plugin: nothing reaches the fast path any more.
+    retiring_fastpath_ = std::move(fastpath_);
+    retiring_fastpath_->stop(std::chrono::seconds(2), [this] {
+      boost::asio::post(io_, [this] { retiring_fastpath_.reset(); });
+    });
+  }
+  if (!fastpath_ && choice.kind == DataPlaneKind::fastpath) {
+    fastpath_ = std::make_unique<FastpathDaemon>(io_.get_executor(), *clock_, *launcher_, options_.fastpath);
+    // A new fast path has a new TUN device, without routes: route into it again.
+    fastpath_->on_ready([this] { reconciler_->request_pass(); });
+    fastpath_->start();
+  }
+  if (!first) reconciler_->set_data_plane(choice);
+}
+
+std::string Daemon::data_plane_settings() const {
+  if (fastpath_) return fastpath_->charon_settings();
   if (reconciler_->data_plane().kind == DataPlaneKind::libipsec) {
     // kernel-libipsec (5.9.8) installs `default dev ipsec0` into table 220
-    // whatever install_routes says; behind main, ergwd's routes decide. Read
-    // when charon starts: a charon already running needs it in strongswan.conf.
-    settings += "charon {\n    routing_table = 220\n    routing_table_prio = 32800\n}\n";
+    // whatever install_routes says; behind main, ergwd's routes decide.
+    return "charon {\n    routing_table = 220\n    routing_table_prio = 32800\n}\n";
   }
+  return "";
+}
+
+bool Daemon::apply_configuration(const policy::ApplianceConfig& config, const DataPlaneChoice& choice,
+                                 std::string_view consequence) {
+  const auto compiled = policy::compile(config);
   auto plans = plan_connections(compiled);
   // BGP is validated before anything changes: a refused file changes nothing.
-  auto bgp = plan_bgp(compiled, plans, reconciler_->data_plane().kind, options_.bgp);
+  auto bgp = plan_bgp(compiled, plans, choice.kind, options_.bgp);
   if (!bgp) {
     log_line(LogLevel::error, bgp.error());
     log_line(LogLevel::error, options_.config_file + ": BGP configuration refused; " + std::string(consequence));
     return false;
   }
   add_bgp_host_routes(bgp.value(), plans);
-  write_charon_settings(settings);
+  use_data_plane(choice);
+  configured_data_plane_ = config.data_plane;
+  const std::string start_settings = data_plane_settings();
+  write_charon_settings(policy::render_charon_settings(compiled.charon) + start_settings);
+  charon_backend_->configure(choice.kind, start_settings);
+  data_plane_warnings_ = data_plane_warnings(reconciler_->data_plane().kind, plans);
+  for (const auto& warning : data_plane_warnings_) log_line(LogLevel::warning, warning);
   ++config_generation_;
   log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
@@ -104,9 +149,18 @@ bool Daemon::apply_configuration(const policy::ApplianceConfig& config, std::str
   if (!bgp_) {
     bgp_ = std::make_unique<BgpController>(
         BgpEnvironment{io_.get_executor(), *clock_, *launcher_, *host_network_, *client_}, options_.bgp);
+    bgp_->on_learned_routes([this](const LearnedRoutes& learned) {
+      learned_routes_ = learned;
+      route_fastpath();
+    });
   }
+  route_fastpath();
   bgp_->apply(std::move(bgp.value()));
   return true;
+}
+
+void Daemon::route_fastpath() {
+  if (fastpath_) fastpath_->set_routes(plan_fastpath_routes(reconciler_->desired(), learned_routes_));
 }
 
 void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply reply) {
@@ -114,8 +168,10 @@ void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply 
   if (command == "status") {
     // Never waits on a daemon longer than the status deadline.
     status_->collect(bgp_.get(), [this, reply](CollectedStatus collected) {
-      nlohmann::json status =
-          status_json(take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now()));
+      DataPlaneReport plane{data_plane_warnings_, charon_backend_->problem(), std::nullopt};
+      if (fastpath_) plane.fastpath = fastpath_->report();
+      nlohmann::json status = status_json(
+          take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now(), plane));
       if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
       status["not_answering"] = std::move(collected.not_answering);
       reply(std::move(status));
@@ -151,7 +207,8 @@ int Daemon::run() {
   vici_options.events = {"ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"};
   vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
-  status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
+  charon_backend_ = std::make_unique<CharonBackend>(*client_, *launcher_, options_.charon_restart_command);
+    status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
   if (!start_with_configuration()) return 2;
 
   client_->on_connected([this] {
@@ -159,6 +216,7 @@ int Daemon::run() {
     // the settings it needs: have it read them again.
     if (!charon_settings_.empty()) reload_charon_settings();
     reconciler_->charon_connected();
+    charon_backend_->charon_connected();
   });
   client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
   client_->on_event([this](const std::string& name, const vici::Message& m) {

@@ -313,6 +313,11 @@ void Reconciler::sync_routes() {
   }
 }
 
+void Reconciler::set_data_plane(DataPlaneChoice data_plane) {
+  data_plane_ = std::move(data_plane);
+  request_pass();
+}
+
 void Reconciler::remove_routes() {
   for (const auto& [prefix, device] : routes_) (void)tunnel_routes_.delete_route(*IpPrefix::parse(prefix), device);
   routes_.clear();

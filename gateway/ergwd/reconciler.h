@@ -56,6 +56,9 @@ class Reconciler {
   void set_desired(std::vector<ConnectionPlan> plans);
   const std::vector<ConnectionPlan>& desired() const { return plans_; }
   const DataPlaneChoice& data_plane() const { return data_plane_; }
+  // The data plane switched (a reload changed dataPlane): the next pass
+  // routes into the new data plane's devices and removes the old routes.
+  void set_data_plane(DataPlaneChoice data_plane);
 
   // Wire these to the vici client.
   void charon_connected();

@@ -117,18 +117,27 @@ nlohmann::json connection_json(const ConnectionSnapshot& s) {
   }
   c["routes"] = std::move(routes);
   health_json(s.health, c);
+  if (s.fastpath) c["fastpath"] = fastpath_counters_json(*s.fastpath);
   return c;
 }
 
 }  // namespace
 
 StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaInfo>& sas,
-                             const std::string& sas_error, std::chrono::system_clock::time_point now) {
+                             const std::string& sas_error, std::chrono::system_clock::time_point now,
+                             const DataPlaneReport& data_plane) {
   StatusSnapshot out;
   out.taken_at = now;
   out.charon_connected = r.charon_up();
   out.charon_error = sas_error;
   out.data_plane = r.data_plane();
+  out.data_plane_warnings = data_plane.warnings;
+  out.charon_backend_problem = data_plane.charon_backend_problem;
+  nlohmann::json fastpath_document;
+  if (data_plane.fastpath) {
+    out.fastpath = fastpath_daemon_json(*data_plane.fastpath);
+    fastpath_document = data_plane.fastpath->value("status", nlohmann::json::object());
+  }
   const auto kind = r.data_plane().kind;
   for (const auto& plan : r.desired()) {
     ConnectionSnapshot c;
@@ -144,6 +153,7 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
       c.routes.push_back({prefix.to_string(), device, r.installed_routes().count({prefix.to_string(), device}) != 0});
     }
     if (const auto* health = r.health().find(plan.name)) c.health = *health;
+    if (data_plane.fastpath) c.fastpath = fastpath_counters(c.tunnel, fastpath_document);
     out.connections.push_back(std::move(c));
   }
   out.unattributed_failures.assign(r.health().unattributed().begin(), r.health().unattributed().end());
@@ -157,7 +167,10 @@ nlohmann::json status_json(const StatusSnapshot& s) {
   if (!s.charon_error.empty()) out["charon_error"] = s.charon_error;
   out["data_plane"] = {{"kind", data_plane_name(s.data_plane.kind)},
                        {"why", s.data_plane.why},
-                       {"limitations", s.data_plane.limitations}};
+                       {"limitations", s.data_plane.limitations},
+                       {"warnings", s.data_plane_warnings}};
+  if (!s.charon_backend_problem.empty()) out["data_plane"]["charon_backend"] = s.charon_backend_problem;
+  if (s.fastpath) out["fastpath"] = *s.fastpath;
   out["connections"] = nlohmann::json::array();
   for (const auto& c : s.connections) out["connections"].push_back(connection_json(c));
   nlohmann::json unattributed = nlohmann::json::array();

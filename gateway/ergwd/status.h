@@ -4,16 +4,19 @@
 // connection: the tunnel as the one model of a tunnel makes it (tunnel.h:
 // state, IKE and CHILD SAs, which configured CHILDs are covered), its routes,
 // and its health (last error with code, reason, likely cause and hint; failure
-// and rekey counts). No secret is ever part of it.
+// and rekey counts), and on the fast path what it counted for the tunnel's
+// SAs. No secret is ever part of it.
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "gateway/ergwd/data_plane.h"
+#include "gateway/ergwd/fastpath_status.h"
 #include "gateway/ergwd/health.h"
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/tunnel.h"
@@ -37,6 +40,16 @@ struct ConnectionSnapshot {
   Tunnel tunnel;
   std::vector<RouteSnapshot> routes;
   ConnectionHealth health;
+  std::optional<FastpathCounters> fastpath;  // what the fast path counted for its SAs
+};
+
+// What ergwd knows about the data plane beside the choice: what the
+// configuration asks of it that it cannot do, whether charon loaded the right
+// backend, and the fast path daemon (FastpathDaemon::report()) when it runs.
+struct DataPlaneReport {
+  std::vector<std::string> warnings;
+  std::string charon_backend_problem;
+  std::optional<nlohmann::json> fastpath;
 };
 
 struct StatusSnapshot {
@@ -44,13 +57,17 @@ struct StatusSnapshot {
   bool charon_connected = false;
   std::string charon_error;  // why the SAs could not be listed
   DataPlaneChoice data_plane;
+  std::vector<std::string> data_plane_warnings;
+  std::string charon_backend_problem;
+  std::optional<nlohmann::json> fastpath;  // the daemon, without its raw STATUS document
   std::vector<ConnectionSnapshot> connections;
   std::vector<UnattributedFailure> unattributed_failures;  // most recent first
 };
 
 // `sas`: what list-sas returned (empty with `sas_error` when it failed).
 StatusSnapshot take_snapshot(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
-                             const std::string& sas_error, std::chrono::system_clock::time_point now);
+                             const std::string& sas_error, std::chrono::system_clock::time_point now,
+                             const DataPlaneReport& data_plane = {});
 
 nlohmann::json status_json(const StatusSnapshot& snapshot);
 

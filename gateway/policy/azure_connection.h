@@ -112,7 +112,7 @@ struct LocalSide {
   std::vector<IpPrefix> express_route_prefixes;  // what on-prem already advertises over ExpressRoute
 };
 
-enum class DataPlane { automatic, kernel, libipsec };
+enum class DataPlane { automatic, kernel, libipsec, fastpath };
 
 // One connection of ergw's configuration file.
 struct ConnectionSpec {

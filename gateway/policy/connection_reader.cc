@@ -527,9 +527,11 @@ std::optional<ApplianceConfig> read_configuration(const nlohmann::json& document
           config.data_plane = DataPlane::kernel;
         } else if (equals_ignoring_case(*plane, "libipsec")) {
           config.data_plane = DataPlane::libipsec;
+        } else if (equals_ignoring_case(*plane, "fastpath")) {
+          config.data_plane = DataPlane::fastpath;
         } else {
           diagnostics.error(a.path_of("dataPlane"), "\"" + *plane + "\" is not a data plane; allowed: auto, "
-                                                                    "kernel, libipsec");
+                                                                    "kernel, libipsec, fastpath");
         }
       }
       a.warn_unknown();

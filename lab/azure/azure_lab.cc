@@ -37,6 +37,23 @@ Result<policy::ConnectionSpec> read_azure_side(const std::filesystem::path& file
   return config->connections.front();
 }
 
+constexpr const char* kAzureFastpathTun = "ergwfp0";
+
+std::string fastpath_socket(const lab::Lab& l, lab::Node node) {
+  return (l.state_dir() / lab::node_title(node) / "fastpath" / "fastpath.sock").string();
+}
+
+lab::Lab::CharonSetup charon_setup(const AzureLabOptions& options, const lab::Lab& l, lab::Node node) {
+  lab::Lab::CharonSetup setup;
+  setup.log_level = options.charon_log_level;
+  setup.backend = node == lab::Node::appliance ? options.appliance_backend : options.azure_backend;
+  if (!options.ergw_ipsec_plugin_dir.empty()) {
+    setup.ergw_ipsec_plugin_dir = std::filesystem::absolute(options.ergw_ipsec_plugin_dir).string();
+  }
+  setup.fastpath_socket = fastpath_socket(l, node);
+  return setup;
+}
+
 Status write_private(const std::filesystem::path& file, const std::string& text) {
   std::ofstream out(file, std::ios::trunc);
   if (!out) return Error{"cannot write " + file.string()};
@@ -141,9 +158,13 @@ Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   return Status::success();
 }
 
+std::string AzureLab::azure_tunnel_device() const {
+  return options_.azure_backend == lab::CharonBackend::ergw_ipsec ? kAzureFastpathTun : lab::kLibipsecTun;
+}
+
 Status AzureLab::route_azure_side() {
-  if (auto s = lab_->wait_for_link(lab::Node::azure_gw, lab::kLibipsecTun, std::chrono::seconds(10)); !s) return s;
-  return lab_->route_via(lab::Node::azure_gw, onprem_prefix_);
+  if (auto s = lab_->wait_for_link(lab::Node::azure_gw, azure_tunnel_device(), std::chrono::seconds(10)); !s) return s;
+  return lab_->route_via(lab::Node::azure_gw, onprem_prefix_, azure_tunnel_device());
 }
 
 AzureLab::~AzureLab() {
@@ -220,8 +241,18 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     std::ofstream(conf_dir / "azure.conf")
         << render_azure_charon_settings(model_azure_gateway(azure_spec.value(), options.azure_gateway));
   }
-  if (auto c = l.start_charon(lab::Node::azure_gw, options.charon_log_level); !c) return Error{c.error()};
-  if (auto c = l.start_charon(lab::Node::appliance, options.charon_log_level, options.appliance_kernel_esp); !c) {
+  if (options.azure_backend == lab::CharonBackend::ergw_ipsec) {
+    std::filesystem::create_directories(l.state_dir() / lab::node_title(lab::Node::azure_gw) / "fastpath");
+    if (auto s = l.start_fastpath(lab::Node::azure_gw, std::filesystem::absolute(options.fastpath_path).string(),
+                                  fastpath_socket(l, lab::Node::azure_gw), kAzureFastpathTun);
+        !s) {
+      return Error{s.error()};
+    }
+  }
+  if (auto c = l.start_charon(lab::Node::azure_gw, charon_setup(options, l, lab::Node::azure_gw)); !c) {
+    return Error{c.error()};
+  }
+  if (auto c = l.start_charon(lab::Node::appliance, charon_setup(options, l, lab::Node::appliance)); !c) {
     return Error{c.error()};
   }
 
@@ -231,19 +262,33 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   // The appliance: ergwd drives its charon (supervised, like systemd would).
   const auto appliance_dir = l.state_dir() / "appliance";
   l.progress("[lab " + l.id() + "] starting ergwd on the appliance");
-  if (auto s = l.start_daemon(lab::Node::appliance, "ergwd",
-                              {std::filesystem::absolute(options.ergwd_path).string(), "--config",
-                               std::filesystem::absolute(options.config_file).string(), "--socket",
-                               self->control_socket(), "--vici",
-                               self->appliance_charon().vici_socket().string(), "--charon-settings",
-                               (appliance_dir / "strongswan.d" / "ergwd.conf").string(), "--bird-dir",
-                               (appliance_dir / "bird").string()});
-      !s) {
+  std::vector<std::string> ergwd = {std::filesystem::absolute(options.ergwd_path).string(), "--config",
+                                     std::filesystem::absolute(options.config_file).string(), "--socket",
+                                     self->control_socket(), "--vici",
+                                     self->appliance_charon().vici_socket().string(), "--charon-settings",
+                                     (appliance_dir / "strongswan.d" / "ergwd.conf").string(), "--bird-dir",
+                                     (appliance_dir / "bird").string(),
+                                     // Never the machine's strongSwan service: the appliance's charon, which
+                                     // the lab's supervisor starts again as systemd would.
+                                     "--charon-restart-command",
+                                     "for p in $(ip netns pids " + l.netns(lab::Node::appliance) +
+                                         "); do [ \"$(cat /proc/$p/comm)\" = charon ] && kill $p; done; true"};
+  if (options.appliance_backend == lab::CharonBackend::ergw_ipsec) {
+    // ergwd finds the fast path and the plugin here (auto picks it) and runs
+    // ergw-fastpath itself, its socket where the appliance's charon looks.
+    ergwd.insert(ergwd.end(),
+                 {"--fastpath", std::filesystem::absolute(options.fastpath_path).string(), "--ergw-ipsec-plugin",
+                  (std::filesystem::absolute(options.ergw_ipsec_plugin_dir) / "libstrongswan-ergw-ipsec.so").string(),
+                  "--fastpath-dir", (appliance_dir / "fastpath").string()});
+  }
+  if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }
   if (auto bgp = azure_bgp_side(azure_spec.value())) {
     // With BGP the Azure side learns the on-prem prefixes: no static route.
-    if (auto s = l.wait_for_link(lab::Node::azure_gw, lab::kLibipsecTun, std::chrono::seconds(10)); !s) return Error{s.error()};
+    if (auto s = l.wait_for_link(lab::Node::azure_gw, self->azure_tunnel_device(), std::chrono::seconds(10)); !s) {
+      return Error{s.error()};
+    }
     auto bird = AzureBird::start(l, *bgp);
     if (!bird) return Error{bird.error()};
     self->azure_bird_ = std::move(bird.value());

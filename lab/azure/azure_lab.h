@@ -34,10 +34,18 @@ struct AzureLabOptions {
   std::filesystem::path azure_config_file;
   // What the simulated gateway does beyond the file (the identity it presents).
   AzureGatewayOptions azure_gateway;
-  // The appliance's charon uses kernel ESP (kernel-netlink, no
-  // kernel-libipsec), for ergwd's kernel data plane (appliance.dataPlane
-  // "kernel"). The simulated Azure side stays on kernel-libipsec.
-  bool appliance_kernel_esp = false;
+  // What carries ESP on the appliance: the fast path (ergwd starts
+  // ergw-fastpath; charon loads the ergw-ipsec plugin), kernel-libipsec, or
+  // kernel ESP (appliance.dataPlane "kernel"; a kernel with ESP, tests/kernel).
+  lab::CharonBackend appliance_backend = lab::CharonBackend::libipsec;
+  // The simulated Azure side: kernel-libipsec (an independent ESP
+  // implementation, for interoperability) or the fast path (so that a
+  // throughput figure measures the appliance, not libipsec).
+  lab::CharonBackend azure_backend = lab::CharonBackend::libipsec;
+  // ergw-fastpath and the directory of libstrongswan-ergw-ipsec.so, for
+  // either side on the fast path.
+  std::filesystem::path fastpath_path;
+  std::filesystem::path ergw_ipsec_plugin_dir;
   lab::ProgressSink progress;
 };
 
@@ -65,9 +73,11 @@ class AzureLab {
   // Its connectionMode and DPD timeout are read when its charon starts and
   // cannot change here.
   Status load_azure_side(const std::filesystem::path& file);
-  // Routes the on-prem prefix into the Azure side's tunnel (ipsec0), as Azure
-  // routes the local network gateway's address space.
+  // Routes the on-prem prefix into the Azure side's tunnel device (ipsec0 or
+  // the fast path's), as Azure routes the local network gateway's address space.
   Status route_azure_side();
+  // The device the Azure side's tunnel traffic goes into.
+  std::string azure_tunnel_device() const;
   // Asks ergwd to re-read its configuration (SIGHUP equivalent).
   Status reload_ergwd() const;
   std::filesystem::path ergwd_config() const;

@@ -48,7 +48,7 @@ Result<std::unique_ptr<AzureLab>> start_kernel_lab(const fs::path& dir, const nl
   AzureLabOptions options;
   options.config_file = file;
   options.ergwd_path = ERGWD_PATH;
-  options.appliance_kernel_esp = true;
+  options.appliance_backend = lab::CharonBackend::kernel_esp;
   options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
   return AzureLab::create(options);
 }

@@ -149,12 +149,18 @@ Status Datapath::retire_udp_slot(size_t slot) {
   io::OuterSocket* old = queues_[0]->sockets[slot].load();
   if (old == nullptr) return Status::success();
   for (auto& queue : queues_) queue->sockets[slot].store(nullptr);
-  const uint64_t one = 1;
-  (void)!::write(rescan_fd_, &one, sizeof(one));
-  // Workers may still hold the old socket: its descriptor number must stay
-  // theirs, so it is pointed at /dev/null instead of closed (a send or
-  // receive on it now fails and is counted). That releases our socket from
-  // the group, so a new one binds after charon's.
+  // The inbound worker must stop polling the old socket before it can go:
+  // a poll() in progress holds a reference to it, and the port stays bound
+  // until that poll returns. Answering before then let a starting charon
+  // find 4500 still taken (EADDRINUSE) whenever the worker was slow to wake.
+  if (!wait_for_rescan()) {
+    return Error{"releasing the old NAT-T socket: the inbound worker did not re-read its sockets within 1 s"};
+  }
+  // Other workers may still hold the old socket's pointer: its descriptor
+  // number must stay theirs, so it is pointed at /dev/null instead of closed
+  // (a send on it now fails and is counted). That drops the last reference:
+  // our socket leaves the group before this returns, so a new one (or a new
+  // charon's) binds.
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0 || ::dup2(devnull, old->fd()) < 0) {
     if (devnull >= 0) ::close(devnull);
@@ -162,6 +168,15 @@ Status Datapath::retire_udp_slot(size_t slot) {
   }
   ::close(devnull);
   return Status::success();
+}
+
+bool Datapath::wait_for_rescan() {
+  const uint64_t wanted = rescan_wanted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const uint64_t one = 1;
+  (void)!::write(rescan_fd_, &one, sizeof(one));
+  if (threads_.empty() || stopping_.load()) return true;  // no worker polls anything
+  std::unique_lock lock(rescan_mutex_);
+  return rescan_done_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return rescan_done_ >= wanted; });
 }
 
 std::string Datapath::release_ike_ports() {
@@ -380,6 +395,9 @@ class Datapath::InboundWorker {
   // The sockets this worker reads: raw ones on queue 0 only, UDP where the
   // queue reads UDP; then the rescan (queue 0) and stop eventfds.
   void rescan_sockets() {
+    // Read before the slots: a generation asked for after a slot changed
+    // comes with that change visible.
+    const uint64_t generation = dp_.rescan_wanted_.load(std::memory_order_acquire);
     fds_.clear();
     polled_.clear();
     for (size_t slot = 0; slot < kSlots; ++slot) {
@@ -392,6 +410,11 @@ class Datapath::InboundWorker {
     }
     if (q_ == 0) fds_.push_back({dp_.rescan_fd_, POLLIN, 0});
     fds_.push_back({dp_.stop_fd_, POLLIN, 0});
+    if (q_ == 0) {
+      std::lock_guard lock(dp_.rescan_mutex_);
+      dp_.rescan_done_ = std::max(dp_.rescan_done_, generation);
+      dp_.rescan_done_cv_.notify_all();
+    }
   }
 
   // Queue 0 is told through rescan_fd when share_ike_port changed the sockets.

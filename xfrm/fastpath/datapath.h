@@ -14,6 +14,7 @@
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -100,6 +101,9 @@ class Datapath {
   void run_inbound(size_t queue);
   io::OuterSocket* keep(io::OuterSocket socket);
   Status retire_udp_slot(size_t slot);
+  // Waits until queue 0's inbound worker has re-read its sockets after the
+  // caller changed them (bounded; false on timeout).
+  bool wait_for_rescan();
 
   IpsecState& state_;
   DatapathOptions options_;
@@ -112,6 +116,14 @@ class Datapath {
   std::vector<std::string> socket_report_;
   int stop_fd_ = -1;
   int rescan_fd_ = -1;  // tells queue 0's inbound worker the socket set changed
+  // A socket leaves the NAT-T port's group only when no poll() holds it any
+  // more (poll keeps a reference to every file it waits on): the control
+  // thread asks for generation N (rescan_wanted_) after changing the slots and
+  // waits until the worker says it polls a set read at N or later.
+  std::atomic<uint64_t> rescan_wanted_{0};
+  std::mutex rescan_mutex_;
+  std::condition_variable rescan_done_cv_;
+  uint64_t rescan_done_ = 0;  // under rescan_mutex_
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
 };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -105,10 +106,17 @@ class BgpLabTest : public ::testing::Test {
     return file;
   }
 
-  void start(const fs::path& config) {
+  // appliance_on_fastpath: ergwd runs ergw-fastpath (charon hands it the SAs
+  // through the ergw-ipsec plugin); otherwise the appliance runs libipsec.
+  void start(const fs::path& config, bool appliance_on_fastpath = false) {
     AzureLabOptions options;
     options.config_file = config;
     options.ergwd_path = ERGWD_PATH;
+    if (appliance_on_fastpath) {
+      options.appliance_backend = lab::CharonBackend::ergw_ipsec;
+      options.fastpath_path = ERGW_FASTPATH_PATH;
+      options.ergw_ipsec_plugin_dir = ERGW_PLUGIN_DIR;
+    }
     options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
     auto created = AzureLab::create(options);
     ASSERT_TRUE(created) << created.error();
@@ -196,11 +204,19 @@ class BgpLabTest : public ::testing::Test {
   std::unique_ptr<AzureLab> lab_;
 };
 
-class BgpAddressTest : public BgpLabTest, public ::testing::WithParamInterface<const char*> {};
+// (configuration, the appliance's data plane)
+class BgpAddressTest : public BgpLabTest,
+                       public ::testing::WithParamInterface<std::tuple<const char*, const char*>> {};
 
 TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
-  const auto config = read_json(kExamples / (std::string(GetParam()) + ".json"));
-  start(kExamples / (std::string(GetParam()) + ".json"));
+  const std::string name = std::get<0>(GetParam());
+  const bool fastpath = std::string(std::get<1>(GetParam())) == "fastpath";
+  if (fastpath && !fs::exists(fs::path(ERGW_PLUGIN_DIR) / "libstrongswan-ergw-ipsec.so")) {
+    GTEST_SKIP() << "the ergw-ipsec plugin was not built (run tools/strongswan-source, then build ergw-ipsec-plugin)";
+  }
+  const std::string device = fastpath ? "ergwfp0" : "ipsec0";
+  const auto config = read_json(kExamples / (name + ".json"));
+  start(kExamples / (name + ".json"), fastpath);
   expect_session();
   const auto st = status();
   std::cerr << cli::format_status(st);
@@ -211,8 +227,9 @@ TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
   EXPECT_GE(s.value("prefixes_out", 0u), 1u);
 
   // The appliance: learned route in ergw's table, nothing static for the VNet.
-  EXPECT_NE(ip(Node::appliance, {"route", "show", "table", "1000"}).find("10.0.0.0/16 dev ipsec0 proto bird"),
+  EXPECT_NE(ip(Node::appliance, {"route", "show", "table", "1000"}).find("10.0.0.0/16 dev " + device + " proto bird"),
             std::string::npos);
+  EXPECT_EQ(st["data_plane"].value("kind", ""), fastpath ? "fastpath" : "libipsec");
   // Main holds only the host route to Azure's BGP address (static, never from BGP).
   const auto main_table = ip(Node::appliance, {"route", "show"});
   EXPECT_EQ(main_table.find("10.0.0.0/16"), std::string::npos) << main_table;
@@ -234,13 +251,32 @@ TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
   EXPECT_NE(ip(Node::azure_gw, {"route", "show", "192.168.10.0/24"}).find("proto bird"), std::string::npos);
 
   remove_charon_catch_all_routes();
+  if (fastpath) {
+    // The fast path picks the BGP connection's SAs for the learned prefixes
+    // by the routes ergwd hands it from BIRD (prefix -> the connection's
+    // if_id); there is no default route, so traffic flows only through them.
+    EXPECT_TRUE(lab_->wait_for(
+        seconds(10), [](const nlohmann::json& now) { return now["fastpath"].value("routes", 0) >= 2; },
+        "the learned prefix in the fast path's routes"));
+  }
   expect_traffic_through_esp();
+  if (fastpath) {
+    EXPECT_TRUE(lab_->wait_for(
+        seconds(5), [](const nlohmann::json& now) { return now["connections"][0].contains("fastpath") &&
+                                                         now["connections"][0]["fastpath"].value("packets_out", 0) > 0; },
+        "the fast path's counters for the BGP connection"));
+    EXPECT_GE(status()["fastpath"].value("routes", 0), 2) << "the BGP host route and the learned VNet prefix";
+  }
   (void)azure_bgp;
 }
 
-INSTANTIATE_TEST_SUITE_P(LabBgp, BgpAddressTest, ::testing::Values("lab-bgp", "lab-bgp-apipa"),
+INSTANTIATE_TEST_SUITE_P(LabBgp, BgpAddressTest,
+                         ::testing::Values(std::make_tuple("lab-bgp", "libipsec"),
+                                           std::make_tuple("lab-bgp-apipa", "libipsec"),
+                                           std::make_tuple("lab-bgp", "fastpath")),
                          [](const auto& param_info) {
-                           std::string name = param_info.param;
+                           std::string name = std::string(std::get<0>(param_info.param)) + "_" +
+                                              std::get<1>(param_info.param);
                            for (auto& c : name) c = (c == '-') ? '_' : c;
                            return name;
                          });

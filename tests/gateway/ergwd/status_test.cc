@@ -158,5 +158,33 @@ TEST_F(StatusTest, SnapshotIsAValueThatOutlivesItsSaList) {
   EXPECT_EQ(status_json(copy)["connections"][0]["state"], "UP");
 }
 
+// libipsec with two route-based connections: the snapshot carries the
+// warning data_plane_warnings() gives, and the table says it before anything.
+TEST_F(StatusTest, LibipsecWithTwoRouteBasedConnectionsSaysItCannotCarryThem) {
+  auto a = connection({"hub"}, {});
+  auto b = connection({"hub-b"}, {});
+  b.name = "hub-b";
+  b.if_id = 2;
+  ConnectionPlan plan_a;
+  plan_a.name = a.name;
+  plan_a.if_id = a.if_id;
+  ConnectionPlan plan_b;
+  plan_b.name = b.name;
+  plan_b.if_id = b.if_id;
+  auto s = snapshot_with(a, clock_.wall_now());
+  s.connections.push_back(b);
+  s.data_plane_warnings = data_plane_warnings(DataPlaneKind::libipsec, {plan_a, plan_b});
+  const auto j = status_json(s);
+  ASSERT_EQ(j["data_plane"]["warnings"].size(), 1u);
+  const auto table = cli::format_status(j);
+  EXPECT_NE(table.find("DATA PLANE: libipsec cannot carry 2 route-based connections side by side (hub, hub-b)"),
+            std::string::npos)
+      << table;
+  // The fast path carries them: no warning.
+  s.data_plane.kind = DataPlaneKind::fastpath;
+  s.data_plane_warnings = data_plane_warnings(DataPlaneKind::fastpath, {plan_a, plan_b});
+  EXPECT_EQ(cli::format_status(status_json(s)).find("DATA PLANE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ergw::gateway

@@ -4,6 +4,12 @@
 // (lab/azure/azure_gateway.h), never by ergw's compiler - and checks traffic
 // end to end through ESP (the CHILD SA's counters must move, so a ping that
 // bypassed the tunnel would not count).
+//
+// The appliance runs on the fast path (ergwd supervises ergw-fastpath, charon
+// hands it the SAs through the ergw-ipsec plugin), the product's default, or
+// on kernel-libipsec; tests parametrised by data plane run on both. The
+// simulated Azure side always runs kernel-libipsec: an ESP implementation
+// independent of ours.
 #include <unistd.h>
 
 #include <csignal>
@@ -11,6 +17,7 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -34,15 +41,54 @@ nlohmann::json read_json(const fs::path& file) {
 
 nlohmann::json& props(nlohmann::json& config) { return config["connections"][0]["azure"]["properties"]; }
 
+constexpr const char* kFastpath = "fastpath";
+constexpr const char* kLibipsec = "libipsec";
+
+bool fastpath_built() { return fs::exists(fs::path(ERGW_PLUGIN_DIR) / "libstrongswan-ergw-ipsec.so"); }
+
+std::string param_name(std::string name) {
+  for (auto& c : name) c = (c == '-') ? '_' : c;
+  return name;
+}
+
 class TunnelTest : public ::testing::Test {
  protected:
+  // The appliance's data plane: the fast path unless a test says otherwise.
+  // Without the plugin (no strongSwan source to build it against) the tests
+  // that do not name a data plane run on libipsec and say so.
+  void use_data_plane(const std::string& plane) {
+    plane_ = plane;
+    if (plane_ == kFastpath && !fastpath_built()) {
+      GTEST_SKIP() << "the ergw-ipsec plugin was not built (run tools/strongswan-source, then build "
+                      "ergw-ipsec-plugin)";
+    }
+  }
+  bool on_fastpath() const { return plane_ == kFastpath; }
+
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
+    if (!fastpath_built()) {
+      plane_ = kLibipsec;
+      std::cerr << "note: the ergw-ipsec plugin was not built: this test runs the appliance on libipsec\n";
+    }
     dir_ = fs::path(::testing::TempDir()) / ("ergw-tunnel-" + std::to_string(getpid()) + "-" +
                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override {
+    if (HasFailure() && lab_) {
+      // What ergwd and the fast path said, before the lab and its logs go.
+      for (const auto& log : {lab_->lab().state_dir() / "ergwd.log",
+                              lab_->lab().state_dir() / "appliance" / "fastpath" / "fastpath.log"}) {
+        const auto out = lab_->lab().exec(lab::Node::appliance, {"tail", "-n", "40", log.string()});
+        std::cerr << "---- tail of " << log.string() << "\n" << out.out;
+      }
+      const auto charon = lab_->lab().exec(
+          lab::Node::appliance, {"sh", "-c", "grep -E 'ergw-ipsec|initiating|establish|retransmit|NAT|error' " +
+                                                 (lab_->lab().state_dir() / "appliance" / "charon.log").string() +
+                                                 " | tail -n 40"});
+      std::cerr << "---- the appliance's charon.log\n" << charon.out;
+    }
     lab_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -61,10 +107,29 @@ class TunnelTest : public ::testing::Test {
     options.azure_config_file = azure_config;
     options.azure_gateway = std::move(azure_gateway);
     options.ergwd_path = ERGWD_PATH;
+    options.fastpath_path = ERGW_FASTPATH_PATH;
+    options.ergw_ipsec_plugin_dir = ERGW_PLUGIN_DIR;
+    options.appliance_backend = on_fastpath() ? lab::CharonBackend::ergw_ipsec : lab::CharonBackend::libipsec;
     options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
     auto created = AzureLab::create(options);
     ASSERT_TRUE(created) << created.error();
     lab_ = std::move(created.value());
+  }
+
+  // ergwd chose the data plane the test asked for (auto: the fast path when
+  // ergwd is given it and the plugin).
+  void expect_data_plane(const nlohmann::json& s) {
+    EXPECT_EQ(s["data_plane"].value("kind", ""), plane_) << s["data_plane"].dump();
+    if (on_fastpath()) {
+      EXPECT_EQ(s["fastpath"].value("state", ""), "ready") << s["fastpath"].dump();
+      EXPECT_FALSE(s["data_plane"].contains("charon_backend")) << s["data_plane"].dump();
+    }
+  }
+
+  // The fast path's own count of what a connection carried (ergw status).
+  static uint64_t fastpath_packets(const nlohmann::json& conn) {
+    if (!conn.contains("fastpath")) return 0;
+    return conn["fastpath"].value("packets_in", 0ull) + conn["fastpath"].value("packets_out", 0ull);
   }
 
   nlohmann::json status() {
@@ -100,6 +165,7 @@ class TunnelTest : public ::testing::Test {
       return child.empty() ? child_packets(conn) : child_packets(conn, child);
     };
     const auto before = packets();
+    const auto fastpath_before = fastpath_packets(connection(status()));
     lab::PingOptions options;
     options.count = 4;
     auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem),
@@ -110,6 +176,13 @@ class TunnelTest : public ::testing::Test {
     EXPECT_GE(after, before + 8) << "the CHILD SA " << child
                                  << "'s counters did not move: traffic bypassed it\n"
                                  << cli::format_status(status());
+    if (on_fastpath()) {
+      // The fast path reports STATUS once a second; ergw status shows it.
+      auto counted = lab_->wait_for(
+          seconds(5), [&](const nlohmann::json& s) { return fastpath_packets(connection(s)) >= fastpath_before + 8; },
+          "the fast path's counters in ergw status to show the pings");
+      EXPECT_TRUE(counted) << counted.error();
+    }
   }
 
   // Under a continuous ping, `side` rekeys the CHILD SA and then the IKE SA;
@@ -137,30 +210,66 @@ class TunnelTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::string plane_ = kFastpath;
   std::unique_ptr<AzureLab> lab_;
 };
 
+// A test that runs on each data plane (on libipsec only a representative few).
+class DataPlaneTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override {
+    TunnelTest::SetUp();
+    if (!IsSkipped()) use_data_plane(GetParam());
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(DataPlanes, DataPlaneTest, ::testing::Values(kFastpath, kLibipsec));
+
 // --- policies -------------------------------------------------------------
 
-class PolicyTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+class PolicyTest : public TunnelTest, public ::testing::WithParamInterface<std::tuple<const char*, const char*>> {
+ protected:
+  void SetUp() override {
+    TunnelTest::SetUp();
+    if (!IsSkipped()) use_data_plane(std::get<1>(GetParam()));
+  }
+};
 
 TEST_P(PolicyTest, TunnelComesUpAndCarriesTraffic) {
-  start(kGolden / (std::string(GetParam()) + ".json"));
+  start(kGolden / (std::string(std::get<0>(GetParam())) + ".json"));
   expect_up();
-  const auto conn = connection(status());
+  const auto s = status();
+  const auto conn = connection(s);
   ASSERT_TRUE(conn.contains("ike"));
-  std::cerr << cli::format_status(status());
+  expect_data_plane(s);
+  std::cerr << cli::format_status(s);
   expect_traffic_through_esp();
+  if (on_fastpath()) {
+    // Every drop reason by name, zeros included, and the table shows them.
+    const auto after = connection(status());
+    ASSERT_TRUE(after.contains("fastpath")) << after.dump();
+    for (const char* reason : {"icv_mismatch", "replayed", "no_outbound_sa", "inner_selector", "wrong_encap"}) {
+      EXPECT_TRUE(after["fastpath"]["drops"].contains(reason)) << reason;
+    }
+    EXPECT_NE(cli::format_status(status()).find("fast path  in "), std::string::npos);
+  }
 }
 
+// The acceptance matrix runs on the fast path against Azure's side on
+// libipsec; the appliance on libipsec keeps one representative (the lab tier
+// runs on 2 cores within CI's time limit).
+const auto kPolicyName = [](const auto& param_info) {
+  return param_name(std::string(std::get<0>(param_info.param)) + "_" + std::get<1>(param_info.param));
+};
 INSTANTIATE_TEST_SUITE_P(Policies, PolicyTest,
-                         ::testing::Values("azure-defaults", "aes256-sha256-dh14-pfs2048", "gcmaes256-ecp384",
-                                           "aes256-sha384-dh24-pfs24", "policy-based"),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param;
-                           for (auto& c : name) c = (c == '-') ? '_' : c;
-                           return name;
-                         });
+                         ::testing::Combine(::testing::Values("azure-defaults", "aes256-sha256-dh14-pfs2048",
+                                                              "gcmaes256-ecp384", "aes256-sha384-dh24-pfs24",
+                                                              "policy-based"),
+                                            ::testing::Values(kFastpath)),
+                         kPolicyName);
+INSTANTIATE_TEST_SUITE_P(PoliciesOnLibipsec, PolicyTest,
+                         ::testing::Combine(::testing::Values("azure-defaults"), ::testing::Values(kLibipsec)),
+                         kPolicyName);
 
 TEST_F(TunnelTest, NegotiatedAlgorithmsAreWhatThePolicySays) {
   start(kGolden / "gcmaes256-ecp384.json");
@@ -346,15 +455,22 @@ INSTANTIATE_TEST_SUITE_P(Modes, IdentityTest, ::testing::Values("InitiatorOnly",
 
 // --- connection modes -----------------------------------------------------
 
-class ModeTest : public TunnelTest, public ::testing::WithParamInterface<const char*> {};
+class ModeTest : public TunnelTest, public ::testing::WithParamInterface<std::tuple<const char*, const char*>> {
+ protected:
+  void SetUp() override {
+    TunnelTest::SetUp();
+    if (!IsSkipped()) use_data_plane(std::get<1>(GetParam()));
+  }
+};
 
 TEST_P(ModeTest, TheRightSideDials) {
+  const std::string mode = std::get<0>(GetParam());
   auto config = read_json(kGolden / "gcmaes256-ecp384.json");
-  props(config)["connectionMode"] = GetParam();
+  props(config)["connectionMode"] = mode;
   start(write("mode", config));
   expect_up();
+  expect_data_plane(status());
   const auto conn = connection(status());
-  const std::string mode = GetParam();
   // InitiatorOnly: Azure dials; ResponderOnly: the appliance dials.
   if (mode == "InitiatorOnly") {
     EXPECT_FALSE(conn["ike"].value("initiator", true)) << "ergw must not dial";
@@ -370,7 +486,12 @@ TEST_P(ModeTest, TheRightSideDials) {
   expect_traffic_through_esp();
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, ModeTest, ::testing::Values("Default", "InitiatorOnly", "ResponderOnly"));
+INSTANTIATE_TEST_SUITE_P(Modes, ModeTest,
+                         ::testing::Combine(::testing::Values("Default", "InitiatorOnly", "ResponderOnly"),
+                                            ::testing::Values(kFastpath)),
+                         [](const auto& param_info) {
+                           return std::string(std::get<0>(param_info.param)) + "_" + std::get<1>(param_info.param);
+                         });
 
 // --- rekeying -------------------------------------------------------------
 
@@ -477,7 +598,7 @@ TEST_F(TunnelTest, AzureInitiatedIkeRekeyLeavesNoError) {
   expect_traffic_through_esp();
 }
 
-TEST_F(TunnelTest, CharonKilledOnTheApplianceComesBackWithin30Seconds) {
+TEST_P(DataPlaneTest, CharonKilledOnTheApplianceComesBackWithin30Seconds) {
   start(kGolden / "gcmaes256-ecp384.json");
   expect_up();
   auto killed = lab_->lab().supervisor().kill_daemon("charon-appliance", SIGKILL);
@@ -544,6 +665,68 @@ TEST_F(TunnelTest, RestartingErgwdDropsNoTunnel) {
   ASSERT_TRUE(report) << report.error();
   EXPECT_EQ(report->lost, 0) << "pings lost while ergwd restarted";
   EXPECT_EQ(connection(status())["children"][0].value("spi_in", ""), spi) << "the CHILD SA was replaced";
+}
+
+// The IKE and CHILD SPIs charon holds: equal before and after means no IKE
+// renegotiation and no new CHILD SA.
+std::string charon_spis(const lab::CharonInstance& charon) {
+  const auto listed = charon.swanctl({"--list-sas", "--raw"});
+  std::string spis;
+  for (const char* key : {"initiator-spi=", "responder-spi=", "spi-in=", "spi-out="}) {
+    for (size_t at = listed.out.find(key); at != std::string::npos; at = listed.out.find(key, at + 1)) {
+      spis += listed.out.substr(at, listed.out.find_first_of(" }", at) - at) + " ";
+    }
+  }
+  return spis;
+}
+
+TEST_F(TunnelTest, FastpathKilledIsRestartedByErgwdAndTrafficIsBackWithin5sWithoutIke) {
+  use_data_plane(kFastpath);
+  if (IsSkipped()) return;
+  start(kGolden / "gcmaes256-ecp384.json");
+  expect_up();
+  expect_traffic_through_esp();
+  const auto before = status();
+  const pid_t pid = before["fastpath"].value("pid", 0);
+  ASSERT_GT(pid, 0) << before["fastpath"].dump();
+  const auto spis = charon_spis(lab_->appliance_charon());
+  ASSERT_FALSE(spis.empty());
+
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  lab::PingOptions one;
+  one.count = 1;  // waits up to 1 s for the reply: the time is measured to within a second
+  bool back = false;
+  while (!back && std::chrono::steady_clock::now() - t0 < seconds(15)) {
+    auto p = lab::ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet), one);
+    back = p && p->received == 1;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  ASSERT_TRUE(back) << "no traffic 15 s after the fast path was killed\n" << cli::format_status(status());
+  std::cerr << "traffic back " << took.count() << " ms after ergw-fastpath was SIGKILLed\n";
+  EXPECT_LE(took.count(), 5000) << "traffic must be back within 5 s";
+
+  const auto after = status();
+  std::cerr << cli::format_status(after);
+  EXPECT_NE(after["fastpath"].value("pid", 0), pid) << "ergwd restarted the fast path";
+  EXPECT_GE(after["fastpath"].value("restarts", 0), 1);
+  EXPECT_NE(after["fastpath"].value("last_exit", ""), "") << after["fastpath"].dump();
+  EXPECT_EQ(charon_spis(lab_->appliance_charon()), spis) << "IKE was renegotiated: the SPIs changed";
+  EXPECT_EQ(lab_->lab().supervisor().restarts("ergwd"), 0);
+  EXPECT_EQ(lab_->lab().supervisor().restarts("charon-appliance"), 0);
+  // The new fast path counts from zero (the replayed SAs keep their sequence
+  // numbers, not their counters), so charon's counters stand still until it
+  // passes the old ones: the fast path's own count shows the traffic.
+  const auto counted_before = fastpath_packets(connection(status()));
+  lab::PingOptions four;
+  four.count = 4;
+  auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet), four);
+  ASSERT_TRUE(ping) << ping.error();
+  EXPECT_EQ(ping->received, 4);
+  auto counted = lab_->wait_for(
+      seconds(5), [&](const nlohmann::json& s) { return fastpath_packets(connection(s)) >= counted_before + 8; },
+      "the restarted fast path to count the pings");
+  EXPECT_TRUE(counted) << counted.error();
 }
 
 // --- configuration changes -------------------------------------------------
