@@ -70,7 +70,7 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
       session.peer_name = std::string(name->value_or("unnamed")).substr(0, 64);
       return MessageWriter(type, seq)
           .text(ERGW_IPSEC_ATTR_NAME, "ergw-fastpath")
-          .text(ERGW_IPSEC_ATTR_VERSION_TEXT, "ergw-ipsec protocol 1")
+          .text(ERGW_IPSEC_ATTR_VERSION_TEXT, "ergw-ipsec protocol " + std::to_string(ERGW_IPSEC_PROTOCOL_VERSION))
           .u64(ERGW_IPSEC_ATTR_INSTANCE, instance_)
           .finish();
     }
