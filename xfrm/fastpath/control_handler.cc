@@ -92,7 +92,13 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
                                esp::to_string(r->config.algorithm) + " " + r->key.src.to_string() + " -> " +
                                r->key.dst.to_string() +
                                (r->config.encapsulation == esp::Encapsulation::udp ? " udp" : " esp") +
-                               (r->replay ? " (replayed)" : "");
+                               (r->replay ? " (replayed" +
+                                                (r->reported_packets != 0 || r->reported_bytes != 0
+                                                     ? ", charon had seen " + std::to_string(r->reported_packets) +
+                                                           " packets " + std::to_string(r->reported_bytes) + " bytes"
+                                                     : std::string()) +
+                                                ")"
+                                          : "");
       if (Status s = state_.add_sa(*r); !s.ok()) return fail(s.error());
       log_("sa added " + line);
       return ok();
