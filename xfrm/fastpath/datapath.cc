@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
@@ -146,17 +148,32 @@ Result<std::string> Datapath::share_ike_port(uint8_t family, uint16_t port) {
     queue->sockets[slot].store(kept);
   }
   queues_[0]->reads_udp.store(true);
+  rescans_requested_.fetch_add(1, std::memory_order_acq_rel);
   const uint64_t one = 1;
   (void)!::write(rescan_fd_, &one, sizeof(one));
   return "socket " + kept->label() + " " + kept->capabilities().describe() + " shared with charon (reuseport, IKE steering)";
+}
+
+void Datapath::rescan_and_wait() {
+  const uint64_t request = rescans_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const uint64_t one = 1;
+  (void)!::write(rescan_fd_, &one, sizeof(one));
+  if (threads_.empty() || stopping_.load()) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (rescans_done_.load(std::memory_order_acquire) < request && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 Status Datapath::retire_udp_slot(size_t slot) {
   io::OuterSocket* old = queues_[0]->sockets[slot].load();
   if (old == nullptr) return Status::success();
   for (auto& queue : queues_) queue->sockets[slot].store(nullptr);
-  const uint64_t one = 1;
-  (void)!::write(rescan_fd_, &one, sizeof(one));
+  // A worker blocked in poll() on the old socket keeps it open (the kernel
+  // holds the file until poll returns): a charon that binds the port right
+  // after RELEASE_IKE_PORTS would find it in use. So the inbound worker
+  // drops it from its poll set first.
+  rescan_and_wait();
   // Workers may still hold the old socket: its descriptor number must stay
   // theirs, so it is pointed at /dev/null instead of closed (a send or
   // receive on it now fails and is counted). That releases our socket from
@@ -416,6 +433,8 @@ class Datapath::InboundWorker {
   // The sockets this worker reads: raw ones on queue 0 only, UDP where the
   // queue reads UDP; then the rescan (queue 0) and stop eventfds.
   void rescan_sockets() {
+    // What share_ike_port/retire_udp_slot changed before asking is seen here.
+    const uint64_t request = dp_.rescans_requested_.load(std::memory_order_acquire);
     fds_.clear();
     polled_.clear();
     for (size_t slot = 0; slot < kSlots; ++slot) {
@@ -428,6 +447,7 @@ class Datapath::InboundWorker {
     }
     if (q_ == 0) fds_.push_back({dp_.rescan_fd_, POLLIN, 0});
     fds_.push_back({dp_.stop_fd_, POLLIN, 0});
+    if (q_ == 0) dp_.rescans_done_.store(request, std::memory_order_release);
   }
 
   // Queue 0 is told through rescan_fd when share_ike_port changed the sockets.

@@ -99,6 +99,9 @@ class Datapath {
   void run_outbound(size_t queue);
   void run_inbound(size_t queue);
   io::OuterSocket* keep(io::OuterSocket socket);
+  // Tells queue 0's inbound worker to rescan its sockets and waits (at most
+  // a second) until it did.
+  void rescan_and_wait();
   Status retire_udp_slot(size_t slot);
 
   IpsecState& state_;
@@ -112,6 +115,10 @@ class Datapath {
   std::vector<std::string> socket_report_;
   int stop_fd_ = -1;
   int rescan_fd_ = -1;  // tells queue 0's inbound worker the socket set changed
+  // Rescans asked for, and the last one queue 0's inbound worker finished:
+  // a socket is let go only once no worker polls it any more.
+  std::atomic<uint64_t> rescans_requested_{0};
+  std::atomic<uint64_t> rescans_done_{0};
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
 };
