@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/esp/counter_reporter.h"
 #include "xfrm/esp/engine.h"
 #include "xfrm/esp/sa_table.h"
 #include "xfrm/esp/transform.h"
@@ -295,18 +296,9 @@ void size_args(benchmark::internal::Benchmark* b) {
 
 // ---- a reporter that also prints ESP / raw ratios --------------------------
 
-class RatioReporter : public benchmark::ConsoleReporter {
+class RatioReporter : public ergw::bench::CounterReporter {
  public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.error_occurred) continue;
-      // With --benchmark_repetitions the median stands for the benchmark.
-      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
-      const auto it = run.counters.find("bytes_per_second");
-      if (it != run.counters.end()) rates_[run.run_name.str()] = it->second.value;
-    }
-  }
+  RatioReporter() : CounterReporter("bytes_per_second") {}
   void Finalize() override {
     ConsoleReporter::Finalize();
     std::printf("\nESP throughput as a share of raw AES-256-GCM (same binary, same buffers, one core)\n");
@@ -328,14 +320,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   void ratio(const std::string& esp, const std::string& raw, const std::string& label) {
-    const auto a = rates_.find(esp);
-    const auto b = rates_.find(raw);
-    if (a == rates_.end() || b == rates_.end() || b->second <= 0) return;
+    const double* a = value(esp);
+    const double* b = value(raw);
+    if (a == nullptr || b == nullptr || *b <= 0) return;
     std::string shown_esp = esp.substr(0, esp.rfind('/')) + " " + label;
     std::string shown_raw = raw.substr(0, raw.rfind('/'));
-    std::printf("%-44s %-34s %7.1f%%\n", shown_esp.c_str(), shown_raw.c_str(), 100.0 * a->second / b->second);
+    std::printf("%-44s %-34s %7.1f%%\n", shown_esp.c_str(), shown_raw.c_str(), 100.0 * *a / *b);
   }
-  std::map<std::string, double> rates_;
 };
 
 }  // namespace

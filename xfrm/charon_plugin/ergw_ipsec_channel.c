@@ -27,6 +27,10 @@ typedef struct {
 	uint32_t spi;
 	host_t *dst;
 	linked_list_t *messages; /* wire_msg_t*: ADD_SA, then UPDATE_SAs */
+	/* the largest counters charon was given (query); a replayed ADD_SA carries
+	 * them so that the restarted fast path never reports less */
+	uint64_t bytes;
+	uint64_t packets;
 } sa_entry_t;
 
 typedef struct {
@@ -162,6 +166,12 @@ static bool exchange(int fd, wire_msg_t *msg, uint32_t sequence, chunk_t *raw, w
 	}
 	if (!wire_parse(*raw, reply) || reply->sequence != sequence || reply->type != wire_load32(msg->buf + 4) >> 16)
 	{
+		if (raw->len >= ERGW_IPSEC_HEADER_BYTES && reply->version != ERGW_IPSEC_PROTOCOL_VERSION)
+		{
+			DBG1(DBG_KNL, "ergw-ipsec: the fast path speaks control protocol version %u, this plugin %u: "
+				 "install ergw-fastpath and the ergw-ipsec plugin of the same ergw release",
+				 reply->version, ERGW_IPSEC_PROTOCOL_VERSION);
+		}
 		chunk_clear(raw);
 		return FALSE;
 	}
@@ -188,8 +198,9 @@ static uint64_t hello(private_ergw_ipsec_channel_t *this, int fd, uint32_t seque
 	return instance;
 }
 
-/* Sends a registry message once more (marked as a replay where it says so). */
-static bool replay_one(private_ergw_ipsec_channel_t *this, wire_msg_t *stored)
+/* Sends a registry message once more (marked as a replay where it says so).
+ * An ADD_SA of `sa` also carries the counters charon was last given. */
+static bool replay_one(private_ergw_ipsec_channel_t *this, wire_msg_t *stored, sa_entry_t *sa)
 {
 	wire_msg_t msg = wire_msg_clone(stored);
 	wire_reply_t reply;
@@ -200,6 +211,11 @@ static bool replay_one(private_ergw_ipsec_channel_t *this, wire_msg_t *stored)
 		wire_load32(msg.buf + ERGW_IPSEC_HEADER_BYTES) == (1u << 16 | ERGW_IPSEC_ATTR_REPLAY))
 	{	/* ADD_SA starts with REPLAY = 0 (ergw_ipsec_kernel.c): set it */
 		msg.buf[ERGW_IPSEC_HEADER_BYTES + 4] = 1;
+		if (sa && (sa->bytes || sa->packets))
+		{
+			wire_put_u64(&msg, ERGW_IPSEC_ATTR_BYTES, sa->bytes);
+			wire_put_u64(&msg, ERGW_IPSEC_ATTR_PACKETS, sa->packets);
+		}
 	}
 	ok = exchange(this->fd, &msg, ++this->sequence, &raw, &reply);
 	if (ok && reply.status != ERGW_IPSEC_OK)
@@ -218,7 +234,7 @@ static void send_ike_socket(private_ergw_ipsec_channel_t *this, ike_socket_t *so
 	wire_msg_init(&msg, ERGW_IPSEC_MSG_IKE_SOCKET);
 	wire_put_u8(&msg, ERGW_IPSEC_ATTR_FAMILY, sock->family);
 	wire_put_u16(&msg, ERGW_IPSEC_ATTR_PORT, sock->port);
-	replay_one(this, &msg);
+	replay_one(this, &msg, NULL);
 	wire_msg_clear(&msg);
 }
 
@@ -245,7 +261,7 @@ static bool replay(private_ergw_ipsec_channel_t *this)
 		inner = sa->messages->create_enumerator(sa->messages);
 		while (ok && inner->enumerate(inner, &msg))
 		{
-			ok = replay_one(this, msg);
+			ok = replay_one(this, msg, sa);
 		}
 		inner->destroy(inner);
 		sas++;
@@ -254,7 +270,7 @@ static bool replay(private_ergw_ipsec_channel_t *this)
 	enumerator = this->policies->create_enumerator(this->policies);
 	while (ok && enumerator->enumerate(enumerator, &policy))
 	{
-		ok = replay_one(this, &policy->msg);
+		ok = replay_one(this, &policy->msg, NULL);
 		policies++;
 	}
 	enumerator->destroy(enumerator);
@@ -325,17 +341,12 @@ static bool ensure_connected(private_ergw_ipsec_channel_t *this)
 	return TRUE;
 }
 
-METHOD(ergw_ipsec_channel_t, request, status_t,
-	private_ergw_ipsec_channel_t *this, wire_msg_t *msg, chunk_t *raw, wire_reply_t *reply)
+/* Under the lock: one request and its reply. */
+static status_t request_locked(private_ergw_ipsec_channel_t *this, wire_msg_t *msg, chunk_t *raw,
+							   wire_reply_t *reply)
 {
 	int attempt;
 
-	if (msg->failed)
-	{
-		DBG1(DBG_KNL, "ergw-ipsec: message too large for the protocol");
-		return FAILED;
-	}
-	this->lock->lock(this->lock);
 	/* A connection that broke (the fast path restarted) is retried once on
 	 * a fresh one, which replays what the new instance lacks. */
 	for (attempt = 0; attempt < 2; attempt++)
@@ -346,14 +357,57 @@ METHOD(ergw_ipsec_channel_t, request, status_t,
 		}
 		if (exchange(this->fd, msg, ++this->sequence, raw, reply))
 		{
-			this->lock->unlock(this->lock);
 			return SUCCESS;
 		}
 		close(this->fd);
 		this->fd = -1;
 	}
-	this->lock->unlock(this->lock);
 	return FAILED;
+}
+
+METHOD(ergw_ipsec_channel_t, request, status_t,
+	private_ergw_ipsec_channel_t *this, wire_msg_t *msg, chunk_t *raw, wire_reply_t *reply)
+{
+	status_t status;
+
+	if (msg->failed)
+	{
+		DBG1(DBG_KNL, "ergw-ipsec: message too large for the protocol");
+		return FAILED;
+	}
+	this->lock->lock(this->lock);
+	status = request_locked(this, msg, raw, reply);
+	this->lock->unlock(this->lock);
+	return status;
+}
+
+static sa_entry_t *find_sa(private_ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst);
+
+METHOD(ergw_ipsec_channel_t, query, status_t,
+	private_ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, wire_msg_t *msg, chunk_t *raw,
+	wire_reply_t *reply, uint64_t *bytes, uint64_t *packets)
+{
+	sa_entry_t *entry;
+	status_t status;
+
+	*bytes = *packets = 0;
+	this->lock->lock(this->lock);
+	status = request_locked(this, msg, raw, reply);
+	if (status == SUCCESS && reply->status == ERGW_IPSEC_OK)
+	{
+		wire_get_u64(reply, ERGW_IPSEC_ATTR_BYTES, bytes);
+		wire_get_u64(reply, ERGW_IPSEC_ATTR_PACKETS, packets);
+		/* noted under the same lock hold as the request: no replay can run
+		 * between the answer and the note and carry older counters */
+		entry = find_sa(this, spi, dst);
+		if (entry)
+		{
+			entry->bytes = *bytes = max(entry->bytes, *bytes);
+			entry->packets = *packets = max(entry->packets, *packets);
+		}
+	}
+	this->lock->unlock(this->lock);
+	return status;
 }
 
 static sa_entry_t *find_sa(private_ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst)
@@ -503,7 +557,7 @@ METHOD(ergw_ipsec_channel_t, release_ike_ports, void,
 	if (ensure_connected(this))
 	{
 		wire_msg_init(&msg, ERGW_IPSEC_MSG_RELEASE_IKE_PORTS);
-		replay_one(this, &msg);
+		replay_one(this, &msg, NULL);
 		wire_msg_clear(&msg);
 	}
 	this->lock->unlock(this->lock);
@@ -671,6 +725,7 @@ ergw_ipsec_channel_t *ergw_ipsec_channel_create(const char *path, int timeout_ms
 	INIT(this,
 		.public = {
 			.request = _request,
+			.query = _query,
 			.remember_sa = _remember_sa,
 			.remember_update = _remember_update,
 			.forget_sa = _forget_sa,

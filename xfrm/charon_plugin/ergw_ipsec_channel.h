@@ -25,6 +25,16 @@ struct ergw_ipsec_channel_t {
 	 */
 	status_t (*request)(ergw_ipsec_channel_t *this, wire_msg_t *msg, chunk_t *raw, wire_reply_t *reply);
 
+	/**
+	 * QUERY_SA for the SA (spi, dst) as request() does. When the fast path
+	 * answers OK, `bytes` and `packets` are the larger of its counters and
+	 * the largest ever returned for this SA; they are kept in the registry,
+	 * so that a replay after a restart of the fast path carries them and
+	 * charon never sees them fall.
+	 */
+	status_t (*query)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, wire_msg_t *msg, chunk_t *raw,
+					  wire_reply_t *reply, uint64_t *bytes, uint64_t *packets);
+
 	/** Registry (replayed after a restart of the fast path). Takes `msg`. */
 	void (*remember_sa)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, wire_msg_t *msg);
 	/** Appends an UPDATE_SA to the SA's entry and renames it to `new_dst`. Takes `msg`. */

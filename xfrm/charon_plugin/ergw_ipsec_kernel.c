@@ -26,13 +26,12 @@ struct private_ergw_ipsec_kernel_t {
 	ergw_ipsec_channel_t *channel;
 };
 
-/* Sends `msg` and returns the status charon should see; `what` for logs. */
-static status_t call(private_ergw_ipsec_kernel_t *this, wire_msg_t *msg, const char *what,
-					 chunk_t *raw, wire_reply_t *reply)
+/* The status charon should see for a request's outcome; `what` for logs. */
+static status_t outcome(status_t sent, const char *what, wire_reply_t *reply)
 {
 	chunk_t text;
 
-	if (this->channel->request(this->channel, msg, raw, reply) != SUCCESS)
+	if (sent != SUCCESS)
 	{
 		DBG1(DBG_KNL, "ergw-ipsec: %s failed: the fast path does not answer", what);
 		return FAILED;
@@ -48,6 +47,13 @@ static status_t call(private_ergw_ipsec_kernel_t *this, wire_msg_t *msg, const c
 			DBG1(DBG_KNL, "ergw-ipsec: %s refused by the fast path: %.*s", what, (int)text.len, text.ptr);
 			return reply->status == ERGW_IPSEC_E_UNSUPPORTED ? NOT_SUPPORTED : FAILED;
 	}
+}
+
+/* Sends `msg` and returns the status charon should see; `what` for logs. */
+static status_t call(private_ergw_ipsec_kernel_t *this, wire_msg_t *msg, const char *what,
+					 chunk_t *raw, wire_reply_t *reply)
+{
+	return outcome(this->channel->request(this->channel, msg, raw, reply), what, reply);
 }
 
 static status_t call_simple(private_ergw_ipsec_kernel_t *this, wire_msg_t *msg, const char *what)
@@ -235,21 +241,23 @@ METHOD(kernel_ipsec_t, query_sa, status_t,
 	wire_msg_t msg;
 	wire_reply_t reply;
 	chunk_t raw = chunk_empty;
-	uint64_t value;
+	uint64_t value, sa_bytes, sa_packets;
 	status_t status;
 
 	wire_msg_init(&msg, ERGW_IPSEC_MSG_QUERY_SA);
 	put_sa_id(&msg, id);
-	status = call(this, &msg, "query_sa", &raw, &reply);
+	status = outcome(this->channel->query(this->channel, id->spi, id->dst, &msg, &raw, &reply, &sa_bytes,
+										  &sa_packets), "query_sa", &reply);
 	if (status == SUCCESS)
 	{
-		if (bytes && wire_get_u64(&reply, ERGW_IPSEC_ATTR_BYTES, &value))
+		/* never less than charon saw before, even across a fast-path restart */
+		if (bytes)
 		{
-			*bytes = value;
+			*bytes = sa_bytes;
 		}
-		if (packets && wire_get_u64(&reply, ERGW_IPSEC_ATTR_PACKETS, &value))
+		if (packets)
 		{
-			*packets = value;
+			*packets = sa_packets;
 		}
 		if (time && wire_get_u64(&reply, ERGW_IPSEC_ATTR_USE_TIME, &value))
 		{

@@ -117,6 +117,14 @@ void wire_put_u32x2(wire_msg_t *msg, uint16_t type, uint32_t a, uint32_t b)
 	put(msg, type, v, sizeof(v));
 }
 
+void wire_put_u64(wire_msg_t *msg, uint16_t type, uint64_t value)
+{
+	u_char v[8];
+
+	store64(v, value);
+	put(msg, type, v, sizeof(v));
+}
+
 void wire_put_u64x3(wire_msg_t *msg, uint16_t type, uint64_t a, uint64_t b, uint64_t c)
 {
 	u_char v[24];
@@ -206,10 +214,11 @@ bool wire_parse(chunk_t data, wire_reply_t *reply)
 		return FALSE;
 	}
 	reply->length = wire_load32(data.ptr);
+	reply->version = load16(data.ptr + 4);
 	reply->type = load16(data.ptr + 6);
 	reply->sequence = wire_load32(data.ptr + 8);
 	reply->status = (int32_t)wire_load32(data.ptr + 12);
-	if (reply->length != data.len || load16(data.ptr + 4) != ERGW_IPSEC_PROTOCOL_VERSION)
+	if (reply->length != data.len || reply->version != ERGW_IPSEC_PROTOCOL_VERSION)
 	{
 		return FALSE;
 	}

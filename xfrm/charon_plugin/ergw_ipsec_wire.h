@@ -27,6 +27,7 @@ void wire_put_u8(wire_msg_t *msg, uint16_t type, uint8_t value);
 void wire_put_u16(wire_msg_t *msg, uint16_t type, uint16_t value);
 void wire_put_u32(wire_msg_t *msg, uint16_t type, uint32_t value);
 void wire_put_u32x2(wire_msg_t *msg, uint16_t type, uint32_t a, uint32_t b);
+void wire_put_u64(wire_msg_t *msg, uint16_t type, uint64_t value);
 void wire_put_u64x3(wire_msg_t *msg, uint16_t type, uint64_t a, uint64_t b, uint64_t c);
 void wire_put_bytes(wire_msg_t *msg, uint16_t type, chunk_t value);
 void wire_put_string(wire_msg_t *msg, uint16_t type, const char *value);
@@ -42,13 +43,14 @@ wire_msg_t wire_msg_clone(wire_msg_t *msg);
 /* A received message: header fields and access to its attributes. */
 typedef struct {
 	uint32_t length;
+	uint16_t version; /* set even when wire_parse fails for another version */
 	uint16_t type;
 	uint32_t sequence;
 	int32_t status;
 	chunk_t body; /* the attributes */
 } wire_reply_t;
 
-/* Validates the header and the attribute framing of `data`. */
+/* Validates the header (our protocol version) and the attribute framing of `data`. */
 bool wire_parse(chunk_t data, wire_reply_t *reply);
 /* The first attribute of `type`, or chunk_empty. */
 chunk_t wire_get(wire_reply_t *reply, uint16_t type);

@@ -21,7 +21,9 @@
 #ifndef ERGW_XFRM_CONTROL_PROTOCOL_H
 #define ERGW_XFRM_CONTROL_PROTOCOL_H
 
-#define ERGW_IPSEC_PROTOCOL_VERSION 1
+/* 2: a replayed ADD_SA carries BYTES and PACKETS (what the client last
+ * reported for the SA), which a version-1 fast path would have ignored. */
+#define ERGW_IPSEC_PROTOCOL_VERSION 2
 #define ERGW_IPSEC_HEADER_BYTES 16
 #define ERGW_IPSEC_ATTRIBUTE_HEADER_BYTES 4
 #define ERGW_IPSEC_MAX_MESSAGE 65536
@@ -80,8 +82,8 @@ enum ergw_ipsec_attribute {
   ERGW_IPSEC_ATTR_DIRECTION = 25,     /* u8: 0 in, 1 out, 2 fwd */
   ERGW_IPSEC_ATTR_POLICY_TYPE = 26,   /* u8: 1 ipsec, 2 pass, 3 drop */
   ERGW_IPSEC_ATTR_PRIORITY = 27,      /* u32 */
-  ERGW_IPSEC_ATTR_BYTES = 28,         /* u64 */
-  ERGW_IPSEC_ATTR_PACKETS = 29,       /* u64 */
+  ERGW_IPSEC_ATTR_BYTES = 28,         /* u64: QUERY_SA reply; a replayed ADD_SA (last reported) */
+  ERGW_IPSEC_ATTR_PACKETS = 29,       /* u64: same */
   ERGW_IPSEC_ATTR_USE_TIME = 30,      /* u64: CLOCK_MONOTONIC seconds of last use, 0 = never */
   ERGW_IPSEC_ATTR_HARD = 31,          /* u8 0/1 */
   ERGW_IPSEC_ATTR_ERROR_TEXT = 32,    /* UTF-8, no NUL */

@@ -150,6 +150,13 @@ Result<AddSaRequest> decode_add_sa(const MessageReader& m) {
   ERGW_TRY(dst_ts, m.selectors(ERGW_IPSEC_ATTR_DST_TS));
   r.src_ts = std::move(src_ts);
   r.dst_ts = std::move(dst_ts);
+  ERGW_TRY(reported_bytes, m.u64(ERGW_IPSEC_ATTR_BYTES));
+  ERGW_TRY(reported_packets, m.u64(ERGW_IPSEC_ATTR_PACKETS));
+  if ((reported_bytes || reported_packets) && !r.replay) {
+    return Error{"bytes, packets: only a replayed ADD_SA (replay 1) carries counters"};
+  }
+  r.reported_bytes = reported_bytes.value_or(0);
+  r.reported_packets = reported_packets.value_or(0);
 
   esp::SaConfig& c = r.config;
   c.spi = key.spi;

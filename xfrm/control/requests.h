@@ -47,6 +47,10 @@ struct AddSaRequest {
   uint16_t dst_port = 0;
   std::vector<TrafficSelector> src_ts;
   std::vector<TrafficSelector> dst_ts;
+  // What the client last reported to charon for this SA from QUERY_SA (sent
+  // with a replay): the SA's counters go on from at least these.
+  uint64_t reported_bytes = 0;
+  uint64_t reported_packets = 0;
   esp::SaConfig config;    // direction, endpoints, algorithm, keys, ESN, window, lifetimes: holds keys
 };
 

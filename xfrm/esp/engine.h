@@ -64,14 +64,18 @@ struct DecapResult {
 EncapResult encapsulate(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset,
                         size_t inner_length);
 
-// Outbound in bursts (the segments of one TSO packet): reserve_burst takes
-// the sequence numbers and charges the lifetimes for every packet of the
-// burst with one atomic add each for sequence, packets and bytes, instead of
-// three per packet; then each packet is protected with encapsulate_reserved
-// and its number first_sequence + i. Fewer than asked are granted when a hard
-// limit or the sequence space ends inside the burst (the packets that would
-// pass it), with `drop` saying why; the caller drops the rest and counts them
-// with count_burst_drops.
+// Outbound in batches (the fast path's worker collects every packet one SA
+// carries in a batch, up to 64): reserve_burst takes the sequence numbers of
+// the whole batch with one fetch_add, then checks and charges the lifetimes
+// for all of them at once (one atomic add for packets and one for bytes, or
+// one short per-SA lock when the SA has a hard byte or packet limit), instead
+// of three atomics per packet. Each packet is then protected with
+// encapsulate_reserved and its number first_sequence + i. Fewer than asked are
+// granted when a hard limit or the sequence space ends inside the batch (the
+// first packets that fit; the sum of granted packets and bytes never passes a
+// hard limit), with `drop` saying why; the caller drops the rest and counts
+// them with count_burst_drops. The numbers of packets not granted are never
+// used: the SA ended.
 struct BurstGrant {
   uint64_t first_sequence = 0;
   size_t granted = 0;
@@ -81,10 +85,24 @@ BurstGrant reserve_burst(Sa& sa, std::span<const size_t> inner_lengths);
 EncapResult encapsulate_reserved(Sa& sa, std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
                                  uint64_t sequence);
 void count_burst_drops(Sa& sa, DropReason reason, size_t packets);
+// The ESP payload (SPI..ICV) that encapsulating an inner packet of this
+// length produces: lets a caller lay packets out before they are sealed.
+size_t esp_length(const Sa& sa, size_t inner_length);
 
 // Inbound: verifies and decrypts one ESP payload with `sa` (whose SPI the
-// caller already matched, e.g. via SaTable::find_inbound).
+// caller already matched, e.g. via SaTable::find_inbound) and charges it to
+// the lifetimes.
 DecapResult decapsulate(Sa& sa, std::span<uint8_t> buffer);
+
+// Inbound in batches: decapsulate_uncharged does everything decapsulate does
+// (ICV, replay window, trailer) except charging the lifetimes; the caller
+// collects the inner lengths of the batch's authentic packets per SA and
+// charges them with one charge_received, which returns how many of them (the
+// first ones) fit under the hard limits. The rest must be dropped; they are
+// counted as sa_expired. Packets and bytes are counted only here, so an SA's
+// counters never include a packet that was not delivered.
+DecapResult decapsulate_uncharged(Sa& sa, std::span<uint8_t> buffer);
+size_t charge_received(Sa& sa, std::span<const size_t> inner_lengths);
 
 // The SPI of an ESP payload, or 0 if it is shorter than an SPI.
 uint32_t peek_spi(std::span<const uint8_t> esp);

@@ -24,7 +24,9 @@ Sa::Sa(SaId id, const SaConfig& config, std::unique_ptr<Transform> transform, Sa
       transform_(std::move(transform)),
       table_(table),
       created_(created),
-      sequence_(config.initial_sequence) {
+      sequence_(config.initial_sequence),
+      packets_(config.initial_packets),
+      bytes_(config.initial_bytes) {
   if (config.direction == Direction::inbound && config.replay_window != 0) {
     window_.emplace(config.replay_window, config.initial_sequence);
   }
@@ -73,43 +75,50 @@ void Sa::raise(ExpireKind kind, ExpireCause cause) {
 size_t Sa::charge(std::span<const size_t> lengths) {
   const LifetimeLimits& hard = config_.lifetime.hard;
   const LifetimeLimits& soft = config_.lifetime.soft;
-  uint64_t bytes = 0;
-  for (size_t length : lengths) bytes += length;
-  const uint64_t packets_before = packets_.fetch_add(lengths.size(), std::memory_order_relaxed);
-  const uint64_t bytes_before = bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  // A packet that starts beyond a hard limit is refused; the one that reaches
-  // it is the last one carried.
   size_t granted = lengths.size();
-  ExpireCause cause = ExpireCause::packets;
-  if (hard.packets != 0) {
-    const uint64_t room = hard.packets > packets_before ? hard.packets - packets_before : 0;
-    if (room < granted) granted = static_cast<size_t>(room);
-  }
-  if (hard.bytes != 0) {
-    uint64_t total = bytes_before;
-    for (size_t i = 0; i < granted; ++i) {
-      if (total >= hard.bytes) {
-        granted = i;
-        cause = ExpireCause::bytes;
-        break;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  if (hard.packets == 0 && hard.bytes == 0) {
+    // The common case (charon sets no volume limit unless configured): the
+    // batch's sums are added once; nothing to check before.
+    uint64_t sum = 0;
+    for (size_t length : lengths) sum += length;
+    packets = packets_.fetch_add(lengths.size(), std::memory_order_relaxed) + lengths.size();
+    bytes = bytes_.fetch_add(sum, std::memory_order_relaxed) + sum;
+  } else {
+    // Reserve, then check, as one step: a packet is carried only if the
+    // totals after it stay within every hard limit, so no packet beyond a
+    // hard limit is ever carried and the counters never pass it.
+    ExpireCause cause = ExpireCause::packets;
+    {
+      std::lock_guard lock(charge_lock_);
+      packets = packets_.load(std::memory_order_relaxed);
+      bytes = bytes_.load(std::memory_order_relaxed);
+      granted = expired() ? 0 : lengths.size();
+      for (size_t i = 0; i < granted; ++i) {
+        if (hard.packets != 0 && packets + 1 > hard.packets) {
+          granted = i;
+          break;
+        }
+        if (hard.bytes != 0 && bytes + lengths[i] > hard.bytes) {
+          granted = i;
+          cause = ExpireCause::bytes;
+          break;
+        }
+        ++packets;
+        bytes += lengths[i];
       }
-      total += lengths[i];
+      packets_.store(packets, std::memory_order_relaxed);
+      bytes_.store(bytes, std::memory_order_relaxed);
+      // Before the lock is released: no other batch is granted after this.
+      if (granted < lengths.size()) expired_.store(true, std::memory_order_release);
     }
+    if (granted < lengths.size()) raise(ExpireKind::hard, cause);
   }
-  uint64_t granted_bytes = 0;
-  for (size_t i = 0; i < granted; ++i) granted_bytes += lengths[i];
-  if (granted < lengths.size()) {
-    // Rare (the SA ends inside this burst): give back what was not carried.
-    packets_.fetch_sub(lengths.size() - granted, std::memory_order_relaxed);
-    bytes_.fetch_sub(bytes - granted_bytes, std::memory_order_relaxed);
-    raise(ExpireKind::hard, cause);
-  }
-  const uint64_t packets = packets_before + granted;
-  const uint64_t total = bytes_before + granted_bytes;
   if (hard.packets != 0 && packets >= hard.packets) raise(ExpireKind::hard, ExpireCause::packets);
-  if (hard.bytes != 0 && total >= hard.bytes) raise(ExpireKind::hard, ExpireCause::bytes);
+  if (hard.bytes != 0 && bytes >= hard.bytes) raise(ExpireKind::hard, ExpireCause::bytes);
   if (soft.packets != 0 && packets >= soft.packets) raise(ExpireKind::soft, ExpireCause::packets);
-  if (soft.bytes != 0 && total >= soft.bytes) raise(ExpireKind::soft, ExpireCause::bytes);
+  if (soft.bytes != 0 && bytes >= soft.bytes) raise(ExpireKind::soft, ExpireCause::bytes);
   return granted;
 }
 
@@ -184,6 +193,12 @@ BurstGrant Sa::reserve_burst(std::span<const size_t> lengths) {
   grant.first_sequence = first;
   grant.granted = charged;
   return grant;
+}
+
+size_t Sa::esp_length(size_t inner_length) const {
+  const size_t align = transform_->alignment();
+  const size_t pad = (align - (inner_length + 2) % align) % align;
+  return transform_->header_bytes() + inner_length + pad + 2 + transform_->icv_bytes();
 }
 
 EncapResult Sa::encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length) {
@@ -267,6 +282,21 @@ std::optional<DropReason> Sa::parse_plaintext(const uint8_t* plain, size_t plain
 }
 
 DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
+  DecapResult result = decapsulate_uncharged(buffer);
+  if (!result.ok) return result;
+  const size_t length = result.inner_length;
+  if (charge_received(std::span<const size_t>(&length, 1)) == 0) return decap_drop(DropReason::sa_expired, result.sequence);
+  return result;
+}
+
+size_t Sa::charge_received(std::span<const size_t> lengths) {
+  if (lengths.empty()) return 0;
+  const size_t granted = charge(lengths);
+  if (granted < lengths.size()) count_drop(DropReason::sa_expired, lengths.size() - granted);
+  return granted;
+}
+
+DecapResult Sa::decapsulate_uncharged(std::span<uint8_t> buffer) {
   if (config_.direction != Direction::inbound) return decap_drop(DropReason::wrong_direction);
   const size_t header = transform_->header_bytes();
   const size_t icv = transform_->icv_bytes();
@@ -319,8 +349,6 @@ DecapResult Sa::decapsulate(std::span<uint8_t> buffer) {
   result.sequence = seq;
   result.inner_offset = header;
   if (auto bad = parse_plaintext(esp + header, cipher_bytes, result)) return decap_drop(*bad, seq);
-  const size_t length = result.inner_length;
-  if (charge(std::span<const size_t>(&length, 1)) == 0) return decap_drop(DropReason::sa_expired, seq);
   result.ok = true;
   return result;
 }
@@ -335,9 +363,12 @@ EncapResult encapsulate_reserved(Sa& sa, std::span<uint8_t> buffer, size_t inner
   return sa.encapsulate_reserved(buffer, inner_offset, inner_length, sequence);
 }
 void count_burst_drops(Sa& sa, DropReason reason, size_t packets) {
-  for (size_t i = 0; i < packets; ++i) sa.count_drop(reason);
+  if (packets != 0) sa.count_drop(reason, packets);
 }
+size_t esp_length(const Sa& sa, size_t inner_length) { return sa.esp_length(inner_length); }
 DecapResult decapsulate(Sa& sa, std::span<uint8_t> buffer) { return sa.decapsulate(buffer); }
+DecapResult decapsulate_uncharged(Sa& sa, std::span<uint8_t> buffer) { return sa.decapsulate_uncharged(buffer); }
+size_t charge_received(Sa& sa, std::span<const size_t> inner_lengths) { return sa.charge_received(inner_lengths); }
 uint32_t peek_spi(std::span<const uint8_t> esp) { return esp.size() < 4 ? 0 : load_be32(esp.data()); }
 SaId sa_id(const Sa& sa) { return sa.id(); }
 const SaConfig& sa_config(const Sa& sa) { return sa.config(); }

@@ -44,6 +44,9 @@ class Sa {
   EncapResult encapsulate_reserved(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
                                    uint64_t sequence);
   DecapResult decapsulate(std::span<uint8_t> buffer);
+  DecapResult decapsulate_uncharged(std::span<uint8_t> buffer);
+  size_t charge_received(std::span<const size_t> inner_lengths);
+  size_t esp_length(size_t inner_length) const;
 
   void expire_by_time(Clock::time_point now);
   // Marks the SA dead without an event (the control plane retired it).
@@ -54,8 +57,8 @@ class Sa {
   SaCounters counters() const;
   bool expired() const { return expired_.load(std::memory_order_acquire); }
   uint64_t sequence() const { return sequence_.load(std::memory_order_relaxed); }
-  void count_drop(DropReason reason) {
-    drops_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  void count_drop(DropReason reason, uint64_t packets = 1) {
+    drops_[static_cast<size_t>(reason)].fetch_add(packets, std::memory_order_relaxed);
   }
 
  private:
@@ -64,9 +67,13 @@ class Sa {
   // Checks an outbound packet before it takes a sequence number.
   std::optional<DropReason> check_outbound(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
                                            bool reserved) const;
-  // Adds the packets of `lengths` to the lifetime counters (one atomic add
-  // each for packets and bytes); returns how many fit under the hard limits
-  // (the first ones; the rest are not counted).
+  // Charges the packets of `lengths` (one batch) to the counters and
+  // lifetimes; returns how many of them, the first ones, fit under the hard
+  // limits (the rest are not counted, and the SA is then hard-expired).
+  // Without a hard byte or packet limit: one atomic add each for packets and
+  // bytes. With one: the same under charge_lock_, so that the check and the
+  // add are one step and the counters never pass the limit, not even for a
+  // moment (QUERY_SA must never see them fall back).
   size_t charge(std::span<const size_t> lengths);
   void raise(ExpireKind kind, ExpireCause cause);
   // Trailer and inner header checks after decryption (RFC 4303 2.4, 2.6).
@@ -88,8 +95,9 @@ class Sa {
   std::atomic<bool> expired_{false};
   std::atomic<bool> soft_raised_{false};
   std::atomic<bool> hard_raised_{false};
-  std::atomic<uint64_t> packets_{0};
-  std::atomic<uint64_t> bytes_{0};
+  SpinLock charge_lock_;  // only for SAs with a hard byte or packet limit
+  std::atomic<uint64_t> packets_;
+  std::atomic<uint64_t> bytes_;
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops_{};
 };
 

@@ -70,6 +70,11 @@ struct SaConfig {
   // initial_sequence + 1). Inbound: the highest sequence number already seen.
   // 0 for a fresh SA; other values exist for tests and known-answer vectors.
   uint64_t initial_sequence = 0;
+  // Packets and bytes the SA already carried in an earlier life (the fast
+  // path restarted and the control plane re-installed it): its counters and
+  // byte/packet lifetimes go on from here. 0 for a fresh SA.
+  uint64_t initial_packets = 0;
+  uint64_t initial_bytes = 0;
   // The 64-bit value XORed with the sequence number to form the explicit IV
   // (GCM) or the CBC IV nonce. Drawn from RAND_bytes when empty; set only by
   // known-answer tests.

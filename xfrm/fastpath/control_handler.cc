@@ -70,7 +70,7 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
       session.peer_name = std::string(name->value_or("unnamed")).substr(0, 64);
       return MessageWriter(type, seq)
           .text(ERGW_IPSEC_ATTR_NAME, "ergw-fastpath")
-          .text(ERGW_IPSEC_ATTR_VERSION_TEXT, "ergw-ipsec protocol 1")
+          .text(ERGW_IPSEC_ATTR_VERSION_TEXT, "ergw-ipsec protocol " + std::to_string(ERGW_IPSEC_PROTOCOL_VERSION))
           .u64(ERGW_IPSEC_ATTR_INSTANCE, instance_)
           .finish();
     }
@@ -92,7 +92,13 @@ std::vector<uint8_t> ControlHandler::handle(std::span<const uint8_t> bytes, Cont
                                esp::to_string(r->config.algorithm) + " " + r->key.src.to_string() + " -> " +
                                r->key.dst.to_string() +
                                (r->config.encapsulation == esp::Encapsulation::udp ? " udp" : " esp") +
-                               (r->replay ? " (replayed)" : "");
+                               (r->replay ? " (replayed" +
+                                                (r->reported_packets != 0 || r->reported_bytes != 0
+                                                     ? ", charon had seen " + std::to_string(r->reported_packets) +
+                                                           " packets " + std::to_string(r->reported_bytes) + " bytes"
+                                                     : std::string()) +
+                                                ")"
+                                          : "");
       if (Status s = state_.add_sa(*r); !s.ok()) return fail(s.error());
       log_("sa added " + line);
       return ok();

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
 #include "xfrm/esp/engine.h"
+#include "xfrm/fastpath/sa_batch.h"
 #include "xfrm/io/esp_in_udp.h"
 #include "xfrm/io/gso_segmenter.h"
 #include "xfrm/io/ike_steering.h"
@@ -30,6 +33,11 @@ constexpr size_t kTunBufferBytes = 65536 + 256;
 // leaves as one UDP GSO train.
 constexpr size_t kArenaBytes = 2 << 20;
 constexpr size_t kArenaLowWater = 512 << 10;
+// Packets charged to their SAs at once (sequence numbers, packets, bytes):
+// one reservation per SA per this many packets instead of one per packet.
+// It also bounds how far two threads on one SA can interleave their numbers
+// (docs/fastpath.md "Charging per batch").
+constexpr size_t kChargeBatch = 64;
 constexpr size_t kRecvSlots = 32;
 constexpr size_t kRecvSlotBytes = 65536;
 // Worst ESP overhead the fast path carries: IPv6 + UDP + SPI/sequence + CBC
@@ -254,9 +262,19 @@ void Datapath::run_outbound(size_t q) {
   std::vector<uint8_t> arena(kArenaBytes);
   io::SendBatch batch(256);
   io::GsoSegmenter segmenter;
-  std::vector<size_t> lengths;
-  lengths.reserve(1024);
   LocalIoCounters local;
+  // A packet laid out in the arena (plaintext, at its final place) that
+  // waits for its batch's charge before it is sealed and queued.
+  struct Pending {
+    esp::Sa* sa;
+    const OutboundTarget* target;
+    io::OuterSocket* socket;
+    size_t inner_offset;
+    size_t length;
+  };
+  std::vector<Pending> pending;
+  pending.reserve(kChargeBatch);
+  SaBatch charges(kChargeBatch);
 
   auto flush = [&] {
     if (batch.empty()) return;
@@ -266,20 +284,47 @@ void Datapath::run_outbound(size_t q) {
     local.add(IoCounter::outer_send_errors, stats.errors);
     local.add(IoCounter::udp_gso_fallbacks, stats.gso_fallbacks);
   };
+  // One reservation per SA for the whole batch (reserve, then check the
+  // lifetimes), then each granted packet is sealed with its number in the
+  // order it was read. Packets not granted stay unsent (counted by SaBatch).
+  auto settle = [&] {
+    if (charges.empty()) return;
+    charges.settle([](esp::Sa& sa, std::span<const size_t> lengths) { return esp::reserve_burst(sa, lengths); });
+    for (size_t p = 0; p < pending.size(); ++p) {
+      const SaBatch::Grant grant = charges.grant(p);
+      if (!grant.granted) continue;
+      const Pending& packet = pending[p];
+      const esp::EncapResult result =
+          esp::encapsulate_reserved(*packet.sa, arena, packet.inner_offset, packet.length, grant.sequence);
+      if (!result.ok) continue;  // counted per SA by the engine
+      const uint8_t* esp = arena.data() + result.esp_offset;
+      if (!batch.add(*packet.socket, packet.target->remote, esp, result.esp_length)) {
+        flush();
+        (void)batch.add(*packet.socket, packet.target->remote, esp, result.esp_length);
+      }
+    }
+    charges.clear();
+    pending.clear();
+  };
 
   pollfd fds[2] = {{tun.fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
     if (fds[1].revents) break;
     // SAs, policies and their targets stay valid while the guard is held:
-    // one lock per batch, not per packet.
+    // one lock per batch, not per packet. Everything read under it is
+    // settled and queued before it is released.
     IpsecState::ReadGuard guard(state_);
     size_t cursor = esp::kEspHeadroom;
+    // The arena is reused from the start only after every packet in it was
+    // sealed and sent.
+    auto restart_arena = [&] {
+      settle();
+      flush();
+      cursor = esp::kEspHeadroom;
+    };
     for (size_t reads = 0; reads < kReadsPerBatch; ++reads) {
-      if (arena.size() - cursor < kArenaLowWater) {
-        flush();
-        cursor = esp::kEspHeadroom;
-      }
+      if (arena.size() - cursor < kArenaLowWater) restart_arena();
       io::VirtioNetHdr hdr;
       const long n = tun.read(hdr, in);
       if (n == 0) break;
@@ -321,31 +366,21 @@ void Datapath::run_outbound(size_t q) {
       if (!segmenter.single()) local.add(IoCounter::tun_gso_reads);
       const size_t segments = segmenter.segment_count();
       local.add(IoCounter::tun_segments, segments);
-      // One reservation for the whole TSO packet: sequence numbers, packets
-      // and bytes are charged with one atomic add each, not three per segment.
-      lengths.clear();
-      for (size_t i = 0; i < segments; ++i) lengths.push_back(segmenter.segment_length(i));
-      const esp::BurstGrant grant = esp::reserve_burst(*sa, lengths);
-      if (grant.granted < segments) esp::count_burst_drops(*sa, grant.drop, segments - grant.granted);
-      for (size_t i = 0; i < grant.granted; ++i) {
-        const size_t length = lengths[i];
-        if (arena.size() - cursor < target->esp_header + length + esp::kEspTailroom) {
-          flush();
-          cursor = esp::kEspHeadroom;
-        }
+      // Each segment is built at its final place in the arena (sealing
+      // happens in place), back to back, so a TSO packet still leaves as
+      // one UDP GSO train.
+      for (size_t i = 0; i < segments; ++i) {
+        if (charges.full()) settle();
+        const size_t length = segmenter.segment_length(i);
+        if (arena.size() - cursor < target->esp_header + length + esp::kEspTailroom) restart_arena();
         const size_t inner_offset = cursor + target->esp_header;
         segmenter.build_segment(i, arena.data() + inner_offset);
-        const esp::EncapResult result =
-            esp::encapsulate_reserved(*sa, arena, inner_offset, length, grant.first_sequence + i);
-        if (!result.ok) continue;  // counted per SA by the engine
-        const uint8_t* esp = arena.data() + result.esp_offset;
-        if (!batch.add(*sock, target->remote, esp, result.esp_length)) {
-          flush();
-          (void)batch.add(*sock, target->remote, esp, result.esp_length);
-        }
-        cursor = result.esp_offset + result.esp_length;
+        pending.push_back(Pending{sa, target, sock, inner_offset, length});
+        charges.add(*sa, length);
+        cursor += esp::esp_length(*sa, length);
       }
     }
+    settle();
     flush();
     queue.counters.publish(local);
   }
@@ -364,7 +399,10 @@ class Datapath::InboundWorker {
         queue_(*datapath.queues_[q]),
         tun_(datapath.tun_->queue_fd(q), datapath.tun_->capabilities().vnet_hdr),
         batch_(kRecvSlots, kRecvSlotBytes),
-        coalescer_(tun_) {}
+        coalescer_(tun_),
+        charges_(kChargeBatch) {
+    pending_.reserve(kChargeBatch);
+  }
 
   void run() {
     rescan_sockets();
@@ -448,6 +486,8 @@ class Datapath::InboundWorker {
           }
         });
       }
+      // Before the next receive reuses the buffers the pending packets sit in.
+      settle();
       if (static_cast<size_t>(n) < kRecvSlots) break;
     }
   }
@@ -485,8 +525,8 @@ class Datapath::InboundWorker {
     deliver(datagram, false, nullptr);
   }
 
-  // Decrypt, enforce the SA's encapsulation and policies, follow a NAT
-  // rebinding, and queue the clear packet for the TUN.
+  // Decrypt and verify; the packet then waits in the batch for its SA's
+  // charge (settle).
   void deliver(std::span<uint8_t> esp, bool via_udp, const sockaddr_storage* source) {
     if (esp.size() < esp::kEspHeaderBytes) {
       dp_.state_.table().count_table_drop(esp::DropReason::truncated);
@@ -497,24 +537,43 @@ class Datapath::InboundWorker {
       dp_.state_.table().count_table_drop(esp::DropReason::unknown_spi);
       return;
     }
-    const esp::DecapResult result = esp::decapsulate(*sa, esp);
+    const esp::DecapResult result = esp::decapsulate_uncharged(*sa, esp);
     if (!result.ok) return;  // counted per SA by the engine
-    ConnectionStats* connection = nullptr;
-    const uint8_t* inner = esp.data() + result.inner_offset;
-    const InboundVerdict verdict =
-        dp_.state_.check_inbound(result.sa, via_udp, inner, result.inner_length, connection);
-    if (verdict != InboundVerdict::ok) {
-      const ConnectionDrop drop = verdict == InboundVerdict::wrong_encap        ? ConnectionDrop::wrong_encap
-                                  : verdict == InboundVerdict::no_inbound_policy ? ConnectionDrop::no_inbound_policy
-                                                                                 : ConnectionDrop::inner_selector;
-      if (connection != nullptr) connection->count(drop);
-      local_.add(io_counter_for(drop));
-      return;
+    if (charges_.full()) settle();
+    pending_.push_back(Pending{result.sa, esp.data() + result.inner_offset, result.inner_length, via_udp, source});
+    charges_.add(*sa, result.inner_length);
+  }
+
+  // Charges each SA once for the batch's authentic packets (those beyond a
+  // hard limit are dropped as sa_expired by the engine), then enforces the
+  // SA's encapsulation and policies, follows a NAT rebinding, and queues the
+  // clear packets for the TUN in the order they arrived.
+  void settle() {
+    if (charges_.empty()) return;
+    charges_.settle([](esp::Sa& sa, std::span<const size_t> lengths) { return esp::charge_received(sa, lengths); });
+    for (size_t p = 0; p < pending_.size(); ++p) {
+      if (!charges_.grant(p).granted) continue;
+      const Pending& packet = pending_[p];
+      ConnectionStats* connection = nullptr;
+      const InboundVerdict verdict =
+          dp_.state_.check_inbound(packet.sa, packet.via_udp, packet.inner, packet.length, connection);
+      if (verdict != InboundVerdict::ok) {
+        const ConnectionDrop drop = verdict == InboundVerdict::wrong_encap        ? ConnectionDrop::wrong_encap
+                                    : verdict == InboundVerdict::no_inbound_policy ? ConnectionDrop::no_inbound_policy
+                                                                                   : ConnectionDrop::inner_selector;
+        if (connection != nullptr) connection->count(drop);
+        local_.add(io_counter_for(drop));
+        continue;
+      }
+      // Only an authentic packet may move the peer's address (RFC 3948 / the
+      // kernel's XFRM_MSG_MAPPING): checked after the ICV verified.
+      if (packet.source != nullptr && dp_.state_.note_source(packet.sa, *packet.source)) {
+        local_.add(IoCounter::nat_mappings);
+      }
+      coalescer_.add({packet.inner, packet.length});
     }
-    // Only an authentic packet may move the peer's address (RFC 3948 / the
-    // kernel's XFRM_MSG_MAPPING): checked after the ICV verified.
-    if (source != nullptr && dp_.state_.note_source(result.sa, *source)) local_.add(IoCounter::nat_mappings);
-    coalescer_.add({inner, result.inner_length});
+    charges_.clear();
+    pending_.clear();
   }
 
   void flush_tun() {
@@ -532,6 +591,17 @@ class Datapath::InboundWorker {
   io::RecvBatch batch_;
   io::TcpCoalescer coalescer_;
   LocalIoCounters local_;
+  // A decrypted packet waiting for its batch's charge; its bytes stay in
+  // batch_'s buffers until the next receive.
+  struct Pending {
+    esp::SaId sa;
+    const uint8_t* inner;
+    size_t length;
+    bool via_udp;
+    const sockaddr_storage* source;
+  };
+  std::vector<Pending> pending_;
+  SaBatch charges_;
   std::vector<pollfd> fds_;
   std::vector<io::OuterSocket*> polled_;
 };

@@ -189,11 +189,19 @@ Status IpsecState::add_sa(control::AddSaRequest& r, Clock::time_point now) {
     uint64_t resume = inbound ? prior->sequence : prior->sequence + kSequenceSkip;
     if (!r.config.esn && resume > UINT32_MAX) resume = UINT32_MAX;  // the next packet ends it: a rekey follows
     r.config.initial_sequence = resume;
+    r.config.initial_packets = prior->packets;
+    r.config.initial_bytes = prior->bytes;
   } else if (RAND_bytes(reinterpret_cast<unsigned char*>(&iv_seed), sizeof(iv_seed)) != 1) {
     return Error{"RAND_bytes failed"};
   }
   r.config.iv_seed = iv_seed;
   r.config.owner_tag = r.reqid;
+  // Counters go on from the larger of what we saved (at most a second old)
+  // and what the client last reported to charon (it may have asked after
+  // our last save): charon never sees them fall, and the byte and packet
+  // lifetimes count the SA's whole life.
+  r.config.initial_packets = std::max(r.config.initial_packets, r.reported_packets);
+  r.config.initial_bytes = std::max(r.config.initial_bytes, r.reported_bytes);
 
   Result<esp::SaId> id = table_.add(r.config, created);
   if (!id.ok()) return Error{id.error()};
@@ -224,7 +232,8 @@ Status IpsecState::add_sa(control::AddSaRequest& r, Clock::time_point now) {
   meta_[*id] = std::move(meta);
   by_key_[key] = *id;
   if (!inbound) refresh_targets(r.reqid);
-  sequences_.put(skey, {r.config.initial_sequence, iv_seed, added_unix});
+  sequences_.put(skey, {r.config.initial_sequence, iv_seed, added_unix, r.config.initial_packets,
+                        r.config.initial_bytes});
   return Status::success();
 }
 
@@ -494,7 +503,7 @@ void IpsecState::tick(Clock::time_point now, std::vector<ExpireEvent>& events,
         meta->use_time = mono;
       }
       sequences_.put({meta->key.spi, meta->key.dst, meta->inbound},
-                     {esp::sa_sequence(*sa), meta->iv_seed, meta->added_unix});
+                     {esp::sa_sequence(*sa), meta->iv_seed, meta->added_unix, c.packets, c.bytes});
       if (esp::sa_expired(*sa) && !meta->expired_since) meta->expired_since = now;
     }
     // charon deletes an SA on its hard expire; one whose charon died never

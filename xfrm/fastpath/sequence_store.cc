@@ -6,7 +6,9 @@
 
 namespace ergw::xfrm::fastpath {
 
-// One line per SA: "spi dst in|out sequence iv_seed added_unix", decimal.
+// One line per SA: "spi dst in|out sequence iv_seed added_unix packets bytes",
+// decimal. Lines without the last two (written before they were kept) are
+// read with packets and bytes 0, so an upgrade keeps the sequence numbers.
 Status SequenceStore::load() {
   records_.clear();
   if (path_.empty()) return Status::success();
@@ -20,8 +22,18 @@ Status SequenceStore::load() {
     uint32_t spi = 0;
     std::string dst, direction;
     SequenceRecord record;
-    if (!(fields >> spi >> dst >> direction >> record.sequence >> record.iv_seed >> record.added_unix) ||
-        (direction != "in" && direction != "out")) {
+    const bool complete =
+        static_cast<bool>(fields >> spi >> dst >> direction >> record.sequence >> record.iv_seed >> record.added_unix);
+    if (complete && !(fields >> record.packets >> record.bytes)) {
+      record.packets = record.bytes = 0;
+      fields.clear();
+      std::string rest;
+      if (fields >> rest) {
+        records_.clear();
+        return Error{path_ + ":" + std::to_string(number) + ": not a sequence record"};
+      }
+    }
+    if (!complete || (direction != "in" && direction != "out")) {
       records_.clear();
       return Error{path_ + ":" + std::to_string(number) + ": not a sequence record"};
     }
@@ -43,7 +55,8 @@ Status SequenceStore::save() const {
     if (!out) return Error{"cannot write " + temporary};
     for (const auto& [key, record] : records_) {
       out << std::get<0>(key) << ' ' << std::get<1>(key).to_string() << ' ' << (std::get<2>(key) ? "in" : "out")
-          << ' ' << record.sequence << ' ' << record.iv_seed << ' ' << record.added_unix << '\n';
+          << ' ' << record.sequence << ' ' << record.iv_seed << ' ' << record.added_unix << ' ' << record.packets
+          << ' ' << record.bytes << '\n';
     }
     if (!out.flush()) return Error{"cannot write " + temporary};
   }

@@ -1,7 +1,9 @@
 // What the fast path must remember across its own crash so that SAs the
 // plugin replays keep working without IKE: per SA the sequence number last
-// seen, the IV seed and when the SA was added. No keys: the plugin holds
-// those. Written atomically (rename) to a small file, normally on tmpfs.
+// seen, the IV seed, when the SA was added, and the packets and bytes it
+// carried (so that charon's QUERY_SA never sees them fall back and the byte
+// and packet lifetimes go on). No keys: the plugin holds those. Written
+// atomically (rename) to a small file, normally on tmpfs.
 //
 // Why: ESP forbids reusing a sequence number under one key (RFC 4303 3.3.3),
 // the peer's replay window drops numbers it has seen, and GCM must never see
@@ -28,6 +30,8 @@ struct SequenceRecord {
   uint64_t sequence = 0;     // outbound: last used; inbound: right edge of the window
   uint64_t iv_seed = 0;
   int64_t added_unix = 0;    // wall-clock seconds when the SA was first added
+  uint64_t packets = 0;      // carried so far (lifetime counters)
+  uint64_t bytes = 0;
 };
 
 class SequenceStore {

@@ -14,12 +14,26 @@ trap 'ike_dump_logs; lab_cleanup' EXIT
 ike_up aes256gcm16 || { echo "FAIL - tunnel did not come up"; exit 1; }
 echo "ok   - tunnel up through ergw-fastpath"
 
+# The CHILD_SA's counters as charon reports them (its query_sa), one
+# "name=value" per line: bytes-in, bytes-out, packets-in, packets-out.
+ike_child_counters() {
+  ike_swanctl gwa --list-sas --raw 2>/dev/null | grep -oE '(bytes|packets)-(in|out)=[0-9]+' | sort
+}
+# never_fell BEFORE AFTER: every counter in AFTER is at least its value in BEFORE.
+never_fell() {
+  awk -F= 'NR == FNR { before[$1] = $2; next } ($1 in before) { seen++; if ($2 + 0 < before[$1] + 0) { print "fell: " $1 " " before[$1] " -> " $2; bad = 1 } }
+           END { exit bad || seen < 4 }' <(echo "$1") <(echo "$2")
+}
+
 ike_spis() { ike_swanctl gwa --list-sas --raw 2>/dev/null | grep -oE '(initiator-spi|responder-spi|spi-in|spi-out)=[0-9a-f]+' | sort | tr '\n' ' '; }
 
 # ---- 1. the fast path is killed and comes back ------------------------------
 spis_before=$(ike_spis)
+# Enough traffic that a fast path counting again from zero would report less.
+lab_in "$LAB_ONPREM" ping -q -c 300 -i 0.005 -s 1000 -W 1 10.0.2.10 >/dev/null 2>&1
 ping_start 0.1
 sleep 1
+counters_before=$(ike_child_counters)  # charon asks the fast path (query_sa)
 kill -KILL "$IKE_FASTPATH_PID_gwa"
 wait "$IKE_FASTPATH_PID_gwa" 2>/dev/null
 sleep 1
@@ -32,11 +46,16 @@ done
 ping_stop
 if [ -n "$back" ]; then seconds=$(awk -v a="$restart" -v b="$back" 'BEGIN { printf "%.2f", b - a }'); else seconds=never; fi
 check "traffic back ${seconds} s after the fast path restarted (<= 5 s)" awk -v s="$seconds" 'BEGIN { exit !(s != "never" && s <= 5) }'
-check "the plugin replayed the SAs (fast path log)" grep -q 'sa added .*(replayed)' "$LAB_DIR/fastpath-gwa.log"
+check "the plugin replayed the SAs (fast path log)" grep -q 'sa added .*(replayed' "$LAB_DIR/fastpath-gwa.log"
 check "charon logged the replay" grep -q 'fast path restarted; replayed 2 SAs' "$LAB_DIR/charon-gwa/charon.log"
 spis_after=$(ike_spis)
 check "no IKE renegotiation: IKE and CHILD SPIs unchanged" eq "$spis_before" "$spis_after"
 check "traffic keeps flowing after the restart" lab_in "$LAB_ONPREM" ping -c 5 -i 0.2 -W 1 10.0.2.10
+counters_after=$(ike_child_counters)
+echo "info: charon's CHILD_SA counters before the kill: $(echo $counters_before); after the restart: $(echo $counters_after)"
+check "charon's SA counters (query_sa) did not fall across the fast-path restart" \
+  never_fell "$counters_before" "$counters_after"
+check "the replay carried the counters charon had seen" grep -q 'sa added .*(replayed, charon had seen [1-9]' "$LAB_DIR/fastpath-gwa.log"
 seq_out=$(ike_fastpath_counters gwa | grep -E '^counters sa=.* dir=out' | sed -n 's/.* sequence=\([0-9]*\).*/\1/p' | head -1)
 check "outbound resumed past the recorded sequence numbers (now $seq_out >= 2^24)" ge "${seq_out:-0}" 16777216
 echo "info: pings during the outage: sent $sent, received $received"

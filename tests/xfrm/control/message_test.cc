@@ -49,6 +49,11 @@ TEST(ControlMessage, RefusesBrokenFramingWithReasons) {
   auto wrong_version = good;
   wrong_version[4] = 9;
   EXPECT_NE(MessageReader::parse(wrong_version).error().find("protocol version 9"), std::string::npos);
+  auto version_1 = good;  // before replayed ADD_SAs carried counters
+  version_1[4] = 1;
+  version_1[5] = 0;
+  EXPECT_NE(MessageReader::parse(version_1).error().find("protocol version 1 (this side speaks 2)"),
+            std::string::npos);
   auto unknown = good;
   unknown[16] = 0xee;
   EXPECT_NE(MessageReader::parse(unknown).error().find("unknown attribute"), std::string::npos);

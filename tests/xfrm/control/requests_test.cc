@@ -51,6 +51,34 @@ TEST(ControlRequests, AddSaGcmInboundOverUdp) {
   EXPECT_EQ(r->reqid, 7u);
 }
 
+// Protocol version 2: a replayed ADD_SA carries the counters the plugin
+// last gave charon; a fresh one cannot.
+TEST(ControlRequests, ReplayedAddSaCarriesTheLastReportedCounters) {
+  std::vector<uint8_t> keymat(20, 0x11);
+  auto message = add_sa_base(false)
+                     .u16(ERGW_IPSEC_ATTR_ENC_ALG, ERGW_IPSEC_ENCR_AES_GCM_16)
+                     .bytes(ERGW_IPSEC_ATTR_ENC_KEY, keymat)
+                     .u64(ERGW_IPSEC_ATTR_BYTES, 123456789012ULL)
+                     .u64(ERGW_IPSEC_ATTR_PACKETS, 98765)
+                     .finish();
+  auto fresh = decode(message);
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_NE(fresh.error().find("bytes, packets: only a replayed ADD_SA"), std::string::npos) << fresh.error();
+  message[ERGW_IPSEC_HEADER_BYTES + ERGW_IPSEC_ATTRIBUTE_HEADER_BYTES] = 1;  // REPLAY comes first: set it
+  auto replayed = decode(message);
+  ASSERT_TRUE(replayed.ok()) << replayed.error();
+  EXPECT_TRUE(replayed->replay);
+  EXPECT_EQ(replayed->reported_bytes, 123456789012ULL);
+  EXPECT_EQ(replayed->reported_packets, 98765U);
+  auto plain = decode(add_sa_base(false)
+                          .u16(ERGW_IPSEC_ATTR_ENC_ALG, ERGW_IPSEC_ENCR_AES_GCM_16)
+                          .bytes(ERGW_IPSEC_ATTR_ENC_KEY, keymat)
+                          .finish());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->reported_bytes, 0U);
+  EXPECT_EQ(plain->reported_packets, 0U);
+}
+
 TEST(ControlRequests, AddSaCbcOutboundRawEsp) {
   auto r = decode(add_sa_base(false)
                       .u16(ERGW_IPSEC_ATTR_ENC_ALG, ERGW_IPSEC_ENCR_AES_CBC)

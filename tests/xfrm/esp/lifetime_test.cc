@@ -2,7 +2,10 @@
 // the SA; sequence exhaustion without ESN is a hard expiry, never a wrap.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <thread>
 
 #include "tests/xfrm/esp/esp_test_util.h"
 
@@ -104,7 +107,7 @@ TEST(Lifetime, BurstGrantsUpToTheHardLimitWithConsecutiveNumbers) {
   EXPECT_EQ(events[1].kind, ExpireKind::hard);
 }
 
-TEST(Lifetime, BurstStopsAtTheHardByteLimit) {
+TEST(Lifetime, BurstStopsBeforeThePacketThatWouldPassTheHardByteLimit) {
   SaTable table;
   SaConfig config = make_config(kGcm, Direction::outbound, false);
   config.lifetime.hard.bytes = 250;
@@ -114,9 +117,208 @@ TEST(Lifetime, BurstStopsAtTheHardByteLimit) {
   Sa& sa = *table.find(*id);
   const std::vector<size_t> lengths{100, 100, 100, 100};
   const BurstGrant grant = reserve_burst(sa, lengths);
-  EXPECT_EQ(grant.granted, 3U) << "the third packet starts below 250 and reaches it";
-  EXPECT_EQ(sa_counters(sa).bytes, 300U);
+  EXPECT_EQ(grant.granted, 2U) << "the third packet would take the SA to 300 > 250 bytes";
+  EXPECT_EQ(grant.drop, DropReason::sa_expired);
+  EXPECT_EQ(sa_counters(sa).bytes, 200U) << "no byte beyond the hard limit is counted or carried";
   EXPECT_TRUE(sa_expired(sa));
+  EXPECT_EQ(reserve_burst(sa, std::vector<size_t>{20}).granted, 0U) << "not even a packet that would still fit";
+}
+
+// The edges of charging a whole batch at once (docs/fastpath.md "Charging
+// per batch"): what one-packet-at-a-time charging would do, with one
+// reservation.
+struct BatchFixture {
+  SaTable table;
+  SaId id = kInvalidSaId;
+  std::vector<SaEvent> events;
+
+  explicit BatchFixture(const Lifetime& lifetime, Direction direction = Direction::outbound, bool esn = false,
+                        uint64_t initial_sequence = 0) {
+    SaConfig config = make_config(kGcm, direction, esn);
+    config.lifetime = lifetime;
+    config.initial_sequence = initial_sequence;
+    auto added = table.add(config);
+    EXPECT_TRUE(added.ok());
+    id = *added;
+  }
+  Sa& sa() { return *table.find(id); }
+  std::vector<SaEvent> drain() {
+    events.clear();
+    table.drain_events(events);
+    return events;
+  }
+};
+
+Lifetime limits(uint64_t soft_packets, uint64_t hard_packets, uint64_t soft_bytes = 0, uint64_t hard_bytes = 0) {
+  Lifetime l;
+  l.soft.packets = soft_packets;
+  l.hard.packets = hard_packets;
+  l.soft.bytes = soft_bytes;
+  l.hard.bytes = hard_bytes;
+  return l;
+}
+
+TEST(BatchCharge, SoftLimitCrossedInsideABatchRaisesOneSoftEvent) {
+  BatchFixture f(limits(10, 0, 0, 0));
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(8, 100)).granted, 8U);
+  lock.unlock();
+  EXPECT_TRUE(f.drain().empty());
+  lock.lock();
+  const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(8, 100));
+  EXPECT_EQ(grant.granted, 8U) << "a soft limit never refuses a packet";
+  EXPECT_EQ(grant.first_sequence, 9U);
+  lock.unlock();
+  auto events = f.drain();
+  ASSERT_EQ(events.size(), 1U) << "packet 10 lies inside the second batch";
+  EXPECT_EQ(events[0].kind, ExpireKind::soft);
+  EXPECT_EQ(events[0].cause, ExpireCause::packets);
+  lock.lock();
+  EXPECT_FALSE(sa_expired(f.sa()));
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(8, 100)).granted, 8U);
+  lock.unlock();
+  EXPECT_TRUE(f.drain().empty()) << "once per SA";
+}
+
+TEST(BatchCharge, SoftByteLimitCrossedInsideABatch) {
+  BatchFixture f(limits(0, 0, 1000, 0));
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(6, 150)).granted, 6U);  // 900
+  lock.unlock();
+  EXPECT_TRUE(f.drain().empty());
+  lock.lock();
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(3, 150)).granted, 3U);  // 1350
+  lock.unlock();
+  auto events = f.drain();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].cause, ExpireCause::bytes);
+}
+
+TEST(BatchCharge, HardPacketLimitReachedExactlyByABatch) {
+  BatchFixture f(limits(0, 16));
+  auto lock = f.table.read_lock();
+  const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(16, 100));
+  EXPECT_EQ(grant.granted, 16U) << "the batch that reaches the limit exactly is carried whole";
+  EXPECT_TRUE(sa_expired(f.sa())) << "and the SA ends with it";
+  EXPECT_EQ(sa_counters(f.sa()).packets, 16U);
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(1, 100)).granted, 0U);
+  EXPECT_EQ(sa_counters(f.sa()).packets, 16U);
+  lock.unlock();
+  auto events = f.drain();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].kind, ExpireKind::hard);
+}
+
+TEST(BatchCharge, HardByteLimitReachedExactlyByABatch) {
+  BatchFixture f(limits(0, 0, 0, 1000));
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(10, 100)).granted, 10U);
+  EXPECT_EQ(sa_counters(f.sa()).bytes, 1000U);
+  EXPECT_TRUE(sa_expired(f.sa()));
+}
+
+TEST(BatchCharge, BatchLargerThanWhatIsLeftGetsTheFirstPacketsThatFit) {
+  BatchFixture f(limits(5, 20));
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(reserve_burst(f.sa(), std::vector<size_t>(14, 100)).granted, 14U);
+  const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(64, 100));
+  EXPECT_EQ(grant.granted, 6U) << "20 - 14 left";
+  EXPECT_EQ(grant.first_sequence, 15U) << "numbers follow on from the last batch: nothing skipped before";
+  EXPECT_EQ(grant.drop, DropReason::sa_expired);
+  for (size_t i = 0; i < grant.granted; ++i) {
+    PacketBuffer buffer(inner_packet(4, 100));
+    const EncapResult r = encapsulate_reserved(f.sa(), buffer.span(), buffer.inner_offset, buffer.inner_length,
+                                               grant.first_sequence + i);
+    ASSERT_TRUE(r.ok) << "a granted packet is sealed even though its batch ended the SA";
+    EXPECT_EQ(r.sequence, 15U + i);
+  }
+  EXPECT_EQ(sa_counters(f.sa()).packets, 20U);
+  EXPECT_EQ(sa_counters(f.sa()).bytes, 2000U);
+  EXPECT_TRUE(sa_expired(f.sa()));
+}
+
+TEST(BatchCharge, MixedLengthsStopAtTheFirstPacketThatDoesNotFit) {
+  BatchFixture f(limits(0, 0, 0, 1000));
+  auto lock = f.table.read_lock();
+  const std::vector<size_t> lengths{400, 400, 300, 60};
+  const BurstGrant grant = reserve_burst(f.sa(), lengths);
+  EXPECT_EQ(grant.granted, 2U) << "300 would pass 1000; the 60 after it is not carried either (order is kept)";
+  EXPECT_EQ(sa_counters(f.sa()).bytes, 800U);
+}
+
+TEST(BatchCharge, HardLimitAcrossThreadsIsNeverPassed) {
+  BatchFixture f(limits(0, 1000, 0, 0));
+  std::atomic<uint64_t> granted{0};
+  std::vector<std::thread> threads;
+  std::mutex sequences_mutex;
+  std::vector<uint64_t> sequences;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 40; ++round) {
+        auto lock = f.table.read_lock();
+        const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(13, 100));
+        granted += grant.granted;
+        std::lock_guard guard(sequences_mutex);
+        for (size_t i = 0; i < grant.granted; ++i) sequences.push_back(grant.first_sequence + i);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(granted.load(), 1000U);
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(sa_counters(f.sa()).packets, 1000U);
+  EXPECT_EQ(sa_counters(f.sa()).bytes, 100000U);
+  std::sort(sequences.begin(), sequences.end());
+  EXPECT_EQ(std::adjacent_find(sequences.begin(), sequences.end()), sequences.end()) << "no number used twice";
+}
+
+TEST(BatchCharge, EsnBatchAcrossThe32BitBoundaryKeepsConsecutiveNumbers) {
+  BatchFixture f(Lifetime{}, Direction::outbound, true, 0xFFFFFFF0ULL);
+  auto lock = f.table.read_lock();
+  const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(64, 100));
+  ASSERT_EQ(grant.granted, 64U);
+  EXPECT_EQ(grant.first_sequence, 0xFFFFFFF1ULL);
+  PacketBuffer buffer(inner_packet(4, 100));
+  const EncapResult r = encapsulate_reserved(f.sa(), buffer.span(), buffer.inner_offset, buffer.inner_length,
+                                             grant.first_sequence + 20);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.sequence, 0x100000005ULL);
+}
+
+TEST(BatchCharge, WithoutEsnABatchStopsAtTheLastNumber) {
+  BatchFixture f(Lifetime{}, Direction::outbound, false, 0xFFFFFFF0ULL);
+  auto lock = f.table.read_lock();
+  const BurstGrant grant = reserve_burst(f.sa(), std::vector<size_t>(64, 100));
+  EXPECT_EQ(grant.granted, 15U) << "0xFFFFFFF1 .. 0xFFFFFFFF";
+  EXPECT_EQ(grant.drop, DropReason::sequence_exhausted);
+  EXPECT_TRUE(sa_expired(f.sa()));
+  EXPECT_EQ(sa_counters(f.sa()).packets, 15U);
+}
+
+TEST(BatchCharge, InboundBatchChargesOnlyWhatFitsAndCountsTheRest) {
+  BatchFixture f(limits(0, 5), Direction::inbound);
+  auto lock = f.table.read_lock();
+  EXPECT_EQ(charge_received(f.sa(), std::vector<size_t>(3, 100)), 3U);
+  EXPECT_EQ(charge_received(f.sa(), std::vector<size_t>(4, 100)), 2U);
+  EXPECT_EQ(sa_counters(f.sa()).packets, 5U);
+  EXPECT_EQ(sa_counters(f.sa()).drop_count(DropReason::sa_expired), 2U);
+  EXPECT_TRUE(sa_expired(f.sa()));
+}
+
+TEST(BatchCharge, CountersResumeFromAnEarlierLife) {
+  Lifetime lifetime = limits(0, 100, 0, 0);
+  SaTable table;
+  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  config.lifetime = lifetime;
+  config.initial_packets = 95;
+  config.initial_bytes = 9500;
+  auto id = table.add(config);
+  ASSERT_TRUE(id.ok());
+  auto lock = table.read_lock();
+  Sa& sa = *table.find(*id);
+  EXPECT_EQ(sa_counters(sa).packets, 95U);
+  EXPECT_EQ(reserve_burst(sa, std::vector<size_t>(10, 100)).granted, 5U) << "the hard limit counts the earlier life";
+  EXPECT_EQ(sa_counters(sa).bytes, 10000U);
 }
 
 TEST(Lifetime, ByteLimitsCountInnerBytes) {

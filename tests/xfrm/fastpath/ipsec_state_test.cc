@@ -192,6 +192,127 @@ TEST(IpsecState, ReplayAfterRestartResumesPastTheRecordedSequence) {
   std::remove(path);
 }
 
+// What charon sees through QUERY_SA only grows for the life of an SA, also
+// when the fast path restarts and the plugin replays the SA.
+struct RestartFixture {
+  std::string path;
+  RestartFixture() {
+    char name[] = "/tmp/ergw-seq-XXXXXX";
+    const int fd = ::mkstemp(name);
+    EXPECT_GE(fd, 0);
+    ::close(fd);
+    path = name;
+  }
+  ~RestartFixture() {
+    std::remove(path.c_str());
+    std::remove((path + ".tmp").c_str());
+  }
+  static void tick(IpsecState& state) {
+    std::vector<ExpireEvent> e;
+    std::vector<MappingEvent> m;
+    std::vector<uint32_t> c;
+    state.tick(IpsecState::Clock::now(), e, m, c);
+  }
+  // Carries `packets` packets of 100 octets on the SA, in one batch.
+  static void carry(IpsecState& state, uint32_t spi, bool inbound, size_t packets) {
+    IpsecState::ReadGuard guard(state);
+    esp::Sa* sa = nullptr;
+    for (esp::SaId id = 0; id < 64 && sa == nullptr; ++id) {
+      esp::Sa* candidate = state.table().find(id);
+      if (candidate != nullptr && esp::sa_config(*candidate).spi == spi) sa = candidate;
+    }
+    ASSERT_NE(sa, nullptr);
+    const std::vector<size_t> lengths(packets, 100);
+    if (inbound) {
+      EXPECT_EQ(esp::charge_received(*sa, lengths), packets);
+    } else {
+      EXPECT_EQ(esp::reserve_burst(*sa, lengths).granted, packets);
+    }
+  }
+  static IpsecState::Usage query(IpsecState& state, const AddSaRequest& r) {
+    auto usage = state.query_sa(r.key);
+    EXPECT_TRUE(usage.ok());
+    return usage.ok() ? *usage : IpsecState::Usage{};
+  }
+};
+
+TEST(IpsecState, CountersGoOnFromTheSequenceFileAfterARestart) {
+  RestartFixture f;
+  const auto out = sa(0x5101, false, 1);
+  const auto in = sa(0x5102, true, 1);
+  {
+    IpsecState state({16, f.path});
+    auto o = out, i = in;
+    ASSERT_TRUE(state.add_sa(o).ok());
+    ASSERT_TRUE(state.add_sa(i).ok());
+    f.carry(state, 0x5101, false, 30);
+    f.carry(state, 0x5102, true, 20);
+    f.tick(state);  // saved: out 30/3000, in 20/2000
+  }
+  IpsecState restarted({16, f.path});
+  auto o = out, i = in;
+  o.replay = i.replay = true;  // the plugin replays them, without counters (never queried)
+  ASSERT_TRUE(restarted.add_sa(o).ok());
+  ASSERT_TRUE(restarted.add_sa(i).ok());
+  EXPECT_EQ(f.query(restarted, out).packets, 30U);
+  EXPECT_EQ(f.query(restarted, out).bytes, 3000U);
+  EXPECT_EQ(f.query(restarted, in).packets, 20U);
+  f.carry(restarted, 0x5101, false, 5);
+  EXPECT_EQ(f.query(restarted, out).packets, 35U);
+}
+
+TEST(IpsecState, ReplayedCountersWinOverAnOlderSave) {
+  RestartFixture f;
+  const auto out = sa(0x5201, false, 1);
+  IpsecState::Usage seen;
+  {
+    IpsecState state({16, f.path});
+    auto o = out;
+    ASSERT_TRUE(state.add_sa(o).ok());
+    f.carry(state, 0x5201, false, 10);
+    f.tick(state);                       // saved: 10 packets
+    f.carry(state, 0x5201, false, 7);    // then 7 more, and charon asks
+    seen = f.query(state, out);
+    ASSERT_EQ(seen.packets, 17U);
+  }                                      // killed before the next save
+  IpsecState restarted({16, f.path});
+  auto o = out;
+  o.replay = true;
+  o.reported_packets = seen.packets;     // what the plugin last gave charon
+  o.reported_bytes = seen.bytes;
+  ASSERT_TRUE(restarted.add_sa(o).ok());
+  const IpsecState::Usage after = f.query(restarted, out);
+  EXPECT_EQ(after.packets, 17U) << "never below what charon saw";
+  EXPECT_EQ(after.bytes, 1700U);
+}
+
+TEST(IpsecState, ReplayedCountersWithoutASequenceFile) {
+  IpsecState state({});
+  auto in = sa(0x5301, true, 1);
+  in.replay = true;
+  in.reported_packets = 500;
+  in.reported_bytes = 64000;
+  ASSERT_TRUE(state.add_sa(in).ok());
+  const auto usage = RestartFixture::query(state, sa(0x5301, true, 1));
+  EXPECT_EQ(usage.packets, 500U);
+  EXPECT_EQ(usage.bytes, 64000U);
+}
+
+TEST(IpsecState, ReplayedCountersCountTowardsTheHardLifetime) {
+  IpsecState state({});
+  auto out = sa(0x5401, false, 1);
+  out.replay = true;
+  out.reported_packets = 98;
+  out.reported_bytes = 9800;
+  out.config.lifetime.hard.packets = 100;
+  ASSERT_TRUE(state.add_sa(out).ok());
+  IpsecState::ReadGuard guard(state);
+  esp::Sa* sa_ptr = nullptr;
+  for (esp::SaId id = 0; id < 8 && sa_ptr == nullptr; ++id) sa_ptr = state.table().find(id);
+  ASSERT_NE(sa_ptr, nullptr);
+  EXPECT_EQ(esp::reserve_burst(*sa_ptr, std::vector<size_t>(5, 100)).granted, 2U);
+}
+
 TEST(IpsecState, StatusJsonHasConnectionsAndNamedDrops) {
   IpsecState state({});
   auto out = sa(0x6001, false, 8);
