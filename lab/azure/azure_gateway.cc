@@ -157,6 +157,7 @@ AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const
   set_dpd(config, spec.azure.dpd_timeout_seconds);
   config.children = children_of(spec, config, custom);
   config.shared_key = spec.azure.shared_key;
+  config.xfrm_if_id = options.xfrm_if_id;
   return config;
 }
 
@@ -191,6 +192,10 @@ std::string render_azure_swanctl_conf(const AzureGatewayConfig& c, bool reveal_s
     out += "                rand_time = 0s\n";
     out += "                life_bytes = " + std::to_string(child.life_bytes) + "\n";
     out += "                rekey_bytes = " + std::to_string(child.rekey_bytes) + "\n";
+    if (c.xfrm_if_id != 0) {
+      out += "                if_id_in = " + std::to_string(c.xfrm_if_id) + "\n";
+      out += "                if_id_out = " + std::to_string(c.xfrm_if_id) + "\n";
+    }
     const bool dial = child.azure_initiates;
     out += std::string("                start_action = ") + (dial ? "start" : "none") + "\n";
     out += std::string("                dpd_action = ") + (dial ? "restart" : "clear") + "\n";

@@ -72,6 +72,9 @@ struct AzureGatewayConfig {
   // responder it accepts those six only (offers 7-26 are not configured).
   bool initiator_offers_only = false;
   policy::Secret shared_key;
+  // Non-zero: every CHILD SA is bound to this XFRM interface id (if_id_in,
+  // if_id_out), so that traffic enters the tunnel by route (AzureGatewayOptions).
+  uint32_t xfrm_if_id = 0;
 };
 
 struct AzureGatewayOptions {
@@ -79,6 +82,11 @@ struct AzureGatewayOptions {
   // documents no way to set it; tests use this to check ergw's remote
   // identity setting against a gateway that presents another one.
   std::string identity;
+  // Non-zero when the Azure side's charon programs kernel ESP: its CHILD SAs
+  // are bound to the xfrm interface with this id. Azure's gateway is
+  // route-based; without an interface the kernel would apply its any-to-any
+  // policies to every packet of the namespace, the VNet's included.
+  uint32_t xfrm_if_id = 0;
 };
 
 // Azure's side of the configuration's first connection (the lab has one

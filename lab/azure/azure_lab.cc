@@ -38,6 +38,12 @@ Result<policy::ConnectionSpec> read_azure_side(const std::filesystem::path& file
 }
 
 constexpr const char* kAzureFastpathTun = "ergwfp0";
+// The Azure side on kernel ESP: its xfrm interface and the if_id its CHILD SAs carry.
+constexpr const char* kAzureXfrmInterface = "azxfrm1";
+constexpr uint32_t kAzureXfrmIfId = 1;
+// Microsoft's advice for its VPN gateways: an MTU of 1400 inside the tunnel
+// (TCP MSS 1350), which also keeps the ESP packets within the WAN's 1500.
+constexpr const char* kAzureTunnelMtu = "1400";
 
 std::string fastpath_socket(const lab::Lab& l, lab::Node node) {
   return (l.state_dir() / lab::node_title(node) / "fastpath" / "fastpath.sock").string();
@@ -60,6 +66,22 @@ Status write_private(const std::filesystem::path& file, const std::string& text)
   ::chmod(file.c_str(), 0600);
   out << text;
   return out ? Status::success() : Status(Error{"cannot write " + file.string()});
+}
+
+// Azure's gateway is route-based: with kernel ESP the tunnel is an xfrm
+// interface, and what the lab routes into it enters the tunnel.
+Status add_azure_xfrm_interface(const lab::Lab& l) {
+  const auto node = lab::Node::azure_gw;
+  const std::string if_id = std::to_string(kAzureXfrmIfId);
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"ip", "link", "add", kAzureXfrmInterface, "type", "xfrm", "if_id", if_id},
+        std::vector<std::string>{"ip", "link", "set", kAzureXfrmInterface, "mtu", kAzureTunnelMtu, "up"}}) {
+    const auto r = l.exec(node, argv);
+    if (!r.ok()) {
+      return Error{"cannot create the Azure side's xfrm interface " + std::string(kAzureXfrmInterface) + ": " + r.err};
+    }
+  }
+  return Status::success();
 }
 
 }  // namespace
@@ -159,7 +181,12 @@ Status AzureLab::load_azure_side(const std::filesystem::path& file) {
 }
 
 std::string AzureLab::azure_tunnel_device() const {
-  return options_.azure_backend == lab::CharonBackend::ergw_ipsec ? kAzureFastpathTun : lab::kLibipsecTun;
+  switch (options_.azure_backend) {
+    case lab::CharonBackend::ergw_ipsec: return kAzureFastpathTun;
+    case lab::CharonBackend::kernel_esp: return kAzureXfrmInterface;
+    case lab::CharonBackend::libipsec: break;
+  }
+  return lab::kLibipsecTun;
 }
 
 Status AzureLab::route_azure_side() {
@@ -221,6 +248,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   lab_config.progress = options.progress;
   if (auto s = check_fits_lab(*config, lab_config.addresses); !s) return Error{s.error()};
 
+  if (options.azure_backend == lab::CharonBackend::kernel_esp) options.azure_gateway.xfrm_if_id = kAzureXfrmIfId;
   std::unique_ptr<AzureLab> self(new AzureLab());
   self->options_ = options;
   self->connection_ = config->connections.front().name;
@@ -248,6 +276,9 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
         !s) {
       return Error{s.error()};
     }
+  }
+  if (options.azure_backend == lab::CharonBackend::kernel_esp) {
+    if (auto s = add_azure_xfrm_interface(l); !s) return Error{s.error()};
   }
   if (auto c = l.start_charon(lab::Node::azure_gw, charon_setup(options, l, lab::Node::azure_gw)); !c) {
     return Error{c.error()};

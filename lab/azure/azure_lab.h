@@ -39,8 +39,10 @@ struct AzureLabOptions {
   // kernel ESP (appliance.dataPlane "kernel"; a kernel with ESP, tests/kernel).
   lab::CharonBackend appliance_backend = lab::CharonBackend::libipsec;
   // The simulated Azure side: kernel-libipsec (an independent ESP
-  // implementation, for interoperability) or the fast path (so that a
-  // throughput figure measures the appliance, not libipsec).
+  // implementation, for interoperability), the fast path (so that a
+  // throughput figure measures the appliance, not libipsec), or kernel ESP
+  // (Linux's own, in a kernel that has it: tests/kernel), its CHILD SAs bound
+  // to an xfrm interface that the lab creates and routes the on-prem prefix into.
   lab::CharonBackend azure_backend = lab::CharonBackend::libipsec;
   // ergw-fastpath and the directory of libstrongswan-ergw-ipsec.so, for
   // either side on the fast path.
@@ -73,8 +75,9 @@ class AzureLab {
   // Its connectionMode and DPD timeout are read when its charon starts and
   // cannot change here.
   Status load_azure_side(const std::filesystem::path& file);
-  // Routes the on-prem prefix into the Azure side's tunnel device (ipsec0 or
-  // the fast path's), as Azure routes the local network gateway's address space.
+  // Routes the on-prem prefix into the Azure side's tunnel device (ipsec0,
+  // the fast path's TUN or the xfrm interface), as Azure routes the local
+  // network gateway's address space.
   Status route_azure_side();
   // The device the Azure side's tunnel traffic goes into.
   std::string azure_tunnel_device() const;
