@@ -23,6 +23,7 @@
 #include "gateway/cli/status_command.h"
 #include "gateway/ergwd/data_plane.h"
 #include "lab/traffic.h"
+#include "tests/kernel/xfrm_state_text.h"
 
 namespace ergw::azure_lab {
 namespace {
@@ -140,17 +141,7 @@ TEST_P(KernelTunnelTest, XfrmInterfaceCarriesPingAndIperf) {
   // charon programmed the kernel: the SAs with the negotiated algorithms,
   // bound to if_id 1, and no libipsec TUN on the appliance.
   const auto states = appliance({"ip", "xfrm", "state"});
-  std::cerr << "ip xfrm state (keys not shown):\n";
-  for (size_t at = 0, end; at < states.size(); at = end + 1) {
-    end = states.find('\n', at);
-    if (end == std::string::npos) end = states.size();
-    const auto line = states.substr(at, end - at);
-    const auto first = line.find_first_not_of(" \t");
-    const auto word = first == std::string::npos ? "" : line.substr(first, line.find(' ', first) - first);
-    const bool carries_key = word == "enc" || word == "auth" || word == "auth-trunc" || word == "aead";
-    // Never print keys: "aead rfc4106(gcm(aes)) 0x<key> 128" -> "aead rfc4106(gcm(aes)) <key>".
-    std::cerr << "  " << (carries_key ? line.substr(0, line.find("0x")) + "<key>" : line) << "\n";
-  }
+  std::cerr << "ip xfrm state (keys not shown):\n" << kernel_tests::xfrm_state_without_keys(states);
   EXPECT_NE(states.find(c.xfrm_algorithm), std::string::npos) << "negotiated algorithm missing from ip xfrm state";
   EXPECT_NE(states.find("if_id 0x1"), std::string::npos);
   EXPECT_NE(states.find("proto esp"), std::string::npos);
