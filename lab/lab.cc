@@ -171,6 +171,7 @@ Result<CharonInstance*> Lab::start_charon(Node node, const CharonSetup& setup) {
   options.backend = setup.backend;
   options.ergw_ipsec_plugin_dir = setup.ergw_ipsec_plugin_dir;
   options.fastpath_socket = setup.fastpath_socket;
+  options.ready_timeout = setup.ready_timeout;
   options.keep_visible = visible_under_run();
   options.staging_dir = staging_dir_for("charon-" + options.name);
   auto charon = std::make_unique<CharonInstance>(std::move(options), *supervisor_);

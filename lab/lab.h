@@ -56,6 +56,7 @@ class Lab {
     CharonBackend backend = CharonBackend::libipsec;
     std::string ergw_ipsec_plugin_dir;
     std::string fastpath_socket;
+    std::chrono::milliseconds ready_timeout{15000};  // until vici answers (CharonOptions)
   };
   Result<CharonInstance*> start_charon(Node node, const CharonSetup& setup);
   Result<CharonInstance*> start_charon(Node node) { return start_charon(node, CharonSetup{}); }

@@ -52,6 +52,7 @@ std::string fastpath_socket(const lab::Lab& l, lab::Node node) {
 lab::Lab::CharonSetup charon_setup(const AzureLabOptions& options, const lab::Lab& l, lab::Node node) {
   lab::Lab::CharonSetup setup;
   setup.log_level = options.charon_log_level;
+  setup.ready_timeout = options.charon_ready_timeout;
   setup.backend = node == lab::Node::appliance ? options.appliance_backend : options.azure_backend;
   if (!options.ergw_ipsec_plugin_dir.empty()) {
     setup.ergw_ipsec_plugin_dir = std::filesystem::absolute(options.ergw_ipsec_plugin_dir).string();

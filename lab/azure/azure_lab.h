@@ -29,6 +29,9 @@ struct AzureLabOptions {
   std::filesystem::path ergwd_path;   // the ergwd binary
   bool keep = false;
   int charon_log_level = 1;
+  // How long each charon may take to answer on vici after it starts: the
+  // first one in a fresh VM under emulation (tests/kernel) needs more.
+  std::chrono::milliseconds charon_ready_timeout{15000};
   // Configuration for the simulated Azure side; empty: the same file. Tests
   // use it to give the two sides different policies or keys.
   std::filesystem::path azure_config_file;
