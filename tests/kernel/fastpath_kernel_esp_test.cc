@@ -15,107 +15,61 @@
 // Needs a kernel with ESP, AES-GCM and xfrm interfaces: the build machine's
 // has none, so tests/kernel/run-in-vm runs this binary in Debian's kernel
 // under qemu (ctest `kernel.fastpath`). Elsewhere every test skips and says why.
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "gateway/cli/status_command.h"
-#include "host/kernel_probe.h"
-#include "lab/azure/azure_lab.h"
-#include "lab/traffic.h"
+#include "tests/kernel/kernel_lab_test.h"
 #include "tests/kernel/xfrm_state_text.h"
 
-namespace ergw::azure_lab {
+namespace ergw::kernel_tests {
 namespace {
 
-namespace fs = std::filesystem;
-using kernel_tests::XfrmStateCounters;
 using std::chrono::seconds;
 
-const fs::path kGolden = fs::path(ERGW_SOURCE_DIR) / "tests/gateway/policy/golden";
-
 struct FastpathKernelCase {
-  const char* golden;                  // a golden configuration (route-based, if_id 1)
+  const char* golden;                        // a golden configuration (route-based, if_id 1)
   std::vector<std::string> xfrm_algorithms;  // what the peer's `ip xfrm state` must show
-  const char* child_encryption;        // what ergw status shows for the CHILD SA
+  const char* child_encryption;              // what ergw status shows for the CHILD SA
   bool needs_gcm;
 };
 
 void PrintTo(const FastpathKernelCase& c, std::ostream* os) { *os << c.golden; }
 
-class FastpathKernelEspTest : public ::testing::TestWithParam<FastpathKernelCase> {
+class FastpathKernelEspTest : public KernelLabTest, public ::testing::WithParamInterface<FastpathKernelCase> {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: the lab builds network namespaces";
-    const auto offer = host::probe_kernel();
-    std::cerr << "what this kernel offers:\n" << offer.to_string();
-    if (!offer.carries_kernel_esp() || (GetParam().needs_gcm && !offer.esp_gcm.present)) {
-      GTEST_SKIP() << "this kernel cannot be the kernel-ESP peer (" << offer.summary()
-                   << "); tests/kernel/run-in-vm runs this test in Debian's kernel under qemu";
-    }
-    if (!fs::exists(fs::path(ERGW_PLUGIN_DIR) / "libstrongswan-ergw-ipsec.so")) {
+    skip_unless_kernel_esp(GetParam().needs_gcm);
+    if (IsSkipped()) return;
+    if (!std::filesystem::exists(std::filesystem::path(ERGW_PLUGIN_DIR) / "libstrongswan-ergw-ipsec.so")) {
       GTEST_SKIP() << "the ergw-ipsec plugin was not built (tools/strongswan-source, then ergw-ipsec-plugin)";
     }
-    dir_ = fs::path(::testing::TempDir()) /
-           ("ergw-fastpath-kernel-" + std::to_string(getpid()) + "-" + std::string(GetParam().golden));
-    fs::create_directories(dir_);
   }
   void TearDown() override {
     if (HasFailure() && lab_) {
-      // What ergwd and the fast path said, before the lab and its logs go.
-      for (const auto& log : {lab_->lab().state_dir() / "ergwd.log",
-                              lab_->lab().state_dir() / "appliance" / "fastpath" / "fastpath.log"}) {
-        std::cerr << "---- tail of " << log.string() << "\n"
-                  << lab_->lab().exec(lab::Node::appliance, {"tail", "-n", "40", log.string()}).out;
-      }
       std::cerr << "---- the peer kernel's XFRM statistics\n"
                 << lab_->lab().exec(lab::Node::azure_gw, {"cat", "/proc/net/xfrm_stat"}).out;
     }
-    lab_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    KernelLabTest::TearDown();
   }
 
-  void start(const FastpathKernelCase& c) {
-    nlohmann::json config;
-    std::ifstream(kGolden / (std::string(c.golden) + ".json")) >> config;
+  // The appliance on the fast path (dataPlane "fastpath"), the Azure side on
+  // kernel ESP.
+  void start_on_fastpath(const FastpathKernelCase& c) {
+    auto config = read_golden(c.golden);
     config["appliance"]["dataPlane"] = "fastpath";
-    const auto file = dir_ / "ergw.json";
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    AzureLabOptions options;
-    options.config_file = file;
-    options.ergwd_path = ERGWD_PATH;
-    options.fastpath_path = ERGW_FASTPATH_PATH;
-    options.ergw_ipsec_plugin_dir = ERGW_PLUGIN_DIR;
+    azure_lab::AzureLabOptions options;
     options.appliance_backend = lab::CharonBackend::ergw_ipsec;
     options.azure_backend = lab::CharonBackend::kernel_esp;
-    options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
-    auto created = AzureLab::create(options);
-    ASSERT_TRUE(created) << created.error();
-    lab_ = std::move(created.value());
+    start(config, options);
   }
 
-  nlohmann::json status() {
-    auto s = lab_->status();
-    EXPECT_TRUE(s) << s.error();
-    return s ? s.value() : nlohmann::json::object();
-  }
   nlohmann::json fastpath_counters() { return status()["connections"][0].value("fastpath", nlohmann::json::object()); }
   static uint64_t fastpath_packets(const nlohmann::json& c) {
     return c.value("packets_in", 0ull) + c.value("packets_out", 0ull);
-  }
-
-  std::string in_node(lab::Node node, const std::vector<std::string>& argv) {
-    const auto r = lab_->lab().exec(node, argv);
-    EXPECT_TRUE(r.ok()) << r.err;
-    return r.out;
   }
 
   // The peer kernel's ESP counters: into Azure (what the fast path sent) and
@@ -125,11 +79,10 @@ class FastpathKernelEspTest : public ::testing::TestWithParam<FastpathKernelCase
     XfrmStateCounters out;
   };
   PeerEsp peer_esp() {
-    const auto states = kernel_tests::parse_xfrm_state_counters(in_node(lab::Node::azure_gw, {"ip", "-s", "xfrm", "state"}));
+    const auto states = parse_xfrm_state_counters(in_node(lab::Node::azure_gw, {"ip", "-s", "xfrm", "state"}));
     const auto appliance = lab_->lab().address(lab::Node::appliance);
     const auto azure = lab_->lab().address(lab::Node::azure_gw);
-    return {kernel_tests::sum_xfrm_states(states, appliance, azure),
-            kernel_tests::sum_xfrm_states(states, azure, appliance)};
+    return {sum_xfrm_states(states, appliance, azure), sum_xfrm_states(states, azure, appliance)};
   }
 
   // The fast path's STATUS reaches ergw status once a second.
@@ -143,37 +96,14 @@ class FastpathKernelEspTest : public ::testing::TestWithParam<FastpathKernelCase
         "the fast path's counters in ergw status to show " + what);
     EXPECT_TRUE(counted) << counted.error();
   }
-
-  // iperf3 between the hosts; `reverse`: the VNet host sends. Returns the
-  // bytes the receiver got.
-  long long tcp_through_tunnel(bool reverse) {
-    lab::IperfOptions options;
-    options.duration = seconds(2);
-    options.reverse = reverse;
-    auto iperf = lab::iperf3(lab_->lab().netns(lab::Node::vnet), lab::address_only(lab_->lab().addresses().vnet_host),
-                             lab_->lab().netns(lab::Node::onprem), lab_->lab().state_dir(), options);
-    EXPECT_TRUE(iperf) << iperf.error();
-    if (!iperf) return 0;
-    std::cerr << "iperf3 TCP " << (reverse ? "vnet-host -> onprem-host" : "onprem-host -> vnet-host")
-              << " (emulated CPU, not a benchmark): " << iperf->received_bits_per_second / 1e6 << " Mbit/s, "
-              << iperf->bytes_received << " bytes\n";
-    EXPECT_GT(iperf->bytes_received, 0);
-    return iperf->bytes_received;
-  }
-
-  fs::path dir_;
-  std::unique_ptr<AzureLab> lab_;
 };
 
 TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
   const auto& c = GetParam();
-  start(c);
+  start_on_fastpath(c);
   ASSERT_TRUE(lab_);
-  // TCG emulation is slow: give the first exchange time.
-  auto up = lab_->wait_until_up(seconds(120));
-  ASSERT_TRUE(up) << up.error();
-  const auto s = status();
-  std::cerr << cli::format_status(s);
+  auto s = wait_until_up();
+  ASSERT_FALSE(HasFailure());
 
   // The appliance is on the fast path: ergwd chose it, it is ready, and the
   // appliance's kernel holds no SA (charon's kernel-netlink is only its
@@ -186,7 +116,7 @@ TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
   // The peer is the kernel: its SAs with the negotiated algorithms, bound to
   // its xfrm interface, raw ESP (no encap line: no UDP encapsulation).
   const auto states = in_node(lab::Node::azure_gw, {"ip", "xfrm", "state"});
-  std::cerr << "the Azure side's ip xfrm state (keys not shown):\n" << kernel_tests::xfrm_state_without_keys(states);
+  std::cerr << "the Azure side's ip xfrm state (keys not shown):\n" << xfrm_state_without_keys(states);
   for (const auto& algorithm : c.xfrm_algorithms) {
     EXPECT_NE(states.find(algorithm), std::string::npos) << algorithm << " missing from the peer's ip xfrm state";
   }
@@ -200,11 +130,7 @@ TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
   // Ping: the fast path and the peer's kernel both carried it.
   const auto esp_before = peer_esp();
   const auto fastpath_before = fastpath_packets(fastpath_counters());
-  lab::PingOptions ping_options;
-  ping_options.count = 4;
-  auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet), ping_options);
-  ASSERT_TRUE(ping) << ping.error();
-  EXPECT_EQ(ping->received, 4) << "ping between the fast path and kernel ESP lost packets";
+  ping_vnet(4);
   const auto esp_after_ping = peer_esp();
   EXPECT_GE(esp_after_ping.in.packets, esp_before.in.packets + 4) << "the peer's kernel decrypted no echo request";
   EXPECT_GE(esp_after_ping.out.packets, esp_before.out.packets + 4) << "the peer's kernel encrypted no echo reply";
@@ -213,11 +139,11 @@ TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
   // TCP each way: the peer kernel's SA in that direction carried at least
   // every byte the receiver got (its counters include the inner headers).
   const auto fastpath_before_tcp = fastpath_packets(fastpath_counters());
-  const auto to_vnet = tcp_through_tunnel(/*reverse=*/false);
+  const auto to_vnet = iperf_between_hosts(/*reverse=*/false);
   const auto esp_after_to_vnet = peer_esp();
   EXPECT_GE(esp_after_to_vnet.in.bytes, esp_after_ping.in.bytes + static_cast<uint64_t>(to_vnet))
       << "the peer's kernel decrypted fewer bytes than vnet-host received";
-  const auto to_onprem = tcp_through_tunnel(/*reverse=*/true);
+  const auto to_onprem = iperf_between_hosts(/*reverse=*/true);
   const auto esp_after = peer_esp();
   EXPECT_GE(esp_after.out.bytes, esp_after_to_vnet.out.bytes + static_cast<uint64_t>(to_onprem))
       << "the peer's kernel encrypted fewer bytes than onprem-host received";
@@ -232,7 +158,7 @@ TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
     EXPECT_EQ(drops.value(reason, 0ull), 0u) << "the fast path dropped the kernel's ESP: " << reason;
   }
   std::cerr << "the Azure side's ip -s xfrm state after the traffic (keys not shown):\n"
-            << kernel_tests::xfrm_state_without_keys(in_node(lab::Node::azure_gw, {"ip", "-s", "xfrm", "state"}));
+            << xfrm_state_without_keys(in_node(lab::Node::azure_gw, {"ip", "-s", "xfrm", "state"}));
 }
 
 // AES-GCM, and AES-CBC with HMAC-SHA-256: both run in one VM (ctest kernel.fastpath).
@@ -244,4 +170,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return std::string(param_info.param.golden).substr(0, 6); });
 
 }  // namespace
-}  // namespace ergw::azure_lab
+}  // namespace ergw::kernel_tests
