@@ -43,4 +43,13 @@ class CounterReporter : public benchmark::ConsoleReporter {
   std::vector<std::string> order_;
 };
 
+// Runs the registered benchmarks with `reporter`; main()'s return value.
+inline int run_benchmarks(int argc, char** argv, benchmark::BenchmarkReporter& reporter) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace ergw::bench

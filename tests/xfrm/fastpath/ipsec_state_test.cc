@@ -192,6 +192,15 @@ TEST(IpsecState, ReplayAfterRestartResumesPastTheRecordedSequence) {
   std::remove(path);
 }
 
+// The plugin's replay of an SA for which charon was given these counters.
+AddSaRequest replayed(uint32_t spi, bool inbound, uint64_t packets, uint64_t bytes) {
+  AddSaRequest r = sa(spi, inbound, 1);
+  r.replay = true;
+  r.reported_packets = packets;
+  r.reported_bytes = bytes;
+  return r;
+}
+
 // What charon sees through QUERY_SA only grows for the life of an SA, also
 // when the fast path restarts and the plugin replays the SA.
 struct RestartFixture {
@@ -276,10 +285,7 @@ TEST(IpsecState, ReplayedCountersWinOverAnOlderSave) {
     ASSERT_EQ(seen.packets, 17U);
   }                                      // killed before the next save
   IpsecState restarted({16, f.path});
-  auto o = out;
-  o.replay = true;
-  o.reported_packets = seen.packets;     // what the plugin last gave charon
-  o.reported_bytes = seen.bytes;
+  auto o = replayed(0x5201, false, seen.packets, seen.bytes);  // what the plugin last gave charon
   ASSERT_TRUE(restarted.add_sa(o).ok());
   const IpsecState::Usage after = f.query(restarted, out);
   EXPECT_EQ(after.packets, 17U) << "never below what charon saw";
@@ -288,10 +294,7 @@ TEST(IpsecState, ReplayedCountersWinOverAnOlderSave) {
 
 TEST(IpsecState, ReplayedCountersWithoutASequenceFile) {
   IpsecState state({});
-  auto in = sa(0x5301, true, 1);
-  in.replay = true;
-  in.reported_packets = 500;
-  in.reported_bytes = 64000;
+  auto in = replayed(0x5301, true, 500, 64000);
   ASSERT_TRUE(state.add_sa(in).ok());
   const auto usage = RestartFixture::query(state, sa(0x5301, true, 1));
   EXPECT_EQ(usage.packets, 500U);
@@ -300,10 +303,7 @@ TEST(IpsecState, ReplayedCountersWithoutASequenceFile) {
 
 TEST(IpsecState, ReplayedCountersCountTowardsTheHardLifetime) {
   IpsecState state({});
-  auto out = sa(0x5401, false, 1);
-  out.replay = true;
-  out.reported_packets = 98;
-  out.reported_bytes = 9800;
+  auto out = replayed(0x5401, false, 98, 9800);
   out.config.lifetime.hard.packets = 100;
   ASSERT_TRUE(state.add_sa(out).ok());
   IpsecState::ReadGuard guard(state);

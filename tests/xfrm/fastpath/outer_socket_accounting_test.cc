@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/xfrm/esp/esp_test_util.h"
 #include "xfrm/esp/engine.h"
 #include "xfrm/esp/sa_table.h"
 #include "xfrm/fastpath/datapath.h"
@@ -72,15 +73,10 @@ std::string in_own_netns(const std::function<void()>& body) {
 }
 
 esp::SaConfig gcm_config(esp::Direction direction) {
-  esp::SaConfig c;
-  c.spi = kSpi;
-  c.direction = direction;
-  c.local = *IpAddress::parse("127.0.0.1");
-  c.remote = *IpAddress::parse("127.0.0.1");
+  esp::SaConfig c = esp::testing::make_config({esp::Encryption::aes_gcm_16, 128, esp::Integrity::none}, direction,
+                                              false, kSpi);
+  c.local = c.remote = *IpAddress::parse("127.0.0.1");
   c.encapsulation = esp::Encapsulation::udp;
-  c.algorithm = {esp::Encryption::aes_gcm_16, 128, esp::Integrity::none};
-  c.encryption_key.assign(16, 0x42);
-  c.gcm_salt = {1, 2, 3, 4};
   c.replay_window = direction == esp::Direction::inbound ? 64 : 0;
   return c;
 }

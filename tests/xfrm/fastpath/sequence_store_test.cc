@@ -23,7 +23,13 @@ struct TempFile {
     std::remove(path.c_str());
     std::remove((path + ".tmp").c_str());
   }
-  void write(const std::string& text) const { std::ofstream(path, std::ios::trunc) << text; }
+  // A store loaded from a file holding `text`; `status` is what load() said.
+  SequenceStore load(const std::string& text, Status& status) const {
+    std::ofstream(path, std::ios::trunc) << text;
+    SequenceStore store(path);
+    status = store.load();
+    return store;
+  }
 };
 
 TEST(SequenceStore, KeepsSequenceIvSeedAgeAndCounters) {
@@ -47,9 +53,9 @@ TEST(SequenceStore, KeepsSequenceIvSeedAgeAndCounters) {
 
 TEST(SequenceStore, ReadsLinesWrittenBeforeCountersWereKept) {
   TempFile file;
-  file.write("3221225473 172.16.0.2 out 77 5 1700000000\n");
-  SequenceStore store(file.path);
-  ASSERT_TRUE(store.load().ok()) << "an upgrade must not lose the sequence numbers";
+  Status status;
+  const SequenceStore store = file.load("3221225473 172.16.0.2 out 77 5 1700000000\n", status);
+  ASSERT_TRUE(status.ok()) << "an upgrade must not lose the sequence numbers";
   const SequenceRecord* r = store.find({3221225473U, *IpAddress::parse("172.16.0.2"), false});
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->sequence, 77U);
@@ -59,9 +65,8 @@ TEST(SequenceStore, ReadsLinesWrittenBeforeCountersWereKept) {
 
 TEST(SequenceStore, RefusesADamagedLine) {
   TempFile file;
-  file.write("3221225473 172.16.0.2 out 77 5 1700000000 10 twenty\n");
-  SequenceStore store(file.path);
-  const Status s = store.load();
+  Status s;
+  const SequenceStore store = file.load("3221225473 172.16.0.2 out 77 5 1700000000 10 twenty\n", s);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().find(":1: not a sequence record"), std::string::npos) << s.error();
   EXPECT_EQ(store.size(), 0U);
