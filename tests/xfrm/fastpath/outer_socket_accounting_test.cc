@@ -93,15 +93,9 @@ control::AddSaRequest inbound_sa() {
 
 // An inner IPv4 packet 10.9.0.1 -> 10.8.0.1 of `length` octets.
 std::vector<uint8_t> inner_packet(size_t length) {
-  std::vector<uint8_t> p(length, 0);
-  p[0] = 0x45;
-  p[2] = static_cast<uint8_t>(length >> 8);
-  p[3] = static_cast<uint8_t>(length);
-  p[8] = 64;
-  p[9] = 17;
-  const uint8_t src[4] = {10, 9, 0, 1}, dst[4] = {10, 8, 0, 1};
-  std::memcpy(p.data() + 12, src, 4);
-  std::memcpy(p.data() + 16, dst, 4);
+  std::vector<uint8_t> p = esp::testing::inner_packet(4, length, 0);
+  const uint8_t addresses[8] = {10, 9, 0, 1, 10, 8, 0, 1};
+  std::memcpy(p.data() + 12, addresses, sizeof(addresses));
   return p;
 }
 
