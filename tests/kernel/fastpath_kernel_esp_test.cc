@@ -56,15 +56,12 @@ class FastpathKernelEspTest : public KernelLabTest, public ::testing::WithParamI
     KernelLabTest::TearDown();
   }
 
-  // The appliance on the fast path (dataPlane "fastpath"), the Azure side on
-  // kernel ESP.
-  void start_on_fastpath(const FastpathKernelCase& c) {
-    auto config = read_golden(c.golden);
-    config["appliance"]["dataPlane"] = "fastpath";
+  // The appliance on the fast path, the Azure side on kernel ESP.
+  static azure_lab::AzureLabOptions fastpath_against_kernel_esp() {
     azure_lab::AzureLabOptions options;
     options.appliance_backend = lab::CharonBackend::ergw_ipsec;
     options.azure_backend = lab::CharonBackend::kernel_esp;
-    start(config, options);
+    return options;
   }
 
   nlohmann::json fastpath_counters() { return status()["connections"][0].value("fastpath", nlohmann::json::object()); }
@@ -100,9 +97,7 @@ class FastpathKernelEspTest : public KernelLabTest, public ::testing::WithParamI
 
 TEST_P(FastpathKernelEspTest, PingAndTcpBetweenFastpathAndKernelEsp) {
   const auto& c = GetParam();
-  start_on_fastpath(c);
-  ASSERT_TRUE(lab_);
-  auto s = wait_until_up();
+  auto s = bring_up(c.golden, "fastpath", fastpath_against_kernel_esp());
   ASSERT_FALSE(HasFailure());
 
   // The appliance is on the fast path: ergwd chose it, it is ready, and the

@@ -73,6 +73,15 @@ nlohmann::json KernelLabTest::wait_until_up() {
   return s;
 }
 
+nlohmann::json KernelLabTest::bring_up(const std::string& golden, const std::string& data_plane,
+                                       azure_lab::AzureLabOptions options) {
+  auto config = read_golden(golden);
+  config["appliance"]["dataPlane"] = data_plane;
+  start(config, std::move(options));
+  if (!lab_) return nlohmann::json::object();
+  return wait_until_up();
+}
+
 nlohmann::json KernelLabTest::status() {
   auto s = lab_->status();
   EXPECT_TRUE(s) << s.error();

@@ -37,6 +37,10 @@ class KernelLabTest : public ::testing::Test {
   // Waits until the tunnel is up (TCG emulation is slow: 120 s) and returns
   // ergw status, printed.
   nlohmann::json wait_until_up();
+  // start() on a golden configuration with the appliance's dataPlane set,
+  // then wait_until_up(). The caller checks HasFailure().
+  nlohmann::json bring_up(const std::string& golden, const std::string& data_plane,
+                          azure_lab::AzureLabOptions options);
 
   nlohmann::json status();
   // A command in a node's namespace; its stdout.

@@ -47,19 +47,12 @@ class KernelTunnelTest : public KernelLabTest, public ::testing::WithParamInterf
  protected:
   void SetUp() override { skip_unless_kernel_esp(); }
 
-  void start_case(const KernelCase& c) {
-    auto config = read_golden(c.golden);
-    config["appliance"]["dataPlane"] = c.data_plane;
-    start(config, appliance_on_kernel_esp());
-  }
   std::string appliance(const std::vector<std::string>& argv) { return in_node(lab::Node::appliance, argv); }
 };
 
 TEST_P(KernelTunnelTest, XfrmInterfaceCarriesPingAndIperf) {
   const auto& c = GetParam();
-  start_case(c);
-  ASSERT_TRUE(lab_);
-  auto s = wait_until_up();
+  auto s = bring_up(c.golden, c.data_plane, appliance_on_kernel_esp());
   ASSERT_FALSE(HasFailure());
 
   // ergwd chose the kernel data plane, and why.
