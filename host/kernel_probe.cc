@@ -20,14 +20,24 @@ std::string first_line(const std::string& text) {
   return line.empty() ? "(no message)" : line;
 }
 
-// Runs `ip ARGS...` in a namespace of its own.
-Capability try_in_scratch_namespace(const std::vector<std::string>& ip_args, const std::string& what) {
-  std::vector<std::string> argv = {"unshare", "-n", "ip"};
+// Runs `ip ARGS...` in a network namespace of its own; `unshare_options` are
+// "-n", or the user-namespace form where only a user namespace can give one.
+Capability try_in_scratch_namespace(const std::vector<std::string>& unshare_options,
+                                    const std::vector<std::string>& ip_args, const std::string& what) {
+  std::vector<std::string> argv = {"unshare"};
+  argv.insert(argv.end(), unshare_options.begin(), unshare_options.end());
+  argv.push_back("ip");
   argv.insert(argv.end(), ip_args.begin(), ip_args.end());
   const CommandResult r = run_command(argv, kProbeTimeout);
   if (r.ok()) return {true, what + ": accepted"};
   if (r.timed_out) return {false, what + ": no answer within 10 s"};
   return {false, what + ": " + first_line(r.err.empty() ? r.out : r.err)};
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
 }
 
 // Keys of states that never carry a packet.
@@ -70,23 +80,40 @@ KernelOffer probe_kernel() {
     offer.tun = {false, std::string("/dev/net/tun: ") + std::strerror(errno)};
   }
 
-  const CommandResult ns = run_command({"unshare", "-n", "true"}, kProbeTimeout);
+  // A daemon without CAP_SYS_ADMIN (ergwd under its hardened systemd unit)
+  // cannot create a network namespace directly; inside a user namespace of
+  // its own it can, and holds CAP_NET_ADMIN over it for the tries. No uid map
+  // is written (`unshare -r` would map root, which since Linux 5.12 needs
+  // CAP_SETFCAP, outside the unit's bounding set): `ip` keeps the capabilities
+  // it has in that user namespace as ambient ones (--keep-caps).
+  std::vector<std::string> options = {"-n"};
+  CommandResult ns = run_command({"unshare", "-n", "true"}, kProbeTimeout);
   if (!ns.ok()) {
-    offer.network_namespaces = {false, "unshare -n: " + first_line(ns.err.empty() ? ns.out : ns.err)};
-    const std::string why = "not tried: no network namespace of its own (" + offer.network_namespaces.evidence + ")";
-    offer.esp = offer.esp_gcm = offer.xfrm_interfaces = {false, why};
-    return offer;
+    const std::string plain = first_line(ns.err.empty() ? ns.out : ns.err);
+    options = {"--user", "--net", "--keep-caps"};
+    std::vector<std::string> argv = {"unshare"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.push_back("true");
+    ns = run_command(argv, kProbeTimeout);
+    if (!ns.ok()) {
+      offer.network_namespaces = {false, "unshare -n: " + plain + "; unshare " + joined(options) + ": " +
+                                             first_line(ns.err.empty() ? ns.out : ns.err)};
+      const std::string why =
+          "not tried: no network namespace of its own (" + offer.network_namespaces.evidence + ")";
+      offer.esp = offer.esp_gcm = offer.xfrm_interfaces = {false, why};
+      return offer;
+    }
   }
-  offer.network_namespaces = {true, "unshare -n works"};
-  offer.esp = try_in_scratch_namespace({"xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto", "esp",
+  offer.network_namespaces = {true, "unshare " + joined(options) + " works"};
+  offer.esp = try_in_scratch_namespace(options, {"xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto", "esp",
                                         "spi", "0x100", "reqid", "1", "mode", "tunnel", "enc", "cbc(aes)", kKey16,
                                         "auth-trunc", "hmac(sha256)", kKey32, "128"},
                                        "ip xfrm state add proto esp cbc(aes)/hmac(sha256)");
-  offer.esp_gcm = try_in_scratch_namespace({"xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto",
+  offer.esp_gcm = try_in_scratch_namespace(options, {"xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2", "proto",
                                             "esp", "spi", "0x101", "reqid", "2", "mode", "tunnel", "aead",
                                             "rfc4106(gcm(aes))", kGcmKey, "128"},
                                            "ip xfrm state add proto esp rfc4106(gcm(aes))");
-  offer.xfrm_interfaces = try_in_scratch_namespace({"link", "add", "ergwprobe0", "type", "xfrm", "if_id", "1"},
+  offer.xfrm_interfaces = try_in_scratch_namespace(options, {"link", "add", "ergwprobe0", "type", "xfrm", "if_id", "1"},
                                                    "ip link add type xfrm if_id 1");
   return offer;
 }
