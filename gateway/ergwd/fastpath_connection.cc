@@ -15,7 +15,6 @@ MessageReader FastpathReply::reader() const { return MessageReader::parse(bytes)
 FastpathConnection::FastpathConnection(asio::any_io_executor executor, ergw::Clock& clock, std::string socket_path,
                                        std::chrono::milliseconds timeout)
     : executor_(std::move(executor)),
-      clock_(clock),
       path_(std::move(socket_path)),
       timeout_(timeout),
       socket_(executor_),

@@ -66,7 +66,6 @@ class FastpathConnection {
   void post(std::function<void()> f);
 
   boost::asio::any_io_executor executor_;
-  ergw::Clock& clock_;
   std::string path_;
   std::chrono::milliseconds timeout_;
   boost::asio::local::stream_protocol::socket socket_;
