@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "tests/xfrm/fastpath/temp_sequence_file.h"
+
 namespace ergw::xfrm::fastpath {
 namespace {
 
@@ -203,19 +205,7 @@ AddSaRequest replayed(uint32_t spi, bool inbound, uint64_t packets, uint64_t byt
 
 // What charon sees through QUERY_SA only grows for the life of an SA, also
 // when the fast path restarts and the plugin replays the SA.
-struct RestartFixture {
-  std::string path;
-  RestartFixture() {
-    char name[] = "/tmp/ergw-seq-XXXXXX";
-    const int fd = ::mkstemp(name);
-    EXPECT_GE(fd, 0);
-    ::close(fd);
-    path = name;
-  }
-  ~RestartFixture() {
-    std::remove(path.c_str());
-    std::remove((path + ".tmp").c_str());
-  }
+struct RestartFixture : testing::TempSequenceFile {
   static void tick(IpsecState& state) {
     std::vector<ExpireEvent> e;
     std::vector<MappingEvent> m;

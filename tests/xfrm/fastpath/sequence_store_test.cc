@@ -7,22 +7,12 @@
 #include <fstream>
 #include <string>
 
+#include "tests/xfrm/fastpath/temp_sequence_file.h"
+
 namespace ergw::xfrm::fastpath {
 namespace {
 
-struct TempFile {
-  std::string path;
-  TempFile() {
-    char name[] = "/tmp/ergw-seqstore-XXXXXX";
-    const int fd = ::mkstemp(name);
-    EXPECT_GE(fd, 0);
-    ::close(fd);
-    path = name;
-  }
-  ~TempFile() {
-    std::remove(path.c_str());
-    std::remove((path + ".tmp").c_str());
-  }
+struct TempFile : testing::TempSequenceFile {
   // A store loaded from a file holding `text`; `status` is what load() said.
   SequenceStore load(const std::string& text, Status& status) const {
     std::ofstream(path, std::ios::trunc) << text;
