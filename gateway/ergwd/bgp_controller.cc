@@ -436,13 +436,35 @@ void BgpController::refresh() {
 }
 
 void BgpController::read_logged_errors(Snapshot& snapshot) const {
+  // The snapshot is refreshed every few seconds and BIRD keeps a session's
+  // last error after it recovers: the log is read only for an error not seen
+  // in the previous snapshot (another error, or the same one again later).
+  auto known = [&](const routing::ProtocolStatus& proto) -> const std::string* {
+    const auto logged = snapshot_.logged_errors.find(proto.name);
+    if (logged == snapshot_.logged_errors.end()) return nullptr;
+    for (const auto& before : snapshot_.protocols) {
+      if (before.name == proto.name && before.bgp && before.bgp->last_error == proto.bgp->last_error &&
+          before.since == proto.since) {
+        return &logged->second;
+      }
+    }
+    return nullptr;
+  };
   std::string log;
+  bool log_read = false;
   for (const auto& proto : snapshot.protocols) {
     if (!proto.bgp || proto.bgp->last_error.empty()) continue;
-    if (log.empty()) log = routing::read_log_tail(path("bird.log"));
-    if (auto logged = routing::logged_session_error(log, proto.name, proto.bgp->last_error)) {
-      snapshot.logged_errors[proto.name] = std::move(*logged);
+    if (const std::string* before = known(proto)) {
+      snapshot.logged_errors[proto.name] = *before;
+      continue;
     }
+    if (!log_read) {
+      log = routing::read_log_tail(path("bird.log"));
+      log_read = true;
+    }
+    // BIRD's own text when the log has no line for it (rotated away).
+    snapshot.logged_errors[proto.name] =
+        routing::logged_session_error(log, proto.name, proto.bgp->last_error).value_or(proto.bgp->last_error);
   }
 }
 

@@ -141,8 +141,9 @@ class BgpController {
     std::optional<routing::DaemonStatus> daemon;
     std::vector<routing::ProtocolStatus> protocols;
     std::map<std::string, std::vector<routing::Route>> routes;  // protocol -> its routes
-    // protocol -> its last error as BIRD logged it, with the value that
-    // `show protocols` leaves out ("Error: Bad peer AS: 65516").
+    // protocol -> its last error with the value that `show protocols` leaves
+    // out and BIRD's log has ("BGP Error: Bad peer AS: 65516"), or BIRD's
+    // own text when the log has no line for it.
     std::map<std::string, std::string> logged_errors;
     std::optional<ergw::Clock::TimePoint> taken_at;
     std::string error;  // why the last refresh failed; empty if it did not

@@ -244,8 +244,20 @@ TEST_F(BgpControllerTest, SessionErrorCarriesTheLoggedValueAHintAndTheErrorWait)
   EXPECT_TRUE(session.contains("in_state_seconds")) << session.dump();
   EXPECT_FALSE(session.contains("uptime_seconds")) << session.dump();
 
-  // Without the log line the status still has BIRD's own text.
+  // The log is read once per error: later refreshes of the same error keep
+  // its value even after the log lost the line.
   std::filesystem::remove(dir_ / "bird.log");
+  clock_.advance(5s);
+  EXPECT_EQ(report()["sessions"][0]["last_error"], "Received: Bad peer AS: 65010");
+
+  // The same error again later (a new `since`) without a line in the log:
+  // the status has BIRD's own text.
+  bird_.on("show protocols all", [](const std::string&) {
+    return replace_all(replace_all(read_capture("show_protocols_all_idle_bad_peer_as.txt"), "1002-p2 ",
+                                   std::string("1002-") + kProtocol + " "),
+                       "07:04:51", "07:05:01");
+  });
+  clock_.advance(5s);  // the next refresh of BIRD's state
   EXPECT_EQ(report()["sessions"][0]["last_error"], "Received: Bad peer AS");
 }
 
