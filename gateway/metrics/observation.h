@@ -85,6 +85,8 @@ struct ConfigObservation {
   uint64_t applies = 0;
   uint64_t apply_failures = 0;
   uint64_t auth_failures = 0;
+  bool applying = false;             // charon and BIRD are taking a revision now
+  int64_t heartbeat = 0;             // unix seconds: the daemon's loop last ran the service
 };
 
 // A failure reason as a label value: "authentication failed" -> authentication_failed.

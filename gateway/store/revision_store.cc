@@ -99,6 +99,26 @@ Result<std::vector<RevisionInfo>> read_revisions(Database& db) {
   return out;
 }
 
+Result<std::vector<std::string>> read_changed_secrets(Database& db, RevisionId from, RevisionId to) {
+  auto s = db.prepare(
+      "SELECT a.connection FROM revision_secrets a LEFT JOIN revision_secrets b "
+      "ON b.revision = ?2 AND b.connection = a.connection WHERE a.revision = ?1 AND "
+      "(b.value IS NULL OR b.value != a.value) "
+      "UNION SELECT b.connection FROM revision_secrets b LEFT JOIN revision_secrets a "
+      "ON a.revision = ?1 AND a.connection = b.connection WHERE b.revision = ?2 AND a.value IS NULL "
+      "ORDER BY 1");
+  if (!s) return Error{s.error()};
+  s->bind(1, from).bind(2, to);
+  std::vector<std::string> out;
+  while (true) {
+    auto row = s->step();
+    if (!row) return Error{row.error()};
+    if (!row.value()) break;
+    out.push_back(s->column_text(0));
+  }
+  return out;
+}
+
 RevisionStore::RevisionStore(Database& db, RevisionStoreOptions options) : db_(db), options_(options) {
   if (options_.keep < 3) options_.keep = 3;  // active, fallback and one more
 }
@@ -269,13 +289,13 @@ Result<SecretMap> RevisionStore::secrets(RevisionId id) {
   return out;
 }
 
-Result<bool> RevisionStore::is_known_export(const std::string& export_hash) {
-  auto s = db_.prepare("SELECT 1 FROM revisions WHERE export_hash = ?1 LIMIT 1");
+Result<std::optional<RevisionId>> RevisionStore::revision_with_export(const std::string& export_hash) {
+  auto s = db_.prepare("SELECT MAX(id) FROM revisions WHERE export_hash = ?1");
   if (!s) return Error{s.error()};
   s->bind(1, export_hash);
   auto row = s->step();
   if (!row) return Error{row.error()};
-  return row.value();
+  return row.value() ? s->column_optional_int(0) : std::nullopt;
 }
 
 Status RevisionStore::prune() {

@@ -50,8 +50,8 @@ class RevisionStore {
   Result<std::vector<RevisionInfo>> list();
   // For applying only: the PSKs of a revision.
   Result<SecretMap> secrets(RevisionId id);
-  // True when some stored revision exports to a file with this hash.
-  Result<bool> is_known_export(const std::string& export_hash);
+  // The newest revision that exports to a file with this hash, if any.
+  Result<std::optional<RevisionId>> revision_with_export(const std::string& export_hash);
 
   // The content hash a revision with this document and these secrets would
   // get: SHA-256 over the document and an HMAC (with a key kept in the store)
@@ -73,5 +73,8 @@ class RevisionStore {
 Result<Head> read_head(Database& db);
 Result<std::optional<Revision>> read_revision(Database& db, RevisionId id);
 Result<std::vector<RevisionInfo>> read_revisions(Database& db);
+// The connections whose PSK differs between two revisions (added, removed or
+// replaced): names only, compared inside SQLite.
+Result<std::vector<std::string>> read_changed_secrets(Database& db, RevisionId from, RevisionId to);
 
 }  // namespace ergw::store

@@ -172,8 +172,24 @@ TEST_F(RevisionStoreTest, KeepsTheLastNButNeverWhatTheHeadNeeds) {
 TEST_F(RevisionStoreTest, ExportHashesAreRecognised) {
   RevisionStore store(*db_);
   ASSERT_TRUE(store.commit(revision("{\"a\":1}")));
-  EXPECT_TRUE(store.is_known_export("export-of-{\"a\":1}").value());
-  EXPECT_FALSE(store.is_known_export("something else").value());
+  ASSERT_TRUE(store.commit(revision("{\"a\":2}")));
+  EXPECT_EQ(store.revision_with_export("export-of-{\"a\":1}").value(), 1);
+  EXPECT_FALSE(store.revision_with_export("something else").value());
+}
+
+TEST_F(RevisionStoreTest, ChangedSecretsAreNamedNeverShown) {
+  RevisionStore store(*db_);
+  NewRevision a = revision("{}", "key-a-xxxxxxxxxxxxxxxxxx");
+  a.secrets.emplace("spoke", policy::Secret("same-xxxxxxxxxxxxxxxxxxx"));
+  a.secrets.emplace("gone", policy::Secret("gone-xxxxxxxxxxxxxxxxxxx"));
+  NewRevision b = revision("{}", "key-b-xxxxxxxxxxxxxxxxxx");
+  b.secrets.emplace("spoke", policy::Secret("same-xxxxxxxxxxxxxxxxxxx"));
+  b.secrets.emplace("new", policy::Secret("new-xxxxxxxxxxxxxxxxxxxx"));
+  auto first = store.commit(a);
+  auto second = store.commit(b);
+  auto changed = read_changed_secrets(*db_, first.value(), second.value());
+  ASSERT_TRUE(changed) << changed.error();
+  EXPECT_EQ(changed.value(), (std::vector<std::string>{"gone", "hub", "new"}));
 }
 
 TEST_F(RevisionStoreTest, OutcomeIsRecorded) {

@@ -1,0 +1,1053 @@
+#include "gateway/api/management_service.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/parse_json.h"
+#include "gateway/api/api_keys.h"
+#include "gateway/api/connection_resource.h"
+#include "gateway/api/problem.h"
+#include "gateway/ergwd/log.h"
+
+namespace ergw::api {
+
+using gateway::log_line;
+using gateway::LogLevel;
+
+namespace {
+
+constexpr const char* kConnectionChanges[] = {"added", "changed"};
+
+bool is_tracked_change(const std::string& change) {
+  for (const char* c : kConnectionChanges) {
+    if (change == c) return true;
+  }
+  return false;
+}
+
+ServiceReply problem_reply(int status, const std::string& kind, const std::string& title, const std::string& detail) {
+  ServiceReply r;
+  r.status = status;
+  r.body = problem(status, kind, title, detail);
+  return r;
+}
+
+std::string revision_text(std::optional<int64_t> id) { return id ? std::to_string(*id) : std::string("none"); }
+
+// Writes `text` to `path` so that a reader (or a crash) sees the old file or
+// the new one, never a part: a temporary file beside it, synced, renamed over,
+// and the directory synced.
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text, mode_t mode) {
+  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  const auto temporary = dir / ("." + path.filename().string() + ".tmp");
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Error{"cannot write " + temporary.string() + ": " + std::strerror(errno)};
+  ::fchmod(fd, mode);
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return Error{"cannot write " + temporary.string() + ": " + std::strerror(errno)};
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return Error{"cannot sync " + temporary.string()};
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    return Error{"cannot replace " + path.string() + ": " + std::strerror(errno)};
+  }
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return Status::success();
+}
+
+// Diagnostics of a one-connection write, with the paths of the body it came
+// in: connections[i].azure.properties.X -> properties.X, connections[i].local
+// -> ergw.local. Findings about other connections keep the document's paths.
+policy::Diagnostics to_body_paths(const policy::Diagnostics& in, size_t index) {
+  const std::string prefix = "connections[" + std::to_string(index) + "]";
+  policy::Diagnostics out;
+  for (auto d : in.all()) {
+    if (d.path.rfind(prefix, 0) == 0) {
+      std::string rest = d.path.substr(prefix.size());
+      if (!rest.empty() && rest[0] == '.') rest.erase(0, 1);
+      if (rest.rfind("azure.properties", 0) == 0) {
+        d.path = "properties" + rest.substr(std::string("azure.properties").size());
+      } else if (rest.rfind("azure", 0) == 0) {
+        d.path = "properties" + rest.substr(std::string("azure").size());
+      } else if (rest == "name" || rest.empty()) {
+        d.path = rest.empty() ? "" : "name";
+      } else {
+        d.path = "ergw." + rest;
+      }
+    }
+    if (d.severity == policy::Severity::error) {
+      out.error(d.path, d.message);
+    } else if (d.severity == policy::Severity::warning) {
+      out.warning(d.path, d.message, d.fix);
+    } else {
+      out.note(d.path, d.message, d.fix);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// What became of one apply: followed until every tunnel it touched is up,
+// failed or waiting for Azure, or until track_limit.
+struct ManagementService::Tracking {
+  store::RevisionId revision = 0;
+  std::optional<store::RevisionId> previous;
+  int64_t started_at = 0;
+  std::chrono::steady_clock::time_point give_up;
+  std::string note;
+  std::optional<int64_t> confirm_deadline;
+  nlohmann::json warnings = nlohmann::json::array();
+  struct Connection {
+    std::string name;
+    std::string change;
+    std::string state;  // connecting, up, failed, waiting_for_peer, removed, unchanged
+    std::string reason;
+    std::string hint;
+  };
+  std::vector<Connection> connections;
+  struct Waiter {
+    ReplyFn reply;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::vector<Waiter> waiters;
+  bool done = false;
+  std::string finished_because;  // settled, time limit, superseded
+  int64_t finished_at = 0;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+
+  bool settled() const {
+    for (const auto& c : connections) {
+      if (c.state == "connecting") return false;
+    }
+    return true;
+  }
+
+  nlohmann::json outcome() const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : connections) {
+      nlohmann::json j = {{"name", c.name}, {"change", c.change}, {"state", c.state}};
+      if (!c.reason.empty()) j["reason"] = c.reason;
+      if (!c.hint.empty()) j["hint"] = c.hint;
+      list.push_back(std::move(j));
+    }
+    nlohmann::json j = {{"state", done ? "done" : "running"}, {"started", iso_time(started_at)},
+                        {"connections", std::move(list)}};
+    if (done) {
+      j["finished"] = iso_time(finished_at);
+      j["finished_because"] = finished_because;
+    }
+    if (!note.empty()) j["note"] = note;
+    return j;
+  }
+
+  nlohmann::json body() const {
+    nlohmann::json j = {{"result", "applied"}, {"revision", revision}, {"apply", outcome()}, {"warnings", warnings}};
+    j["previous"] = previous ? nlohmann::json(*previous) : nlohmann::json(nullptr);
+    if (confirm_deadline) {
+      j["confirm"] = {{"deadline", iso_time(*confirm_deadline)},
+                      {"deadline_unix", *confirm_deadline},
+                      {"url", "/v1/config/confirm"}};
+    }
+    return j;
+  }
+};
+
+ManagementService::ManagementService(boost::asio::io_context& io, store::Database& db,
+                                     store::RevisionStoreOptions store_options, Backend& backend,
+                                     SnapshotBoard& board, AuditLog& audit, ServiceOptions options)
+    : io_(io),
+      store_(db, store_options),
+      keys_(db),
+      backend_(backend),
+      board_(board),
+      audit_(audit),
+      options_(std::move(options)),
+      confirm_timer_(io),
+      heartbeat_timer_(io),
+      alive_(std::make_shared<bool>(true)) {
+  if (options_.key_dir.empty() && !options_.config_file.empty()) {
+    options_.key_dir = (std::filesystem::path(options_.config_file).parent_path() / "keys").string();
+  }
+}
+
+ManagementService::~ManagementService() {
+  *alive_ = false;
+  heartbeat_timer_.cancel();
+  confirm_timer_.cancel();
+  if (tracking_ && tracking_->timer) tracking_->timer->cancel();
+}
+
+std::filesystem::path ManagementService::base_dir() const {
+  if (options_.config_file.empty()) return "/nonexistent";
+  return std::filesystem::path(options_.config_file).parent_path();
+}
+
+void ManagementService::publish() {
+  metrics::ConfigObservation c;
+  auto head = store_.head();
+  if (head) {
+    c.active_revision = head->active.value_or(0);
+    c.pending_revision = head->pending;
+    c.confirm_deadline = head->confirm_deadline;
+  }
+  c.applies = applies_;
+  c.apply_failures = apply_failures_;
+  c.applying = applying_;
+  c.heartbeat = unix_now();
+  board_.publish_config(c);
+}
+
+void ManagementService::audit(const WriteOptions& o, int status, const std::string& result,
+                              std::optional<int64_t> before, std::optional<int64_t> after,
+                              const std::string& detail) {
+  AuditEntry e;
+  e.who = o.actor.name;
+  e.source = o.actor.source;
+  e.action = o.action;
+  e.revision_before = before;
+  e.revision_after = after;
+  e.status = status;
+  e.result = result;
+  e.detail = detail;
+  audit_.write(e);
+}
+
+Result<store::SecretMap> ManagementService::active_secrets(const store::Head& head) {
+  if (!head.active) return store::SecretMap{};
+  return store_.secrets(*head.active);
+}
+
+std::optional<nlohmann::json> ManagementService::active_document(const store::Head& head) {
+  if (!head.active) return nlohmann::json{{"connections", nlohmann::json::array()}};
+  auto revision = store_.get(*head.active);
+  if (!revision || !revision.value()) return std::nullopt;
+  return parse_json(revision.value()->document);
+}
+
+// ---- the write path -------------------------------------------------------
+
+void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply) {
+  auto head = store_.head();
+  if (!head) {
+    reply(problem_reply(500, "store", "the store cannot be read", head.error()));
+    return;
+  }
+  const auto before = head->active;
+  auto refuse = [&](ServiceReply r, const std::string& result, const std::string& detail) {
+    r.etag = before;
+    audit(o, r.status, result, before, before, detail);
+    reply(std::move(r));
+  };
+  if (applying_) {
+    auto r = problem_reply(409, "apply-in-progress", "another change is being applied",
+                           "one writer at a time: retry when it is done (GET /v1/config/revisions shows it)");
+    r.retry_after_seconds = 1;
+    refuse(std::move(r), "conflict", "apply in progress");
+    return;
+  }
+  if (head->pending) {
+    auto r = problem_reply(409, "confirmation-pending", "a revision waits for its confirmation",
+                           "revision " + std::to_string(*head->pending) + " rolls back at " +
+                               iso_time(head->confirm_deadline.value_or(0)) +
+                               " unless POST /v1/config/confirm arrives first; no other change until then");
+    r.body["pending_revision"] = *head->pending;
+    r.body["confirm_deadline"] = iso_time(head->confirm_deadline.value_or(0));
+    refuse(std::move(r), "conflict", "confirmation pending");
+    return;
+  }
+  if (!o.if_match || *o.if_match != before.value_or(0)) {
+    auto r = problem_reply(412, "precondition-failed", "the configuration changed meanwhile",
+                           "If-Match names revision " + (o.if_match ? std::to_string(*o.if_match) : "-") +
+                               ", the active revision is " + revision_text(before) +
+                               ": read it again (GET /v1/config), then retry with its ETag");
+    r.body["active_revision"] = before.value_or(0);
+    refuse(std::move(r), "precondition failed", "stale If-Match");
+    return;
+  }
+  if (o.confirm_seconds &&
+      (*o.confirm_seconds < options_.min_confirm_seconds || *o.confirm_seconds > options_.max_confirm_seconds)) {
+    refuse(problem_reply(400, "bad-request", "confirm is out of range",
+                         "confirm=" + std::to_string(*o.confirm_seconds) + "; allowed: " +
+                             std::to_string(options_.min_confirm_seconds) + ".." +
+                             std::to_string(options_.max_confirm_seconds) + " seconds"),
+           "rejected", "confirm out of range");
+    return;
+  }
+  auto carried = active_secrets(head.value());
+  if (!carried) {
+    reply(problem_reply(500, "store", "the store cannot be read", carried.error()));
+    return;
+  }
+  policy::Diagnostics diagnostics;
+  auto candidate = proposal.build(carried.value(), diagnostics);
+  if (candidate) backend_.check(candidate->config, diagnostics);
+  if (proposal.connection_index) diagnostics = to_body_paths(diagnostics, *proposal.connection_index);
+  if (!candidate || diagnostics.has_errors()) {
+    ServiceReply r = problem_reply(422, "invalid-configuration", "the configuration is not valid",
+                                   std::to_string(diagnostics.error_count()) +
+                                       " error(s); nothing was changed");
+    r.body["diagnostics"] = diagnostics_json(diagnostics);
+    refuse(std::move(r), "rejected", std::to_string(diagnostics.error_count()) + " error(s)");
+    return;
+  }
+  const std::string document = candidate->document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto hash = store_.content_hash(document, candidate->secrets);
+  if (!hash) {
+    reply(problem_reply(500, "store", "the store cannot be written", hash.error()));
+    return;
+  }
+  if (before && !o.confirm_seconds) {
+    auto active = store_.get(*before);
+    if (active && active.value() && active.value()->info.content_hash == hash.value()) {
+      ServiceReply r;
+      r.status = 200;
+      r.etag = before;
+      r.body = {{"result", "unchanged"}, {"revision", *before}, {"warnings", warnings_json(diagnostics)}};
+      audit(o, 200, "unchanged", before, before, "");
+      reply(std::move(r));
+      return;
+    }
+  }
+  store::NewRevision revision;
+  revision.document = document;
+  revision.secrets = candidate->secrets;
+  revision.author = o.actor.name;
+  revision.comment = o.comment;
+  revision.origin = proposal.origin;
+  if (!options_.config_file.empty()) {
+    revision.export_hash = sha256_hex(export_text(candidate->document, candidate->secrets, options_.key_dir));
+  }
+  std::optional<int64_t> deadline;
+  if (o.confirm_seconds) deadline = unix_now() + *o.confirm_seconds;
+  auto id = store_.commit(revision, deadline);
+  if (!id) {
+    reply(problem_reply(500, "store", "the revision could not be stored", id.error()));
+    return;
+  }
+  log_line(LogLevel::info, "revision " + std::to_string(id.value()) + " by " + o.actor.name + " (" + o.action +
+                               (deadline ? ", confirm by " + iso_time(*deadline) : std::string()) + ")");
+  apply_revision(id.value(), before, std::move(*candidate), std::move(diagnostics), std::move(o), std::move(reply));
+}
+
+void ManagementService::apply_revision(store::RevisionId id, std::optional<store::RevisionId> previous,
+                                       Candidate candidate, policy::Diagnostics warnings, WriteOptions o,
+                                       ReplyFn reply) {
+  applying_ = true;
+  publish();
+  const int64_t started_at = unix_now();
+  auto alive = alive_;
+  backend_.apply(candidate.config, [this, alive, id, previous, started_at, warnings = std::move(warnings),
+                                    o = std::move(o), reply = std::move(reply)](ApplyResult result) mutable {
+    if (!*alive) return;
+    applying_ = false;
+    ++applies_;
+    bool refused = !result.accepted;
+    for (const auto& c : result.connections) refused = refused || !c.error.empty();
+    if (refused) {
+      undo_failed_apply(id, previous, result, o, std::move(reply));
+      return;
+    }
+    auto head = store_.head();
+    auto tracking = std::make_shared<Tracking>();
+    tracking->revision = id;
+    tracking->previous = previous;
+    tracking->started_at = started_at;
+    tracking->give_up = std::chrono::steady_clock::now() + options_.track_limit;
+    tracking->note = result.note;
+    tracking->warnings = warnings_json(warnings);
+    if (head && head->pending == id) tracking->confirm_deadline = head->confirm_deadline;
+    for (const auto& c : result.connections) {
+      Tracking::Connection t{c.name, c.change, c.change == "removed" ? "removed" : "connecting", "", ""};
+      if (!is_tracked_change(c.change) && c.change != "removed") t.state = "unchanged";
+      tracking->connections.push_back(std::move(t));
+    }
+    tracking->waiters.push_back({std::move(reply), std::chrono::steady_clock::now() + o.wait});
+    audit(o, 200, "applied", previous, id, tracking->confirm_deadline ? "confirm by " + iso_time(*tracking->confirm_deadline) : "");
+    if (tracking_ && !tracking_->done) {
+      tracking_->finished_because = "superseded by revision " + std::to_string(id);
+      finish_tracking(*tracking_);
+    }
+    tracking_ = tracking;
+    export_active();
+    if (tracking->confirm_deadline) arm_confirm_timer();
+    board_.publish_not_ready({});
+    publish();
+    track(tracking);
+  });
+}
+
+void ManagementService::undo_failed_apply(store::RevisionId id, std::optional<store::RevisionId> previous,
+                                          const ApplyResult& result, const WriteOptions& o, ReplyFn reply) {
+  ++apply_failures_;
+  std::string why = result.error;
+  nlohmann::json connections = nlohmann::json::array();
+  for (const auto& c : result.connections) {
+    if (c.error.empty()) continue;
+    if (why.empty()) why = c.name + ": " + c.error;
+    connections.push_back({{"name", c.name}, {"change", c.change}, {"state", "failed"}, {"reason", c.error}});
+  }
+  log_line(LogLevel::error, "revision " + std::to_string(id) + " was refused (" + why + "); restoring revision " +
+                                revision_text(previous));
+  if (auto s = store_.revert_to(id, previous.value_or(0), "apply failed: " + why, unix_now()); !s) {
+    log_line(LogLevel::error, "the store could not restore the previous revision: " + s.error());
+  }
+  nlohmann::json outcome = {{"state", "done"}, {"finished_because", "refused"}, {"connections", connections}};
+  (void)store_.set_outcome(id, outcome.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  apply_stored(previous, "restoring revision " + revision_text(previous) + " after a refused apply");
+  export_active();
+  publish();
+  ServiceReply r = problem_reply(502, "apply-failed", "charon or BIRD refused the configuration",
+                                 why + "; revision " + revision_text(previous) + " was restored");
+  r.body["revision"] = id;
+  r.body["restored_revision"] = previous ? nlohmann::json(*previous) : nlohmann::json(nullptr);
+  r.body["connections"] = connections;
+  r.etag = previous.value_or(0);
+  audit(o, 502, "apply failed; restored", previous, previous, why);
+  reply(std::move(r));
+}
+
+// Applies a stored revision (or nothing, for none) without a new revision:
+// start, rollback of a missed confirmation, undo of a refused apply.
+void ManagementService::apply_stored(std::optional<store::RevisionId> id, const std::string& why) {
+  Candidate candidate;
+  if (id) {
+    auto revision = store_.get(*id);
+    auto secrets = store_.secrets(*id);
+    std::optional<nlohmann::json> document;
+    if (revision && revision.value()) document = parse_json(revision.value()->document);
+    if (!document || !secrets) {
+      log_line(LogLevel::error, why + ": revision " + std::to_string(*id) + " cannot be read from the store");
+      return;
+    }
+    policy::Diagnostics diagnostics;
+    auto c = candidate_from_revision(*document, std::move(secrets.value()), diagnostics);
+    if (!c) {
+      log_line(LogLevel::error, why + ": revision " + std::to_string(*id) + " no longer passes validation:\n" +
+                                    diagnostics.format());
+      board_.publish_not_ready({"revision " + std::to_string(*id) + " does not pass validation"});
+      return;
+    }
+    candidate = std::move(*c);
+  }
+  applying_ = true;
+  publish();
+  auto alive = alive_;
+  backend_.apply(candidate.config, [this, alive, id, why](ApplyResult result) {
+    if (!*alive) return;
+    applying_ = false;
+    ++applies_;
+    std::string problems = result.error;
+    for (const auto& c : result.connections) {
+      if (!c.error.empty()) problems += (problems.empty() ? "" : "; ") + c.name + ": " + c.error;
+    }
+    if (problems.empty()) {
+      log_line(LogLevel::info, why + ": revision " + revision_text(id) + " applied" +
+                                   (result.note.empty() ? "" : " (" + result.note + ")"));
+    } else {
+      ++apply_failures_;
+      log_line(LogLevel::error, why + ": revision " + revision_text(id) + ": " + problems);
+    }
+    publish();
+  });
+}
+
+void ManagementService::track(std::shared_ptr<Tracking> tracking) {
+  if (tracking->done) return;
+  const auto observation = board_.observation();
+  for (auto& c : tracking->connections) {
+    if (c.state != "connecting") continue;
+    const metrics::ConnectionObservation* seen = nullptr;
+    for (const auto& o : observation->connections) {
+      if (o.name == c.name) seen = &o;
+    }
+    if (seen == nullptr) continue;
+    if (seen->up && seen->established_at && *seen->established_at >= tracking->started_at - 1) {
+      c.state = "up";
+    } else if (!seen->last_error.empty() && seen->last_error_at && *seen->last_error_at >= tracking->started_at) {
+      c.state = "failed";
+      c.reason = seen->last_error;
+      c.hint = seen->last_error_hint;
+    } else if (!seen->dials && !seen->up) {
+      c.state = "waiting_for_peer";
+      c.reason = "Azure dials this connection (connectionMode)";
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (tracking->settled()) {
+    tracking->finished_because = "settled";
+  } else if (now >= tracking->give_up) {
+    for (auto& c : tracking->connections) {
+      if (c.state == "connecting") c.reason = "still connecting when ergwd stopped following it";
+    }
+    tracking->finished_because = "time limit";
+  }
+  if (!tracking->finished_because.empty()) {
+    finish_tracking(*tracking);
+    return;
+  }
+  // Waiters whose patience ran out get 202 and the revision's URL.
+  for (auto it = tracking->waiters.begin(); it != tracking->waiters.end();) {
+    if (now < it->until) {
+      ++it;
+      continue;
+    }
+    ServiceReply r;
+    r.status = 202;
+    r.etag = tracking->revision;
+    r.body = tracking->body();
+    r.location = "/v1/config/revisions/" + std::to_string(tracking->revision);
+    it->reply(std::move(r));
+    it = tracking->waiters.erase(it);
+  }
+  if (!tracking->timer) tracking->timer = std::make_unique<boost::asio::steady_timer>(io_);
+  tracking->timer->expires_after(options_.track_interval);
+  auto alive = alive_;
+  tracking->timer->async_wait([this, alive, tracking](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    track(tracking);
+  });
+}
+
+void ManagementService::finish_tracking(Tracking& tracking) {
+  tracking.done = true;
+  tracking.finished_at = unix_now();
+  if (tracking.timer) tracking.timer->cancel();
+  (void)store_.set_outcome(tracking.revision,
+                           tracking.outcome().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  for (auto& waiter : tracking.waiters) {
+    ServiceReply r;
+    r.status = 200;
+    r.etag = tracking.revision;
+    r.body = tracking.body();
+    waiter.reply(std::move(r));
+  }
+  tracking.waiters.clear();
+}
+
+// ---- commit-confirm ----------------------------------------------------------
+
+void ManagementService::arm_confirm_timer() {
+  auto head = store_.head();
+  if (!head || !head->pending || !head->confirm_deadline) return;
+  const auto remaining = std::chrono::seconds(std::max<int64_t>(0, *head->confirm_deadline - unix_now()));
+  confirm_timer_.expires_after(remaining);
+  auto alive = alive_;
+  confirm_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    expire_pending();
+  });
+}
+
+void ManagementService::expire_pending() {
+  auto head = store_.head();
+  if (!head || !head->pending) return;
+  if (unix_now() < head->confirm_deadline.value_or(0)) {
+    arm_confirm_timer();  // woken early (clock stepped): wait for the rest
+    return;
+  }
+  if (applying_) {
+    // The pending revision's own apply is still running: roll back right after.
+    confirm_timer_.expires_after(std::chrono::milliseconds(200));
+    auto alive = alive_;
+    confirm_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+      if (ec || !*alive) return;
+      expire_pending();
+    });
+    return;
+  }
+  const auto pending = *head->pending;
+  const std::string why = "the confirmation did not arrive by " + iso_time(head->confirm_deadline.value_or(0));
+  auto back = store_.revert_pending(why, unix_now());
+  if (!back) {
+    log_line(LogLevel::error, "rolling back revision " + std::to_string(pending) + " failed: " + back.error());
+    return;
+  }
+  const std::optional<store::RevisionId> target =
+      back.value() != 0 ? std::optional<store::RevisionId>(back.value()) : std::nullopt;
+  log_line(LogLevel::warning, "revision " + std::to_string(pending) + ": " + why + "; rolling back to revision " +
+                                  revision_text(target));
+  WriteOptions o;
+  o.actor = {"ergwd", "internal"};
+  o.action = "confirm deadline passed";
+  audit(o, 0, "rolled back", pending, target, why);
+  if (tracking_ && !tracking_->done) {
+    tracking_->finished_because = "rolled back";
+    finish_tracking(*tracking_);
+  }
+  apply_stored(target, "rolling back an unconfirmed revision");
+  export_active();
+  publish();
+}
+
+void ManagementService::confirm(WriteOptions o, ReplyFn reply) {
+  auto head = store_.head();
+  if (!head) {
+    reply(problem_reply(500, "store", "the store cannot be read", head.error()));
+    return;
+  }
+  if (!head->pending) {
+    auto r = problem_reply(409, "nothing-to-confirm", "no revision waits for a confirmation",
+                           "the active revision is " + revision_text(head->active) +
+                               "; a confirmation that came too late finds it rolled back already");
+    r.etag = head->active;
+    audit(o, 409, "conflict", head->active, head->active, "nothing to confirm");
+    reply(std::move(r));
+    return;
+  }
+  if (!o.if_match || *o.if_match != *head->pending) {
+    auto r = problem_reply(412, "precondition-failed", "If-Match does not name the pending revision",
+                           "the pending revision is " + std::to_string(*head->pending));
+    r.etag = head->active;
+    audit(o, 412, "precondition failed", head->active, head->active, "stale If-Match");
+    reply(std::move(r));
+    return;
+  }
+  if (auto s = store_.confirm(); !s) {
+    reply(problem_reply(500, "store", "the confirmation could not be stored", s.error()));
+    return;
+  }
+  confirm_timer_.cancel();
+  log_line(LogLevel::info, "revision " + std::to_string(*head->pending) + " confirmed by " + o.actor.name);
+  audit(o, 200, "confirmed", head->pending, head->pending, "");
+  publish();
+  ServiceReply r;
+  r.status = 200;
+  r.etag = head->pending;
+  r.body = {{"result", "confirmed"}, {"revision", *head->pending}};
+  reply(std::move(r));
+}
+
+// ---- the operations -----------------------------------------------------------
+
+void ManagementService::put_config(const nlohmann::json& body, WriteOptions o, ReplyFn reply) {
+  Proposal p;
+  p.build = [this, body](const store::SecretMap& carried, policy::Diagnostics& d) {
+    return prepare_candidate(body, SecretSources::inline_only, base_dir(), carried, d);
+  };
+  propose(std::move(p), std::move(o), std::move(reply));
+}
+
+void ManagementService::validate_config(const nlohmann::json& body, ReplyFn reply) {
+  auto head = store_.head();
+  store::SecretMap carried;
+  if (head) {
+    if (auto s = active_secrets(head.value())) carried = std::move(s.value());
+  }
+  policy::Diagnostics diagnostics;
+  auto candidate = prepare_candidate(body, SecretSources::inline_only, base_dir(), carried, diagnostics);
+  if (candidate) backend_.check(candidate->config, diagnostics);
+  ServiceReply r;
+  if (!candidate || diagnostics.has_errors()) {
+    r = problem_reply(422, "invalid-configuration", "the configuration is not valid",
+                      std::to_string(diagnostics.error_count()) + " error(s), " +
+                          std::to_string(diagnostics.warning_count()) + " warning(s)");
+    r.body["valid"] = false;
+  } else {
+    r.status = 200;
+    r.body = {{"valid", true}, {"connections", candidate->config.connections.size()}};
+  }
+  r.body["diagnostics"] = diagnostics_json(diagnostics);
+  reply(std::move(r));
+}
+
+void ManagementService::put_connection(const std::string& name, const nlohmann::json& body, WriteOptions o,
+                                       ReplyFn reply) {
+  auto head = store_.head();
+  auto document = head ? active_document(head.value()) : std::nullopt;
+  if (!document) {
+    reply(problem_reply(500, "store", "the active revision cannot be read", ""));
+    return;
+  }
+  if (!document->contains("connections") || !(*document)["connections"].is_array()) {
+    (*document)["connections"] = nlohmann::json::array();
+  }
+  auto index = find_connection(*document, name);
+  Proposal p;
+  p.connection_index = index.value_or((*document)["connections"].size());
+  p.build = [this, body, name, document = *document](const store::SecretMap& carried,
+                                                     policy::Diagnostics& d) -> std::optional<Candidate> {
+    auto entry = connection_entry(body, name, d);
+    if (!entry) return std::nullopt;
+    auto next = document;
+    auto at = find_connection(next, name);
+    if (at) {
+      next["connections"][*at] = std::move(*entry);
+    } else {
+      next["connections"].push_back(std::move(*entry));
+    }
+    return prepare_candidate(next, SecretSources::inline_only, base_dir(), carried, d);
+  };
+  propose(std::move(p), std::move(o), std::move(reply));
+}
+
+void ManagementService::delete_connection(const std::string& name, WriteOptions o, ReplyFn reply) {
+  auto head = store_.head();
+  auto document = head ? active_document(head.value()) : std::nullopt;
+  if (!document || !find_connection(*document, name)) {
+    auto r = problem_reply(404, "not-found", "no such connection", "\"" + name + "\" is not configured");
+    if (head) r.etag = head->active;
+    audit(o, 404, "not found", head ? head->active : std::nullopt, head ? head->active : std::nullopt, "");
+    reply(std::move(r));
+    return;
+  }
+  Proposal p;
+  p.build = [this, name, document = *document](const store::SecretMap& carried, policy::Diagnostics& d) {
+    auto next = document;
+    next["connections"].erase(*find_connection(next, name));
+    store::SecretMap rest = carried;
+    rest.erase(name);
+    return prepare_candidate(next, SecretSources::inline_only, base_dir(), rest, d);
+  };
+  propose(std::move(p), std::move(o), std::move(reply));
+}
+
+void ManagementService::put_shared_key(const std::string& name, const nlohmann::json& body, WriteOptions o,
+                                       ReplyFn reply) {
+  auto head = store_.head();
+  auto document = head ? active_document(head.value()) : std::nullopt;
+  if (!document || !find_connection(*document, name)) {
+    auto r = problem_reply(404, "not-found", "no such connection", "\"" + name + "\" is not configured");
+    audit(o, 404, "not found", head ? head->active : std::nullopt, head ? head->active : std::nullopt, "");
+    reply(std::move(r));
+    return;
+  }
+  policy::Diagnostics d;
+  std::optional<policy::Secret> secret;
+  if (!body.is_object() || !body.contains("value")) {
+    d.error("value", "missing; the body is {\"value\": \"<the connection's PSK>\"}");
+  } else if (!body["value"].is_string()) {
+    d.error("value", "must be a string");
+  } else {
+    secret = policy::Secret(body["value"].get<std::string>());
+  }
+  for (auto it = body.begin(); body.is_object() && it != body.end(); ++it) {
+    if (it.key() != "value") d.warning(it.key(), "unknown field; ignored", "the body is {\"value\": \"...\"}");
+  }
+  if (!secret) {
+    auto r = problem_reply(422, "invalid-configuration", "the shared key is not valid", "nothing was changed");
+    r.body["diagnostics"] = diagnostics_json(d);
+    audit(o, 422, "rejected", head->active, head->active, "bad body");
+    reply(std::move(r));
+    return;
+  }
+  Proposal p;
+  p.connection_index = find_connection(*document, name);
+  p.build = [this, name, secret = *secret, document = *document](const store::SecretMap& carried,
+                                                                  policy::Diagnostics& diagnostics) {
+    store::SecretMap next = carried;
+    next.insert_or_assign(name, secret);
+    return prepare_candidate(document, SecretSources::inline_only, base_dir(), next, diagnostics);
+  };
+  propose(std::move(p), std::move(o), std::move(reply));
+}
+
+void ManagementService::rollback(store::RevisionId target, WriteOptions o, ReplyFn reply) {
+  auto revision = store_.get(target);
+  if (!revision || !revision.value()) {
+    auto head = store_.head();
+    auto r = problem_reply(404, "not-found", "no such revision",
+                           "revision " + std::to_string(target) + " is not in the store (pruned, or never made)");
+    audit(o, 404, "not found", head ? head->active : std::nullopt, head ? head->active : std::nullopt, "");
+    reply(std::move(r));
+    return;
+  }
+  auto document = parse_json(revision.value()->document);
+  if (o.comment.empty()) o.comment = "rollback to revision " + std::to_string(target);
+  Proposal p;
+  p.origin = store::Origin::rollback;
+  p.build = [this, target, document](const store::SecretMap&, policy::Diagnostics& d) -> std::optional<Candidate> {
+    auto secrets = store_.secrets(target);
+    if (!document || !secrets) {
+      d.error("", "revision " + std::to_string(target) + " cannot be read from the store");
+      return std::nullopt;
+    }
+    return candidate_from_revision(*document, std::move(secrets.value()), d);
+  };
+  propose(std::move(p), std::move(o), std::move(reply));
+}
+
+void ManagementService::create_api_key(const nlohmann::json& body, const Actor& actor, ReplyFn reply) {
+  WriteOptions o;
+  o.actor = actor;
+  o.action = "POST /v1/apikeys";
+  policy::Diagnostics d;
+  std::string name;
+  std::optional<Scope> scope;
+  if (!body.is_object()) {
+    d.error("", "the body is {\"name\": \"...\", \"scope\": \"read\"|\"admin\"}");
+  } else {
+    if (!body.contains("name") || !body["name"].is_string() || !is_valid_key_name(body["name"].get<std::string>())) {
+      d.error("name", "missing or not a name; allowed: 1-63 letters, digits, '_', '.', '-', '@'");
+    } else {
+      name = body["name"].get<std::string>();
+    }
+    if (!body.contains("scope") || !body["scope"].is_string() ||
+        !(scope = parse_scope(body["scope"].get<std::string>()))) {
+      d.error("scope", "missing or not a scope; allowed: read, admin");
+    }
+  }
+  if (d.has_errors()) {
+    auto r = problem_reply(422, "invalid-request", "the API key request is not valid", "");
+    r.body["diagnostics"] = diagnostics_json(d);
+    audit(o, 422, "rejected", std::nullopt, std::nullopt, "bad body");
+    reply(std::move(r));
+    return;
+  }
+  auto key = generate_api_key(name, *scope, actor.name, unix_now());
+  if (!key) {
+    reply(problem_reply(500, "internal", "no key could be made", key.error()));
+    return;
+  }
+  if (auto s = keys_.add(key->record); !s) {
+    auto r = problem_reply(409, "name-taken", "the name is taken", s.error());
+    audit(o, 409, "conflict", std::nullopt, std::nullopt, "name taken: " + name);
+    reply(std::move(r));
+    return;
+  }
+  audit(o, 201, "created", std::nullopt, std::nullopt, "key " + name + " (" + scope_name(*scope) + ")");
+  log_line(LogLevel::info, "API key \"" + name + "\" (" + scope_name(*scope) + ") created by " + actor.name);
+  ServiceReply r;
+  r.status = 201;
+  r.location = "/v1/apikeys/" + name;
+  r.body = {{"name", name},
+            {"scope", scope_name(*scope)},
+            {"created", iso_time(key->record.created_at)},
+            {"created_by", actor.name},
+            {"key", key->key},
+            {"note", "the key is shown this once; ergwd keeps only a salted hash of it"}};
+  reply(std::move(r));
+}
+
+void ManagementService::revoke_api_key(const std::string& name, const Actor& actor, ReplyFn reply) {
+  WriteOptions o;
+  o.actor = actor;
+  o.action = "DELETE /v1/apikeys/" + name;
+  auto revoked = keys_.revoke(name, unix_now());
+  if (!revoked) {
+    reply(problem_reply(500, "store", "the key could not be revoked", revoked.error()));
+    return;
+  }
+  if (!revoked.value()) {
+    audit(o, 404, "not found", std::nullopt, std::nullopt, "");
+    reply(problem_reply(404, "not-found", "no such active API key", "\"" + name + "\""));
+    return;
+  }
+  audit(o, 204, "revoked", std::nullopt, std::nullopt, "key " + name);
+  log_line(LogLevel::info, "API key \"" + name + "\" revoked by " + actor.name);
+  ServiceReply r;
+  r.status = 204;
+  reply(std::move(r));
+}
+
+// ---- the file workflow and the start ------------------------------------------
+
+void ManagementService::reload_file() {
+  if (options_.config_file.empty()) {
+    log_line(LogLevel::warning, "SIGHUP: no configuration file to read (ergwd runs from its store only)");
+    return;
+  }
+  std::ifstream in(options_.config_file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ergw::JsonSyntaxError error;
+  auto parsed = in ? parse_json(text, &error) : std::nullopt;
+  WriteOptions o;
+  o.actor = {"file", "local"};
+  o.action = "SIGHUP " + options_.config_file;
+  o.wait = std::chrono::milliseconds(0);
+  if (!parsed) {
+    log_line(LogLevel::error, options_.config_file + ": " +
+                                  (in ? "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")"
+                                      : std::string("cannot be read")) +
+                                  "; the running configuration stays as it was");
+    audit(o, 0, "rejected", std::nullopt, std::nullopt, "not valid JSON");
+    return;
+  }
+  auto head = store_.head();
+  if (head) o.if_match = head->active.value_or(0);
+  Proposal p;
+  p.origin = store::Origin::file;
+  p.build = [this, document = *parsed](const store::SecretMap&, policy::Diagnostics& d) {
+    // The file carries its keys (sharedKeyFile or sharedKey): nothing is carried over.
+    return prepare_candidate(document, SecretSources::inline_and_files, base_dir(), {}, d);
+  };
+  propose(std::move(p), std::move(o), [file = options_.config_file](ServiceReply r) {
+    if (r.status >= 300) {
+      std::string detail = r.body.value("detail", "");
+      if (r.body.contains("diagnostics")) {
+        for (const auto& d : r.body["diagnostics"]) {
+          detail += "\n" + d.value("severity", "") + ": " + d.value("path", "") + ": " + d.value("message", "");
+        }
+      }
+      log_line(LogLevel::error, file + ": " + r.body.value("title", "refused") + ": " + detail +
+                                    (r.status == 422 ? "\nthe running configuration stays as it was" : ""));
+    } else if (r.body.value("result", "") == "unchanged") {
+      log_line(LogLevel::info, file + ": unchanged");
+    }
+  });
+}
+
+Status ManagementService::import_file_at_start() {
+  if (options_.config_file.empty()) return Status::success();
+  std::ifstream in(options_.config_file, std::ios::binary);
+  auto head = store_.head();
+  if (!head) return Error{head.error()};
+  if (!in) {
+    if (!head->active) log_line(LogLevel::warning, options_.config_file + " does not exist; starting with no configuration");
+    return Status::success();
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ergw::JsonSyntaxError error;
+  auto parsed = parse_json(text, &error);
+  policy::Diagnostics diagnostics;
+  std::optional<Candidate> candidate;
+  if (!parsed) {
+    diagnostics.error(options_.config_file, "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")");
+  } else {
+    candidate = prepare_candidate(*parsed, SecretSources::inline_and_files, base_dir(), {}, diagnostics);
+    if (candidate) backend_.check(candidate->config, diagnostics);
+  }
+  for (const auto& d : diagnostics.all()) {
+    if (d.severity == policy::Severity::note) continue;
+    log_line(d.severity == policy::Severity::error ? LogLevel::error : LogLevel::warning, policy::format_diagnostic(d));
+  }
+  if (!candidate || diagnostics.has_errors()) {
+    if (!head->active) {
+      return Error{options_.config_file + ": " + std::to_string(diagnostics.error_count()) + " error(s); not starting"};
+    }
+    log_line(LogLevel::error, options_.config_file + " has errors; the store's revision " +
+                                  std::to_string(*head->active) + " stays active");
+    return Status::success();
+  }
+  const std::string document = candidate->document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto hash = store_.content_hash(document, candidate->secrets);
+  if (!hash) return Error{hash.error()};
+  if (head->active) {
+    auto active = store_.get(*head->active);
+    if (active && active.value() && active.value()->info.content_hash == hash.value()) return Status::success();
+    auto exported = store_.revision_with_export(sha256_hex(text));
+    if (exported && exported.value() && *exported.value() != *head->active) {
+      // ergwd stopped between storing a revision and exporting it: the store wins.
+      log_line(LogLevel::info, options_.config_file + " is the export of revision " +
+                                   std::to_string(*exported.value()) + "; the store's revision " +
+                                   std::to_string(*head->active) + " is newer and stays active");
+      return Status::success();
+    }
+    if (head->pending) {
+      log_line(LogLevel::warning, options_.config_file + " was edited, but revision " + std::to_string(*head->pending) +
+                                      " waits for its confirmation; the edit is not applied (send SIGHUP after)");
+      return Status::success();
+    }
+  }
+  store::NewRevision revision;
+  revision.document = document;
+  revision.secrets = candidate->secrets;
+  revision.author = "file";
+  revision.comment = head->active ? "edited while ergwd was stopped" : "imported at first start";
+  revision.origin = store::Origin::file;
+  revision.export_hash = sha256_hex(export_text(candidate->document, candidate->secrets, options_.key_dir));
+  auto id = store_.commit(revision);
+  if (!id) return Error{id.error()};
+  log_line(LogLevel::info, options_.config_file + ": revision " + std::to_string(id.value()) + " (" + revision.comment + ")");
+  WriteOptions o;
+  o.actor = {"file", "local"};
+  o.action = "start " + options_.config_file;
+  audit(o, 0, "stored", head->active, id.value(), revision.comment);
+  return Status::success();
+}
+
+void ManagementService::export_active() {
+  if (options_.config_file.empty()) return;
+  auto head = store_.head();
+  if (!head || !head->active) return;
+  auto revision = store_.get(*head->active);
+  auto secrets = store_.secrets(*head->active);
+  std::optional<nlohmann::json> document;
+  if (revision && revision.value()) document = parse_json(revision.value()->document);
+  if (!document || !secrets) {
+    log_line(LogLevel::error, "cannot export revision " + std::to_string(*head->active) + ": the store cannot be read");
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.key_dir, ec);
+  ::chmod(options_.key_dir.c_str(), 0700);
+  std::set<std::string> wanted;
+  for (const auto& [name, secret] : secrets.value()) {
+    const auto path = std::filesystem::path(options_.key_dir) / (name + ".psk");
+    wanted.insert(path.filename().string());
+    if (auto s = write_file_atomically(path, secret.reveal() + "\n", 0600); !s) log_line(LogLevel::error, s.error());
+  }
+  // The key directory is ergwd's: keys of connections that are gone go too.
+  for (const auto& entry : std::filesystem::directory_iterator(options_.key_dir, ec)) {
+    const auto file = entry.path().filename().string();
+    if (entry.path().extension() == ".psk" && !wanted.count(file)) std::filesystem::remove(entry.path(), ec);
+  }
+  const auto text = export_text(*document, secrets.value(), options_.key_dir);
+  if (auto s = write_file_atomically(options_.config_file, text, 0640); !s) log_line(LogLevel::error, s.error());
+}
+
+Status ManagementService::start() {
+  auto head = store_.head();
+  if (!head) return Error{head.error()};
+  if (head->pending && head->confirm_deadline.value_or(0) <= unix_now()) {
+    const auto pending = *head->pending;
+    const std::string why = "the confirmation did not arrive by " + iso_time(head->confirm_deadline.value_or(0)) +
+                            " (ergwd was stopped)";
+    auto back = store_.revert_pending(why, unix_now());
+    if (!back) return Error{back.error()};
+    log_line(LogLevel::warning, "revision " + std::to_string(pending) + ": " + why + "; back to revision " +
+                                    (back.value() != 0 ? std::to_string(back.value()) : std::string("none")));
+    WriteOptions o;
+    o.actor = {"ergwd", "internal"};
+    o.action = "confirm deadline passed";
+    audit(o, 0, "rolled back", pending, back.value() != 0 ? std::optional<int64_t>(back.value()) : std::nullopt, why);
+  }
+  if (auto s = import_file_at_start(); !s) return s;
+  head = store_.head();
+  if (!head) return Error{head.error()};
+  if (head->active) {
+    board_.publish_not_ready({});
+    apply_stored(head->active, "start");
+  } else {
+    board_.publish_not_ready({"no configuration yet"});
+    log_line(LogLevel::info, "no configuration yet: PUT /v1/config (or write the configuration file and send SIGHUP)");
+  }
+  export_active();
+  if (head->pending) {
+    log_line(LogLevel::warning, "revision " + std::to_string(*head->pending) + " waits for its confirmation until " +
+                                    iso_time(head->confirm_deadline.value_or(0)));
+    arm_confirm_timer();
+  }
+  publish();
+  heartbeat();
+  return Status::success();
+}
+
+void ManagementService::heartbeat() {
+  publish();
+  heartbeat_timer_.expires_after(std::chrono::seconds(1));
+  auto alive = alive_;
+  heartbeat_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    heartbeat();
+  });
+}
+
+}  // namespace ergw::api

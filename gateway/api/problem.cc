@@ -1,0 +1,54 @@
+#include "gateway/api/problem.h"
+
+#include <chrono>
+#include <ctime>
+
+namespace ergw::api {
+
+nlohmann::json problem(int status, const std::string& kind, const std::string& title, const std::string& detail) {
+  nlohmann::json j = {{"type", "urn:ergw:problem:" + kind}, {"title", title}, {"status", status}};
+  if (!detail.empty()) j["detail"] = detail;
+  return j;
+}
+
+namespace {
+
+nlohmann::json diagnostic_json(const policy::Diagnostic& d) {
+  nlohmann::json j = {{"severity", std::string(policy::severity_name(d.severity))}, {"path", d.path},
+                      {"message", d.message}};
+  if (!d.fix.empty()) j["fix"] = d.fix;
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json diagnostics_json(const policy::Diagnostics& diagnostics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : diagnostics.all()) out.push_back(diagnostic_json(d));
+  return out;
+}
+
+nlohmann::json warnings_json(const policy::Diagnostics& diagnostics) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : diagnostics.all()) {
+    if (d.severity != policy::Severity::error) out.push_back(diagnostic_json(d));
+  }
+  return out;
+}
+
+std::string iso_time(int64_t unix_seconds) {
+  if (unix_seconds == 0) return "";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace ergw::api

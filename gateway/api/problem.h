@@ -1,0 +1,26 @@
+// Error responses: RFC 9457 problem details (application/problem+json), the
+// same shape for every failure: a type, a title, the HTTP status, a detail
+// sentence, and where they help, the diagnostics with field paths and fixes.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/policy/diagnostics.h"
+
+namespace ergw::api {
+
+// `kind` becomes the type URI "urn:ergw:problem:<kind>".
+nlohmann::json problem(int status, const std::string& kind, const std::string& title, const std::string& detail);
+
+// Every diagnostic: [{severity, path, message, fix}].
+nlohmann::json diagnostics_json(const policy::Diagnostics& diagnostics);
+// Only the warnings and notes (for a request that succeeded).
+nlohmann::json warnings_json(const policy::Diagnostics& diagnostics);
+
+// "2024-05-01T12:00:00Z"; empty for 0.
+std::string iso_time(int64_t unix_seconds);
+int64_t unix_now();
+
+}  // namespace ergw::api
