@@ -195,6 +195,7 @@ Status ApiServer::start() {
       listeners_->unix_socket =
           std::make_unique<stream_protocol::acceptor>(io_, stream_protocol::endpoint(options_.unix_socket));
       ::umask(old_mask);
+      ::chmod(options_.unix_socket.c_str(), 0600);
     } catch (const boost::system::system_error& e) {
       return Error{"API: cannot listen on " + options_.unix_socket + ": " + e.what()};
     }

@@ -127,7 +127,8 @@ std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const
     block.warn_unknown();
   }
   top.warn_unknown();
-  if (diagnostics.has_errors()) return std::nullopt;
+  // Other errors do not stop here: the rule book adds its own to the same answer.
+  if (properties == nullptr) return std::nullopt;
   return entry;
 }
 

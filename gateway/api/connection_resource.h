@@ -39,7 +39,8 @@ nlohmann::json connection_resource(const nlohmann::json& document, size_t index,
 
 // The configuration entry for a PUT body. The name comes from the URL; a
 // name in the body must agree. Every problem goes to `diagnostics` with its
-// path in the body.
+// path in the body; the entry is returned despite errors (so that validation
+// can report the rest at once) unless there is nothing to validate.
 std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const std::string& name,
                                                policy::Diagnostics& diagnostics);
 

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <set>
 
+#include <boost/asio/post.hpp>
+
 #include "common/parse_json.h"
 #include "gateway/api/api_keys.h"
 #include "gateway/api/connection_resource.h"
@@ -344,6 +346,8 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
   }
   log_line(LogLevel::info, "revision " + std::to_string(id.value()) + " by " + o.actor.name + " (" + o.action +
                                (deadline ? ", confirm by " + iso_time(*deadline) : std::string()) + ")");
+  // The file follows the store at once: an edit made from now on is made to this revision.
+  export_active();
   apply_revision(id.value(), before, std::move(*candidate), std::move(diagnostics), std::move(o), std::move(reply));
 }
 
@@ -359,6 +363,7 @@ void ManagementService::apply_revision(store::RevisionId id, std::optional<store
     if (!*alive) return;
     applying_ = false;
     ++applies_;
+    reload_if_asked();
     bool refused = !result.accepted;
     for (const auto& c : result.connections) refused = refused || !c.error.empty();
     if (refused) {
@@ -386,7 +391,8 @@ void ManagementService::apply_revision(store::RevisionId id, std::optional<store
       finish_tracking(*tracking_);
     }
     tracking_ = tracking;
-    export_active();
+    // The outcome so far is visible at once (GET /v1/config/revisions/{id}), then updated when final.
+    (void)store_.set_outcome(id, tracking->outcome().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     if (tracking->confirm_deadline) arm_confirm_timer();
     board_.publish_not_ready({});
     publish();
@@ -454,6 +460,7 @@ void ManagementService::apply_stored(std::optional<store::RevisionId> id, const 
     if (!*alive) return;
     applying_ = false;
     ++applies_;
+    reload_if_asked();
     std::string problems = result.error;
     for (const auto& c : result.connections) {
       if (!c.error.empty()) problems += (problems.empty() ? "" : "; ") + c.name + ": " + c.error;
@@ -864,6 +871,12 @@ void ManagementService::reload_file() {
     log_line(LogLevel::warning, "SIGHUP: no configuration file to read (ergwd runs from its store only)");
     return;
   }
+  if (applying_) {
+    // Not lost behind the running apply: the file is read as soon as it is done.
+    log_line(LogLevel::info, "SIGHUP: an apply is running; reading " + options_.config_file + " when it is done");
+    reload_when_idle_ = true;
+    return;
+  }
   std::ifstream in(options_.config_file, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ergw::JsonSyntaxError error;
@@ -1038,6 +1051,15 @@ Status ManagementService::start() {
   publish();
   heartbeat();
   return Status::success();
+}
+
+void ManagementService::reload_if_asked() {
+  if (!reload_when_idle_) return;
+  reload_when_idle_ = false;
+  auto alive = alive_;
+  boost::asio::post(io_, [this, alive] {
+    if (*alive) reload_file();
+  });
 }
 
 void ManagementService::heartbeat() {

@@ -128,6 +128,7 @@ class ManagementService {
   void export_active();
   void publish();
   void heartbeat();
+  void reload_if_asked();
   void audit(const WriteOptions& options, int status, const std::string& result, std::optional<int64_t> before,
              std::optional<int64_t> after, const std::string& detail);
   Result<store::SecretMap> active_secrets(const store::Head& head);
@@ -142,6 +143,7 @@ class ManagementService {
   AuditLog& audit_;
   ServiceOptions options_;
   bool applying_ = false;
+  bool reload_when_idle_ = false;  // SIGHUP arrived during an apply
   uint64_t applies_ = 0;
   uint64_t apply_failures_ = 0;
   boost::asio::steady_timer confirm_timer_;
