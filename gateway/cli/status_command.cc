@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/parse_json.h"
+#include "gateway/cli/api_client.h"
 
 namespace ergw::cli {
 
@@ -252,19 +253,24 @@ std::string format_status(const nlohmann::json& status) {
 }
 
 void add_status_command(CLI::App& app, int& exit_code) {
-  auto* status = app.add_subcommand("status", "Show tunnels, SAs, traffic, routes and errors (asks ergwd)");
-  auto socket = std::make_shared<std::string>("/run/ergw/ergwd.sock");
+  auto* status = app.add_subcommand("status", "Show tunnels, SAs, traffic, routes and errors (asks ergwd's API)");
+  auto target = std::make_shared<ApiTarget>();
   auto json = std::make_shared<bool>(false);
-  status->add_option("--socket", *socket, "ergwd's control socket")->capture_default_str();
+  add_api_options(*status, target);
   status->add_flag("--json", *json, "print ergwd's JSON report");
-  status->callback([socket, json, &exit_code] {
-    auto reply = ask_ergwd(*socket, {{"command", "status"}});
+  status->callback([target, json, &exit_code] {
+    auto reply = api_request(*target, "GET", "/v1/status");
     if (!reply) {
       std::cerr << "ergw status: " << reply.error() << "\n";
       exit_code = 1;
       return;
     }
-    std::cout << (*json ? reply.value().dump(2) + "\n" : format_status(reply.value()));
+    if (reply->status != 200 || !reply->json) {
+      std::cerr << "ergw status: " << reply->problem() << "\n";
+      exit_code = 1;
+      return;
+    }
+    std::cout << (*json ? reply->json->dump(2) + "\n" : format_status(*reply->json));
     exit_code = 0;
   });
 }

@@ -1,5 +1,5 @@
-// `ergw status`: asks ergwd over its control socket and prints a table (or
-// the JSON as it came with --json).
+// `ergw status`: asks ergwd's management API (GET /v1/status) and prints a
+// table (or the JSON as it came with --json).
 #pragma once
 
 #include <optional>
