@@ -1,19 +1,12 @@
 #include "gateway/api/management_service.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <set>
 
 #include <boost/asio/post.hpp>
 
 #include "common/parse_json.h"
 #include "gateway/api/api_keys.h"
+#include "gateway/api/apply_tracking.h"
 #include "gateway/api/connection_resource.h"
 #include "gateway/api/problem.h"
 #include "gateway/ergwd/log.h"
@@ -25,15 +18,6 @@ using gateway::LogLevel;
 
 namespace {
 
-constexpr const char* kConnectionChanges[] = {"added", "changed"};
-
-bool is_tracked_change(const std::string& change) {
-  for (const char* c : kConnectionChanges) {
-    if (change == c) return true;
-  }
-  return false;
-}
-
 ServiceReply problem_reply(int status, const std::string& kind, const std::string& title, const std::string& detail) {
   ServiceReply r;
   r.status = status;
@@ -42,37 +26,6 @@ ServiceReply problem_reply(int status, const std::string& kind, const std::strin
 }
 
 std::string revision_text(std::optional<int64_t> id) { return id ? std::to_string(*id) : std::string("none"); }
-
-// Writes `text` to `path` so that a reader (or a crash) sees the old file or
-// the new one, never a part: a temporary file beside it, synced, renamed over,
-// and the directory synced.
-Status write_file_atomically(const std::filesystem::path& path, const std::string& text, mode_t mode) {
-  const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-  const auto temporary = dir / ("." + path.filename().string() + ".tmp");
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Error{"cannot write " + temporary.string() + ": " + std::strerror(errno)};
-  ::fchmod(fd, mode);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return Error{"cannot write " + temporary.string() + ": " + std::strerror(errno)};
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return Error{"cannot sync " + temporary.string()};
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return Error{"cannot replace " + path.string() + ": " + std::strerror(errno)};
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::success();
-}
 
 // Diagnostics of a one-connection write, with the paths of the body it came
 // in: connections[i].azure.properties.X -> properties.X, connections[i].local
@@ -107,71 +60,6 @@ policy::Diagnostics to_body_paths(const policy::Diagnostics& in, size_t index) {
 
 }  // namespace
 
-// What became of one apply: followed until every tunnel it touched is up,
-// failed or waiting for Azure, or until track_limit.
-struct ManagementService::Tracking {
-  store::RevisionId revision = 0;
-  std::optional<store::RevisionId> previous;
-  int64_t started_at = 0;
-  std::chrono::steady_clock::time_point give_up;
-  std::string note;
-  std::optional<int64_t> confirm_deadline;
-  nlohmann::json warnings = nlohmann::json::array();
-  struct Connection {
-    std::string name;
-    std::string change;
-    std::string state;  // connecting, up, failed, waiting_for_peer, removed, unchanged
-    std::string reason;
-    std::string hint;
-  };
-  std::vector<Connection> connections;
-  struct Waiter {
-    ReplyFn reply;
-    std::chrono::steady_clock::time_point until;
-  };
-  std::vector<Waiter> waiters;
-  bool done = false;
-  std::string finished_because;  // settled, time limit, superseded
-  int64_t finished_at = 0;
-  std::unique_ptr<boost::asio::steady_timer> timer;
-
-  bool settled() const {
-    for (const auto& c : connections) {
-      if (c.state == "connecting") return false;
-    }
-    return true;
-  }
-
-  nlohmann::json outcome() const {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& c : connections) {
-      nlohmann::json j = {{"name", c.name}, {"change", c.change}, {"state", c.state}};
-      if (!c.reason.empty()) j["reason"] = c.reason;
-      if (!c.hint.empty()) j["hint"] = c.hint;
-      list.push_back(std::move(j));
-    }
-    nlohmann::json j = {{"state", done ? "done" : "running"}, {"started", iso_time(started_at)},
-                        {"connections", std::move(list)}};
-    if (done) {
-      j["finished"] = iso_time(finished_at);
-      j["finished_because"] = finished_because;
-    }
-    if (!note.empty()) j["note"] = note;
-    return j;
-  }
-
-  nlohmann::json body() const {
-    nlohmann::json j = {{"result", "applied"}, {"revision", revision}, {"apply", outcome()}, {"warnings", warnings}};
-    j["previous"] = previous ? nlohmann::json(*previous) : nlohmann::json(nullptr);
-    if (confirm_deadline) {
-      j["confirm"] = {{"deadline", iso_time(*confirm_deadline)},
-                      {"deadline_unix", *confirm_deadline},
-                      {"url", "/v1/config/confirm"}};
-    }
-    return j;
-  }
-};
-
 ManagementService::ManagementService(boost::asio::io_context& io, store::Database& db,
                                      store::RevisionStoreOptions store_options, Backend& backend,
                                      SnapshotBoard& board, AuditLog& audit, ServiceOptions options)
@@ -185,9 +73,7 @@ ManagementService::ManagementService(boost::asio::io_context& io, store::Databas
       confirm_timer_(io),
       heartbeat_timer_(io),
       alive_(std::make_shared<bool>(true)) {
-  if (options_.key_dir.empty() && !options_.config_file.empty()) {
-    options_.key_dir = (std::filesystem::path(options_.config_file).parent_path() / "keys").string();
-  }
+  if (!options_.config_file.empty()) file_.emplace(options_.config_file, options_.key_dir);
 }
 
 ManagementService::~ManagementService() {
@@ -198,8 +84,7 @@ ManagementService::~ManagementService() {
 }
 
 std::filesystem::path ManagementService::base_dir() const {
-  if (options_.config_file.empty()) return "/nonexistent";
-  return std::filesystem::path(options_.config_file).parent_path();
+  return file_ ? file_->base_dir() : std::filesystem::path("/nonexistent");
 }
 
 void ManagementService::publish() {
@@ -334,9 +219,7 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
   revision.author = o.actor.name;
   revision.comment = o.comment;
   revision.origin = proposal.origin;
-  if (!options_.config_file.empty()) {
-    revision.export_hash = sha256_hex(export_text(candidate->document, candidate->secrets, options_.key_dir));
-  }
+  if (file_) revision.export_hash = file_->export_hash(candidate->document, candidate->secrets);
   std::optional<int64_t> deadline;
   if (o.confirm_seconds) deadline = unix_now() + *o.confirm_seconds;
   auto id = store_.commit(revision, deadline);
@@ -371,25 +254,13 @@ void ManagementService::apply_revision(store::RevisionId id, std::optional<store
       return;
     }
     auto head = store_.head();
-    auto tracking = std::make_shared<Tracking>();
-    tracking->revision = id;
-    tracking->previous = previous;
-    tracking->started_at = started_at;
+    auto tracking = std::make_shared<ApplyTracking>(id, previous, started_at, result);
     tracking->give_up = std::chrono::steady_clock::now() + options_.track_limit;
-    tracking->note = result.note;
     tracking->warnings = warnings_json(warnings);
     if (head && head->pending == id) tracking->confirm_deadline = head->confirm_deadline;
-    for (const auto& c : result.connections) {
-      Tracking::Connection t{c.name, c.change, c.change == "removed" ? "removed" : "connecting", "", ""};
-      if (!is_tracked_change(c.change) && c.change != "removed") t.state = "unchanged";
-      tracking->connections.push_back(std::move(t));
-    }
     tracking->waiters.push_back({std::move(reply), std::chrono::steady_clock::now() + o.wait});
     audit(o, 200, "applied", previous, id, tracking->confirm_deadline ? "confirm by " + iso_time(*tracking->confirm_deadline) : "");
-    if (tracking_ && !tracking_->done) {
-      tracking_->finished_because = "superseded by revision " + std::to_string(id);
-      finish_tracking(*tracking_);
-    }
+    if (tracking_ && !tracking_->done) finish_tracking(*tracking_, "superseded by revision " + std::to_string(id));
     tracking_ = tracking;
     // The outcome so far is visible at once (GET /v1/config/revisions/{id}), then updated when final.
     (void)store_.set_outcome(id, tracking->outcome().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -476,40 +347,12 @@ void ManagementService::apply_stored(std::optional<store::RevisionId> id, const 
   });
 }
 
-void ManagementService::track(std::shared_ptr<Tracking> tracking) {
+void ManagementService::track(std::shared_ptr<ApplyTracking> tracking) {
   if (tracking->done) return;
-  const auto observation = board_.observation();
-  for (auto& c : tracking->connections) {
-    if (c.state != "connecting") continue;
-    const metrics::ConnectionObservation* seen = nullptr;
-    for (const auto& o : observation->connections) {
-      if (o.name == c.name) seen = &o;
-    }
-    if (seen == nullptr) continue;
-    if (seen->up && seen->established_at && *seen->established_at >= tracking->started_at - 1) {
-      c.state = "up";
-    } else if (!seen->last_error.empty() && seen->last_error_at && *seen->last_error_at >= tracking->started_at) {
-      c.state = "failed";
-      c.reason = seen->last_error;
-      c.hint = seen->last_error_hint;
-    } else if (!seen->dials && !seen->up) {
-      c.state = "waiting_for_peer";
-      c.reason = "Azure dials this connection (connectionMode)";
-    }
-  }
+  tracking->observe(*board_.observation());
   const auto now = std::chrono::steady_clock::now();
-  if (tracking->settled()) {
-    tracking->finished_because = "settled";
-  } else if (now >= tracking->give_up) {
-    for (auto& c : tracking->connections) {
-      if (c.state == "connecting") c.reason = "still connecting when ergwd stopped following it";
-    }
-    tracking->finished_because = "time limit";
-  }
-  if (!tracking->finished_because.empty()) {
-    finish_tracking(*tracking);
-    return;
-  }
+  if (tracking->settled()) return finish_tracking(*tracking, "settled");
+  if (now >= tracking->give_up) return finish_tracking(*tracking, "time limit");
   // Waiters whose patience ran out get 202 and the revision's URL.
   for (auto it = tracking->waiters.begin(); it != tracking->waiters.end();) {
     if (now < it->until) {
@@ -533,10 +376,8 @@ void ManagementService::track(std::shared_ptr<Tracking> tracking) {
   });
 }
 
-void ManagementService::finish_tracking(Tracking& tracking) {
-  tracking.done = true;
-  tracking.finished_at = unix_now();
-  if (tracking.timer) tracking.timer->cancel();
+void ManagementService::finish_tracking(ApplyTracking& tracking, const std::string& because) {
+  tracking.finish(because, unix_now());
   (void)store_.set_outcome(tracking.revision,
                            tracking.outcome().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   for (auto& waiter : tracking.waiters) {
@@ -595,10 +436,7 @@ void ManagementService::expire_pending() {
   o.actor = {"ergwd", "internal"};
   o.action = "confirm deadline passed";
   audit(o, 0, "rolled back", pending, target, why);
-  if (tracking_ && !tracking_->done) {
-    tracking_->finished_because = "rolled back";
-    finish_tracking(*tracking_);
-  }
+  if (tracking_ && !tracking_->done) finish_tracking(*tracking_, "rolled back");
   apply_stored(target, "rolling back an unconfirmed revision");
   export_active();
   publish();
@@ -867,28 +705,28 @@ void ManagementService::revoke_api_key(const std::string& name, const Actor& act
 // ---- the file workflow and the start ------------------------------------------
 
 void ManagementService::reload_file() {
-  if (options_.config_file.empty()) {
+  if (!file_) {
     log_line(LogLevel::warning, "SIGHUP: no configuration file to read (ergwd runs from its store only)");
     return;
   }
   if (applying_) {
     // Not lost behind the running apply: the file is read as soon as it is done.
-    log_line(LogLevel::info, "SIGHUP: an apply is running; reading " + options_.config_file + " when it is done");
+    log_line(LogLevel::info, "SIGHUP: an apply is running; reading " + file_->path().string() + " when it is done");
     reload_when_idle_ = true;
     return;
   }
-  std::ifstream in(options_.config_file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string file = file_->path().string();
+  auto text = file_->read_text();
   ergw::JsonSyntaxError error;
-  auto parsed = in ? parse_json(text, &error) : std::nullopt;
+  auto parsed = text ? parse_json(text.value(), &error) : std::nullopt;
   WriteOptions o;
   o.actor = {"file", "local"};
-  o.action = "SIGHUP " + options_.config_file;
+  o.action = "SIGHUP " + file;
   o.wait = std::chrono::milliseconds(0);
   if (!parsed) {
-    log_line(LogLevel::error, options_.config_file + ": " +
-                                  (in ? "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")"
-                                      : std::string("cannot be read")) +
+    log_line(LogLevel::error, file + ": " +
+                                  (text ? "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")"
+                                        : std::string("cannot be read")) +
                                   "; the running configuration stays as it was");
     audit(o, 0, "rejected", std::nullopt, std::nullopt, "not valid JSON");
     return;
@@ -901,7 +739,7 @@ void ManagementService::reload_file() {
     // The file carries its keys (sharedKeyFile or sharedKey): nothing is carried over.
     return prepare_candidate(document, SecretSources::inline_and_files, base_dir(), {}, d);
   };
-  propose(std::move(p), std::move(o), [file = options_.config_file](ServiceReply r) {
+  propose(std::move(p), std::move(o), [file](ServiceReply r) {
     if (r.status >= 300) {
       std::string detail = r.body.value("detail", "");
       if (r.body.contains("diagnostics")) {
@@ -918,21 +756,23 @@ void ManagementService::reload_file() {
 }
 
 Status ManagementService::import_file_at_start() {
-  if (options_.config_file.empty()) return Status::success();
-  std::ifstream in(options_.config_file, std::ios::binary);
+  if (!file_) return Status::success();
+  const std::string file = file_->path().string();
   auto head = store_.head();
   if (!head) return Error{head.error()};
-  if (!in) {
-    if (!head->active) log_line(LogLevel::warning, options_.config_file + " does not exist; starting with no configuration");
+  if (!std::filesystem::exists(file_->path())) {
+    if (!head->active) log_line(LogLevel::warning, file + " does not exist; starting with no configuration");
     return Status::success();
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = file_->read_text();
+  if (!read) return Error{read.error()};
+  const std::string& text = read.value();
   ergw::JsonSyntaxError error;
   auto parsed = parse_json(text, &error);
   policy::Diagnostics diagnostics;
   std::optional<Candidate> candidate;
   if (!parsed) {
-    diagnostics.error(options_.config_file, "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")");
+    diagnostics.error(file, "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")");
   } else {
     candidate = prepare_candidate(*parsed, SecretSources::inline_and_files, base_dir(), {}, diagnostics);
     if (candidate) backend_.check(candidate->config, diagnostics);
@@ -943,9 +783,9 @@ Status ManagementService::import_file_at_start() {
   }
   if (!candidate || diagnostics.has_errors()) {
     if (!head->active) {
-      return Error{options_.config_file + ": " + std::to_string(diagnostics.error_count()) + " error(s); not starting"};
+      return Error{file + ": " + std::to_string(diagnostics.error_count()) + " error(s); not starting"};
     }
-    log_line(LogLevel::error, options_.config_file + " has errors; the store's revision " +
+    log_line(LogLevel::error, file + " has errors; the store's revision " +
                                   std::to_string(*head->active) + " stays active");
     return Status::success();
   }
@@ -958,13 +798,13 @@ Status ManagementService::import_file_at_start() {
     auto exported = store_.revision_with_export(sha256_hex(text));
     if (exported && exported.value() && *exported.value() != *head->active) {
       // ergwd stopped between storing a revision and exporting it: the store wins.
-      log_line(LogLevel::info, options_.config_file + " is the export of revision " +
+      log_line(LogLevel::info, file + " is the export of revision " +
                                    std::to_string(*exported.value()) + "; the store's revision " +
                                    std::to_string(*head->active) + " is newer and stays active");
       return Status::success();
     }
     if (head->pending) {
-      log_line(LogLevel::warning, options_.config_file + " was edited, but revision " + std::to_string(*head->pending) +
+      log_line(LogLevel::warning, file + " was edited, but revision " + std::to_string(*head->pending) +
                                       " waits for its confirmation; the edit is not applied (send SIGHUP after)");
       return Status::success();
     }
@@ -975,19 +815,19 @@ Status ManagementService::import_file_at_start() {
   revision.author = "file";
   revision.comment = head->active ? "edited while ergwd was stopped" : "imported at first start";
   revision.origin = store::Origin::file;
-  revision.export_hash = sha256_hex(export_text(candidate->document, candidate->secrets, options_.key_dir));
+  revision.export_hash = file_->export_hash(candidate->document, candidate->secrets);
   auto id = store_.commit(revision);
   if (!id) return Error{id.error()};
-  log_line(LogLevel::info, options_.config_file + ": revision " + std::to_string(id.value()) + " (" + revision.comment + ")");
+  log_line(LogLevel::info, file + ": revision " + std::to_string(id.value()) + " (" + revision.comment + ")");
   WriteOptions o;
   o.actor = {"file", "local"};
-  o.action = "start " + options_.config_file;
+  o.action = "start " + file;
   audit(o, 0, "stored", head->active, id.value(), revision.comment);
   return Status::success();
 }
 
 void ManagementService::export_active() {
-  if (options_.config_file.empty()) return;
+  if (!file_) return;
   auto head = store_.head();
   if (!head || !head->active) return;
   auto revision = store_.get(*head->active);
@@ -998,22 +838,7 @@ void ManagementService::export_active() {
     log_line(LogLevel::error, "cannot export revision " + std::to_string(*head->active) + ": the store cannot be read");
     return;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options_.key_dir, ec);
-  ::chmod(options_.key_dir.c_str(), 0700);
-  std::set<std::string> wanted;
-  for (const auto& [name, secret] : secrets.value()) {
-    const auto path = std::filesystem::path(options_.key_dir) / (name + ".psk");
-    wanted.insert(path.filename().string());
-    if (auto s = write_file_atomically(path, secret.reveal() + "\n", 0600); !s) log_line(LogLevel::error, s.error());
-  }
-  // The key directory is ergwd's: keys of connections that are gone go too.
-  for (const auto& entry : std::filesystem::directory_iterator(options_.key_dir, ec)) {
-    const auto file = entry.path().filename().string();
-    if (entry.path().extension() == ".psk" && !wanted.count(file)) std::filesystem::remove(entry.path(), ec);
-  }
-  const auto text = export_text(*document, secrets.value(), options_.key_dir);
-  if (auto s = write_file_atomically(options_.config_file, text, 0640); !s) log_line(LogLevel::error, s.error());
+  if (auto s = file_->write(*document, secrets.value()); !s) log_line(LogLevel::error, "exporting revision " + std::to_string(*head->active) + ": " + s.error());
 }
 
 Status ManagementService::start() {

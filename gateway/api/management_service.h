@@ -32,9 +32,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "gateway/api/apply_tracking.h"
 #include "gateway/api/audit_log.h"
 #include "gateway/api/backend.h"
 #include "gateway/api/config_candidate.h"
+#include "gateway/api/config_file.h"
 #include "gateway/api/snapshot_board.h"
 #include "gateway/store/api_key_store.h"
 #include "gateway/store/revision_store.h"
@@ -105,7 +107,6 @@ class ManagementService {
   bool applying() const { return applying_; }
 
  private:
-  struct Tracking;
   using Build = std::function<std::optional<Candidate>(const store::SecretMap& carried, policy::Diagnostics&)>;
   struct Proposal {
     Build build;
@@ -120,8 +121,8 @@ class ManagementService {
   void undo_failed_apply(store::RevisionId id, std::optional<store::RevisionId> previous, const ApplyResult& result,
                          const WriteOptions& options, ReplyFn reply);
   void apply_stored(std::optional<store::RevisionId> id, const std::string& why);
-  void track(std::shared_ptr<Tracking> tracking);
-  void finish_tracking(Tracking& tracking);
+  void track(std::shared_ptr<ApplyTracking> tracking);
+  void finish_tracking(ApplyTracking& tracking, const std::string& because);
   void arm_confirm_timer();
   void expire_pending();
   Status import_file_at_start();
@@ -150,7 +151,8 @@ class ManagementService {
   // Publishes the configuration's state every second: /healthz reads its
   // age to tell a stuck daemon loop from a live one.
   boost::asio::steady_timer heartbeat_timer_;
-  std::shared_ptr<Tracking> tracking_;  // the newest apply's, while followed
+  std::shared_ptr<ApplyTracking> tracking_;  // the newest apply's, while followed
+  std::optional<ConfigFile> file_;         // the file workflow, when --config is given
   std::shared_ptr<bool> alive_;
 };
 

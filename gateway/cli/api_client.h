@@ -18,7 +18,7 @@
 namespace ergw::cli {
 
 struct ApiTarget {
-  std::string socket = "/run/ergw/api.sock";  // used when no URL is given
+  std::string socket = "/run/ergw/ergwd.sock";  // used when no URL is given
   std::string url;                            // https://host:port
   std::string key;                            // API key (or from key_file, ERGW_API_KEY)
   std::string key_file;

@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$server_binary" --state-dir "$state" --socket "$state/api.sock" >"$state/out" 2>"$state/log" &
 server_pid=$!
-for _ in $(seq 50); do grep -q ready "$state/out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$state/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$state/out")
 local_api=(--socket "$state/api.sock")
 

@@ -502,15 +502,19 @@ class FileWorkflowTest(unittest.TestCase):
             self.assertNotIn("sharedKey", exported["connections"][0]["azure"]["properties"])
             # Edit + SIGHUP: a new revision through the same validation.
             exported["connections"][0]["azure"]["properties"]["dpdTimeoutSeconds"] = 50
+            edit = json.dumps(exported)
             with open(path, "w") as f:
-                json.dump(exported, f)
+                f.write(edit)
             server.process.send_signal(1)
             self.assertTrue(wait_for(lambda: etag(api.request("GET", "/v1/config")) == '"2"'), server.log())
+            # ergwd writes revision 2 back (its own layout): only then is the next edit made to it.
 
-            def exported_dpd():
+            def written_back():
                 with open(path) as f:
-                    return json.load(f)["connections"][0]["azure"]["properties"]["dpdTimeoutSeconds"]
-            self.assertTrue(wait_for(lambda: exported_dpd() == 50))
+                    text = f.read()
+                return text != edit and json.loads(text)
+            exported = wait_for(written_back)
+            self.assertEqual(exported["connections"][0]["azure"]["properties"]["dpdTimeoutSeconds"], 50)
             # A broken edit is refused whole.
             exported["connections"][0]["azure"]["properties"]["dpdTimeoutSeconds"] = 1
             with open(path, "w") as f:

@@ -1,0 +1,135 @@
+// libFuzzer: arbitrary bytes as the JSON bodies the management API takes,
+// each through its whole path in the management service (reading, the rule
+// book, the daemon's check, storing and applying over the fake daemon):
+// PUT /v1/config and POST /v1/config:validate (a configuration document),
+// PUT /v1/connections/{name} (a connection resource), PUT .../sharedkey,
+// POST /v1/apikeys. The first byte picks the body; writes name the active
+// revision so that they get past If-Match. Every reply must be one of the
+// statuses the API documents for it, and no reply may quote a PSK (every
+// PSK in the input is replaced by a canary first).
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <cctype>
+#include <set>
+
+#include "common/parse_json.h"
+#include "gateway/api/management_service.h"
+#include "gateway/store/store_file.h"
+#include "tests/gateway/api/fake_backend.h"
+
+namespace {
+
+using namespace ergw;
+
+struct World {
+  World() {
+    dir = std::filesystem::path(std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp") /
+          ("ergw-bodies-fuzz-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    db = std::move(store::open_store((dir / "store.db").string()).value());
+    audit = std::move(api::AuditLog::open("").value());
+    api::testing::FakeBackendOptions fake;
+    fake.apply_delay = std::chrono::milliseconds(0);
+    fake.up_delay = std::chrono::milliseconds(0);
+    backend = std::make_unique<api::testing::FakeBackend>(io, board, fake);
+    api::ServiceOptions options;
+    options.track_limit = std::chrono::milliseconds(0);
+    service = std::make_unique<api::ManagementService>(io, *db, store::RevisionStoreOptions{10}, *backend, board,
+                                                       *audit, options);
+    (void)service->start();
+  }
+  ~World() { std::filesystem::remove_all(dir); }
+
+  api::ServiceReply call(const std::function<void(api::ReplyFn)>& c) {
+    std::optional<api::ServiceReply> reply;
+    c([&](api::ServiceReply r) { reply = std::move(r); });
+    for (int i = 0; i < 10000 && !reply; ++i) io.run_one_for(std::chrono::milliseconds(10));
+    if (!reply) __builtin_trap();
+    io.poll();
+    return *reply;
+  }
+
+  api::WriteOptions write() {
+    api::WriteOptions o;
+    o.actor = {"fuzz", "fuzz"};
+    o.action = "fuzz";
+    o.if_match = store::read_head(*db).value().active.value_or(0);
+    o.wait = std::chrono::milliseconds(0);
+    return o;
+  }
+
+  std::filesystem::path dir;
+  boost::asio::io_context io;
+  api::SnapshotBoard board;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<api::AuditLog> audit;
+  std::unique_ptr<api::testing::FakeBackend> backend;
+  std::unique_ptr<api::ManagementService> service;
+};
+
+constexpr const char* kCanary = "Canary0Psk0ergw0fuzz";
+
+// Every PSK in the body becomes a canary (valid as a PSK) that no reply may
+// quote; the input itself may not contain it.
+void plant_canaries(nlohmann::json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string key = it.key();
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key == "sharedkey" && it->is_string()) {
+        *it = std::string(kCanary) + "01234567";
+      } else {
+        plant_canaries(it.value());
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) plant_canaries(v);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static World world;
+  if (size < 1) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (text.find("Canary0Psk") != std::string_view::npos) return 0;
+  auto body = parse_json(text);
+  if (!body) return 0;
+  plant_canaries(*body);
+  if (data[0] % 5 == 3 && body->is_object() && body->contains("value") && (*body)["value"].is_string()) {
+    (*body)["value"] = std::string(kCanary) + "01234567";
+  }
+  std::set<int> allowed;
+  api::ServiceReply reply;
+  switch (data[0] % 5) {
+    case 0:
+      reply = world.call([&](api::ReplyFn done) { world.service->put_config(*body, world.write(), done); });
+      allowed = {200, 202, 409, 412, 422, 502};
+      break;
+    case 1:
+      reply = world.call([&](api::ReplyFn done) { world.service->validate_config(*body, done); });
+      allowed = {200, 422};
+      break;
+    case 2:
+      reply = world.call([&](api::ReplyFn done) { world.service->put_connection("fuzzed", *body, world.write(), done); });
+      allowed = {200, 202, 409, 412, 422, 502};
+      break;
+    case 3:
+      reply = world.call([&](api::ReplyFn done) { world.service->put_shared_key("azure-hub", *body, world.write(), done); });
+      allowed = {200, 202, 404, 409, 412, 422, 502};
+      break;
+    default:
+      reply = world.call([&](api::ReplyFn done) { world.service->create_api_key(*body, {"fuzz", "fuzz"}, done); });
+      allowed = {201, 409, 422};
+      break;
+  }
+  if (!allowed.count(reply.status)) __builtin_trap();
+  const auto answer = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (answer.find(kCanary) != std::string::npos) __builtin_trap();
+  return 0;
+}
