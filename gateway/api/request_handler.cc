@@ -98,6 +98,13 @@ nlohmann::json revision_json(const store::RevisionInfo& r, const store::Head& he
   return j;
 }
 
+// The configuration's state as far as /metrics shows it (the heartbeat aside).
+bool same_for_metrics(const metrics::ConfigObservation& a, const metrics::ConfigObservation& b) {
+  return a.active_revision == b.active_revision && a.pending_revision == b.pending_revision &&
+         a.confirm_deadline == b.confirm_deadline && a.applies == b.applies && a.apply_failures == b.apply_failures &&
+         a.auth_failures == b.auth_failures;
+}
+
 nlohmann::json pending_json(const store::Head& head) {
   if (!head.pending) return {{"pending", false}};
   return {{"pending", true},
@@ -313,22 +320,42 @@ void RequestHandler::read_op(Op op, Call& call) {
       return;
     }
     case Op::metrics: {
+      // Rendered once per state published, not once per scrape.
       const auto observation = board.observation();
       const auto config = board.config();
-      metrics::MetricsInput in{observation.get(), &config, &board.reconcile_duration(), context_.build};
+      const auto reconciles = board.reconcile_duration().Collect().histogram.sample_count;
+      auto& cache = cache_.metrics;
+      if (cache.text.empty() || cache.observation != observation || !same_for_metrics(cache.config, config) ||
+          cache.reconciles != reconciles) {
+        metrics::MetricsInput in{observation.get(), &config, &board.reconcile_duration(), context_.build};
+        cache = {observation, config, reconciles, metrics::render_metrics(in)};
+      }
       auto r = call.base(http::status::ok);
       r.set(http::field::content_type, metrics::kMetricsContentType);
-      r.body() = metrics::render_metrics(in);
+      r.body() = cache.text;
       r.prepare_payload();
       call.respond(std::move(r));
       return;
     }
     case Op::status: {
-      nlohmann::json status = *board.status();
-      status["config"] = pending_json(head.value());
-      status["config"]["active_revision"] = active;
-      status["observed_at"] = iso_time(board.observation()->taken_at);
-      call.json(200, status, active);
+      const auto status = board.status();
+      const auto observation = board.observation();
+      const int64_t now = unix_now();  // seconds_left changes every second
+      auto& cache = cache_.status;
+      if (cache.text.empty() || cache.status != status || cache.observation != observation ||
+          cache.head_active != head->active || cache.head_pending != head->pending || cache.now != now) {
+        nlohmann::json j = *status;
+        j["config"] = pending_json(head.value());
+        j["config"]["active_revision"] = active;
+        j["observed_at"] = iso_time(observation->taken_at);
+        cache = {status, observation, head->active, head->pending, now, dump(j)};
+      }
+      auto r = call.base(http::status::ok);
+      r.set(http::field::content_type, "application/json");
+      r.set(http::field::etag, etag_text(active));
+      r.body() = cache.text;
+      r.prepare_payload();
+      call.respond(std::move(r));
       return;
     }
     case Op::bgp_sessions:

@@ -54,7 +54,27 @@ class RequestHandler {
   void read_op(Op op, Call& call);
   void write_op(Op op, Call& call);
 
+  // The last /metrics and /v1/status bodies and what they were made from: a
+  // scrape or a status read renders only when the state changed.
+  struct RenderCache {
+    struct {
+      std::shared_ptr<const metrics::Observation> observation;
+      metrics::ConfigObservation config;
+      uint64_t reconciles = 0;
+      std::string text;
+    } metrics;
+    struct {
+      std::shared_ptr<const nlohmann::json> status;
+      std::shared_ptr<const metrics::Observation> observation;
+      std::optional<int64_t> head_active;
+      std::optional<int64_t> head_pending;
+      int64_t now = 0;
+      std::string text;
+    } status;
+  };
+
   HandlerContext context_;
+  RenderCache cache_;
   Authenticator authenticator_;
   Router router_;
   std::vector<Op> ops_;  // by route index
