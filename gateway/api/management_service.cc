@@ -1,6 +1,7 @@
 #include "gateway/api/management_service.h"
 
 #include <filesystem>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -704,15 +705,18 @@ void ManagementService::revoke_api_key(const std::string& name, const Actor& act
 
 // ---- the file workflow and the start ------------------------------------------
 
-void ManagementService::reload_file() {
+void ManagementService::reload_file(std::function<void(bool accepted)> done) {
+  if (!done) done = [](bool) {};
   if (!file_) {
     log_line(LogLevel::warning, "SIGHUP: no configuration file to read (ergwd runs from its store only)");
+    done(false);
     return;
   }
   if (applying_) {
     // Not lost behind the running apply: the file is read as soon as it is done.
     log_line(LogLevel::info, "SIGHUP: an apply is running; reading " + file_->path().string() + " when it is done");
     reload_when_idle_ = true;
+    reload_waiters_.push_back(std::move(done));
     return;
   }
   const std::string file = file_->path().string();
@@ -729,6 +733,7 @@ void ManagementService::reload_file() {
                                         : std::string("cannot be read")) +
                                   "; the running configuration stays as it was");
     audit(o, 0, "rejected", std::nullopt, std::nullopt, "not valid JSON");
+    done(false);
     return;
   }
   auto head = store_.head();
@@ -739,7 +744,8 @@ void ManagementService::reload_file() {
     // The file carries its keys (sharedKeyFile or sharedKey): nothing is carried over.
     return prepare_candidate(document, SecretSources::inline_and_files, base_dir(), {}, d);
   };
-  propose(std::move(p), std::move(o), [file](ServiceReply r) {
+  propose(std::move(p), std::move(o), [file, done = std::move(done)](ServiceReply r) {
+    done(r.status < 300);
     if (r.status >= 300) {
       std::string detail = r.body.value("detail", "");
       if (r.body.contains("diagnostics")) {
@@ -882,8 +888,11 @@ void ManagementService::reload_if_asked() {
   if (!reload_when_idle_) return;
   reload_when_idle_ = false;
   auto alive = alive_;
-  boost::asio::post(io_, [this, alive] {
-    if (*alive) reload_file();
+  boost::asio::post(io_, [this, alive, waiters = std::exchange(reload_waiters_, {})] {
+    if (!*alive) return;
+    reload_file([waiters](bool accepted) {
+      for (const auto& w : waiters) w(accepted);
+    });
   });
 }
 

@@ -97,8 +97,9 @@ class ManagementService {
   void put_shared_key(const std::string& name, const nlohmann::json& body, WriteOptions options, ReplyFn reply);
   void rollback(store::RevisionId target, WriteOptions options, ReplyFn reply);
   void confirm(WriteOptions options, ReplyFn reply);
-  // SIGHUP: the configuration file, edited, becomes a revision.
-  void reload_file();
+  // SIGHUP: the configuration file, edited, becomes a revision. `done`
+  // (optional) says whether it was taken, once it is applied or refused.
+  void reload_file(std::function<void(bool accepted)> done = {});
 
   void create_api_key(const nlohmann::json& body, const Actor& actor, ReplyFn reply);
   void revoke_api_key(const std::string& name, const Actor& actor, ReplyFn reply);
@@ -145,6 +146,7 @@ class ManagementService {
   ServiceOptions options_;
   bool applying_ = false;
   bool reload_when_idle_ = false;  // SIGHUP arrived during an apply
+  std::vector<std::function<void(bool)>> reload_waiters_;  // their callers
   uint64_t applies_ = 0;
   uint64_t apply_failures_ = 0;
   boost::asio::steady_timer confirm_timer_;

@@ -1,6 +1,8 @@
 #include "gateway/ergwd/daemon.h"
 
 #include <csignal>
+#include <map>
+#include <set>
 
 #include <boost/asio/post.hpp>
 
@@ -10,8 +12,9 @@
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/status.h"
 #include "gateway/policy/compiler.h"
-#include "gateway/policy/load.h"
 #include "gateway/policy/swanctl_renderer.h"
+#include "gateway/policy/validator.h"
+#include "host/kernel_probe.h"
 #include "vici/commands.h"
 
 namespace ergw::gateway {
@@ -46,46 +49,65 @@ void Daemon::reload_charon_settings() {
   });
 }
 
-std::optional<policy::ApplianceConfig> Daemon::read_configuration(std::string_view consequence) {
-  Diagnostics diagnostics;
-  auto config = policy::load_configuration(
-      options_.config_file, diagnostics, policy::ValidationOptions{.strict_expressroute = options_.bgp.strict_expressroute});
-  for (const auto& d : diagnostics.all()) {
-    if (d.severity == Severity::note) continue;
-    log_line(d.severity == Severity::error ? LogLevel::error : LogLevel::warning,
-             format_diagnostic(d));
-  }
-  if (!config) {
-    log_line(LogLevel::error, options_.config_file + ": " + std::to_string(diagnostics.error_count()) +
-                                  " error(s); " + std::string(consequence));
-  }
-  return config;
-}
-
-DataPlaneChoice Daemon::choose(policy::DataPlane configured) const {
+DataPlaneChoice Daemon::choose(policy::DataPlane configured, bool log) const {
   const auto offer = host::probe_kernel();
-  log_line(LogLevel::info, offer.summary());
+  if (log) log_line(LogLevel::info, offer.summary());
   return choose_data_plane(configured, offer, find_fastpath(options_.fastpath.installation));
 }
 
-bool Daemon::start_with_configuration() {
-  constexpr std::string_view kConsequence = "not starting";
-  const auto config = read_configuration(kConsequence);
-  if (!config) return false;
-  const auto choice = choose(config->data_plane);
-  reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
-  return apply_configuration(*config, choice, kConsequence);
-}
-
-bool Daemon::reload_configuration() {
-  constexpr std::string_view kConsequence = "the running configuration stays as it was";
-  const auto config = read_configuration(kConsequence);
-  if (!config) return false;
+DataPlaneChoice Daemon::data_plane_for(const policy::ApplianceConfig& config, bool log) const {
   // The kernel and the installation are looked at again only when the
   // configured data plane changed.
-  const auto choice = config->data_plane == configured_data_plane_ ? reconciler_->data_plane()
-                                                                    : choose(config->data_plane);
-  return apply_configuration(*config, choice, kConsequence);
+  if (data_plane_started_ && config.data_plane == configured_data_plane_) return reconciler_->data_plane();
+  return choose(config.data_plane, log);
+}
+
+int Daemon::start_with_configuration() {
+  api::Backend& backend = *this;  // the private base, seen from here
+  management_ = std::make_unique<ManagementPlane>(io_, options_.management, options_.config_file, backend);
+  if (auto s = management_->open(); !s) {
+    log_line(LogLevel::error, s.error());
+    return 1;
+  }
+  // The active revision reaches charon and BIRD through apply() below, like
+  // every later change.
+  if (auto s = management_->start_service(); !s) {
+    log_line(LogLevel::error, s.error() + "; not starting");
+    return 2;
+  }
+  // An empty store: the configuration comes through the API; until then the
+  // reconciler runs on what `automatic` would choose, and nothing is started.
+  if (!reconciler_) ensure_reconciler(choose(policy::DataPlane::automatic, true));
+  return 0;
+}
+
+void Daemon::reload_configuration(std::function<void(bool accepted)> done) {
+  management_->reload_file(std::move(done));
+}
+
+void Daemon::ensure_reconciler(const DataPlaneChoice& choice) {
+  if (reconciler_) return;
+  reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
+  reconciler_->set_pass_observer([this](std::chrono::nanoseconds took) {
+    if (management_) management_->board().reconcile_duration().Observe(std::chrono::duration<double>(took).count());
+  });
+}
+
+void Daemon::check(const policy::ApplianceConfig& config, Diagnostics& diagnostics) {
+  // BGP is planned against the data plane the configuration would get.
+  const auto kind = data_plane_for(config, false).kind;
+  if (options_.bgp.strict_expressroute) {
+    // The rule book ran without --strict-expressroute and passed: any error
+    // now is an export Azure would route over ExpressRoute, unencrypted.
+    Diagnostics strict;
+    policy::validate_configuration(config, strict, policy::ValidationOptions{.strict_expressroute = true});
+    for (const auto& d : strict.all()) {
+      if (d.severity == Severity::error) diagnostics.error(d.path, d.message);
+    }
+  }
+  const auto compiled = policy::compile(config);
+  auto plans = plan_connections(compiled);
+  if (auto bgp = plan_bgp(compiled, plans, kind, options_.bgp); !bgp) diagnostics.error("connections", bgp.error());
 }
 
 void Daemon::use_data_plane(const DataPlaneChoice& choice) {
@@ -110,7 +132,8 @@ void Daemon::use_data_plane(const DataPlaneChoice& choice) {
     fastpath_->on_ready([this] { reconciler_->request_pass(); });
     fastpath_->start();
   }
-  if (!first) reconciler_->set_data_plane(choice);
+  // The reconciler made for an empty store ran on `automatic`'s choice.
+  if (old_kind != choice.kind) reconciler_->set_data_plane(choice);
 }
 
 std::string Daemon::data_plane_settings() const {
@@ -123,16 +146,22 @@ std::string Daemon::data_plane_settings() const {
   return "";
 }
 
-bool Daemon::apply_configuration(const policy::ApplianceConfig& config, const DataPlaneChoice& choice,
-                                 std::string_view consequence) {
+DataPlaneReport Daemon::data_plane_report() const {
+  DataPlaneReport plane{data_plane_warnings_, charon_backend_->problem(), std::nullopt};
+  if (fastpath_) plane.fastpath = fastpath_->report();
+  return plane;
+}
+
+Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
+  const auto choice = data_plane_for(config, true);
+  ensure_reconciler(choice);
   const auto compiled = policy::compile(config);
   auto plans = plan_connections(compiled);
-  // BGP is validated before anything changes: a refused file changes nothing.
+  // BGP is validated before anything changes: a refused plan changes nothing.
   auto bgp = plan_bgp(compiled, plans, choice.kind, options_.bgp);
   if (!bgp) {
     log_line(LogLevel::error, bgp.error());
-    log_line(LogLevel::error, options_.config_file + ": BGP configuration refused; " + std::string(consequence));
-    return false;
+    return Error{"BGP configuration refused: " + bgp.error()};
   }
   add_bgp_host_routes(bgp.value(), plans);
   use_data_plane(choice);
@@ -143,7 +172,7 @@ bool Daemon::apply_configuration(const policy::ApplianceConfig& config, const Da
   data_plane_warnings_ = data_plane_warnings(reconciler_->data_plane().kind, plans);
   for (const auto& warning : data_plane_warnings_) log_line(LogLevel::warning, warning);
   ++config_generation_;
-  log_line(LogLevel::info, options_.config_file + ": " + std::to_string(compiled.connections.size()) +
+  log_line(LogLevel::info, std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
   reconciler_->set_desired(std::move(plans));
   if (!bgp_) {
@@ -156,11 +185,55 @@ bool Daemon::apply_configuration(const policy::ApplianceConfig& config, const Da
   }
   route_fastpath();
   bgp_->apply(std::move(bgp.value()));
-  return true;
+  return Status::success();
 }
 
 void Daemon::route_fastpath() {
   if (fastpath_) fastpath_->set_routes(plan_fastpath_routes(reconciler_->desired(), learned_routes_));
+}
+
+void Daemon::apply(const policy::ApplianceConfig& config, std::function<void(api::ApplyResult)> done) {
+  std::map<std::string, std::string> before;
+  if (reconciler_) {
+    for (const auto& plan : reconciler_->desired()) before[plan.name] = plan.fingerprint;
+  }
+  api::ApplyResult result;
+  if (auto s = apply_configuration(config); !s) {
+    result.accepted = false;
+    result.error = s.error();
+    done(std::move(result));
+    return;
+  }
+  std::set<std::string> now;
+  for (const auto& plan : reconciler_->desired()) {
+    now.insert(plan.name);
+    auto old = before.find(plan.name);
+    result.connections.push_back(
+        {plan.name, old == before.end() ? "added" : old->second == plan.fingerprint ? "unchanged" : "changed", ""});
+  }
+  for (const auto& [name, fingerprint] : before) {
+    if (!now.count(name)) result.connections.push_back({name, "removed", ""});
+  }
+  if (publisher_) publisher_->refresh();
+  if (!reconciler_->charon_up()) {
+    result.note = "charon is not connected; the configuration is applied when it is back";
+    done(std::move(result));
+    return;
+  }
+  // Answered when charon has taken (or refused) it: the tunnels' outcome is
+  // followed from the published observation.
+  reconciler_->after_next_pass([this, result = std::move(result), done = std::move(done)]() mutable {
+    for (auto& c : result.connections) {
+      if (c.change == "removed") continue;
+      if (auto why = reconciler_->refusal(c.name)) {
+        c.error = *why;
+        result.accepted = false;
+      }
+    }
+    if (!result.accepted) result.error = "charon refused part of the configuration";
+    if (publisher_) publisher_->refresh();
+    done(std::move(result));
+  });
 }
 
 void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply reply) {
@@ -168,17 +241,12 @@ void Daemon::handle_request(const nlohmann::json& request, ControlServer::Reply 
   if (command == "status") {
     // Never waits on a daemon longer than the status deadline.
     status_->collect(bgp_.get(), [this, reply](CollectedStatus collected) {
-      DataPlaneReport plane{data_plane_warnings_, charon_backend_->problem(), std::nullopt};
-      if (fastpath_) plane.fastpath = fastpath_->report();
-      nlohmann::json status = status_json(
-          take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now(), plane));
-      if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
-      status["not_answering"] = std::move(collected.not_answering);
-      reply(std::move(status));
+      const auto snapshot = take_snapshot(*reconciler_, collected.sas, collected.charon_error, clock_->wall_now(),
+                                          data_plane_report());
+      reply(status_report(snapshot, std::move(collected)));
     });
   } else if (command == "reload") {
-    const bool ok = reload_configuration();
-    reply({{"reloaded", ok}, {"generation", config_generation_}});
+    reload_configuration([this, reply](bool ok) { reply({{"reloaded", ok}, {"generation", config_generation_}}); });
   } else {
     reply({{"error", "unknown command \"" + command + "\"; allowed: status, reload"}});
   }
@@ -188,8 +256,8 @@ void Daemon::wait_for_signals() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
-      log_line(LogLevel::info, "SIGHUP: reloading " + options_.config_file);
-      reload_configuration();
+      log_line(LogLevel::info, "SIGHUP: reading " + options_.config_file);
+      reload_configuration([](bool) {});
       wait_for_signals();
       return;
     }
@@ -208,8 +276,11 @@ int Daemon::run() {
   vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
   charon_backend_ = std::make_unique<CharonBackend>(*client_, *launcher_, options_.charon_restart_command);
-    status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
-  if (!start_with_configuration()) return 2;
+  status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
+  if (int code = start_with_configuration(); code != 0) return code;
+  publisher_ = std::make_unique<StatePublisher>(io_.get_executor(), *clock_, *status_, *reconciler_,
+                                                [this] { return bgp_.get(); }, [this] { return data_plane_report(); },
+                                                management_->board(), options_.publish_interval);
 
   client_->on_connected([this] {
     // A (re)started charon may have read its configuration before ergwd wrote
@@ -218,26 +289,38 @@ int Daemon::run() {
     reconciler_->charon_connected();
     charon_backend_->charon_connected();
   });
-  client_->on_disconnected([this](const std::string& reason) { reconciler_->charon_disconnected(reason); });
+  client_->on_disconnected([this](const std::string& reason) {
+    reconciler_->charon_disconnected(reason);
+    publisher_->charon_gone();
+  });
   client_->on_event([this](const std::string& name, const vici::Message& m) {
     reconciler_->charon_event(name, m);
     if (bgp_ && (name == "ike-updown" || name == "child-updown")) bgp_->tunnel_event(name, m);
+    publisher_->charon_event(name, m);
   });
   client_->on_diagnostic([](const std::string& text) { log_line(LogLevel::debug, "vici: " + text); });
 
-  control_ = std::make_unique<ControlServer>(
-      io_, options_.control_socket,
-      [this](const nlohmann::json& request, ControlServer::Reply reply) { handle_request(request, reply); });
-  if (auto s = control_->start(); !s) {
+  if (!options_.control_socket.empty()) {
+    control_ = std::make_unique<ControlServer>(
+        io_, options_.control_socket,
+        [this](const nlohmann::json& request, ControlServer::Reply reply) { handle_request(request, reply); });
+    if (auto s = control_->start(); !s) {
+      log_line(LogLevel::error, s.error());
+      return 1;
+    }
+  }
+  if (auto s = management_->start_api(); !s) {
     log_line(LogLevel::error, s.error());
     return 1;
   }
   wait_for_signals();
   client_->start();
   reconciler_->start_periodic(options_.repair_interval);
-  log_line(LogLevel::info, "ergwd running; control socket " + options_.control_socket + ", vici " +
-                               options_.vici_socket);
+  publisher_->start();
+  log_line(LogLevel::info, "ergwd running; vici " + options_.vici_socket +
+                               (options_.control_socket.empty() ? "" : ", control socket " + options_.control_socket));
   io_.run();
+  management_->stop();
   return 0;
 }
 

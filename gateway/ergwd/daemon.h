@@ -1,8 +1,14 @@
 // The ergwd daemon: configuration in, reconciler running, control socket
 // answering, signals handled (SIGHUP reloads, SIGTERM/SIGINT stop without
 // touching the tunnels: restarting ergwd never drops a tunnel).
+//
+// The configuration comes from the management plane's store: every change
+// (API, file + SIGHUP, rollback, a missed confirmation) is validated and
+// stored there, then handed to the daemon through api::Backend - check() and
+// apply(), the one path by which a configuration reaches charon and BIRD.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,12 +16,15 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "common/clock.h"
+#include "gateway/api/backend.h"
 #include "gateway/ergwd/bgp_controller.h"
 #include "gateway/ergwd/charon_backend.h"
 #include "gateway/ergwd/control_server.h"
 #include "gateway/ergwd/fastpath_daemon.h"
 #include "gateway/ergwd/host_network.h"
+#include "gateway/ergwd/management_plane.h"
 #include "gateway/ergwd/reconciler.h"
+#include "gateway/ergwd/state_publisher.h"
 #include "gateway/ergwd/status_collector.h"
 #include "gateway/ergwd/tunnel_routes.h"
 #include "gateway/policy/azure_connection.h"
@@ -25,8 +34,10 @@
 namespace ergw::gateway {
 
 struct DaemonOptions {
-  std::string config_file;
-  std::string control_socket = "/run/ergw/ergwd.sock";
+  std::string config_file;  // the file workflow's file; empty: the store only
+  // The line-JSON control socket (`status`, `reload`) the lab's tests use;
+  // empty: none. `ergw` speaks the API on management.api_socket.
+  std::string control_socket;
   std::string vici_socket = "/var/run/charon.vici";
   // Where to write the strongswan.conf fragment with the charon-wide settings
   // the connections need (retransmission sized for DPD); empty: do not.
@@ -39,37 +50,53 @@ struct DaemonOptions {
   std::string charon_restart_command = "systemctl restart strongswan.service";
   BgpOptions bgp;  // BIRD runs only when a connection enables BGP
   FastpathOptions fastpath;  // ergw-fastpath runs only on the fastpath data plane
+  ManagementOptions management;
+  // How often the state behind /v1/status and /metrics is gathered.
+  std::chrono::milliseconds publish_interval{1000};
 };
 
-class Daemon {
+class Daemon : private api::Backend {
  public:
   explicit Daemon(DaemonOptions options);
-  // Loads the configuration (exit code 2 on errors), starts everything, runs
-  // until SIGTERM/SIGINT. Returns the process exit code.
+  // Opens the store, applies its active revision (exit code 2 when the
+  // first configuration is refused), starts everything, runs until
+  // SIGTERM/SIGINT. Returns the process exit code.
   int run();
 
  private:
-  // At start: reads the file, chooses the data plane, applies. False (and
-  // nothing started) when the file is refused.
-  bool start_with_configuration();
-  // SIGHUP or `reload`: a refused file leaves everything as it runs.
-  bool reload_configuration();
-  // Reads, validates and compiles the file, logging every diagnostic;
-  // nullopt when it has errors (`consequence` says what happens then).
-  std::optional<policy::ApplianceConfig> read_configuration(std::string_view consequence);
-  // Plans connections and BGP and hands them over; false when BGP refuses
-  // the plan (nothing changed then).
-  bool apply_configuration(const policy::ApplianceConfig& config, const DataPlaneChoice& choice,
-                           std::string_view consequence);
+  // At start: opens the store and applies its active revision (the file
+  // imported first when it was edited while ergwd was stopped). 0 when
+  // running, else the exit code (1: the store cannot be opened, 2: the first
+  // configuration is refused; nothing started then).
+  int start_with_configuration();
+  // SIGHUP or `reload`: the file becomes a revision through the same
+  // validation as the API; a refused file leaves everything as it runs.
+  // `done(accepted)` once applied or refused.
+  void reload_configuration(std::function<void(bool accepted)> done);
+  // api::Backend: the one way a configuration reaches charon and BIRD (the
+  // API, the file, a rollback, a missed confirmation, the start).
+  void check(const policy::ApplianceConfig& config, Diagnostics& diagnostics) override;
+  void apply(const policy::ApplianceConfig& config, std::function<void(api::ApplyResult)> done) override;
+  // The data plane `config` gets: the running one while its dataPlane is
+  // unchanged, else chosen again (the kernel and the installation looked at
+  // again; `log` says what was found).
+  DataPlaneChoice data_plane_for(const policy::ApplianceConfig& config, bool log) const;
   // Probes the kernel, looks for the fast path, chooses as configured.
-  DataPlaneChoice choose(policy::DataPlane configured) const;
+  DataPlaneChoice choose(policy::DataPlane configured, bool log) const;
+  // Makes the reconciler with the first data plane chosen.
+  void ensure_reconciler(const DataPlaneChoice& choice);
+  // Plans connections and BGP and hands them over; an error (nothing
+  // changed then) when BGP refuses the plan.
+  Status apply_configuration(const policy::ApplianceConfig& config);
   // Makes `choice` the data plane: the first at start, or a switch when a
-  // reload changed dataPlane (the fast path started or stopped, routes moved
+  // change moved dataPlane (the fast path started or stopped, routes moved
   // to the new devices; charon is restarted by charon_backend_).
   void use_data_plane(const DataPlaneChoice& choice);
   // The charon settings the data plane needs, which charon reads only when
   // it starts (plugins, the ergw-ipsec socket, libipsec's routing table).
   std::string data_plane_settings() const;
+  // What the status reports about the data plane beside the choice.
+  DataPlaneReport data_plane_report() const;
   void handle_request(const nlohmann::json& request, ControlServer::Reply reply);
   void wait_for_signals();
   // Writes the strongswan.conf fragment (atomically) when it changed and
@@ -92,6 +119,8 @@ class Daemon {
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<BgpController> bgp_;
+  std::unique_ptr<ManagementPlane> management_;
+  std::unique_ptr<StatePublisher> publisher_;
   std::string charon_settings_;
   uint64_t config_generation_ = 0;
   std::vector<std::string> data_plane_warnings_;

@@ -8,9 +8,24 @@ int main(int argc, char** argv) {
   CLI::App app{"ergwd: keeps charon's tunnels, routes and secrets equal to the ergw configuration"};
   ergw::gateway::DaemonOptions options;
   bool debug = false;
-  app.add_option("--config,-c", options.config_file, "ergw configuration file")->required();
-  app.add_option("--socket", options.control_socket, "control socket for `ergw status`")
+  app.add_option("--config,-c", options.config_file,
+                 "ergw configuration file: imported at the first start, then the export of the active revision "
+                 "(edit it and send SIGHUP to make a new revision)");
+  auto& management = options.management;
+  app.add_option("--state-dir", management.state_dir, "the store (revisions, PSKs, API keys), audit log, certificate")
       ->capture_default_str();
+  app.add_option("--api-listen", management.api_listen, "HTTPS management address ADDRESS:PORT (none if not given)");
+  app.add_option("--socket", management.api_socket, "the API's local unix socket (root only; `ergw` uses it)")
+      ->capture_default_str();
+  app.add_option("--api-cert", management.api_certificate,
+                 "the API's TLS certificate (PEM); default <state-dir>/api/tls.crt, generated if missing");
+  app.add_option("--api-key", management.api_private_key, "its private key (PEM); default <state-dir>/api/tls.key");
+  app.add_option("--api-client-ca", management.api_client_ca, "require client certificates signed by this CA");
+  app.add_option("--keep-revisions", management.keep_revisions, "configuration revisions kept in the store")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000));
+  app.add_option("--control-socket", options.control_socket,
+                 "a line-JSON control socket (status, reload) for the lab's tests; none if not given");
   app.add_option("--vici", options.vici_socket, "charon's vici socket")->capture_default_str();
   app.add_option("--charon-settings", options.charon_settings_file,
                  "write charon-wide settings (DPD retransmission) to this strongswan.conf fragment");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/tunnel.h"
@@ -100,6 +101,20 @@ void Reconciler::start_periodic(std::chrono::seconds interval) {
   });
 }
 
+void Reconciler::after_next_pass(std::function<void()> done) { before_pass_.push_back(std::move(done)); }
+
+std::optional<std::string> Reconciler::refusal(const std::string& name) const {
+  const auto* plan = find_plan(name);
+  if (plan == nullptr) return std::nullopt;
+  auto loaded = loaded_.find(name);
+  if (loaded != loaded_.end() && loaded->second == plan->fingerprint) return std::nullopt;
+  const auto* health = health_.find(name);
+  if (health == nullptr || !health->last_error) return std::nullopt;
+  const auto failure = health->last_error->failure;
+  if (failure != TunnelFailure::configuration_refused && failure != TunnelFailure::key_refused) return std::nullopt;
+  return health->last_error->detail;
+}
+
 // --- the pass --------------------------------------------------------------
 
 void Reconciler::run_pass() {
@@ -112,6 +127,8 @@ void Reconciler::run_pass() {
     return;
   }
   running_ = true;
+  in_pass_ = std::exchange(before_pass_, {});
+  pass_started_ = clock_.now();
   run_step(std::make_shared<Pass>(), 0);
 }
 
@@ -129,6 +146,8 @@ void Reconciler::run_step(const PassPtr& pass, size_t index) {
 void Reconciler::finish_pass() {
   running_ = false;
   ++passes_;
+  if (pass_observer_) pass_observer_(clock_.now() - pass_started_);
+  for (auto& done : std::exchange(in_pass_, {})) done();
   if (again_) {
     again_ = false;
     request_pass();

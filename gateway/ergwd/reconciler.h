@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -68,6 +69,15 @@ class Reconciler {
   // Runs a pass after `delay` (coalesced with any pass already scheduled).
   void request_pass(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   void start_periodic(std::chrono::seconds interval);
+  // Calls `done` when the first pass that starts after this call has
+  // finished (charon has taken or refused what was desired then). Not called
+  // while charon is away: the caller checks charon_up() first.
+  void after_next_pass(std::function<void()> done);
+  // Why charon refused the desired configuration of `name` in the last pass
+  // (its PSK or the connection was refused); nullopt when charon runs it.
+  std::optional<std::string> refusal(const std::string& name) const;
+  // Told how long each pass took (the reconcile duration histogram).
+  void set_pass_observer(std::function<void(std::chrono::nanoseconds)> observer) { pass_observer_ = std::move(observer); }
 
   const HealthTracker& health() const { return health_; }
   const std::set<std::pair<std::string, std::string>>& installed_routes() const { return routes_; }
@@ -127,6 +137,10 @@ class Reconciler {
   bool running_ = false;
   bool again_ = false;
   uint64_t passes_ = 0;
+  std::vector<std::function<void()>> before_pass_;  // wait for the next pass to start
+  std::vector<std::function<void()>> in_pass_;      // wait for the running pass to end
+  std::function<void(std::chrono::nanoseconds)> pass_observer_;
+  Clock::TimePoint pass_started_{};
   std::unique_ptr<Timer> pass_timer_;
   Clock::TimePoint pass_due_{};  // when pass_timer_, if armed, fires
   std::unique_ptr<Timer> periodic_timer_;
