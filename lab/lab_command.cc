@@ -21,6 +21,8 @@ struct LabOptions {
   bool keep = false;
   int iperf_seconds = 5;
   int up_timeout = 60;
+  bool hold = false;
+  std::vector<std::string> ergwd_args;
 };
 
 // The lab runs the ergwd and ergw-fastpath installed (or built) beside it.
@@ -105,6 +107,7 @@ int run_lab(const LabOptions& options) {
   lab_options.appliance_backend = appliance_backend.value();
   lab_options.azure_backend = azure_backend.value();
   lab_options.keep = options.keep;
+  lab_options.ergwd_args = options.ergwd_args;
   lab_options.progress = [](std::string_view line) { std::cout << line << std::endl; };
   say("ergw lab: building the lab from " + options.config + "; appliance data plane " + appliance_plane +
       ", simulated Azure gateway " + (azure_plane == "fastpath" ? "on ergw's fast path (so the throughput is the "
@@ -139,26 +142,35 @@ int run_lab(const LabOptions& options) {
       (ping->rtt_avg_ms ? ", rtt avg " + std::to_string(*ping->rtt_avg_ms) + " ms" : ""));
   if (ping->received == 0) return fail("no ping reply through the tunnel");
 
-  say("[lab " + lab.lab().id() + "] iperf3 on-prem host -> VNet host, " + std::to_string(options.iperf_seconds) +
-      " s, one TCP stream");
-  lab::IperfOptions iperf_options;
-  iperf_options.duration = std::chrono::seconds(options.iperf_seconds);
-  auto iperf = lab::iperf3(lab.lab().netns(lab::Node::vnet), vnet_address, onprem, lab.lab().state_dir(),
-                           iperf_options);
-  if (!iperf) return fail("iperf3: " + iperf.error());
-  const double mbps = iperf->received_bits_per_second / 1e6;
-  const std::string plane = status.value()["data_plane"].value("kind", std::string("?"));
-  say("  throughput " + std::to_string(static_cast<long>(mbps)) + " Mbit/s (" +
-      std::to_string(iperf->retransmits) + " TCP retransmits) through " + plane + " ESP");
-  print_beside_vpngw_table(mbps, "appliance " + plane + ", Azure side " + azure_plane);
-  if (iperf->bytes_received <= 0) return fail("iperf3 moved no data");
+  if (options.iperf_seconds > 0) {
+    say("[lab " + lab.lab().id() + "] iperf3 on-prem host -> VNet host, " + std::to_string(options.iperf_seconds) +
+        " s, one TCP stream");
+    lab::IperfOptions iperf_options;
+    iperf_options.duration = std::chrono::seconds(options.iperf_seconds);
+    auto iperf = lab::iperf3(lab.lab().netns(lab::Node::vnet), vnet_address, onprem, lab.lab().state_dir(),
+                             iperf_options);
+    if (!iperf) return fail("iperf3: " + iperf.error());
+    const double mbps = iperf->received_bits_per_second / 1e6;
+    const std::string plane = status.value()["data_plane"].value("kind", std::string("?"));
+    say("  throughput " + std::to_string(static_cast<long>(mbps)) + " Mbit/s (" +
+        std::to_string(iperf->retransmits) + " TCP retransmits) through " + plane + " ESP");
+    print_beside_vpngw_table(mbps, "appliance " + plane + ", Azure side " + azure_plane);
+    if (iperf->bytes_received <= 0) return fail("iperf3 moved no data");
+  }
 
   status = lab.status();
   if (status) say("\n$ ergw status (after traffic)\n" + cli::format_status(status.value()));
   if (options.keep) {
     lab.lab().set_keep(true);
-    say("ergw lab: kept lab " + lab.lab().id() + "; status: ergw status --socket " + lab.control_socket() +
+    say("ergw lab: kept lab " + lab.lab().id() + "; status: ergw status --socket " + lab.api_socket() +
         "; remove it with: ergw lab down " + lab.lab().id());
+  } else if (options.hold) {
+    // For tests driving the lab from outside: the lab (and its supervisor,
+    // which restarts a killed ergwd) lives until SIGTERM or SIGINT, whose
+    // handler tears it down and ends this process.
+    say("ergw lab: holding lab " + lab.lab().id() + " (state " + lab.lab().state_dir().string() + ", ergwd state " +
+        lab.ergwd_state_dir().string() + ", API socket " + lab.api_socket() + "); SIGTERM removes it");
+    for (;;) ::pause();
   } else {
     say("ergw lab: OK; removing the lab");
   }
@@ -182,6 +194,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   run->add_flag("--keep", options->keep, "leave the lab up (remove it with `ergw lab down LABID`)");
   run->add_option("--iperf-seconds", options->iperf_seconds, "length of the iperf3 run")->capture_default_str();
   run->add_option("--up-timeout", options->up_timeout, "seconds to wait for the tunnel")->capture_default_str();
+  run->add_flag("--hold", options->hold, "keep the lab, supervised, until SIGTERM/SIGINT (tests drive it meanwhile)");
+  run->add_option("--ergwd-arg", options->ergwd_args, "one more ergwd option (repeat; --ergwd-arg=--api-listen=...)")
+      ->allow_extra_args(false);
   run->callback([options, &exit_code] { exit_code = run_lab(*options); });
 }
 

@@ -87,12 +87,17 @@ Status add_azure_xfrm_interface(const lab::Lab& l) {
 
 }  // namespace
 
-std::string AzureLab::control_socket() const { return (lab_->state_dir() / "ergwd.sock").string(); }
-std::filesystem::path AzureLab::ergwd_config() const { return options_.config_file; }
+std::string AzureLab::control_socket() const { return (lab_->state_dir() / "control.sock").string(); }
+std::string AzureLab::api_socket() const { return (lab_->state_dir() / "ergwd.sock").string(); }
+std::filesystem::path AzureLab::ergwd_config() const { return lab_->state_dir() / "appliance" / "ergw.json"; }
+std::filesystem::path AzureLab::ergwd_state_dir() const { return lab_->state_dir() / "appliance" / "ergwd"; }
 
 Result<nlohmann::json> AzureLab::status() const { return cli::ask_ergwd(control_socket(), {{"command", "status"}}); }
 
 Status AzureLab::reload_ergwd() const {
+  std::error_code ec;
+  std::filesystem::copy_file(options_.config_file, ergwd_config(), std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return Error{"cannot copy " + options_.config_file.string() + " for ergwd: " + ec.message()};
   auto reply = cli::ask_ergwd(control_socket(), {{"command", "reload"}});
   if (!reply) return Error{reply.error()};
   if (!reply.value().value("reloaded", false)) return Error{"ergwd refused the new configuration"};
@@ -294,17 +299,25 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   // The appliance: ergwd drives its charon (supervised, like systemd would).
   const auto appliance_dir = l.state_dir() / "appliance";
   l.progress("[lab " + l.id() + "] starting ergwd on the appliance");
-  std::vector<std::string> ergwd = {std::filesystem::absolute(options.ergwd_path).string(), "--config",
-                                     std::filesystem::absolute(options.config_file).string(), "--socket",
-                                     self->control_socket(), "--vici",
-                                     self->appliance_charon().vici_socket().string(), "--charon-settings",
-                                     (appliance_dir / "strongswan.d" / "ergwd.conf").string(), "--bird-dir",
-                                     (appliance_dir / "bird").string(),
-                                     // Never the machine's strongSwan service: the appliance's charon, which
-                                     // the lab's supervisor starts again as systemd would.
-                                     "--charon-restart-command",
-                                     "for p in $(ip netns pids " + l.netns(lab::Node::appliance) +
-                                         "); do [ \"$(cat /proc/$p/comm)\" = charon ] && kill $p; done; true"};
+  // ergwd exports its active revision to its configuration file (PSKs in
+  // keys/ beside it): a copy of its own, never the caller's file.
+  std::error_code copy_error;
+  std::filesystem::copy_file(options.config_file, self->ergwd_config(),
+                             std::filesystem::copy_options::overwrite_existing, copy_error);
+  if (copy_error) return Error{"cannot copy " + options.config_file.string() + ": " + copy_error.message()};
+  std::vector<std::string> ergwd = {std::filesystem::absolute(options.ergwd_path).string(),
+                                    "--config", self->ergwd_config().string(),
+                                    "--state-dir", self->ergwd_state_dir().string(),
+                                    "--socket", self->api_socket(),
+                                    "--control-socket", self->control_socket(),
+                                    "--vici", self->appliance_charon().vici_socket().string(),
+                                    "--charon-settings", (appliance_dir / "strongswan.d" / "ergwd.conf").string(),
+                                    "--bird-dir", (appliance_dir / "bird").string(),
+                                    // Never the machine's strongSwan service: the appliance's charon, which
+                                    // the lab's supervisor starts again as systemd would.
+                                    "--charon-restart-command",
+                                    "for p in $(ip netns pids " + l.netns(lab::Node::appliance) +
+                                        "); do [ \"$(cat /proc/$p/comm)\" = charon ] && kill $p; done; true"};
   if (options.appliance_backend == lab::CharonBackend::ergw_ipsec) {
     // ergwd finds the fast path and the plugin here (auto picks it) and runs
     // ergw-fastpath itself, its socket where the appliance's charon looks.
@@ -313,6 +326,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                   (std::filesystem::absolute(options.ergw_ipsec_plugin_dir) / "libstrongswan-ergw-ipsec.so").string(),
                   "--fastpath-dir", (appliance_dir / "fastpath").string()});
   }
+  ergwd.insert(ergwd.end(), options.ergwd_args.begin(), options.ergwd_args.end());
   if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -51,6 +52,8 @@ struct AzureLabOptions {
   // either side on the fast path.
   std::filesystem::path fastpath_path;
   std::filesystem::path ergw_ipsec_plugin_dir;
+  // More ergwd options (the management API's: --api-listen, ...).
+  std::vector<std::string> ergwd_args;
   lab::ProgressSink progress;
 };
 
@@ -64,7 +67,10 @@ class AzureLab {
   lab::Lab& lab() { return *lab_; }
   lab::CharonInstance& appliance_charon() { return *lab_->charon(lab::Node::appliance); }
   lab::CharonInstance& azure_charon() { return *lab_->charon(lab::Node::azure_gw); }
+  // ergwd's line-JSON control socket (status, reload) and its API's local
+  // socket (`ergw status --socket`).
   std::string control_socket() const;
+  std::string api_socket() const;
   const std::string& connection_name() const { return connection_; }
 
   // ergwd's status report (the same JSON `ergw status --json` prints).
@@ -84,9 +90,14 @@ class AzureLab {
   Status route_azure_side();
   // The device the Azure side's tunnel traffic goes into.
   std::string azure_tunnel_device() const;
-  // Asks ergwd to re-read its configuration (SIGHUP equivalent).
+  // Asks ergwd to re-read its configuration (SIGHUP equivalent): the
+  // caller's file is copied over ergwd's first (ergwd exports its active
+  // revision to a file of its own, never to the caller's).
   Status reload_ergwd() const;
+  // The file ergwd runs with (<state>/appliance/ergw.json) and its state
+  // directory (store, audit log, certificate).
   std::filesystem::path ergwd_config() const;
+  std::filesystem::path ergwd_state_dir() const;
   // The simulated Azure gateway's BGP speaker; null when the connection does
   // not enable BGP.
   AzureBird* azure_bird() { return azure_bird_.get(); }
