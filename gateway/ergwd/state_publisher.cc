@@ -31,6 +31,19 @@ bool carries_all(const vici::IkeSaInfo& ike, const ConnectionPlan& plan) {
                      [&](const std::string& child) { return installed(ike, child); });
 }
 
+// One CHILD SA's counters under charon's ids (kept inside TrafficTotals).
+metrics::SaSample sa_sample(const vici::IkeSaInfo& ike, const vici::ChildSaInfo& child) {
+  metrics::SaSample s;
+  s.connection = ike.name;
+  s.ike_id = ike.uniqueid;
+  s.child_id = child.uniqueid;
+  s.counters.rx_bytes = child.bytes_in;
+  s.counters.rx_packets = child.packets_in;
+  s.counters.tx_bytes = child.bytes_out;
+  s.counters.tx_packets = child.packets_out;
+  return s;
+}
+
 void observe_bgp(const nlohmann::json& bgp, metrics::Observation& o) {
   if (!bgp.value("enabled", false)) return;
   if (bgp.contains("bird")) o.daemons.bird_up = bgp["bird"].value("running", false);
@@ -62,15 +75,7 @@ metrics::Observation build_observation(const Reconciler& reconciler, const std::
   std::vector<metrics::SaSample> samples;
   for (const auto& ike : sas) {
     for (const auto& child : ike.child_sas) {
-      metrics::SaSample s;
-      s.connection = ike.name;
-      s.ike_id = ike.uniqueid;
-      s.child_id = child.uniqueid;
-      s.counters.rx_bytes = child.bytes_in;
-      s.counters.rx_packets = child.packets_in;
-      s.counters.tx_bytes = child.bytes_out;
-      s.counters.tx_packets = child.packets_out;
-      samples.push_back(std::move(s));
+      samples.push_back(sa_sample(ike, child));
     }
   }
   if (reconciler.charon_up()) totals.sample(samples);
@@ -154,6 +159,19 @@ void StatePublisher::refresh() {
   }
   timer_->cancel();
   gather();
+}
+
+void StatePublisher::charon_event(const std::string& name, const vici::Message& message) {
+  if (name == "log") return;
+  if (name == "child-updown" || name == "ike-updown") {
+    auto event = vici::parse_updown_event(message);
+    if (event && !event->up) {
+      for (const auto& child : event->ike_sa.child_sas) {
+        totals_.final_counters(sa_sample(event->ike_sa, child));
+      }
+    }
+  }
+  refresh();
 }
 
 void StatePublisher::arm() {

@@ -53,6 +53,9 @@ class StatePublisher {
   void refresh();
   // charon went away: its SAs' counters are retired into the totals.
   void charon_gone() { totals_.retire_all(); }
+  // charon's events: a CHILD SA going down carries its final counters
+  // (child-updown), which are kept before the SA vanishes; then a refresh.
+  void charon_event(const std::string& name, const vici::Message& message);
 
  private:
   void gather();
