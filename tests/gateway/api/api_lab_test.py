@@ -248,6 +248,14 @@ class ErgwdApiLabTest(unittest.TestCase):
         check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         print(f"promtool check metrics: exit {check.returncode}, {len(text.splitlines())} lines", flush=True)
+        # docs/metrics.md lists what ergwd exposes, and nothing else.
+        with open(os.path.join(SOURCE, "docs/metrics.md")) as f:
+            documented = set(re.findall(r"^\| `(ergw_[a-z_]+)` \|", f.read(), re.M))
+        exposed = set(re.findall(r"^# TYPE (ergw_[a-z_]+) ", text, re.M))
+        self.assertEqual(sorted(exposed - documented), [], "metrics missing from docs/metrics.md")
+        # Absent while nothing is pending (documented so).
+        absent_by_design = {"ergw_config_pending_revision", "ergw_config_confirm_deadline_timestamp_seconds"}
+        self.assertEqual(sorted(documented - exposed - absent_by_design), [], "documented metrics ergwd lacks")
 
     def test_02_auth_negatives(self):
         anonymous = Client(OPENAPI, PORT, self.cafile, None, source="127.0.0.3")
