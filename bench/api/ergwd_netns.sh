@@ -2,7 +2,7 @@
 # The real ergwd for bench/api/run --daemon ergwd: a network namespace of its
 # own with charon (kernel-libipsec, its own /run) and ergwd serving its API on
 # 127.0.0.1:8443 there, configured from STATE/config-a.json (whose
-# connections dial addresses nobody answers: charon and ergwd do all the work
+# connections dial addresses nobody answers (a veth whose far end has no address): charon and ergwd do all the work
 # of 100 connections, none comes up). Root.
 #
 #   ergwd_netns.sh up NETNS STATE BUILD   prints: PORT SOCKET CACERT ADDRESS ERGWD_PID
@@ -16,7 +16,8 @@ case $cmd in
     build=$4
     ip netns add "$netns"
     ip -n "$netns" link set lo up
-    ip -n "$netns" link add wan0 type dummy
+    ip -n "$netns" link add wan0 type veth peer name wan1  # no dummy driver here; the peer end answers nothing
+    ip -n "$netns" link set wan1 up
     ip -n "$netns" addr add 172.16.0.1/16 dev wan0
     ip -n "$netns" link set wan0 up
     mkdir -p "$state/charon/strongswan.d" "$state/bird"
