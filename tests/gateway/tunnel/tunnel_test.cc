@@ -764,8 +764,9 @@ TEST_F(TunnelTest, ReloadAppliesOnlyTheDifferenceAndRefusesBadFiles) {
   // that connection and re-keys it with the new algorithms.
   auto changed = read_json(kGolden / "aes256-sha256-dh14-pfs2048.json");
   ASSERT_TRUE(lab_->load_azure_side(write("azure-changed", changed)));
-  std::ofstream(file) << changed.dump(2);
-  // This time the way an operator does it: SIGHUP.
+  // This time the way an operator does it: edit ergwd's configuration file
+  // (the export of its active revision) and send SIGHUP.
+  std::ofstream(lab_->ergwd_config()) << changed.dump(2);
   const auto ergwd = lab_->lab().supervisor().pid("ergwd");
   ASSERT_TRUE(ergwd);
   ASSERT_EQ(::kill(*ergwd, SIGHUP), 0);
@@ -790,8 +791,15 @@ TEST_F(TunnelTest, ThePskAppearsInNoLogAndNoStatus) {
   for (const auto& entry : fs::recursive_directory_iterator(lab_->lab().state_dir())) {
     if (!entry.is_regular_file()) continue;
     const auto name = entry.path().filename().string();
-    // The swanctl.conf of the simulated Azure side carries the key by design (mode 0600).
+    // The swanctl.conf of the simulated Azure side carries the key by design
+    // (mode 0600), as do ergwd's store (its secrets table) and the key file
+    // of its exported configuration (keys/<connection>.psk, 0600).
     if (name.find("swanctl.conf") != std::string::npos) continue;
+    if (name.rfind("store.db", 0) == 0 || entry.path().extension() == ".psk") {
+      EXPECT_EQ(entry.status().permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none)
+          << entry.path() << " holds the PSK and must be 0600";
+      continue;
+    }
     EXPECT_EQ(read_text(entry.path()).find(psk), std::string::npos) << entry.path();
   }
 }
