@@ -65,7 +65,7 @@ void observe_bgp(const nlohmann::json& bgp, metrics::Observation& o) {
 
 metrics::Observation build_observation(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
                                        const std::optional<nlohmann::json>& bgp, metrics::TrafficTotals& totals,
-                                       int64_t now_unix) {
+                                       FailureHistory& failures, int64_t now_unix) {
   metrics::Observation o;
   o.taken_at = now_unix;
   o.daemons.charon_up = reconciler.charon_up();
@@ -113,18 +113,31 @@ metrics::Observation build_observation(const Reconciler& reconciler, const std::
     c.traffic = totals.totals(plan.name);
     auto health = reconciler.health().find(plan.name);
     if (health != reconciler.health().end() && !health->second.last_error.empty()) {
-      c.last_error = health->second.last_error;
-      c.last_error_hint = health->second.last_error_hint;
-      c.last_error_at = to_unix(health->second.last_error_at);
+      FailureHistory::Last seen{health->second.last_error, health->second.last_error_hint,
+                                to_unix(health->second.last_error_at)};
+      auto& last = failures.last[plan.name];
+      if (last.at != seen.at || last.reason != seen.reason) {
+        ++failures.counts[plan.name][seen.reason];
+        last = seen;
+      }
     }
+    if (auto last = failures.last.find(plan.name); last != failures.last.end()) {
+      c.last_error = last->second.reason;
+      c.last_error_hint = last->second.hint;
+      c.last_error_at = last->second.at;
+    }
+    if (auto counts = failures.counts.find(plan.name); counts != failures.counts.end()) c.ike_failures = counts->second;
   }
   // Connections no longer configured: their series end.
-  for (const auto& name : totals.connections()) {
+  const auto configured = [&](const std::string& name) {
     const auto& plans = reconciler.desired();
-    if (std::none_of(plans.begin(), plans.end(), [&](const ConnectionPlan& p) { return p.name == name; })) {
-      totals.forget(name);
-    }
+    return std::any_of(plans.begin(), plans.end(), [&](const ConnectionPlan& p) { return p.name == name; });
+  };
+  for (const auto& name : totals.connections()) {
+    if (!configured(name)) totals.forget(name);
   }
+  std::erase_if(failures.last, [&](const auto& entry) { return !configured(entry.first); });
+  std::erase_if(failures.counts, [&](const auto& entry) { return !configured(entry.first); });
   if (bgp) observe_bgp(*bgp, o);
   return o;
 }
@@ -183,7 +196,7 @@ void StatePublisher::gather() {
   collector_.collect(bgp_(), [this, alive = alive_](CollectedStatus collected) {
     if (!*alive) return;
     const auto now = to_unix(std::chrono::system_clock::now());
-    board_.publish_observation(build_observation(reconciler_, collected.sas, collected.bgp, totals_, now));
+    board_.publish_observation(build_observation(reconciler_, collected.sas, collected.bgp, totals_, failures_, now));
     board_.publish_status(status_report(reconciler_, std::move(collected)));
     gathering_ = false;
     if (std::exchange(again_, false)) {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -29,11 +30,25 @@
 
 namespace ergw::gateway {
 
+// The failures ergwd has seen per connection since it started: the last one
+// stays after the tunnel recovers (the metric says when it last failed, and
+// why), and each new one is counted by its reason.
+struct FailureHistory {
+  struct Last {
+    std::string reason;
+    std::string hint;
+    int64_t at = 0;  // unix seconds
+  };
+  std::map<std::string, Last> last;
+  std::map<std::string, std::map<std::string, uint64_t>> counts;  // connection -> reason -> failures
+};
+
 // The Observation of one gathering: `sas` as charon listed them, `bgp` the
-// BgpController's report (nullopt without BGP). Updates `totals`.
+// BgpController's report (nullopt without BGP). Updates `totals` and
+// `failures`.
 metrics::Observation build_observation(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
                                        const std::optional<nlohmann::json>& bgp, metrics::TrafficTotals& totals,
-                                       int64_t now_unix);
+                                       FailureHistory& failures, int64_t now_unix);
 
 // The status report (`ergw status --json`, GET /v1/status) of one gathering.
 nlohmann::json status_report(const Reconciler& reconciler, CollectedStatus collected);
@@ -69,6 +84,7 @@ class StatePublisher {
   api::SnapshotBoard& board_;
   std::chrono::milliseconds interval_;
   metrics::TrafficTotals totals_;
+  FailureHistory failures_;
   std::unique_ptr<ergw::Timer> timer_;
   bool gathering_ = false;
   bool again_ = false;

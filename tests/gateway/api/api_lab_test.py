@@ -253,8 +253,12 @@ class ErgwdApiLabTest(unittest.TestCase):
             documented = set(re.findall(r"^\| `(ergw_[a-z_]+)` \|", f.read(), re.M))
         exposed = set(re.findall(r"^# TYPE (ergw_[a-z_]+) ", text, re.M))
         self.assertEqual(sorted(exposed - documented), [], "metrics missing from docs/metrics.md")
-        # Absent while nothing is pending (documented so).
-        absent_by_design = {"ergw_config_pending_revision", "ergw_config_confirm_deadline_timestamp_seconds"}
+        # Absent by design here: nothing pending, no BGP in this lab, no failure yet, no data plane reporting drops.
+        absent_by_design = {"ergw_config_pending_revision", "ergw_config_confirm_deadline_timestamp_seconds",
+                            "ergw_bgp_routes_accepted", "ergw_bgp_routes_advertised", "ergw_bgp_routes_received",
+                            "ergw_bgp_session_state", "ergw_bgp_session_up", "ergw_bgp_session_uptime_seconds",
+                            "ergw_connection_last_failure_timestamp_seconds", "ergw_connection_dropped_packets_total",
+                            "ergw_connection_ike_failures_total"}
         self.assertEqual(sorted(documented - exposed - absent_by_design), [], "documented metrics ergwd lacks")
 
     def test_02_auth_negatives(self):
@@ -352,6 +356,12 @@ class ErgwdApiLabTest(unittest.TestCase):
         self.wait_connected(timeout=60)
         print(f"tunnel back {time.time() - put_at:.1f} s after the PUT", flush=True)
         self.assertIn("confirm deadline passed", LAB.read("appliance/ergwd/audit.log"))
+        # The failure stays in the metrics after the tunnel recovered (until ergwd restarts).
+        text = self.metrics()
+        self.assertIsNotNone(self.metric(text, "ergw_connection_last_failure_timestamp_seconds", connection=CONNECTION,
+                                         reason="authentication_failed"), text)
+        self.assertGreaterEqual(self.metric(text, "ergw_connection_ike_failures_total", connection=CONNECTION,
+                                            reason="authentication_failed") or 0, 1)
 
     def test_05_confirmed_in_time(self):
         base = self.active_etag()

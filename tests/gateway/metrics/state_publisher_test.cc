@@ -60,7 +60,7 @@ class BuildObservationTest : public ::testing::Test {
     reconciler_.charon_connected();  // no pass runs: the io_context never runs
   }
   metrics::Observation observe(const std::vector<vici::IkeSaInfo>& sas) {
-    return build_observation(reconciler_, sas, std::nullopt, totals_, kNow);
+    return build_observation(reconciler_, sas, std::nullopt, totals_, failures_, kNow);
   }
   static const metrics::ConnectionObservation& find(const metrics::Observation& o, const std::string& name) {
     for (const auto& c : o.connections) {
@@ -73,6 +73,7 @@ class BuildObservationTest : public ::testing::Test {
   vici::Client client_;
   Reconciler reconciler_;
   metrics::TrafficTotals totals_;
+  FailureHistory failures_;
 };
 
 TEST_F(BuildObservationTest, UpNeedsEveryChildInstalledUnderAnEstablishedIkeSa) {
@@ -150,7 +151,7 @@ TEST_F(BuildObservationTest, BgpPeersFromTheControllersReport) {
                            {"prefixes_in", 3},
                            {"prefixes_filtered", 1},
                            {"prefixes_out", 2}}}}};
-  auto o = build_observation(reconciler_, {}, bgp, totals_, kNow);
+  auto o = build_observation(reconciler_, {}, bgp, totals_, failures_, kNow);
   ASSERT_EQ(o.bgp_peers.size(), 1u);
   EXPECT_EQ(o.bgp_peers[0].peer, "azure_hub");
   EXPECT_EQ(o.bgp_peers[0].routes_received, 4u);
