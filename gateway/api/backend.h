@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::api {
 
@@ -39,7 +39,7 @@ class Backend {
   // Checks only the running daemon can make (BGP planned against its data
   // plane and options) on a configuration that passed the rule book. Adds its
   // findings to `diagnostics`; changes nothing.
-  virtual void check(const policy::ApplianceConfig& config, policy::Diagnostics& diagnostics) = 0;
+  virtual void check(const policy::ApplianceConfig& config, Diagnostics& diagnostics) = 0;
 
   // Makes charon, BIRD and the routes follow `config`, which passed check().
   // An empty configuration (no connections) stops everything ergwd runs.

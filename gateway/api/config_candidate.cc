@@ -55,7 +55,7 @@ nlohmann::json without_secrets(nlohmann::json document) {
   return document;
 }
 
-void refuse_key_files(const nlohmann::json& document, policy::Diagnostics& diagnostics) {
+void refuse_key_files(const nlohmann::json& document, Diagnostics& diagnostics) {
   auto copy = document;
   auto* list = member(copy, "connections");
   if (list == nullptr || !list->is_array()) return;
@@ -69,7 +69,7 @@ void refuse_key_files(const nlohmann::json& document, policy::Diagnostics& diagn
 }
 
 std::optional<Candidate> finish(policy::ApplianceConfig config, nlohmann::json document,
-                                const store::SecretMap& carried, policy::Diagnostics& diagnostics) {
+                                const store::SecretMap& carried, Diagnostics& diagnostics) {
   Candidate candidate;
   for (auto& spec : config.connections) {
     if (spec.azure.shared_key.empty()) {
@@ -88,7 +88,7 @@ std::optional<Candidate> finish(policy::ApplianceConfig config, nlohmann::json d
 
 std::optional<Candidate> prepare_candidate(const nlohmann::json& original, SecretSources sources,
                                            const std::filesystem::path& base_dir, const store::SecretMap& carried,
-                                           policy::Diagnostics& diagnostics) {
+                                           Diagnostics& diagnostics) {
   if (!original.is_object() || policy::is_bare_connection_object(original)) {
     diagnostics.error("", "the configuration must be an object with \"connections\" (ergw's configuration "
                           "format); a single connection goes to PUT /v1/connections/{name}");
@@ -101,7 +101,7 @@ std::optional<Candidate> prepare_candidate(const nlohmann::json& original, Secre
 }
 
 std::optional<Candidate> candidate_from_revision(const nlohmann::json& document, store::SecretMap secrets,
-                                                 policy::Diagnostics& diagnostics) {
+                                                 Diagnostics& diagnostics) {
   auto config = policy::read_configuration(document, "/nonexistent", diagnostics);
   if (!config) return std::nullopt;
   return finish(std::move(*config), document, secrets, diagnostics);
@@ -110,7 +110,7 @@ std::optional<Candidate> candidate_from_revision(const nlohmann::json& document,
 std::string export_text(const nlohmann::json& document, const store::SecretMap& secrets,
                         const std::filesystem::path& key_dir) {
   nlohmann::json out = document;
-  policy::Diagnostics ignored;
+  Diagnostics ignored;
   auto config = policy::read_configuration(document, "/nonexistent", ignored);
   auto* list = member(out, "connections");
   if (config && list != nullptr && list->is_array()) {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy/azure_connection.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 #include "gateway/store/revision.h"
 
 namespace ergw::api {
@@ -36,12 +36,12 @@ enum class SecretSources {
 // nullopt when there is an error.
 std::optional<Candidate> prepare_candidate(const nlohmann::json& original, SecretSources sources,
                                            const std::filesystem::path& base_dir, const store::SecretMap& carried,
-                                           policy::Diagnostics& diagnostics);
+                                           Diagnostics& diagnostics);
 
 // The configuration a stored document and its secrets make (again through
 // the rule book: a rollback target is checked like a new document).
 std::optional<Candidate> candidate_from_revision(const nlohmann::json& document, store::SecretMap secrets,
-                                                 policy::Diagnostics& diagnostics);
+                                                 Diagnostics& diagnostics);
 
 // The configuration file a revision is exported to: the document with each
 // PSK referenced as `sharedKeyFile` `<key_dir>/<connection>.psk`.

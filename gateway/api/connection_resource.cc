@@ -91,7 +91,7 @@ nlohmann::json connection_resource(const nlohmann::json& document, size_t index,
 }
 
 std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const std::string& name,
-                                               policy::Diagnostics& diagnostics) {
+                                               Diagnostics& diagnostics) {
   if (!body.is_object()) {
     diagnostics.error("", "the body must be a connection object ({\"name\", \"properties\", \"ergw\"}), not " +
                               policy::json_type_name(body));

@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/metrics/observation.h"
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::api {
 
@@ -42,7 +42,7 @@ nlohmann::json connection_resource(const nlohmann::json& document, size_t index,
 // path in the body; the entry is returned despite errors (so that validation
 // can report the rest at once) unless there is nothing to validate.
 std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const std::string& name,
-                                               policy::Diagnostics& diagnostics);
+                                               Diagnostics& diagnostics);
 
 // Azure's connectionStatus for an observation: Connected, Connecting,
 // NotConnected, or Unknown (not observed).

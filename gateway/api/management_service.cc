@@ -31,9 +31,9 @@ std::string revision_text(std::optional<int64_t> id) { return id ? std::to_strin
 // Diagnostics of a one-connection write, with the paths of the body it came
 // in: connections[i].azure.properties.X -> properties.X, connections[i].local
 // -> ergw.local. Findings about other connections keep the document's paths.
-policy::Diagnostics to_body_paths(const policy::Diagnostics& in, size_t index) {
+Diagnostics to_body_paths(const Diagnostics& in, size_t index) {
   const std::string prefix = "connections[" + std::to_string(index) + "]";
-  policy::Diagnostics out;
+  Diagnostics out;
   for (auto d : in.all()) {
     if (d.path.rfind(prefix, 0) == 0) {
       std::string rest = d.path.substr(prefix.size());
@@ -48,9 +48,9 @@ policy::Diagnostics to_body_paths(const policy::Diagnostics& in, size_t index) {
         d.path = "ergw." + rest;
       }
     }
-    if (d.severity == policy::Severity::error) {
+    if (d.severity == Severity::error) {
       out.error(d.path, d.message);
-    } else if (d.severity == policy::Severity::warning) {
+    } else if (d.severity == Severity::warning) {
       out.warning(d.path, d.message, d.fix);
     } else {
       out.note(d.path, d.message, d.fix);
@@ -184,7 +184,7 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
     reply(problem_reply(500, "store", "the store cannot be read", carried.error()));
     return;
   }
-  policy::Diagnostics diagnostics;
+  Diagnostics diagnostics;
   auto candidate = proposal.build(carried.value(), diagnostics);
   if (candidate) backend_.check(candidate->config, diagnostics);
   if (proposal.connection_index) diagnostics = to_body_paths(diagnostics, *proposal.connection_index);
@@ -236,7 +236,7 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
 }
 
 void ManagementService::apply_revision(store::RevisionId id, std::optional<store::RevisionId> previous,
-                                       Candidate candidate, policy::Diagnostics warnings, WriteOptions o,
+                                       Candidate candidate, Diagnostics warnings, WriteOptions o,
                                        ReplyFn reply) {
   applying_ = true;
   publish();
@@ -315,7 +315,7 @@ void ManagementService::apply_stored(std::optional<store::RevisionId> id, const 
       log_line(LogLevel::error, why + ": revision " + std::to_string(*id) + " cannot be read from the store");
       return;
     }
-    policy::Diagnostics diagnostics;
+    Diagnostics diagnostics;
     auto c = candidate_from_revision(*document, std::move(secrets.value()), diagnostics);
     if (!c) {
       log_line(LogLevel::error, why + ": revision " + std::to_string(*id) + " no longer passes validation:\n" +
@@ -485,7 +485,7 @@ void ManagementService::confirm(WriteOptions o, ReplyFn reply) {
 
 void ManagementService::put_config(const nlohmann::json& body, WriteOptions o, ReplyFn reply) {
   Proposal p;
-  p.build = [this, body](const store::SecretMap& carried, policy::Diagnostics& d) {
+  p.build = [this, body](const store::SecretMap& carried, Diagnostics& d) {
     return prepare_candidate(body, SecretSources::inline_only, base_dir(), carried, d);
   };
   propose(std::move(p), std::move(o), std::move(reply));
@@ -497,7 +497,7 @@ void ManagementService::validate_config(const nlohmann::json& body, ReplyFn repl
   if (head) {
     if (auto s = active_secrets(head.value())) carried = std::move(s.value());
   }
-  policy::Diagnostics diagnostics;
+  Diagnostics diagnostics;
   auto candidate = prepare_candidate(body, SecretSources::inline_only, base_dir(), carried, diagnostics);
   if (candidate) backend_.check(candidate->config, diagnostics);
   ServiceReply r;
@@ -529,7 +529,7 @@ void ManagementService::put_connection(const std::string& name, const nlohmann::
   Proposal p;
   p.connection_index = index.value_or((*document)["connections"].size());
   p.build = [this, body, name, document = *document](const store::SecretMap& carried,
-                                                     policy::Diagnostics& d) -> std::optional<Candidate> {
+                                                     Diagnostics& d) -> std::optional<Candidate> {
     auto entry = connection_entry(body, name, d);
     if (!entry) return std::nullopt;
     auto next = document;
@@ -555,7 +555,7 @@ void ManagementService::delete_connection(const std::string& name, WriteOptions 
     return;
   }
   Proposal p;
-  p.build = [this, name, document = *document](const store::SecretMap& carried, policy::Diagnostics& d) {
+  p.build = [this, name, document = *document](const store::SecretMap& carried, Diagnostics& d) {
     auto next = document;
     next["connections"].erase(*find_connection(next, name));
     store::SecretMap rest = carried;
@@ -575,7 +575,7 @@ void ManagementService::put_shared_key(const std::string& name, const nlohmann::
     reply(std::move(r));
     return;
   }
-  policy::Diagnostics d;
+  Diagnostics d;
   std::optional<policy::Secret> secret;
   if (!body.is_object() || !body.contains("value")) {
     d.error("value", "missing; the body is {\"value\": \"<the connection's PSK>\"}");
@@ -597,7 +597,7 @@ void ManagementService::put_shared_key(const std::string& name, const nlohmann::
   Proposal p;
   p.connection_index = find_connection(*document, name);
   p.build = [this, name, secret = *secret, document = *document](const store::SecretMap& carried,
-                                                                  policy::Diagnostics& diagnostics) {
+                                                                  Diagnostics& diagnostics) {
     store::SecretMap next = carried;
     next.insert_or_assign(name, secret);
     return prepare_candidate(document, SecretSources::inline_only, base_dir(), next, diagnostics);
@@ -619,7 +619,7 @@ void ManagementService::rollback(store::RevisionId target, WriteOptions o, Reply
   if (o.comment.empty()) o.comment = "rollback to revision " + std::to_string(target);
   Proposal p;
   p.origin = store::Origin::rollback;
-  p.build = [this, target, document](const store::SecretMap&, policy::Diagnostics& d) -> std::optional<Candidate> {
+  p.build = [this, target, document](const store::SecretMap&, Diagnostics& d) -> std::optional<Candidate> {
     auto secrets = store_.secrets(target);
     if (!document || !secrets) {
       d.error("", "revision " + std::to_string(target) + " cannot be read from the store");
@@ -634,7 +634,7 @@ void ManagementService::create_api_key(const nlohmann::json& body, const Actor& 
   WriteOptions o;
   o.actor = actor;
   o.action = "POST /v1/apikeys";
-  policy::Diagnostics d;
+  Diagnostics d;
   std::string name;
   std::optional<Scope> scope;
   if (!body.is_object()) {
@@ -740,7 +740,7 @@ void ManagementService::reload_file(std::function<void(bool accepted)> done) {
   if (head) o.if_match = head->active.value_or(0);
   Proposal p;
   p.origin = store::Origin::file;
-  p.build = [this, document = *parsed](const store::SecretMap&, policy::Diagnostics& d) {
+  p.build = [this, document = *parsed](const store::SecretMap&, Diagnostics& d) {
     // The file carries its keys (sharedKeyFile or sharedKey): nothing is carried over.
     return prepare_candidate(document, SecretSources::inline_and_files, base_dir(), {}, d);
   };
@@ -775,7 +775,7 @@ Status ManagementService::import_file_at_start() {
   const std::string& text = read.value();
   ergw::JsonSyntaxError error;
   auto parsed = parse_json(text, &error);
-  policy::Diagnostics diagnostics;
+  Diagnostics diagnostics;
   std::optional<Candidate> candidate;
   if (!parsed) {
     diagnostics.error(file, "not valid JSON (" + error.what + " at byte " + std::to_string(error.byte) + ")");
@@ -784,8 +784,8 @@ Status ManagementService::import_file_at_start() {
     if (candidate) backend_.check(candidate->config, diagnostics);
   }
   for (const auto& d : diagnostics.all()) {
-    if (d.severity == policy::Severity::note) continue;
-    log_line(d.severity == policy::Severity::error ? LogLevel::error : LogLevel::warning, policy::format_diagnostic(d));
+    if (d.severity == Severity::note) continue;
+    log_line(d.severity == Severity::error ? LogLevel::error : LogLevel::warning, format_diagnostic(d));
   }
   if (!candidate || diagnostics.has_errors()) {
     if (!head->active) {

@@ -108,7 +108,7 @@ class ManagementService {
   bool applying() const { return applying_; }
 
  private:
-  using Build = std::function<std::optional<Candidate>(const store::SecretMap& carried, policy::Diagnostics&)>;
+  using Build = std::function<std::optional<Candidate>(const store::SecretMap& carried, Diagnostics&)>;
   struct Proposal {
     Build build;
     store::Origin origin = store::Origin::api;
@@ -118,7 +118,7 @@ class ManagementService {
 
   void propose(Proposal proposal, WriteOptions options, ReplyFn reply);
   void apply_revision(store::RevisionId id, std::optional<store::RevisionId> previous, Candidate candidate,
-                      policy::Diagnostics warnings, WriteOptions options, ReplyFn reply);
+                      Diagnostics warnings, WriteOptions options, ReplyFn reply);
   void undo_failed_apply(store::RevisionId id, std::optional<store::RevisionId> previous, const ApplyResult& result,
                          const WriteOptions& options, ReplyFn reply);
   void apply_stored(std::optional<store::RevisionId> id, const std::string& why);

@@ -13,8 +13,8 @@ nlohmann::json problem(int status, const std::string& kind, const std::string& t
 
 namespace {
 
-nlohmann::json diagnostic_json(const policy::Diagnostic& d) {
-  nlohmann::json j = {{"severity", std::string(policy::severity_name(d.severity))}, {"path", d.path},
+nlohmann::json diagnostic_json(const Diagnostic& d) {
+  nlohmann::json j = {{"severity", std::string(severity_name(d.severity))}, {"path", d.path},
                       {"message", d.message}};
   if (!d.fix.empty()) j["fix"] = d.fix;
   return j;
@@ -22,16 +22,16 @@ nlohmann::json diagnostic_json(const policy::Diagnostic& d) {
 
 }  // namespace
 
-nlohmann::json diagnostics_json(const policy::Diagnostics& diagnostics) {
+nlohmann::json diagnostics_json(const Diagnostics& diagnostics) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& d : diagnostics.all()) out.push_back(diagnostic_json(d));
   return out;
 }
 
-nlohmann::json warnings_json(const policy::Diagnostics& diagnostics) {
+nlohmann::json warnings_json(const Diagnostics& diagnostics) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& d : diagnostics.all()) {
-    if (d.severity != policy::Severity::error) out.push_back(diagnostic_json(d));
+    if (d.severity != Severity::error) out.push_back(diagnostic_json(d));
   }
   return out;
 }

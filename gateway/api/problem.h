@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/policy/diagnostics.h"
+#include "common/diagnostics.h"
 
 namespace ergw::api {
 
@@ -15,9 +15,9 @@ namespace ergw::api {
 nlohmann::json problem(int status, const std::string& kind, const std::string& title, const std::string& detail);
 
 // Every diagnostic: [{severity, path, message, fix}].
-nlohmann::json diagnostics_json(const policy::Diagnostics& diagnostics);
+nlohmann::json diagnostics_json(const Diagnostics& diagnostics);
 // Only the warnings and notes (for a request that succeeded).
-nlohmann::json warnings_json(const policy::Diagnostics& diagnostics);
+nlohmann::json warnings_json(const Diagnostics& diagnostics);
 
 // "2024-05-01T12:00:00Z"; empty for 0.
 std::string iso_time(int64_t unix_seconds);

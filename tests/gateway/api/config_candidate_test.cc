@@ -21,7 +21,7 @@ nlohmann::json lab() {
 constexpr const char* kLabKey = "LabOnlyKey4ergwDemo0123456789abcd";
 
 TEST(ConfigCandidateTest, PsksLeaveTheDocument) {
-  policy::Diagnostics d;
+  Diagnostics d;
   auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c) << d.format();
   EXPECT_EQ(c->secrets.at("azure-hub").reveal(), kLabKey);
@@ -31,16 +31,16 @@ TEST(ConfigCandidateTest, PsksLeaveTheDocument) {
 }
 
 TEST(ConfigCandidateTest, AMissingPskIsCarriedOverByName) {
-  policy::Diagnostics d;
+  Diagnostics d;
   auto first = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(first);
   // The stored document (no key) comes back in a PUT: the key is carried.
-  policy::Diagnostics d2;
+  Diagnostics d2;
   auto again = prepare_candidate(first->document, SecretSources::inline_only, "/nonexistent", first->secrets, d2);
   ASSERT_TRUE(again) << d2.format();
   EXPECT_EQ(again->secrets.at("azure-hub").reveal(), kLabKey);
   // Without anything to carry, the rule book says the key is missing.
-  policy::Diagnostics d3;
+  Diagnostics d3;
   EXPECT_FALSE(prepare_candidate(first->document, SecretSources::inline_only, "/nonexistent", {}, d3));
   EXPECT_NE(d3.format().find("connections[0].azure.properties.sharedKey: missing"), std::string::npos) << d3.format();
 }
@@ -53,10 +53,10 @@ TEST(ConfigCandidateTest, KeyFilesOnlyFromTheConfigurationFile) {
   auto document = lab();
   document["connections"][0]["azure"]["properties"].erase("sharedKey");
   document["connections"][0]["sharedKeyFile"] = "hub.psk";
-  policy::Diagnostics api;
+  Diagnostics api;
   EXPECT_FALSE(prepare_candidate(document, SecretSources::inline_only, dir, {}, api));
   EXPECT_NE(api.format().find("connections[0].sharedKeyFile: not accepted over the API"), std::string::npos);
-  policy::Diagnostics file;
+  Diagnostics file;
   auto c = prepare_candidate(document, SecretSources::inline_and_files, dir, {}, file);
   ASSERT_TRUE(c) << file.format();
   EXPECT_EQ(c->secrets.at("azure-hub").reveal(), "FromAFile0123456789abcdefgh");
@@ -65,7 +65,7 @@ TEST(ConfigCandidateTest, KeyFilesOnlyFromTheConfigurationFile) {
 }
 
 TEST(ConfigCandidateTest, ExportReferencesKeyFiles) {
-  policy::Diagnostics d;
+  Diagnostics d;
   auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c);
   const auto text = export_text(c->document, c->secrets, "/etc/ergw/keys");
@@ -77,17 +77,17 @@ TEST(ConfigCandidateTest, ExportReferencesKeyFiles) {
 
 TEST(ConfigCandidateTest, OnlyErgwsFormatIsAConfiguration) {
   for (const char* text : {"[]", R"({"properties": {"connectionType": "IPsec"}})", "17"}) {
-    policy::Diagnostics d;
+    Diagnostics d;
     EXPECT_FALSE(prepare_candidate(*parse_json(text), SecretSources::inline_only, "/nonexistent", {}, d)) << text;
     EXPECT_TRUE(d.has_errors());
   }
 }
 
 TEST(ConfigCandidateTest, AStoredRevisionIsValidatedAgain) {
-  policy::Diagnostics d;
+  Diagnostics d;
   auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c);
-  policy::Diagnostics d2;
+  Diagnostics d2;
   auto again = candidate_from_revision(c->document, c->secrets, d2);
   ASSERT_TRUE(again) << d2.format();
   EXPECT_EQ(again->config.connections.size(), 1u);

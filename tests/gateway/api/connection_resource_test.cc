@@ -40,7 +40,7 @@ TEST(ConnectionResourceTest, ResourceIsArmShapedWithReadOnlyState) {
 TEST(ConnectionResourceTest, AResourceRoundTripsToTheSameEntry) {
   auto r = connection_resource(kDocument, 0, "hub", nullptr, Provisioning::succeeded);
   r["etag"] = "\"3\"";
-  policy::Diagnostics d;
+  Diagnostics d;
   auto entry = connection_entry(r, "hub", d);
   ASSERT_TRUE(entry) << d.format();
   EXPECT_FALSE(d.has_errors()) << d.format();
@@ -50,7 +50,7 @@ TEST(ConnectionResourceTest, AResourceRoundTripsToTheSameEntry) {
 }
 
 TEST(ConnectionResourceTest, BodyErrorsNameTheirFields) {
-  policy::Diagnostics d;
+  Diagnostics d;
   auto body = nlohmann::json::parse(
       R"({"name": "other", "properties": {}, "ergw": {"sharedKeyFile": "/etc/shadow", "intefaceId": 3}})");
   auto entry = connection_entry(body, "hub", d);
@@ -59,7 +59,7 @@ TEST(ConnectionResourceTest, BodyErrorsNameTheirFields) {
   EXPECT_NE(text.find("error: name:"), std::string::npos) << text;
   EXPECT_NE(text.find("error: ergw.sharedKeyFile:"), std::string::npos) << text;
   EXPECT_NE(text.find("warning: ergw.intefaceId"), std::string::npos) << text;
-  policy::Diagnostics d2;
+  Diagnostics d2;
   EXPECT_FALSE(connection_entry(nlohmann::json::array(), "hub", d2));
   EXPECT_FALSE(connection_entry(nlohmann::json::object(), "hub", d2));
   EXPECT_NE(d2.format().find("properties: missing"), std::string::npos) << d2.format();

@@ -11,7 +11,7 @@ FakeBackend::FakeBackend(boost::asio::io_context& io, SnapshotBoard& board, Fake
   tick();
 }
 
-void FakeBackend::check(const policy::ApplianceConfig& config, policy::Diagnostics& diagnostics) {
+void FakeBackend::check(const policy::ApplianceConfig& config, Diagnostics& diagnostics) {
   for (const auto& spec : config.connections) {
     if (spec.name == "daemon-refuses") {
       diagnostics.error(spec.source_path + ".name", "refused by the daemon's own check (test marker)");

@@ -31,7 +31,7 @@ class FakeBackend : public Backend {
  public:
   FakeBackend(boost::asio::io_context& io, SnapshotBoard& board, FakeBackendOptions options = {});
 
-  void check(const policy::ApplianceConfig& config, policy::Diagnostics& diagnostics) override;
+  void check(const policy::ApplianceConfig& config, Diagnostics& diagnostics) override;
   void apply(const policy::ApplianceConfig& config, std::function<void(ApplyResult)> done) override;
 
   // How many applies ran, and the PSK each connection runs with now (tests).
