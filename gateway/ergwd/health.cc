@@ -215,6 +215,7 @@ void HealthTracker::record(const std::string& connection, TunnelFailure failure,
   FailureRecord r{failure, std::move(detail), std::move(observed_text), clock_.wall_now()};
   ++h.failures[failure];
   log_line(LogLevel::warning, connection + ": " + std::string(failure_reason(failure)) + " (" + r.detail + ")");
+  h.last_failure = r;
   h.last_error = std::move(r);
 }
 
@@ -235,6 +236,7 @@ void HealthTracker::commit(const std::string& connection, const SaContext* sa, P
   ++h.failures[r.failure];
   log_line(LogLevel::warning, connection + ": " + std::string(failure_reason(r.failure)) +
                                   (r.observed.empty() ? "" : "; " + r.observed) + " (charon: " + r.detail + ")");
+  h.last_failure = r;
   h.last_error = std::move(r);
 }
 

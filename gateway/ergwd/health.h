@@ -53,6 +53,9 @@ struct FailureRecord {
 
 struct ConnectionHealth {
   std::optional<FailureRecord> last_error;  // cleared when a CHILD SA comes up
+  // The same, but kept after the tunnel recovers: when it last failed, and
+  // why (the metrics' last failure).
+  std::optional<FailureRecord> last_failure;
   std::string last_change;                  // "IKE up", "CHILD down", ...
   std::chrono::system_clock::time_point last_change_at{};
   std::map<TunnelFailure, uint64_t> failures;  // every failure recorded since ergwd started

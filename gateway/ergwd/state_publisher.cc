@@ -4,7 +4,8 @@
 #include <chrono>
 #include <utility>
 
-#include "gateway/ergwd/status.h"
+#include "gateway/ergwd/failure_reason.h"
+#include "vici/sa_info.h"
 
 namespace ergw::gateway {
 namespace {
@@ -13,29 +14,16 @@ int64_t to_unix(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-std::string connection_mode(const ConnectionPlan& plan) {
-  if (plan.dial && plan.peer_dials) return "Default";
-  if (!plan.dial) return "InitiatorOnly";  // Azure only initiates
-  return "ResponderOnly";                  // Azure only responds: ergw dials
+std::string connection_mode(const ConnectionSnapshot& c) {
+  if (c.initiates && c.azure_initiates) return "Default";
+  if (!c.initiates) return "InitiatorOnly";  // Azure only initiates
+  return "ResponderOnly";                    // Azure only responds: ergw dials
 }
 
-bool installed(const vici::IkeSaInfo& ike, const std::string& child) {
-  return std::any_of(ike.child_sas.begin(), ike.child_sas.end(),
-                     [&](const vici::ChildSaInfo& c) { return c.name == child && c.state == "INSTALLED"; });
-}
-
-// Up: an established IKE SA carrying every configured CHILD SA, installed.
-bool carries_all(const vici::IkeSaInfo& ike, const ConnectionPlan& plan) {
-  if (ike.state != "ESTABLISHED" || plan.children.empty()) return false;
-  return std::all_of(plan.children.begin(), plan.children.end(),
-                     [&](const std::string& child) { return installed(ike, child); });
-}
-
-// One CHILD SA's counters under charon's ids (kept inside TrafficTotals).
-metrics::SaSample sa_sample(const vici::IkeSaInfo& ike, const vici::ChildSaInfo& child) {
+// One CHILD SA's counters under charon's id (kept inside TrafficTotals).
+metrics::SaSample sa_sample(const std::string& connection, const vici::ChildSaInfo& child) {
   metrics::SaSample s;
-  s.connection = ike.name;
-  s.ike_id = ike.uniqueid;
+  s.connection = connection;
   s.child_id = child.uniqueid;
   s.counters.rx_bytes = child.bytes_in;
   s.counters.rx_packets = child.packets_in;
@@ -61,92 +49,111 @@ void observe_bgp(const nlohmann::json& bgp, metrics::Observation& o) {
   }
 }
 
-}  // namespace
-
-metrics::Observation build_observation(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
-                                       const std::optional<nlohmann::json>& bgp, metrics::TrafficTotals& totals,
-                                       FailureHistory& failures, int64_t now_unix) {
-  metrics::Observation o;
-  o.taken_at = now_unix;
-  o.daemons.charon_up = reconciler.charon_up();
-  o.daemons.data_plane = data_plane_name(reconciler.data_plane().kind);
-
-  // Every SA charon has now, for the monotonic totals (ids stay in TrafficTotals).
-  std::vector<metrics::SaSample> samples;
-  for (const auto& ike : sas) {
-    for (const auto& child : ike.child_sas) {
-      samples.push_back(sa_sample(ike, child));
-    }
+// The data plane's drops of one connection of the report, folded into the
+// bounded reasons: every reason when the data plane reports drops per
+// connection (the fast path: "fastpath": {"drops": {reason: count}}), none
+// when it does not.
+std::map<metrics::DropReason, uint64_t> reported_drops(const nlohmann::json& connection) {
+  std::map<metrics::DropReason, uint64_t> out;
+  const auto data_plane = connection.find("fastpath");
+  if (data_plane == connection.end() || !data_plane->is_object()) return out;
+  const auto drops = data_plane->find("drops");
+  if (drops == data_plane->end() || !drops->is_object()) return out;
+  for (const auto reason : metrics::kDropReasons) out[reason] = 0;
+  for (const auto& [reason, count] : drops->items()) {
+    if (count.is_number_unsigned()) out[metrics::drop_reason_of(reason)] += count.get<uint64_t>();
   }
-  if (reconciler.charon_up()) totals.sample(samples);
-
-  for (const auto& plan : reconciler.desired()) {
-    auto& c = o.connections.emplace_back();
-    c.name = plan.name;
-    c.remote = plan.remote;
-    c.mode = connection_mode(plan);
-    c.selectors = plan.if_id != 0 || reconciler.data_plane().kind == DataPlaneKind::libipsec ? "route_based"
-                                                                                            : "policy_based";
-    c.dials = plan.dial;
-    const vici::IkeSaInfo* shown = nullptr;
-    for (const auto& ike : sas) {
-      if (ike.name != plan.name) continue;
-      if (ike.state == "ESTABLISHED") {
-        ++c.ike_sas;
-        for (const auto& child : ike.child_sas) c.child_sas += child.state == "INSTALLED" ? 1 : 0;
-        if (carries_all(ike, plan)) c.up = true;
-        if (shown == nullptr || carries_all(ike, plan)) shown = &ike;
-      } else {
-        c.connecting = true;
-      }
-    }
-    if (c.up) c.connecting = false;
-    if (shown != nullptr) {
-      if (shown->established) c.established_at = now_unix - static_cast<int64_t>(*shown->established);
-      if (shown->rekey_time) c.ike_rekey_at = now_unix + static_cast<int64_t>(*shown->rekey_time);
-      for (const auto& child : shown->child_sas) {
-        if (!child.rekey_time) continue;
-        const int64_t at = now_unix + static_cast<int64_t>(*child.rekey_time);
-        if (!c.child_rekey_at || at < *c.child_rekey_at) c.child_rekey_at = at;
-      }
-    }
-    c.traffic = totals.totals(plan.name);
-    auto health = reconciler.health().find(plan.name);
-    if (health != reconciler.health().end() && !health->second.last_error.empty()) {
-      FailureHistory::Last seen{health->second.last_error, health->second.last_error_hint,
-                                to_unix(health->second.last_error_at)};
-      auto& last = failures.last[plan.name];
-      if (last.at != seen.at || last.reason != seen.reason) {
-        ++failures.counts[plan.name][seen.reason];
-        last = seen;
-      }
-    }
-    if (auto last = failures.last.find(plan.name); last != failures.last.end()) {
-      c.last_error = last->second.reason;
-      c.last_error_hint = last->second.hint;
-      c.last_error_at = last->second.at;
-    }
-    if (auto counts = failures.counts.find(plan.name); counts != failures.counts.end()) c.ike_failures = counts->second;
-  }
-  // Connections no longer configured: their series end.
-  const auto configured = [&](const std::string& name) {
-    const auto& plans = reconciler.desired();
-    return std::any_of(plans.begin(), plans.end(), [&](const ConnectionPlan& p) { return p.name == name; });
-  };
-  for (const auto& name : totals.connections()) {
-    if (!configured(name)) totals.forget(name);
-  }
-  std::erase_if(failures.last, [&](const auto& entry) { return !configured(entry.first); });
-  std::erase_if(failures.counts, [&](const auto& entry) { return !configured(entry.first); });
-  if (bgp) observe_bgp(*bgp, o);
-  return o;
+  return out;
 }
 
-nlohmann::json status_report(const Reconciler& reconciler, CollectedStatus collected) {
-  nlohmann::json status = build_status(reconciler, collected.sas, collected.charon_error);
+const nlohmann::json* report_connection(const nlohmann::json& report, const std::string& name) {
+  const auto connections = report.find("connections");
+  if (connections == report.end() || !connections->is_array()) return nullptr;
+  for (const auto& c : *connections) {
+    if (c.value("name", "") == name) return &c;
+  }
+  return nullptr;
+}
+
+void observe_connection(const ConnectionSnapshot& s, const nlohmann::json& report, DataPlaneKind data_plane,
+                        int64_t now_unix, const metrics::TrafficTotals& totals, metrics::ConnectionObservation& c) {
+  c.name = s.name;
+  c.remote = s.remote;
+  c.mode = connection_mode(s);
+  c.selectors = s.if_id != 0 || data_plane == DataPlaneKind::libipsec ? "route_based" : "policy_based";
+  c.dials = s.initiates;
+  // The one model of a tunnel (tunnel.h) decides what up means.
+  c.up = s.tunnel.up();
+  c.connecting = s.tunnel.state == TunnelState::connecting || s.tunnel.state == TunnelState::partial;
+  c.ike_sas = static_cast<uint32_t>(s.tunnel.established_ike_sas());
+  c.child_sas = static_cast<uint32_t>(s.tunnel.installed_child_sas());
+  if (const auto* shown = s.tunnel.shown_sa()) {
+    if (shown->established) c.established_at = now_unix - static_cast<int64_t>(*shown->established);
+    if (shown->rekey_time) c.ike_rekey_at = now_unix + static_cast<int64_t>(*shown->rekey_time);
+    for (const auto& child : shown->child_sas) {
+      if (!child.rekey_time) continue;
+      const int64_t at = now_unix + static_cast<int64_t>(*child.rekey_time);
+      if (!c.child_rekey_at || at < *c.child_rekey_at) c.child_rekey_at = at;
+    }
+  }
+  c.traffic = totals.totals(s.name);
+  if (const auto* reported = report_connection(report, s.name)) c.traffic.drops = reported_drops(*reported);
+  // Counted by the HealthTracker as charon's events and replies arrive.
+  const auto& h = s.health;
+  // Every code from the start (at 0), so that rate() sees the first failure.
+#define ERGW_ZERO_FAILURE(code, reason, cause, hint) c.ike_failures[std::string(failure_name(TunnelFailure::code))] = 0;
+  ERGW_TUNNEL_FAILURES(ERGW_ZERO_FAILURE)
+#undef ERGW_ZERO_FAILURE
+  for (const auto& [failure, count] : h.failures) c.ike_failures[std::string(failure_name(failure))] = count;
+  c.ike_rekeys = h.ike_rekeys;
+  c.child_rekeys = h.child_rekeys;
+  if (h.last_failure) {
+    c.last_error = std::string(failure_name(h.last_failure->failure));
+    c.last_error_hint = std::string(failure_hint(h.last_failure->failure));
+    c.last_error_at = to_unix(h.last_failure->at);
+  }
+}
+
+}  // namespace
+
+nlohmann::json status_report(const StatusSnapshot& snapshot, CollectedStatus collected) {
+  nlohmann::json status = status_json(snapshot);
   if (collected.bgp) status["bgp"] = std::move(*collected.bgp);
   status["not_answering"] = std::move(collected.not_answering);
   return status;
+}
+
+metrics::Observation build_observation(const StatusSnapshot& snapshot, const nlohmann::json& report,
+                                       metrics::TrafficTotals& totals) {
+  metrics::Observation o;
+  const int64_t now_unix = to_unix(snapshot.taken_at);
+  o.taken_at = now_unix;
+  o.daemons.charon_up = snapshot.charon_connected;
+  o.daemons.data_plane = data_plane_name(snapshot.data_plane.kind);
+
+  // Every CHILD SA of the configured connections, for the monotonic totals
+  // (ids stay in TrafficTotals); only a fresh answer, never charon's last one
+  // (an SA retired since would come back as a new one).
+  if (snapshot.charon_connected && snapshot.charon_error.empty()) {
+    std::vector<metrics::SaSample> samples;
+    for (const auto& connection : snapshot.connections) {
+      for (const auto& ike : connection.tunnel.ike_sas) {
+        for (const auto& child : ike.child_sas) samples.push_back(sa_sample(connection.name, child));
+      }
+    }
+    totals.sample(samples);
+  }
+  for (const auto& connection : snapshot.connections) {
+    observe_connection(connection, report, snapshot.data_plane.kind, now_unix, totals, o.connections.emplace_back());
+  }
+  // Connections no longer configured: their series end.
+  for (const auto& name : totals.connections()) {
+    const bool configured = std::any_of(snapshot.connections.begin(), snapshot.connections.end(),
+                                        [&](const ConnectionSnapshot& c) { return c.name == name; });
+    if (!configured) totals.forget(name);
+  }
+  if (const auto bgp = report.find("bgp"); bgp != report.end()) observe_bgp(*bgp, o);
+  return o;
 }
 
 StatePublisher::StatePublisher(boost::asio::any_io_executor executor, ergw::Clock& clock,
@@ -176,12 +183,15 @@ void StatePublisher::refresh() {
 
 void StatePublisher::charon_event(const std::string& name, const vici::Message& message) {
   if (name == "log") return;
-  if (name == "child-updown" || name == "ike-updown") {
+  if (name == "child-rekey") {
+    // The old CHILD SA's last counters: it is deleted right after.
+    if (auto event = vici::parse_child_rekey_event(message)) {
+      totals_.final_counters(sa_sample(event->ike_name, event->old_sa));
+    }
+  } else if (name == "child-updown" || name == "ike-updown") {
     auto event = vici::parse_updown_event(message);
     if (event && !event->up) {
-      for (const auto& child : event->ike_sa.child_sas) {
-        totals_.final_counters(sa_sample(event->ike_sa, child));
-      }
+      for (const auto& child : event->ike_sa.child_sas) totals_.final_counters(sa_sample(event->ike_sa.name, child));
     }
   }
   refresh();
@@ -195,9 +205,10 @@ void StatePublisher::gather() {
   gathering_ = true;
   collector_.collect(bgp_(), [this, alive = alive_](CollectedStatus collected) {
     if (!*alive) return;
-    const auto now = to_unix(std::chrono::system_clock::now());
-    board_.publish_observation(build_observation(reconciler_, collected.sas, collected.bgp, totals_, failures_, now));
-    board_.publish_status(status_report(reconciler_, std::move(collected)));
+    const auto snapshot = take_snapshot(reconciler_, collected.sas, collected.charon_error, clock_.wall_now());
+    auto report = status_report(snapshot, std::move(collected));
+    board_.publish_observation(build_observation(snapshot, report, totals_));
+    board_.publish_status(std::move(report));
     gathering_ = false;
     if (std::exchange(again_, false)) {
       gather();

@@ -1,22 +1,25 @@
 // StatePublisher: what ergwd observes, published for the management API.
 // Every interval it gathers charon's SAs and BIRD's sessions the way
 // `ergw status` does (StatusCollector: never waiting longer than the status
-// deadline), and puts two immutable snapshots on the SnapshotBoard: the
-// status report (GET /v1/status) and the typed Observation behind /metrics
-// and the connections' read-only fields. The API's thread reads them without
-// ever calling into the daemon, so a scrape costs ergwd's loop nothing.
+// deadline), takes the one status snapshot (take_snapshot) and puts two
+// immutable views of it on the SnapshotBoard: the status report (GET
+// /v1/status, status_json) and the typed Observation behind /metrics and the
+// connections' read-only fields. The API's thread reads them without ever
+// calling into the daemon, so a scrape costs ergwd's loop nothing.
 //
 // Traffic totals stay monotonic across rekeys and charon restarts
-// (metrics::TrafficTotals, keyed privately on charon's SA ids). A gathering
-// still running when the next one is due is not doubled.
+// (metrics::TrafficTotals, keyed privately on charon's SA ids): a CHILD SA's
+// final counters are taken from the events that end it (child-rekey's old SA,
+// child-updown and ike-updown going down) before it vanishes. Failures and
+// rekeys are counted by the HealthTracker as charon's events arrive, never
+// inferred from samples. A gathering still running when the next one is due
+// is not doubled.
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
-#include <vector>
+#include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
@@ -24,34 +27,22 @@
 #include "common/clock.h"
 #include "gateway/api/snapshot_board.h"
 #include "gateway/ergwd/reconciler.h"
+#include "gateway/ergwd/status.h"
 #include "gateway/ergwd/status_collector.h"
 #include "gateway/metrics/traffic_totals.h"
-#include "vici/sa_info.h"
+#include "vici/message.h"
 
 namespace ergw::gateway {
 
-// The failures ergwd has seen per connection since it started: the last one
-// stays after the tunnel recovers (the metric says when it last failed, and
-// why), and each new one is counted by its reason.
-struct FailureHistory {
-  struct Last {
-    std::string reason;
-    std::string hint;
-    int64_t at = 0;  // unix seconds
-  };
-  std::map<std::string, Last> last;
-  std::map<std::string, std::map<std::string, uint64_t>> counts;  // connection -> reason -> failures
-};
+// The status report (`ergw status --json`, GET /v1/status): status_json of
+// the snapshot with BIRD's sessions and the daemons that did not answer.
+nlohmann::json status_report(const StatusSnapshot& snapshot, CollectedStatus collected);
 
-// The Observation of one gathering: `sas` as charon listed them, `bgp` the
-// BgpController's report (nullopt without BGP). Updates `totals` and
-// `failures`.
-metrics::Observation build_observation(const Reconciler& reconciler, const std::vector<vici::IkeSaInfo>& sas,
-                                       const std::optional<nlohmann::json>& bgp, metrics::TrafficTotals& totals,
-                                       FailureHistory& failures, int64_t now_unix);
-
-// The status report (`ergw status --json`, GET /v1/status) of one gathering.
-nlohmann::json status_report(const Reconciler& reconciler, CollectedStatus collected);
+// The Observation of one gathering, from the snapshot and the report made of
+// it (BGP sessions; the data plane's per-connection drops, where it reports
+// them). Samples the snapshot's SAs into `totals` when charon answered.
+metrics::Observation build_observation(const StatusSnapshot& snapshot, const nlohmann::json& report,
+                                       metrics::TrafficTotals& totals);
 
 class StatePublisher {
  public:
@@ -68,8 +59,8 @@ class StatePublisher {
   void refresh();
   // charon went away: its SAs' counters are retired into the totals.
   void charon_gone() { totals_.retire_all(); }
-  // charon's events: a CHILD SA going down carries its final counters
-  // (child-updown), which are kept before the SA vanishes; then a refresh.
+  // charon's events: the final counters of a CHILD SA that ends (rekeyed or
+  // going down) are kept before it vanishes; then a refresh.
   void charon_event(const std::string& name, const vici::Message& message);
 
  private:
@@ -84,7 +75,6 @@ class StatePublisher {
   api::SnapshotBoard& board_;
   std::chrono::milliseconds interval_;
   metrics::TrafficTotals totals_;
-  FailureHistory failures_;
   std::unique_ptr<ergw::Timer> timer_;
   bool gathering_ = false;
   bool again_ = false;

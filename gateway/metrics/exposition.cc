@@ -131,8 +131,8 @@ void connection_metrics(Families& f, const ConnectionObservation& c, const std::
   f.counter("ergw_connection_transmit_packets_total",
             "Packets sent to Azure through the tunnel (Azure: Tunnel Ingress Packets).", name, value(t.tx_packets));
   for (const auto& [reason, count] : t.drops) {
-    f.counter("ergw_connection_dropped_packets_total",
-              "Inbound packets dropped, by reason (Azure: Tunnel Ingress/Egress Packet Drop, TS Mismatch).",
+    f.counter("ergw_connection_drops_total",
+              "Packets the data plane dropped, by reason (Azure: Tunnel Ingress/Egress Packet Drop, TS Mismatch).",
               {{"connection", c.name}, {"reason", drop_reason_label(reason)}}, value(count));
   }
   for (const auto& [reason, count] : c.ike_failures) {

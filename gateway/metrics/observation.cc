@@ -8,8 +8,19 @@ const char* drop_reason_label(DropReason reason) {
     case DropReason::replay: return "replay";
     case DropReason::integrity: return "integrity";
     case DropReason::no_sa: return "no_sa";
+    case DropReason::other: return "other";
   }
-  return "no_sa";
+  return "other";
+}
+
+DropReason drop_reason_of(std::string_view reason) {
+  // The fast path's names: xfrm/fastpath/ipsec_state.h (per connection) and
+  // xfrm/esp/drop_reason.h (the ESP engine's, per SA).
+  if (reason == "inner_selector" || reason == "no_inbound_policy") return DropReason::ts_mismatch;
+  if (reason == "replayed" || reason == "left_of_window") return DropReason::replay;
+  if (reason == "icv_mismatch") return DropReason::integrity;
+  if (reason == "no_outbound_sa" || reason == "unknown_spi" || reason == "sa_expired") return DropReason::no_sa;
+  return DropReason::other;
 }
 
 std::string reason_label(const std::string& reason) {

@@ -12,23 +12,30 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ergw::metrics {
 
-// Inbound packets the data plane dropped, by a bounded set of reasons (Azure
-// reports "TS mismatch" drops per tunnel too).
-enum class DropReason { ts_mismatch, replay, integrity, no_sa };
+// Packets the data plane dropped on a connection, by a fixed, bounded set of
+// reasons (Azure reports "TS mismatch" drops per tunnel too). The data plane's
+// own, finer reasons fold into these (drop_reason_of); `other` holds the rest.
+enum class DropReason { ts_mismatch, replay, integrity, no_sa, other };
 inline constexpr DropReason kDropReasons[] = {DropReason::ts_mismatch, DropReason::replay, DropReason::integrity,
-                                              DropReason::no_sa};
+                                              DropReason::no_sa, DropReason::other};
 const char* drop_reason_label(DropReason reason);
+// The bounded reason of a drop reason the fast path names (its per-connection
+// reasons and the ESP engine's, e.g. "inner_selector", "replayed",
+// "icv_mismatch", "no_outbound_sa").
+DropReason drop_reason_of(std::string_view data_plane_reason);
 
 struct TrafficCounters {
   uint64_t rx_bytes = 0;
   uint64_t rx_packets = 0;
   uint64_t tx_bytes = 0;
   uint64_t tx_packets = 0;
-  // Only the reasons the data plane reports are present.
+  // Every reason when the data plane reports drops per connection (the fast
+  // path), none when it does not (kernel-libipsec, the kernel's XFRM).
   std::map<DropReason, uint64_t> drops;
 };
 
@@ -38,7 +45,7 @@ struct ConnectionObservation {
   std::string mode;       // connectionMode: Default, InitiatorOnly, ResponderOnly
   std::string selectors;  // route_based, policy_based
   bool up = false;          // IKE SA established and every configured CHILD SA installed
-  bool connecting = false;  // an IKE SA exists but is not established
+  bool connecting = false;  // CONNECTING or PARTIAL: an IKE SA is being set up, or some CHILD SA missing
   bool dials = false;       // ergw initiates this connection
   uint32_t ike_sas = 0;     // established IKE SAs (Azure: Tunnel MMSA Count)
   uint32_t child_sas = 0;   // installed CHILD SAs (Azure: Tunnel QMSA Count)

@@ -39,7 +39,7 @@ void raise_to(TrafficCounters& into, const TrafficCounters& c) {
 void TrafficTotals::retire(const Key& key) {
   auto it = live_.find(key);
   if (it == live_.end()) return;
-  add(retired_[std::get<0>(key)], it->second);
+  add(retired_[key.first], it->second);
   live_.erase(it);
 }
 
@@ -51,7 +51,7 @@ void TrafficTotals::update(const Key& key, const TrafficCounters& counters) {
   }
   if (it == live_.end()) {
     live_.emplace(key, counters);
-    retired_.try_emplace(std::get<0>(key));  // the connection has a series from now on
+    retired_.try_emplace(key.first);  // the connection has a series from now on
   } else {
     raise_to(it->second, counters);
   }
@@ -60,7 +60,7 @@ void TrafficTotals::update(const Key& key, const TrafficCounters& counters) {
 void TrafficTotals::sample(const std::vector<SaSample>& sas) {
   std::set<Key> seen;
   for (const auto& sa : sas) {
-    Key key{sa.connection, sa.ike_id, sa.child_id};
+    Key key{sa.connection, sa.child_id};
     seen.insert(key);
     update(key, sa.counters);
   }
@@ -72,7 +72,7 @@ void TrafficTotals::sample(const std::vector<SaSample>& sas) {
 }
 
 void TrafficTotals::final_counters(const SaSample& sa) {
-  update({sa.connection, sa.ike_id, sa.child_id}, sa.counters);
+  update({sa.connection, sa.child_id}, sa.counters);
 }
 
 void TrafficTotals::retire_all() {
@@ -83,7 +83,7 @@ void TrafficTotals::retire_all() {
 
 void TrafficTotals::forget(const std::string& connection) {
   for (auto it = live_.begin(); it != live_.end();) {
-    it = std::get<0>(it->first) == connection ? live_.erase(it) : std::next(it);
+    it = it->first.first == connection ? live_.erase(it) : std::next(it);
   }
   retired_.erase(connection);
 }
@@ -92,7 +92,7 @@ TrafficCounters TrafficTotals::totals(const std::string& connection) const {
   TrafficCounters out;
   if (auto it = retired_.find(connection); it != retired_.end()) add(out, it->second);
   for (const auto& [key, counters] : live_) {
-    if (std::get<0>(key) == connection) add(out, counters);
+    if (key.first == connection) add(out, counters);
   }
   return out;
 }

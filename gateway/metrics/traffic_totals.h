@@ -16,7 +16,7 @@
 #include <map>
 #include <set>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gateway/metrics/observation.h"
@@ -25,8 +25,10 @@ namespace ergw::metrics {
 
 struct SaSample {
   std::string connection;
-  uint64_t ike_id = 0;    // charon's IKE SA unique id
-  uint64_t child_id = 0;  // charon's CHILD SA unique id
+  // charon's CHILD SA unique id: the SA's identity. Not the IKE SA's id: an
+  // IKE rekey moves the CHILD SAs, counters and ids unchanged, to the new IKE
+  // SA, and they must not count twice.
+  uint64_t child_id = 0;
   TrafficCounters counters;
 };
 
@@ -45,7 +47,7 @@ class TrafficTotals {
   std::vector<std::string> connections() const;
 
  private:
-  using Key = std::tuple<std::string, uint64_t, uint64_t>;
+  using Key = std::pair<std::string, uint64_t>;  // connection, CHILD SA id
   void retire(const Key& key);
   void update(const Key& key, const TrafficCounters& counters);
 

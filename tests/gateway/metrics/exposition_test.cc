@@ -69,7 +69,7 @@ TEST(ExpositionTest, HasTheNamesDocumented) {
            "based\",data_plane=\"libipsec\"} 1",
            "ergw_connection_receive_bytes_total{connection=\"azure-hub\"} 12345",
            "ergw_connection_transmit_bytes_total{connection=\"azure-hub\"} 67890",
-           "ergw_connection_dropped_packets_total{connection=\"azure-hub\",reason=\"replay\"} 3",
+           "ergw_connection_drops_total{connection=\"azure-hub\",reason=\"replay\"} 3",
            "ergw_connection_ike_failures_total{connection=\"azure-hub\",reason=\"authentication_failed\"} 2",
            "ergw_connection_ike_failures_total{connection=\"azure-hub\",reason=\"no_proposal_chosen\"} 0",
            "ergw_connection_rekeys_total{connection=\"azure-hub\",sa=\"child\"} 4",

@@ -1,36 +1,26 @@
-// build_observation: ergwd's view of charon's SAs turned into the metrics'
-// Observation. Synthetic list-sas answers (no charon needed): up only with
-// every configured CHILD SA installed under an established IKE SA, SA counts,
-// rekey and establishment times, traffic totals that survive a rekey (a new
-// CHILD SA id) and charon going away, connections that leave the
-// configuration ending their series.
+// build_observation: ergwd's status snapshot (take_snapshot's plain values,
+// made by hand here: no charon, no reconciler) turned into the metrics'
+// Observation. Up only as the one tunnel model says (every configured CHILD
+// installed under an established IKE SA), SA counts, rekey and establishment
+// times, traffic totals that survive a CHILD rekey, an IKE rekey (the same
+// CHILD SA under a new IKE SA) and charon going away, failures and rekeys as
+// the HealthTracker counted them, the last failure kept after recovery, the
+// data plane's drops folded into the bounded reasons, BGP from the report,
+// connections that leave the configuration ending their series.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include <boost/asio/io_context.hpp>
-
-#include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/state_publisher.h"
+#include "gateway/ergwd/tunnel.h"
 
 namespace ergw::gateway {
 namespace {
 
 constexpr int64_t kNow = 1'700'000'000;
 
-ConnectionPlan plan(const std::string& name, bool dial, bool peer_dials) {
-  ConnectionPlan p;
-  p.name = name;
-  p.dial = dial;
-  p.peer_dials = peer_dials;
-  p.children = {name};
-  p.remote = "172.16.0.2";
-  p.fingerprint = name + "-fp";
-  return p;
-}
-
-vici::IkeSaInfo ike(const std::string& name, uint64_t id, const std::string& state) {
+vici::IkeSaInfo ike(const std::string& name, uint64_t id, vici::IkeSaState state) {
   vici::IkeSaInfo sa;
   sa.name = name;
   sa.uniqueid = id;
@@ -40,7 +30,8 @@ vici::IkeSaInfo ike(const std::string& name, uint64_t id, const std::string& sta
   return sa;
 }
 
-vici::ChildSaInfo child(const std::string& name, uint64_t id, uint64_t bytes, const std::string& state = "INSTALLED") {
+vici::ChildSaInfo child(const std::string& name, uint64_t id, uint64_t bytes,
+                        vici::ChildSaState state = vici::ChildSaState::installed) {
   vici::ChildSaInfo c;
   c.name = name;
   c.uniqueid = id;
@@ -53,15 +44,34 @@ vici::ChildSaInfo child(const std::string& name, uint64_t id, uint64_t bytes, co
   return c;
 }
 
+ConnectionSnapshot connection(const std::string& name, bool initiates, bool azure_initiates,
+                              const std::vector<vici::IkeSaInfo>& sas) {
+  ConnectionSnapshot c;
+  c.name = name;
+  c.remote = "172.16.0.2";
+  c.initiates = initiates;
+  c.azure_initiates = azure_initiates;
+  c.if_id = 1;
+  c.tunnel = observe_tunnel(name, {name}, sas);
+  return c;
+}
+
 class BuildObservationTest : public ::testing::Test {
  protected:
-  BuildObservationTest() : client_(io_.get_executor(), vici::ClientOptions{}), reconciler_(io_, client_, {}) {
-    reconciler_.set_desired({plan("hub", true, true), plan("spoke", false, true)});
-    reconciler_.charon_connected();  // no pass runs: the io_context never runs
+  // hub: both dial; spoke: Azure only initiates.
+  StatusSnapshot snapshot(const std::vector<vici::IkeSaInfo>& sas, bool with_spoke = true) const {
+    StatusSnapshot s;
+    s.taken_at = std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
+    s.charon_connected = charon_up_;
+    s.data_plane.kind = DataPlaneKind::libipsec;
+    s.connections.push_back(connection("hub", true, true, sas));
+    if (with_spoke) s.connections.push_back(connection("spoke", false, true, sas));
+    return s;
   }
-  metrics::Observation observe(const std::vector<vici::IkeSaInfo>& sas) {
-    return build_observation(reconciler_, sas, std::nullopt, totals_, failures_, kNow);
+  metrics::Observation observe(const StatusSnapshot& s, const nlohmann::json& report = nlohmann::json::object()) {
+    return build_observation(s, report, totals_);
   }
+  metrics::Observation observe(const std::vector<vici::IkeSaInfo>& sas) { return observe(snapshot(sas)); }
   static const metrics::ConnectionObservation& find(const metrics::Observation& o, const std::string& name) {
     for (const auto& c : o.connections) {
       if (c.name == name) return c;
@@ -69,18 +79,15 @@ class BuildObservationTest : public ::testing::Test {
     throw std::runtime_error("no connection " + name);
   }
 
-  boost::asio::io_context io_;
-  vici::Client client_;
-  Reconciler reconciler_;
+  bool charon_up_ = true;
   metrics::TrafficTotals totals_;
-  FailureHistory failures_;
 };
 
 TEST_F(BuildObservationTest, UpNeedsEveryChildInstalledUnderAnEstablishedIkeSa) {
-  auto hub = ike("hub", 1, "ESTABLISHED");
+  auto hub = ike("hub", 1, vici::IkeSaState::established);
   hub.child_sas = {child("hub", 10, 1000)};
-  auto spoke = ike("spoke", 2, "ESTABLISHED");
-  spoke.child_sas = {child("spoke", 20, 0, "REKEYING")};
+  auto spoke = ike("spoke", 2, vici::IkeSaState::established);
+  spoke.child_sas = {child("spoke", 20, 0, vici::ChildSaState::installing)};
   auto o = observe({hub, spoke});
   const auto& h = find(o, "hub");
   EXPECT_TRUE(h.up);
@@ -95,63 +102,122 @@ TEST_F(BuildObservationTest, UpNeedsEveryChildInstalledUnderAnEstablishedIkeSa) 
   EXPECT_EQ(h.traffic.tx_bytes, 2000u);
   const auto& s = find(o, "spoke");
   EXPECT_FALSE(s.up) << "a CHILD SA that is not installed is not up";
+  EXPECT_TRUE(s.connecting) << "PARTIAL";
   EXPECT_EQ(s.mode, "InitiatorOnly");
   EXPECT_FALSE(s.dials);
   EXPECT_TRUE(o.daemons.charon_up);
+  EXPECT_EQ(o.daemons.data_plane, "libipsec");
+  EXPECT_TRUE(h.traffic.drops.empty()) << "libipsec reports no drops per connection";
 }
 
 TEST_F(BuildObservationTest, ConnectingWithoutAnEstablishedIkeSa) {
-  auto o = observe({ike("hub", 1, "CONNECTING")});
+  auto o = observe({ike("hub", 1, vici::IkeSaState::connecting)});
   EXPECT_FALSE(find(o, "hub").up);
   EXPECT_TRUE(find(o, "hub").connecting);
   EXPECT_EQ(find(o, "hub").ike_sas, 0u);
   EXPECT_FALSE(find(o, "hub").established_at.has_value());
 }
 
-TEST_F(BuildObservationTest, TotalsStayMonotonicAcrossARekeyAndCharonGoingAway) {
-  auto hub = ike("hub", 1, "ESTABLISHED");
+TEST_F(BuildObservationTest, TotalsStayMonotonicAcrossRekeysAndCharonGoingAway) {
+  auto hub = ike("hub", 1, vici::IkeSaState::established);
   hub.child_sas = {child("hub", 10, 1000)};
   observe({hub});
   hub.child_sas = {child("hub", 10, 1500)};
   EXPECT_EQ(find(observe({hub}), "hub").traffic.rx_bytes, 1500u);
-  // Rekeyed: a new CHILD SA starts at zero; the old one's 1500 stay counted.
+  // CHILD rekey: a new CHILD SA starts at zero; the old one's 1500 stay counted.
   hub.child_sas = {child("hub", 11, 200)};
   EXPECT_EQ(find(observe({hub}), "hub").traffic.rx_bytes, 1700u);
+  // IKE rekey: the same CHILD SA, counters going on, under a new IKE SA.
+  auto rekeyed = ike("hub", 2, vici::IkeSaState::established);
+  rekeyed.child_sas = {child("hub", 11, 300)};
+  EXPECT_EQ(find(observe({rekeyed}), "hub").traffic.rx_bytes, 1800u);
   // charon restarts: every SA is gone, then new ones with small ids again.
-  reconciler_.charon_disconnected("test");
+  charon_up_ = false;
   totals_.retire_all();
-  EXPECT_EQ(find(observe({}), "hub").traffic.rx_bytes, 1700u);
-  reconciler_.charon_connected();
-  hub = ike("hub", 1, "ESTABLISHED");
+  EXPECT_EQ(find(observe({}), "hub").traffic.rx_bytes, 1800u);
+  charon_up_ = true;
+  hub = ike("hub", 1, vici::IkeSaState::established);
   hub.child_sas = {child("hub", 10, 50)};
   const auto after = find(observe({hub}), "hub").traffic;
-  EXPECT_EQ(after.rx_bytes, 1750u);
-  EXPECT_EQ(after.tx_bytes, 3400u + 100u);
+  EXPECT_EQ(after.rx_bytes, 1850u);
+  EXPECT_EQ(after.tx_bytes, 3600u + 100u);
+}
+
+TEST_F(BuildObservationTest, AStaleAnswerIsNotSampled) {
+  auto hub = ike("hub", 1, vici::IkeSaState::established);
+  hub.child_sas = {child("hub", 10, 1000)};
+  observe({hub});
+  observe({});  // the SA is gone: retired with its 1000
+  // charon did not answer: the collector hands over its last answer, which
+  // still lists the SA; counting it again would double it.
+  auto s = snapshot({hub});
+  s.charon_error = "charon did not answer within 1000 ms";
+  EXPECT_EQ(find(observe(s), "hub").traffic.rx_bytes, 1000u);
+}
+
+TEST_F(BuildObservationTest, FailuresAndRekeysAsTheHealthTrackerCountedThem) {
+  auto s = snapshot({});
+  auto& h = s.connections[0].health;
+  h.failures[TunnelFailure::key_refused] = 2;
+  h.failures[TunnelFailure::no_acceptable_proposal] = 1;
+  h.ike_rekeys = 3;
+  h.child_rekeys = 5;
+  // The tunnel recovered (last_error cleared), the last failure stays.
+  h.last_failure = FailureRecord{TunnelFailure::no_acceptable_proposal, "NO_PROPOSAL_CHOSEN", "",
+                                 std::chrono::system_clock::time_point(std::chrono::seconds(kNow - 60))};
+  const auto& c = find(observe(s), "hub");
+  EXPECT_EQ(c.ike_failures.at("key_refused"), 2u);
+  EXPECT_EQ(c.ike_failures.at("no_acceptable_proposal"), 1u);
+  EXPECT_EQ(c.ike_failures.at("psk_mismatch"), 0u) << "every code is there from the start";
+  EXPECT_EQ(c.ike_rekeys, 3u);
+  EXPECT_EQ(c.child_rekeys, 5u);
+  EXPECT_EQ(c.last_error, "no_acceptable_proposal");
+  EXPECT_EQ(c.last_error_at, kNow - 60);
+  EXPECT_FALSE(c.last_error_hint.empty());
+}
+
+TEST_F(BuildObservationTest, TheDataPlanesDropsFoldIntoTheBoundedReasons) {
+  // The shape the fast path's per-connection counters take in the status.
+  nlohmann::json report = {
+      {"connections",
+       {{{"name", "hub"},
+         {"fastpath",
+          {{"packets_in", 10},
+           {"drops", {{"inner_selector", 4}, {"replayed", 2}, {"left_of_window", 1}, {"icv_mismatch", 3},
+                      {"no_outbound_sa", 5}, {"bad_padding", 6}}}}}}}}};
+  const auto o = observe(snapshot({}), report);
+  const auto& drops = find(o, "hub").traffic.drops;
+  EXPECT_EQ(drops.at(metrics::DropReason::ts_mismatch), 4u);
+  EXPECT_EQ(drops.at(metrics::DropReason::replay), 3u);
+  EXPECT_EQ(drops.at(metrics::DropReason::integrity), 3u);
+  EXPECT_EQ(drops.at(metrics::DropReason::no_sa), 5u);
+  EXPECT_EQ(drops.at(metrics::DropReason::other), 6u);
+  EXPECT_TRUE(find(o, "spoke").traffic.drops.empty()) << "no data-plane counters for it in the report";
 }
 
 TEST_F(BuildObservationTest, ARemovedConnectionEndsItsSeries) {
-  auto spoke = ike("spoke", 2, "ESTABLISHED");
+  auto spoke = ike("spoke", 2, vici::IkeSaState::established);
   spoke.child_sas = {child("spoke", 20, 700)};
   observe({spoke});
-  reconciler_.set_desired({plan("hub", true, true)});
-  auto o = observe({});
+  auto o = observe(snapshot({}, /*with_spoke=*/false));
   EXPECT_EQ(o.connections.size(), 1u);
   const auto names = totals_.connections();
   EXPECT_EQ(std::count(names.begin(), names.end(), "spoke"), 0);
 }
 
-TEST_F(BuildObservationTest, BgpPeersFromTheControllersReport) {
-  nlohmann::json bgp = {{"enabled", true},
-                        {"bird", {{"running", true}}},
-                        {"sessions",
-                         {{{"protocol", "azure_hub"},
-                           {"connection", "hub"},
-                           {"state", "Established"},
-                           {"uptime_seconds", 42},
-                           {"prefixes_in", 3},
-                           {"prefixes_filtered", 1},
-                           {"prefixes_out", 2}}}}};
-  auto o = build_observation(reconciler_, {}, bgp, totals_, failures_, kNow);
+TEST_F(BuildObservationTest, BgpPeersFromTheReport) {
+  nlohmann::json report = {{"bgp",
+                            {{"enabled", true},
+                             {"bird", {{"running", true}}},
+                             {"sessions",
+                              {{{"protocol", "azure_hub"},
+                                {"connection", "hub"},
+                                {"state", "Established"},
+                                {"uptime_seconds", 42},
+                                {"prefixes_in", 3},
+                                {"prefixes_filtered", 1},
+                                {"prefixes_out", 2}}}}}}};
+  auto o = observe(snapshot({}), report);
   ASSERT_EQ(o.bgp_peers.size(), 1u);
   EXPECT_EQ(o.bgp_peers[0].peer, "azure_hub");
   EXPECT_EQ(o.bgp_peers[0].routes_received, 4u);
