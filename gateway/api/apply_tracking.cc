@@ -27,7 +27,7 @@ void ApplyTracking::observe(const metrics::Observation& observation) {
       c.state = "up";
     } else if (!seen->last_error.empty() && seen->last_error_at && *seen->last_error_at >= started_at) {
       c.state = "failed";
-      c.reason = seen->last_error;
+      c.reason = seen->last_error_reason.empty() ? seen->last_error : seen->last_error_reason;
       c.hint = seen->last_error_hint;
     } else if (!seen->dials && !seen->up) {
       c.state = "waiting_for_peer";

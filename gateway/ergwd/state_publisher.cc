@@ -109,6 +109,7 @@ void observe_connection(const ConnectionSnapshot& s, const nlohmann::json& repor
   c.child_rekeys = h.child_rekeys;
   if (h.last_failure) {
     c.last_error = std::string(failure_name(h.last_failure->failure));
+    c.last_error_reason = std::string(failure_reason(h.last_failure->failure));
     c.last_error_hint = std::string(failure_hint(h.last_failure->failure));
     c.last_error_at = to_unix(h.last_failure->at);
   }

@@ -56,7 +56,8 @@ struct ConnectionObservation {
   std::map<std::string, uint64_t> ike_failures;  // failure reason -> count
   uint64_t ike_rekeys = 0;
   uint64_t child_rekeys = 0;
-  std::string last_error;  // failure reason, empty when none
+  std::string last_error;         // the last failure's code (psk_mismatch, ...), empty when none
+  std::string last_error_reason;  // the same in words (authentication failed, ...)
   std::string last_error_hint;
   std::optional<int64_t> last_error_at;  // unix seconds
 };

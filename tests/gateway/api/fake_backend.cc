@@ -128,8 +128,12 @@ void FakeBackend::publish() {
     c.traffic.tx_bytes = t.bytes * 2;
     c.traffic.rx_packets = t.bytes / 100;
     c.traffic.tx_packets = t.bytes / 50;
-    c.ike_failures["authentication failed"] = t.last_error.empty() ? 0 : 1;
-    c.last_error = t.last_error;
+    // As ergwd's health tracker names it: the code, and the reason in words.
+    c.ike_failures["psk_mismatch"] = t.last_error.empty() ? 0 : 1;
+    if (!t.last_error.empty()) {
+      c.last_error = "psk_mismatch";
+      c.last_error_reason = t.last_error;
+    }
     if (t.last_error_at) c.last_error_at = t.last_error_at;
     o.connections.push_back(c);
     nlohmann::json s = {{"name", name}, {"state", t.up ? "UP" : "DOWN"}, {"remote", t.remote},

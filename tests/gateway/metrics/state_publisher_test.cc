@@ -172,6 +172,7 @@ TEST_F(BuildObservationTest, FailuresAndRekeysAsTheHealthTrackerCountedThem) {
   EXPECT_EQ(c.ike_rekeys, 3u);
   EXPECT_EQ(c.child_rekeys, 5u);
   EXPECT_EQ(c.last_error, "no_acceptable_proposal");
+  EXPECT_EQ(c.last_error_reason, "no proposal chosen");
   EXPECT_EQ(c.last_error_at, kNow - 60);
   EXPECT_FALSE(c.last_error_hint.empty());
 }
