@@ -165,6 +165,9 @@ TEST_F(HealthTest, ChildUpClearsTheLastErrorIkeUpDoesNot) {
   EXPECT_EQ(health_.find("hub")->last_change_at, clock_.wall_now());
   // The count stays: it is a history, not a state.
   EXPECT_EQ(health_.find("hub")->failures.at(TunnelFailure::peer_refused_authentication), 1u);
+  // So does the last failure (the metrics say when the tunnel last failed).
+  ASSERT_TRUE(health_.find("hub")->last_failure.has_value());
+  EXPECT_EQ(health_.find("hub")->last_failure->failure, TunnelFailure::peer_refused_authentication);
 }
 
 TEST_F(HealthTest, OwnRecordsAndClearing) {
@@ -174,6 +177,17 @@ TEST_F(HealthTest, OwnRecordsAndClearing) {
   EXPECT_NE(last("hub"), nullptr) << "only the named failure is cleared";
   health_.clear_error("hub", TunnelFailure::key_refused);
   EXPECT_EQ(last("hub"), nullptr);
+  ASSERT_TRUE(health_.find("hub")->last_failure.has_value()) << "cleared as an error, kept as the last failure";
+  EXPECT_EQ(health_.find("hub")->last_failure->failure, TunnelFailure::key_refused);
+}
+
+TEST_F(HealthTest, IkeRekeysAreCounted) {
+  health_.on_event("ike-rekey", testing::ike_rekey_event({.name = "hub", .uniqueid = 1, .state = "REKEYED"},
+                                                          {.name = "hub", .uniqueid = 2}));
+  health_.on_event("ike-rekey", testing::ike_rekey_event({.name = "hub", .uniqueid = 2, .state = "REKEYED"},
+                                                          {.name = "hub", .uniqueid = 3}));
+  EXPECT_EQ(health_.find("hub")->ike_rekeys, 2u);
+  EXPECT_EQ(health_.find("hub")->child_rekeys, 0u);
 }
 
 TEST_F(HealthTest, CharonRestartForgetsUniqueIds) {

@@ -307,6 +307,32 @@ TEST_F(ReconcilerTest, RefusedConnectionIsRecordedAndRetried) {
   EXPECT_EQ(charon_.count("initiate"), 1u);
 }
 
+// The management API's apply waits for the next pass and reports what charon
+// refused in it, per connection; the pass's duration goes to its observer.
+TEST_F(ReconcilerTest, AfterNextPassReportsWhatCharonRefused) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  std::vector<std::chrono::nanoseconds> durations;
+  reconciler_->set_pass_observer([&](std::chrono::nanoseconds took) { durations.push_back(took); });
+  charon_.refuse_next_conn = 1;
+  bool done = false;
+  reconciler_->after_next_pass([&] { done = true; });
+  reconciler_->set_desired({plan("hub", "172.16.0.2", {"hub"}, "v2"), plan("spoke", "172.16.1.2", {"spoke"})});
+  ASSERT_TRUE(run_until([&] { return done; })) << "no pass";
+  ASSERT_FALSE(durations.empty());
+  const auto hub = reconciler_->refusal("hub");
+  const auto spoke = reconciler_->refusal("spoke");
+  // One of the two loads was refused (the first load-conn of the pass).
+  ASSERT_NE(hub.has_value(), spoke.has_value());
+  EXPECT_NE((hub ? *hub : *spoke).find("invalid value for: proposals"), std::string::npos);
+  EXPECT_FALSE(reconciler_->refusal("nothing").has_value());
+  bool again = false;
+  reconciler_->after_next_pass([&] { again = true; });
+  reconciler_->request_pass();
+  ASSERT_TRUE(run_until([&] { return again; }));
+  EXPECT_FALSE(reconciler_->refusal("hub").has_value()) << "loaded by the next pass";
+  EXPECT_FALSE(reconciler_->refusal("spoke").has_value());
+}
+
 TEST_F(ReconcilerTest, CharonRestartedGetsEverythingAgain) {
   start({plan("hub", "172.16.0.2", {"hub"}), plan("spoke", "172.16.0.3", {"spoke"})});
   EXPECT_EQ(charon_.count("load-conn"), 2u);
