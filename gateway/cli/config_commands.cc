@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -50,6 +51,22 @@ std::optional<ApiResponse> call(const Common& c, const std::string& what, const 
     return std::nullopt;
   }
   return std::move(r.value());
+}
+
+// A request whose answer is printed: the API's JSON with --json, else
+// `print_text`'s rendering. The exit code: 0 when the status is `expected`.
+int request_and_print(const Common& c, const std::string& what, const std::string& method, const std::string& path,
+                      int expected, const std::function<void(const nlohmann::json&)>& print_text,
+                      const std::optional<nlohmann::json>& body = std::nullopt) {
+  auto r = call(c, what, method, path, body);
+  if (!r) return 1;
+  if (r->status != expected) return report_failure(what, *r);
+  if (c.json) {
+    std::cout << r->json->dump(2) << "\n";
+  } else {
+    print_text(*r->json);
+  }
+  return 0;
 }
 
 // The outcome of a write: what the revision did to each tunnel.
@@ -274,29 +291,15 @@ void add_config_commands(CLI::App& app, int& exit_code) {
       std::cerr << "ergw config diff: no configuration yet\n";
       return void(exit_code = 1);
     }
-    auto r = call(*c, "config diff", "GET",
-                  "/v1/config/revisions/" + *etag + "/diff" + (*against ? "?against=" + std::to_string(**against) : ""));
-    if (!r) return void(exit_code = 1);
-    if (r->status != 200) return void(exit_code = report_failure("config diff", *r));
-    if (c->json) {
-      std::cout << r->json->dump(2) << "\n";
-    } else {
-      print_diff(*r->json);
-    }
-    exit_code = 0;
+    exit_code = request_and_print(
+        *c, "config diff", "GET",
+        "/v1/config/revisions/" + *etag + "/diff" + (*against ? "?against=" + std::to_string(**against) : ""), 200,
+        print_diff);
   });
 
   auto* revisions = config->add_subcommand("revisions", "The kept revisions, newest first");
   revisions->callback([c, &exit_code] {
-    auto r = call(*c, "config revisions", "GET", "/v1/config/revisions");
-    if (!r) return void(exit_code = 1);
-    if (r->status != 200) return void(exit_code = report_failure("config revisions", *r));
-    if (c->json) {
-      std::cout << r->json->dump(2) << "\n";
-    } else {
-      print_revisions(*r->json);
-    }
-    exit_code = 0;
+    exit_code = request_and_print(*c, "config revisions", "GET", "/v1/config/revisions", 200, print_revisions);
   });
 
   auto target = std::make_shared<int>(0);
@@ -331,34 +334,25 @@ void add_apikey_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"read", "admin"}))
       ->capture_default_str();
   create->callback([c, name, scope, &exit_code] {
-    auto r = call(*c, "apikey create", "POST", "/v1/apikeys", nlohmann::json{{"name", *name}, {"scope", *scope}});
-    if (!r) return void(exit_code = 1);
-    if (r->status != 201) return void(exit_code = report_failure("apikey create", *r));
-    if (c->json) {
-      std::cout << r->json->dump(2) << "\n";
-    } else {
-      std::cout << text_of(*r->json, "key") << "\n";
-      std::cerr << "API key \"" << *name << "\" (" << *scope << "); this is the only time it is shown\n";
-    }
-    exit_code = 0;
+    exit_code = request_and_print(
+        *c, "apikey create", "POST", "/v1/apikeys", 201,
+        [&](const nlohmann::json& answer) {
+          std::cout << text_of(answer, "key") << "\n";
+          std::cerr << "API key \"" << *name << "\" (" << *scope << "); this is the only time it is shown\n";
+        },
+        nlohmann::json{{"name", *name}, {"scope", *scope}});
   });
 
   auto* list = keys->add_subcommand("list", "The keys' names and scopes (never the keys)");
   list->callback([c, &exit_code] {
-    auto r = call(*c, "apikey list", "GET", "/v1/apikeys");
-    if (!r) return void(exit_code = 1);
-    if (r->status != 200) return void(exit_code = report_failure("apikey list", *r));
-    if (c->json) {
-      std::cout << r->json->dump(2) << "\n";
-    } else {
+    exit_code = request_and_print(*c, "apikey list", "GET", "/v1/apikeys", 200, [](const nlohmann::json& answer) {
       std::printf("%-24s %-6s %-21s %-22s %s\n", "NAME", "SCOPE", "CREATED", "BY", "REVOKED");
-      for (const auto& k : r->json->value("keys", nlohmann::json::array())) {
+      for (const auto& k : answer.value("keys", nlohmann::json::array())) {
         std::printf("%-24s %-6s %-21s %-22s %s\n", text_of(k, "name").c_str(), text_of(k, "scope").c_str(),
                     text_of(k, "created").c_str(), text_of(k, "created_by").c_str(),
                     k.value("revoked", false) ? text_of(k, "revoked_at").c_str() : "-");
       }
-    }
-    exit_code = 0;
+    });
   });
 
   auto revoke_name = std::make_shared<std::string>();
