@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -52,6 +55,24 @@ bool learned(const nlohmann::json& status, const std::string& prefix) {
     if (r.value("prefix", "") == prefix && r.value("installed", false)) return true;
   }
   return false;
+}
+
+// The value of the first sample of `name` whose labels contain every one of
+// `labels` (`key="value"`) in a Prometheus text exposition.
+std::optional<double> metric(const std::string& text, const std::string& name,
+                             const std::vector<std::string>& labels) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(name + "{")) continue;
+    const auto close = line.find('}');
+    if (close == std::string::npos) continue;
+    const auto label_text = line.substr(0, close);
+    if (std::all_of(labels.begin(), labels.end(),
+                    [&](const std::string& l) { return label_text.find(l) != std::string::npos; })) {
+      return std::stod(line.substr(close + 1));
+    }
+  }
+  return std::nullopt;
 }
 
 bool established_and_learned(const nlohmann::json& status) {
@@ -128,6 +149,14 @@ class BgpLabTest : public ::testing::Test {
     auto s = lab_->status();
     EXPECT_TRUE(s) << s.error();
     return s ? s.value() : nlohmann::json::object();
+  }
+
+  // GET /metrics on ergwd's API socket (root's local socket: no key).
+  std::string scrape_metrics() {
+    auto r = lab_->lab().exec(Node::appliance, {"curl", "-sS", "--max-time", "5", "--unix-socket",
+                                                lab_->api_socket(), "http://localhost/metrics"});
+    EXPECT_TRUE(r.ok()) << r.err;
+    return r.out;
   }
 
   std::string ip(Node node, const std::vector<std::string>& args) {
@@ -225,6 +254,34 @@ TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
   EXPECT_EQ(s.value("keepalive_time", 0), 60);
   EXPECT_EQ(s.value("neighbor_as", 0u), 65515u);
   EXPECT_GE(s.value("prefixes_out", 0u), 1u);
+
+  // The same session in ergwd's /metrics, from what the real BIRD reports:
+  // state, routes received/accepted/advertised, an uptime that grows.
+  const std::string peer = "peer=\"" + s.value("protocol", "") + "\"";
+  const std::string connection = "connection=\"" + st["connections"][0].value("name", "") + "\"";
+  std::string text;
+  ASSERT_TRUE(eventually(seconds(10), [&] {
+    text = scrape_metrics();
+    return metric(text, "ergw_bgp_session_up", {peer, connection}) == 1.0;
+  })) << text;
+  EXPECT_EQ(metric(text, "ergw_bgp_session_state", {peer, connection, "state=\"Established\""}), 1.0) << text;
+  EXPECT_EQ(metric(text, "ergw_bgp_session_state", {peer, connection, "state=\"Active\""}), 0.0) << text;
+  EXPECT_EQ(metric(text, "ergw_daemon_up", {"daemon=\"bird\""}), 1.0) << text;
+  const auto received = metric(text, "ergw_bgp_routes_received", {peer, connection});
+  const auto accepted = metric(text, "ergw_bgp_routes_accepted", {peer, connection});
+  const auto advertised = metric(text, "ergw_bgp_routes_advertised", {peer, connection});
+  ASSERT_TRUE(received && accepted && advertised) << text;
+  EXPECT_GE(*accepted, 1.0) << "Azure's VNet prefix, 10.0.0.0/16";
+  EXPECT_GE(*received, *accepted);
+  EXPECT_EQ(*advertised, static_cast<double>(s.value("prefixes_out", 0u))) << text;
+  const auto uptime = metric(text, "ergw_bgp_session_uptime_seconds", {peer, connection});
+  ASSERT_TRUE(uptime) << text;
+  std::this_thread::sleep_for(seconds(2));
+  const auto later = metric(scrape_metrics(), "ergw_bgp_session_uptime_seconds", {peer, connection});
+  ASSERT_TRUE(later);
+  EXPECT_GT(*later, *uptime) << "the session's uptime grows while it stays Established";
+  std::cerr << "metrics: ergw_bgp_session_up 1, routes received " << *received << " accepted " << *accepted
+            << " advertised " << *advertised << ", uptime " << *uptime << " s then " << *later << " s\n";
 
   // The appliance: learned route in ergw's table, nothing static for the VNet.
   EXPECT_NE(ip(Node::appliance, {"route", "show", "table", "1000"}).find("10.0.0.0/16 dev " + device + " proto bird"),
