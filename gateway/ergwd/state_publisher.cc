@@ -61,7 +61,9 @@ std::map<metrics::DropReason, uint64_t> reported_drops(const nlohmann::json& con
   if (drops == data_plane->end() || !drops->is_object()) return out;
   for (const auto reason : metrics::kDropReasons) out[reason] = 0;
   for (const auto& [reason, count] : drops->items()) {
-    if (count.is_number_unsigned()) out[metrics::drop_reason_of(reason)] += count.get<uint64_t>();
+    if (count.is_number_integer() && count.get<int64_t>() >= 0) {
+      out[metrics::drop_reason_of(reason)] += count.get<uint64_t>();
+    }
   }
   return out;
 }
@@ -87,7 +89,7 @@ void observe_connection(const ConnectionSnapshot& s, const nlohmann::json& repor
   c.connecting = s.tunnel.state == TunnelState::connecting || s.tunnel.state == TunnelState::partial;
   c.ike_sas = static_cast<uint32_t>(s.tunnel.established_ike_sas());
   c.child_sas = static_cast<uint32_t>(s.tunnel.installed_child_sas());
-  if (const auto* shown = s.tunnel.shown_sa()) {
+  if (const auto* shown = s.tunnel.established_ike_sas() > 0 ? s.tunnel.shown_sa() : nullptr) {
     if (shown->established) c.established_at = now_unix - static_cast<int64_t>(*shown->established);
     if (shown->rekey_time) c.ike_rekey_at = now_unix + static_cast<int64_t>(*shown->rekey_time);
     for (const auto& child : shown->child_sas) {

@@ -19,6 +19,7 @@ namespace ergw::gateway {
 namespace {
 
 constexpr int64_t kNow = 1'700'000'000;
+const std::vector<vici::IkeSaInfo> kNoSas;
 
 vici::IkeSaInfo ike(const std::string& name, uint64_t id, vici::IkeSaState state) {
   vici::IkeSaInfo sa;
@@ -134,7 +135,7 @@ TEST_F(BuildObservationTest, TotalsStayMonotonicAcrossRekeysAndCharonGoingAway) 
   // charon restarts: every SA is gone, then new ones with small ids again.
   charon_up_ = false;
   totals_.retire_all();
-  EXPECT_EQ(find(observe({}), "hub").traffic.rx_bytes, 1800u);
+  EXPECT_EQ(find(observe(kNoSas), "hub").traffic.rx_bytes, 1800u);
   charon_up_ = true;
   hub = ike("hub", 1, vici::IkeSaState::established);
   hub.child_sas = {child("hub", 10, 50)};
@@ -147,7 +148,7 @@ TEST_F(BuildObservationTest, AStaleAnswerIsNotSampled) {
   auto hub = ike("hub", 1, vici::IkeSaState::established);
   hub.child_sas = {child("hub", 10, 1000)};
   observe({hub});
-  observe({});  // the SA is gone: retired with its 1000
+  observe(kNoSas);  // the SA is gone: retired with its 1000
   // charon did not answer: the collector hands over its last answer, which
   // still lists the SA; counting it again would double it.
   auto s = snapshot({hub});
@@ -165,7 +166,8 @@ TEST_F(BuildObservationTest, FailuresAndRekeysAsTheHealthTrackerCountedThem) {
   // The tunnel recovered (last_error cleared), the last failure stays.
   h.last_failure = FailureRecord{TunnelFailure::no_acceptable_proposal, "NO_PROPOSAL_CHOSEN", "",
                                  std::chrono::system_clock::time_point(std::chrono::seconds(kNow - 60))};
-  const auto& c = find(observe(s), "hub");
+  const auto o = observe(s);
+  const auto& c = find(o, "hub");
   EXPECT_EQ(c.ike_failures.at("key_refused"), 2u);
   EXPECT_EQ(c.ike_failures.at("no_acceptable_proposal"), 1u);
   EXPECT_EQ(c.ike_failures.at("psk_mismatch"), 0u) << "every code is there from the start";
