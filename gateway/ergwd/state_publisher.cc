@@ -161,12 +161,13 @@ metrics::Observation build_observation(const StatusSnapshot& snapshot, const nlo
 
 StatePublisher::StatePublisher(boost::asio::any_io_executor executor, ergw::Clock& clock,
                                StatusCollector& collector, const Reconciler& reconciler, BgpSource bgp,
-                               api::SnapshotBoard& board, std::chrono::milliseconds interval)
+                               DataPlaneSource data_plane, api::SnapshotBoard& board, std::chrono::milliseconds interval)
     : executor_(std::move(executor)),
       clock_(clock),
       collector_(collector),
       reconciler_(reconciler),
       bgp_(std::move(bgp)),
+      data_plane_(std::move(data_plane)),
       board_(board),
       interval_(interval),
       timer_(clock.make_timer()) {}
@@ -208,7 +209,8 @@ void StatePublisher::gather() {
   gathering_ = true;
   collector_.collect(bgp_(), [this, alive = alive_](CollectedStatus collected) {
     if (!*alive) return;
-    const auto snapshot = take_snapshot(reconciler_, collected.sas, collected.charon_error, clock_.wall_now());
+    const auto snapshot =
+        take_snapshot(reconciler_, collected.sas, collected.charon_error, clock_.wall_now(), data_plane_());
     auto report = status_report(snapshot, std::move(collected));
     board_.publish_observation(build_observation(snapshot, report, totals_));
     board_.publish_status(std::move(report));

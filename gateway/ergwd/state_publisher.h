@@ -47,8 +47,11 @@ metrics::Observation build_observation(const StatusSnapshot& snapshot, const nlo
 class StatePublisher {
  public:
   using BgpSource = std::function<BgpController*()>;
+  // What the daemon knows of the data plane beside the choice (on the fast
+  // path: its per-connection counters and drops), asked at each gathering.
+  using DataPlaneSource = std::function<DataPlaneReport()>;
   StatePublisher(boost::asio::any_io_executor executor, ergw::Clock& clock, StatusCollector& collector,
-                 const Reconciler& reconciler, BgpSource bgp, api::SnapshotBoard& board,
+                 const Reconciler& reconciler, BgpSource bgp, DataPlaneSource data_plane, api::SnapshotBoard& board,
                  std::chrono::milliseconds interval);
   ~StatePublisher();
   StatePublisher(const StatePublisher&) = delete;
@@ -72,6 +75,7 @@ class StatePublisher {
   StatusCollector& collector_;
   const Reconciler& reconciler_;
   BgpSource bgp_;
+  DataPlaneSource data_plane_;
   api::SnapshotBoard& board_;
   std::chrono::milliseconds interval_;
   metrics::TrafficTotals totals_;

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <stdexcept>
 
 #include "gateway/ergwd/state_publisher.h"
@@ -83,6 +85,18 @@ class BuildObservationTest : public ::testing::Test {
   bool charon_up_ = true;
   metrics::TrafficTotals totals_;
 };
+
+// The five bounded reasons' counts, in the order ts_mismatch, replay,
+// integrity, no_sa, other.
+void expect_drops(const std::map<metrics::DropReason, uint64_t>& drops, std::array<uint64_t, 5> want) {
+  const metrics::DropReason order[] = {metrics::DropReason::ts_mismatch, metrics::DropReason::replay,
+                                       metrics::DropReason::integrity, metrics::DropReason::no_sa,
+                                       metrics::DropReason::other};
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_TRUE(drops.count(order[i])) << "reason " << i;
+    EXPECT_EQ(drops.at(order[i]), want[i]) << "reason " << i;
+  }
+}
 
 TEST_F(BuildObservationTest, UpNeedsEveryChildInstalledUnderAnEstablishedIkeSa) {
   auto hub = ike("hub", 1, vici::IkeSaState::established);
@@ -189,13 +203,36 @@ TEST_F(BuildObservationTest, TheDataPlanesDropsFoldIntoTheBoundedReasons) {
            {"drops", {{"inner_selector", 4}, {"replayed", 2}, {"left_of_window", 1}, {"icv_mismatch", 3},
                       {"no_outbound_sa", 5}, {"bad_padding", 6}}}}}}}}};
   const auto o = observe(snapshot({}), report);
-  const auto& drops = find(o, "hub").traffic.drops;
-  EXPECT_EQ(drops.at(metrics::DropReason::ts_mismatch), 4u);
-  EXPECT_EQ(drops.at(metrics::DropReason::replay), 3u);
-  EXPECT_EQ(drops.at(metrics::DropReason::integrity), 3u);
-  EXPECT_EQ(drops.at(metrics::DropReason::no_sa), 5u);
-  EXPECT_EQ(drops.at(metrics::DropReason::other), 6u);
+  expect_drops(find(o, "hub").traffic.drops, {4, 3, 3, 5, 6});
   EXPECT_TRUE(find(o, "spoke").traffic.drops.empty()) << "no data-plane counters for it in the report";
+}
+
+TEST_F(BuildObservationTest, TheFastPathsDropsReachTheMetricsThroughTheStatus) {
+  // The fast path's STATUS document as ergw-fastpath sends it (one
+  // connection per reqid, its SAs by SPI, every drop reason it names), made
+  // part of the status by take_snapshot's fastpath_counters and
+  // status_report, then folded by build_observation: the path ergwd takes.
+  auto sa = ike("hub", 1, vici::IkeSaState::established);
+  sa.child_sas.push_back(child("hub", 7, 1000));
+  sa.child_sas.back().spi_in = "c0000001";
+  sa.child_sas.back().spi_out = "c0000002";
+  auto s = snapshot({sa}, false);
+  s.data_plane.kind = DataPlaneKind::fastpath;
+  const nlohmann::json document = {
+      {"connections",
+       {{{"reqid", 1},
+         {"sas", {{{"spi", "0xc0000001"}, {"direction", "in"}}, {{"spi", "0xc0000002"}, {"direction", "out"}}}},
+         {"packets_in", 10u},
+         {"bytes_in", 1000u},
+         {"drops",
+          {{"inner_selector", 4u}, {"no_inbound_policy", 1u}, {"replayed", 2u}, {"left_of_window", 1u},
+           {"icv_mismatch", 3u}, {"unknown_spi", 0u}, {"sa_expired", 2u}, {"no_outbound_sa", 5u},
+           {"policy_drop", 6u}, {"wrong_encap", 1u}, {"bad_padding", 0u}}}}}}};
+  s.connections[0].fastpath = fastpath_counters(s.connections[0].tunnel, document);
+  ASSERT_TRUE(s.connections[0].fastpath) << "the fast path's connection shares the tunnel's SPIs";
+  const auto report = status_report(s, CollectedStatus{});
+  const auto o = observe(s, report);
+  expect_drops(find(o, "hub").traffic.drops, {5, 3, 3, 7, 7});
 }
 
 TEST_F(BuildObservationTest, ARemovedConnectionEndsItsSeries) {
