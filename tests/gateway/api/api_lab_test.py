@@ -34,7 +34,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_client import Client, OpenApi, UnixConnection, wait_for  # noqa: E402
+from api_client import Client, OpenApi, UnixConnection, assert_no_secret, revision_texts, wait_for  # noqa: E402
 
 ERGW_LAB, ERGW, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 OPENAPI = OpenApi(os.path.join(SOURCE, "gateway/api/openapi.json"))
@@ -135,17 +135,30 @@ class HeldLab:
         return subprocess.run(["swanctl", *args, "--uri", uri], capture_output=True, text=True, timeout=20).stdout
 
 
+ROOT_NETNS = os.open("/proc/self/ns/net", os.O_RDONLY)  # where this process started
+
+
+def set_netns(fd):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns")
+
+
 def enter_netns(name):
     """This thread (the test's main thread) joins the appliance's network
     namespace: 127.0.0.0/8 there reaches ergwd's API, with many source
-    addresses for the rate limiter's sake."""
-    libc = ctypes.CDLL(None, use_errno=True)
+    addresses for the rate limiter's sake. It leaves again (leave_netns)
+    before the lab is torn down: the lab ends every process inside a
+    namespace it deletes, and this one would be among them (SIGTERM, 143)."""
     fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
     try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns")
+        set_netns(fd)
     finally:
         os.close(fd)
+
+
+def leave_netns():
+    set_netns(ROOT_NETNS)
 
 
 LAB = HeldLab()
@@ -525,9 +538,18 @@ class ErgwdApiLabTest(unittest.TestCase):
         before_ike = traffic(sample("after CHILD rekey + traffic"))
         self.assertGreater(before_ike[0], first[0])
 
-        out = LAB.swanctl("--rekey", "--ike", CONNECTION)
-        self.assertTrue(wait_for(lambda: rekeys("ike") == ike_rekeys + 1, timeout=20),
+        # `swanctl --rekey --ike NAME` rekeys every IKE SA of that name, and
+        # with both sides initiating (connectionMode Default) there can be two
+        # for a while: rekey exactly one, by its unique id.
+        listed = LAB.swanctl("--list-sas", "--ike", CONNECTION)
+        ike_ids = re.findall(rf"^{re.escape(CONNECTION)}: #(\d+), ESTABLISHED", listed, re.M)
+        self.assertTrue(ike_ids, f"no established IKE SA of {CONNECTION}: {listed}")
+        print(f"IKE SAs of {CONNECTION} before the IKE rekey: {ike_ids}; rekeying #{ike_ids[0]}", flush=True)
+        out = LAB.swanctl("--rekey", "--ike-id", ike_ids[0])
+        self.assertTrue(wait_for(lambda: rekeys("ike") >= ike_rekeys + 1, timeout=20),
                         f"ergw_connection_rekeys_total{{sa=ike}}: {rekeys('ike')}, was {ike_rekeys}: {out}")
+        time.sleep(2)  # a second count of the one rekey would show by now
+        self.assertEqual(rekeys("ike"), ike_rekeys + 1, f"one IKE rekey counted {rekeys('ike') - ike_rekeys} times")
         self.wait_connected()
         time.sleep(1.5)
         after_ike = traffic(sample("after IKE rekey"))
@@ -560,6 +582,14 @@ class ErgwdApiLabTest(unittest.TestCase):
         print("receive/transmit bytes, packets: " + "; ".join(f"{label}: {traffic(v)}" for label, v in samples),
               flush=True)
         print(f"rekeys counted: child {rekeys('child')}, ike {rekeys('ike')}", flush=True)
+        plane = self.api.request("GET", "/v1/status").json["data_plane"]["kind"]
+        drops = {reason: self.metric(self.metrics(), "ergw_connection_drops_total", connection=CONNECTION,
+                                     reason=reason)
+                 for reason in ("ts_mismatch", "replay", "integrity", "no_sa", "other")}
+        print(f"data plane {plane}; ergw_connection_drops_total: {drops}", flush=True)
+        if plane == "fastpath":
+            # The fast path counts drops per connection: every reason has its series.
+            self.assertNotIn(None, drops.values(), f"drops on the fast path: {drops}")
 
     def test_10_cli_and_curl(self):
         out = subprocess.run([ERGW, "status", "--socket", LAB.socket], capture_output=True, text=True, timeout=30)
@@ -590,25 +620,19 @@ class ErgwdApiLabTest(unittest.TestCase):
     def test_99_no_secret_anywhere(self):
         texts = [("ergwd log", LAB.read("ergwd.log")), ("audit log", LAB.read("appliance/ergwd/audit.log")),
                  ("configuration file", LAB.read("appliance/ergw.json"))]
-        db = sqlite3.connect(f"file:{os.path.join(LAB.ergwd_state, 'store.db')}?mode=ro", uri=True)
-        for row in db.execute("SELECT document, comment, outcome, content_hash, reverted_why FROM revisions"):
-            texts.append(("revision", " ".join(str(v) for v in row)))
-        db.close()
-        for client in CLIENTS:
-            texts.extend(("response", b) for b in client.bodies)
-        self.assertGreater(len(texts), 100)
-        for where, text in texts:
-            for secret in PSKS:
-                self.assertNotIn(secret, text, f"a PSK in a {where}")
-        print(f"secret scan: {len(PSKS)} PSKs, {len(texts)} texts, none found", flush=True)
+        texts.extend(revision_texts(os.path.join(LAB.ergwd_state, "store.db")))
+        scanned = assert_no_secret(self, texts, CLIENTS, PSKS)
+        self.assertGreater(scanned, 100)
+        print(f"secret scan: {len(PSKS)} PSKs, {scanned} texts, none found", flush=True)
 
 
 if __name__ == "__main__":
     if os.geteuid() != 0:
         print("SKIP: needs root (network namespaces)")
-        sys.exit(0)
+        sys.exit(77)
     try:
         result = unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[4:], exit=False).result
     finally:
+        leave_netns()
         LAB.stop()
     sys.exit(0 if result.wasSuccessful() else 1)
