@@ -77,7 +77,7 @@ const nlohmann::json* report_connection(const nlohmann::json& report, const std:
   return nullptr;
 }
 
-void observe_connection(const ConnectionSnapshot& s, const nlohmann::json& report, DataPlaneKind data_plane,
+void observe_connection(const ConnectionSnapshot& s, DataPlaneKind data_plane,
                         int64_t now_unix, const metrics::TrafficTotals& totals, metrics::ConnectionObservation& c) {
   c.name = s.name;
   c.remote = s.remote;
@@ -99,7 +99,6 @@ void observe_connection(const ConnectionSnapshot& s, const nlohmann::json& repor
     }
   }
   c.traffic = totals.totals(s.name);
-  if (const auto* reported = report_connection(report, s.name)) c.traffic.drops = reported_drops(*reported);
   // Counted by the HealthTracker as charon's events and replies arrive.
   const auto& h = s.health;
   // Every code from the start (at 0), so that rate() sees the first failure.
@@ -147,7 +146,12 @@ metrics::Observation build_observation(const StatusSnapshot& snapshot, const nlo
     totals.sample(samples);
   }
   for (const auto& connection : snapshot.connections) {
-    observe_connection(connection, report, snapshot.data_plane.kind, now_unix, totals, o.connections.emplace_back());
+    // Kept monotonic by the totals: a connection without SAs now (charon
+    // restarting) is not in the data plane's report, and keeps its drops.
+    if (const auto* reported = report_connection(report, connection.name)) {
+      if (auto drops = reported_drops(*reported); !drops.empty()) totals.data_plane_drops(connection.name, drops);
+    }
+    observe_connection(connection, snapshot.data_plane.kind, now_unix, totals, o.connections.emplace_back());
   }
   // Connections no longer configured: their series end.
   for (const auto& name : totals.connections()) {

@@ -81,11 +81,25 @@ void TrafficTotals::retire_all() {
   for (const auto& key : keys) retire(key);
 }
 
+void TrafficTotals::data_plane_drops(const std::string& connection, const std::map<DropReason, uint64_t>& drops) {
+  DropCounts& d = drops_[connection];
+  const bool fell = std::any_of(d.last.begin(), d.last.end(), [&](const auto& reason_count) {
+    auto now = drops.find(reason_count.first);
+    return now != drops.end() && now->second < reason_count.second;
+  });
+  if (fell) {
+    for (const auto& [reason, count] : d.last) d.retired[reason] += count;
+    d.last.clear();
+  }
+  for (const auto& [reason, count] : drops) d.last[reason] = std::max(d.last[reason], count);
+}
+
 void TrafficTotals::forget(const std::string& connection) {
   for (auto it = live_.begin(); it != live_.end();) {
     it = it->first.first == connection ? live_.erase(it) : std::next(it);
   }
   retired_.erase(connection);
+  drops_.erase(connection);
 }
 
 TrafficCounters TrafficTotals::totals(const std::string& connection) const {
@@ -94,12 +108,19 @@ TrafficCounters TrafficTotals::totals(const std::string& connection) const {
   for (const auto& [key, counters] : live_) {
     if (key.first == connection) add(out, counters);
   }
+  if (auto it = drops_.find(connection); it != drops_.end()) {
+    for (const auto& [reason, count] : it->second.retired) out.drops[reason] += count;
+    for (const auto& [reason, count] : it->second.last) out.drops[reason] += count;
+  }
   return out;
 }
 
 std::vector<std::string> TrafficTotals::connections() const {
   std::vector<std::string> out;
   for (const auto& [name, counters] : retired_) out.push_back(name);
+  for (const auto& [name, counts] : drops_) {
+    if (!retired_.count(name)) out.push_back(name);
+  }
   return out;
 }
 

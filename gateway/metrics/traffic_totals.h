@@ -40,6 +40,11 @@ class TrafficTotals {
   void final_counters(const SaSample& sa);
   // charon went away: every SA it had is retired.
   void retire_all();
+  // The drops the data plane counts per connection (the fast path: cumulative
+  // across rekeys, but from zero again when its connection is made anew).
+  // A fall starts a new count on top of the last; a connection the data plane
+  // does not report this time keeps its totals.
+  void data_plane_drops(const std::string& connection, const std::map<DropReason, uint64_t>& drops);
   // The connection left the configuration: its series end.
   void forget(const std::string& connection);
 
@@ -53,6 +58,11 @@ class TrafficTotals {
 
   std::map<Key, TrafficCounters> live_;
   std::map<std::string, TrafficCounters> retired_;
+  struct DropCounts {
+    std::map<DropReason, uint64_t> retired;  // before the data plane's counts fell
+    std::map<DropReason, uint64_t> last;     // as the data plane reported them last
+  };
+  std::map<std::string, DropCounts> drops_;
 };
 
 }  // namespace ergw::metrics

@@ -235,6 +235,21 @@ TEST_F(BuildObservationTest, TheFastPathsDropsReachTheMetricsThroughTheStatus) {
   expect_drops(find(o, "hub").traffic.drops, {5, 3, 3, 7, 7});
 }
 
+TEST_F(BuildObservationTest, TheDataPlanesDropsNeverGoBack) {
+  auto report = [](uint64_t replayed, uint64_t icv) {
+    return nlohmann::json{
+        {"connections",
+         {{{"name", "hub"}, {"fastpath", {{"drops", {{"replayed", replayed}, {"icv_mismatch", icv}}}}}}}}};
+  };
+  expect_drops(find(observe(snapshot({}), report(2, 1)), "hub").traffic.drops, {0, 2, 1, 0, 0});
+  // charon restarting: no SAs, so the fast path's counters are not in the
+  // status; the series stay with their counts.
+  expect_drops(find(observe(snapshot({}), nlohmann::json::object()), "hub").traffic.drops, {0, 2, 1, 0, 0});
+  // The fast path's connection made anew counts from zero: added on top.
+  expect_drops(find(observe(snapshot({}), report(1, 1)), "hub").traffic.drops, {0, 3, 2, 0, 0});
+  expect_drops(find(observe(snapshot({}), report(4, 1)), "hub").traffic.drops, {0, 6, 2, 0, 0});
+}
+
 TEST_F(BuildObservationTest, ARemovedConnectionEndsItsSeries) {
   auto spoke = ike("spoke", 2, vici::IkeSaState::established);
   spoke.child_sas = {child("spoke", 20, 700)};
