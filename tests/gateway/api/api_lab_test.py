@@ -526,12 +526,23 @@ class ErgwdApiLabTest(unittest.TestCase):
         child_rekeys, ike_rekeys = rekeys("child"), rekeys("ike")
 
         child = self.status_of()["children"][0]
-        out = LAB.swanctl("--rekey", "--child", child["name"])
-        self.assertTrue(wait_for(lambda: self.status_of().get("children") and
-                                 self.status_of()["children"][0].get("spi_in") != child.get("spi_in"), timeout=20),
-                        f"the CHILD SA was not rekeyed: {out}")
-        self.assertTrue(wait_for(lambda: rekeys("child") == child_rekeys + 1, timeout=10),
+        # Like `--ike NAME`, `--child NAME` rekeys every CHILD SA of that name
+        # (in every IKE SA of the connection): rekey exactly one, by its id.
+        listed = LAB.swanctl("--list-sas", "--ike", CONNECTION)
+        child_ids = re.findall(rf"^\s+{re.escape(child['name'])}: #(\d+), reqid \d+, INSTALLED", listed, re.M)
+        self.assertTrue(child_ids, f"no installed CHILD SA {child['name']}: {listed}")
+        print(f"SAs of {CONNECTION} before the CHILD rekey:\n{listed}", flush=True)
+        out = LAB.swanctl("--rekey", "--child-id", child_ids[0])
+        self.assertTrue(wait_for(lambda: not re.search(rf"^\s+\S+: #{child_ids[0]}, ",
+                                                       LAB.swanctl("--list-sas", "--ike", CONNECTION), re.M),
+                                 timeout=20),
+                        f"the CHILD SA #{child_ids[0]} was not rekeyed: {out}")
+        self.assertTrue(wait_for(lambda: rekeys("child") >= child_rekeys + 1, timeout=10),
                         f"ergw_connection_rekeys_total{{sa=child}}: {rekeys('child')}, was {child_rekeys}")
+        time.sleep(2)  # a second count of the one rekey would show by now
+        self.assertEqual(rekeys("child"), child_rekeys + 1,
+                         f"one CHILD rekey counted {rekeys('child') - child_rekeys} times: {out}\n"
+                         + LAB.swanctl("--list-sas", "--ike", CONNECTION))
         sample("after CHILD rekey")
         ping()
         time.sleep(1.5)
