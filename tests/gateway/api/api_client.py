@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -214,3 +215,26 @@ def wait_for(predicate, timeout=20, interval=0.1):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def revision_texts(store):
+    """Every stored revision's text (document, comment, outcome, hash, why
+    reverted) from the store at `store`, read-only: for the secret scans."""
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return [("revision", " ".join(str(v) for v in row))
+                for row in db.execute("SELECT document, comment, outcome, content_hash, reverted_why FROM revisions")]
+    finally:
+        db.close()
+
+
+def assert_no_secret(test, texts, clients, secrets):
+    """No secret in any of `texts` ((where, text) pairs) or in any body the
+    `clients` received. Returns how many texts were scanned."""
+    texts = list(texts)
+    for client in clients:
+        texts.extend(("response", b) for b in client.bodies)
+    for where, text in texts:
+        for secret in secrets:
+            test.assertNotIn(secret, text, f"a PSK in a {where}")
+    return len(texts)

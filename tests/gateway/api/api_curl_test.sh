@@ -5,21 +5,8 @@
 #   api_curl_test.sh API_TEST_SERVER SOURCE_DIR
 set -euo pipefail
 server_binary=$1 source_dir=$2
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (the local socket is root's)"; exit 0; fi
-state=$(mktemp -d /tmp/ergw-api-curl.XXXXXX)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$state"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-"$server_binary" --state-dir "$state" --socket "$state/api.sock" >"$state/out" 2>"$state/log" &
-server_pid=$!
-for _ in $(seq 300); do grep -q ready "$state/out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' "$state/out")
-[ -n "$port" ] || fail "server did not start: $(cat "$state/log")"
+. "$(dirname "$0")/api_test_server.sh"
+start_api_test_server "$server_binary" api-curl
 url=https://127.0.0.1:$port
 ca=(--cacert "$state/api/tls.crt")
 

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import sqlite3
 import ssl
 import stat
 import subprocess
@@ -23,7 +22,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_client import Client, OpenApi, TestServer, UnixConnection, wait_for  # noqa: E402
+from api_client import (Client, OpenApi, TestServer, UnixConnection, assert_no_secret, revision_texts,  # noqa: E402
+                        wait_for)
 
 BINARY, SOURCE = sys.argv[1], sys.argv[2]
 OPENAPI = OpenApi(os.path.join(SOURCE, "gateway/api/openapi.json"))
@@ -594,16 +594,9 @@ class ZZCoverageAndSecretsTest(unittest.TestCase):
                     texts.append(("audit", f.read()))
             store = os.path.join(server.state_dir, "store.db")
             if os.path.exists(store):
-                db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-                for row in db.execute("SELECT document, comment, outcome, content_hash, reverted_why FROM revisions"):
-                    texts.append(("revision", " ".join(str(v) for v in row)))
-                db.close()
-        for client in CLIENTS:
-            texts.extend(("response", b) for b in client.bodies)
+                texts.extend(revision_texts(store))
         self.assertGreater(len(PSKS), 5)
-        for where, text in texts:
-            for secret in PSKS:
-                self.assertNotIn(secret, text, f"a PSK in a {where}")
+        assert_no_secret(self, texts, CLIENTS, PSKS)
 
 
 CLIENTS = []

@@ -7,8 +7,6 @@
 // revision so that they get past If-Match. Every reply must be one of the
 // statuses the API documents for it, and no reply may quote a PSK (every
 // PSK in the input is replaced by a canary first).
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -16,33 +14,15 @@
 #include <set>
 
 #include "common/parse_json.h"
-#include "gateway/api/management_service.h"
 #include "gateway/store/store_file.h"
-#include "tests/gateway/api/fake_backend.h"
+#include "tests/gateway/api/fuzz_service.h"
 
 namespace {
 
 using namespace ergw;
 
-struct World {
-  World() {
-    dir = std::filesystem::path(std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp") /
-          ("ergw-bodies-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    db = std::move(store::open_store((dir / "store.db").string()).value());
-    audit = std::move(api::AuditLog::open("").value());
-    api::testing::FakeBackendOptions fake;
-    fake.apply_delay = std::chrono::milliseconds(0);
-    fake.up_delay = std::chrono::milliseconds(0);
-    backend = std::make_unique<api::testing::FakeBackend>(io, board, fake);
-    api::ServiceOptions options;
-    options.track_limit = std::chrono::milliseconds(0);
-    service = std::make_unique<api::ManagementService>(io, *db, store::RevisionStoreOptions{10}, *backend, board,
-                                                       *audit, options);
-    (void)service->start();
-  }
-  ~World() { std::filesystem::remove_all(dir); }
+struct World : api::testing::FuzzService {
+  World() : FuzzService("bodies-fuzz") {}
 
   api::ServiceReply call(const std::function<void(api::ReplyFn)>& c) {
     std::optional<api::ServiceReply> reply;
@@ -61,14 +41,6 @@ struct World {
     o.wait = std::chrono::milliseconds(0);
     return o;
   }
-
-  std::filesystem::path dir;
-  boost::asio::io_context io;
-  api::SnapshotBoard board;
-  std::unique_ptr<store::Database> db;
-  std::unique_ptr<api::AuditLog> audit;
-  std::unique_ptr<api::testing::FakeBackend> backend;
-  std::unique_ptr<api::ManagementService> service;
 };
 
 constexpr const char* kCanary = "Canary0Psk0ergw0fuzz";

@@ -5,8 +5,6 @@
 // byte picks the transport: root on the local socket (past authentication,
 // so the resources are reached), or HTTPS with whatever Authorization the
 // input carries.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -14,33 +12,17 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "gateway/api/management_service.h"
 #include "gateway/api/request_handler.h"
 #include "gateway/store/store_file.h"
-#include "tests/gateway/api/fake_backend.h"
+#include "tests/gateway/api/fuzz_service.h"
 
 namespace {
 
 using namespace ergw;
 
-struct World {
-  World() {
-    dir = std::filesystem::path(std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp") /
-          ("ergw-http-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    db = std::move(store::open_store((dir / "store.db").string()).value());
+struct World : api::testing::FuzzService {
+  World() : FuzzService("http-fuzz") {
     reader = std::move(store::open_store_reader((dir / "store.db").string()).value());
-    audit = std::move(api::AuditLog::open("").value());
-    api::testing::FakeBackendOptions fake;
-    fake.apply_delay = std::chrono::milliseconds(0);
-    fake.up_delay = std::chrono::milliseconds(0);
-    backend = std::make_unique<api::testing::FakeBackend>(io, board, fake);
-    api::ServiceOptions options;
-    options.track_limit = std::chrono::milliseconds(0);
-    service = std::make_unique<api::ManagementService>(io, *db, store::RevisionStoreOptions{10}, *backend, board,
-                                                       *audit, options);
-    (void)service->start();
     api::HandlerContext context;
     context.api_executor = io.get_executor();
     context.daemon_executor = io.get_executor();
@@ -49,6 +31,12 @@ struct World {
     context.board = &board;
     context.audit = audit.get();
     context.build = {"fuzz", "fuzz"};
+    handler = std::make_unique<api::RequestHandler>(context);
+  }
+
+  std::unique_ptr<store::Database> reader;
+  std::unique_ptr<api::RequestHandler> handler;
+};
     handler = std::make_unique<api::RequestHandler>(context);
   }
   ~World() { std::filesystem::remove_all(dir); }
