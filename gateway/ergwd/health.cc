@@ -177,12 +177,7 @@ void HealthTracker::on_ike_rekey(const vici::Message& message) {
     log_line(LogLevel::debug, "ike-rekey: " + parsed.error());
     return;
   }
-  SaContext& old = context(parsed->old_sa.uniqueid);
-  // One IKE SA is replaced once: a second event about the same old SA (charon
-  // 5.9.8 raised two for one `swanctl --rekey --ike` in the lab) is no
-  // second rekey.
-  if (old.rekeyed) return;
-  old.rekeyed = true;
+  context(parsed->old_sa.uniqueid).rekeyed = true;
   const std::string connection = resolve(parsed->name);
   if (connection.empty()) return;
   SaContext& fresh = context(parsed->new_sa.uniqueid);
