@@ -588,7 +588,7 @@ class ErgwdApiLabTest(unittest.TestCase):
             for series, value in a.items():
                 self.assertIn(series, b, f"series {series} vanished from '{label_a}' to '{label_b}'")
                 self.assertGreaterEqual(b[series], value, f"{series} went back from '{label_a}' to '{label_b}'")
-        print(f"{len(samples[-1])} _total series, none decreasing over {len(samples)} scrapes; promtool clean each time",
+        print(f"{len(samples[-1][1])} _total series, none decreasing over {len(samples)} scrapes; promtool clean each time",
               flush=True)
         print("receive/transmit bytes, packets: " + "; ".join(f"{label}: {traffic(v)}" for label, v in samples),
               flush=True)
