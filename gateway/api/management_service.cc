@@ -196,6 +196,11 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
     refuse(std::move(r), "rejected", std::to_string(diagnostics.error_count()) + " error(s)");
     return;
   }
+  // Warnings go to the log as well as into the reply: a file edited and
+  // SIGHUPed has no one reading the reply.
+  for (const auto& d : diagnostics.all()) {
+    if (d.severity == Severity::warning) log_line(LogLevel::warning, format_diagnostic(d));
+  }
   const std::string document = candidate->document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto hash = store_.content_hash(document, candidate->secrets);
   if (!hash) {
