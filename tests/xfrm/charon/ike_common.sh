@@ -21,7 +21,8 @@ le() { [ "${1:-0}" -le "$2" ] 2>/dev/null; }
 # On failure, the logs that explain it.
 ike_dump_logs() {
   local f
-  for f in "$LAB_DIR"/fastpath-gwa.log "$LAB_DIR"/charon-gwa/charon.log "$LAB_DIR"/charon-gwb/charon.log; do
+  for f in "$LAB_DIR"/fastpath-gwa.log "$LAB_DIR"/fastpath-gwb.log "$LAB_DIR"/charon-gwa/charon.log \
+           "$LAB_DIR"/charon-gwb/charon.log; do
     [ -f "$f" ] || continue
     echo "---- tail of $f"
     grep -v '^counters' "$f" | tail -40
