@@ -110,7 +110,8 @@ class AzureLab {
   std::string onprem_prefix_;
 };
 
-// Checks that the configuration's first connection fits the lab's addresses.
+// Checks that the configuration fits the lab: the first connection on the
+// lab's addresses, further ones from the appliance to other Azure addresses.
 Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses);
 
 }  // namespace ergw::azure_lab
