@@ -48,7 +48,7 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
   out += "timeformat protocol iso long;\ntimeformat route iso long;\n\n";
   out += "protocol device { scan time 2; }\n\n";
   out += "# The VNet's address space, announced only (the VNet itself is routed by the lab).\n";
-  out += "protocol static azure_vnet {\n  ipv4;\n";
+  out += "protocol static " + std::string(kAzureVnetProtocol) + " {\n  ipv4;\n";
   for (const auto& p : side.vnet_prefixes) out += "  route " + p.to_string() + " blackhole;\n";
   out += "}\n\n";
   out += "# Azure's host route to the local network gateway's BGP address, into the tunnel.\n";
@@ -67,7 +67,7 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
   // "the gateways do not initiate BGP peering sessions with APIPA source IP
   // addresses" (How to configure BGP for VPN Gateway).
   if (side.apipa) out += "  passive on;\n";
-  out += "  ipv4 {\n    import all;\n    export where proto = \"azure_vnet\";\n";
+  out += "  ipv4 {\n    import all;\n    export where proto = \"" + std::string(kAzureVnetProtocol) + "\";\n";
   // "The BGP session is dropped if the number of prefixes exceeds the limit."
   out += "    import limit " + std::to_string(kMaxPrefixesFromPeer) + " action restart;\n  };\n}\n";
   return out;
@@ -107,6 +107,11 @@ Status AzureBird::set_session_enabled(bool enabled) {
   if (!switched) return switched;
   enabled_ = enabled;
   return Status::success();
+}
+
+Status AzureBird::set_vnet_announced(bool announced) {
+  return routing::BirdConnection(socket_path_).switch_protocol(
+      kAzureVnetProtocol, announced ? routing::ProtocolSwitch::enable : routing::ProtocolSwitch::disable);
 }
 
 Result<routing::ProtocolStatus> AzureBird::session() {

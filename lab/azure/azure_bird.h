@@ -39,6 +39,8 @@ std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec);
 
 // The protocol name of the session in the Azure-side BIRD.
 inline constexpr const char* kAzureBgpProtocol = "azure_onprem";
+// The static protocol whose routes are the VNet prefixes Azure announces.
+inline constexpr const char* kAzureVnetProtocol = "azure_vnet";
 
 // BIRD 2 configuration text for the Azure side.
 std::string render_azure_bird_config(const AzureBgpSide& side, const std::string& log_file);
@@ -55,6 +57,9 @@ class AzureBird {
   // the tunnel is down, `enable` when it is back.
   Status set_session_enabled(bool enabled);
   bool session_enabled() const { return enabled_; }
+  // Announces the VNet prefixes, or withdraws them (the session stays up),
+  // as when an address space is removed from the VNet.
+  Status set_vnet_announced(bool announced);
   Result<routing::ProtocolStatus> session();
   // Routes the Azure side learned from the appliance.
   Result<std::vector<routing::Route>> learned_routes();

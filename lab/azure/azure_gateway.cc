@@ -66,7 +66,7 @@ std::vector<SelectorPair> policy_based_pairs(const policy::ConnectionSpec& spec)
 }
 
 std::vector<AzureChildSa> children_of(const policy::ConnectionSpec& spec, const AzureGatewayConfig& config,
-                                      const std::optional<policy::IpsecPolicy>& custom) {
+                                      const std::optional<policy::IpsecPolicy>& custom, bool vnet_selectors) {
   AzureChildSa base;
   base.esp_proposals = esp_proposals(custom);
   base.life_time = custom ? custom->sa_lifetime_seconds : kDefaultChildLifetimeSeconds;
@@ -83,6 +83,10 @@ std::vector<AzureChildSa> children_of(const policy::ConnectionSpec& spec, const 
     child.name = config.connection;
     child.local_ts = {"0.0.0.0/0", "::/0"};
     child.remote_ts = {"0.0.0.0/0", "::/0"};
+    if (vnet_selectors && !spec.gateway.vnet_prefixes.empty()) {
+      child.local_ts.clear();
+      for (const auto& vnet : spec.gateway.vnet_prefixes) child.local_ts.push_back(vnet.to_string());
+    }
     child.azure_initiates = config.dials;
     out.push_back(std::move(child));
     return out;
@@ -155,7 +159,7 @@ AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const
   config.dials = config.mode != ConnectionMode::ResponderOnly;
   config.accepts_initiation = config.mode != ConnectionMode::InitiatorOnly;
   set_dpd(config, spec.azure.dpd_timeout_seconds);
-  config.children = children_of(spec, config, custom);
+  config.children = children_of(spec, config, custom, options.vnet_selectors);
   config.shared_key = spec.azure.shared_key;
   config.xfrm_if_id = options.xfrm_if_id;
   return config;

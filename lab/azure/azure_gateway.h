@@ -87,6 +87,13 @@ struct AzureGatewayOptions {
   // route-based; without an interface the kernel would apply its any-to-any
   // policies to every packet of the namespace, the VNet's included.
   uint32_t xfrm_if_id = 0;
+  // Route-based CHILD SAs select the VNet's prefixes on Azure's side instead
+  // of any-to-any. Not what Azure does: the lab sets it when one simulated
+  // gateway on kernel-libipsec carries several route-based connections,
+  // because libipsec picks an SA by its selectors only (no if_id), so two
+  // any-to-any SAs could not be told apart. The peer (the appliance) still
+  // proposes any-to-any, and charon narrows it to the VNet.
+  bool vnet_selectors = false;
 };
 
 // Azure's side of the configuration's first connection (the lab has one

@@ -21,20 +21,51 @@ Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddre
   if (c.gateway.tunnel_ip_addresses.empty() || c.gateway.tunnel_ip_addresses.front().to_string() != azure) {
     return Error{c.gateway.source_path + ".tunnelIpAddresses must start with the lab's Azure gateway " + azure};
   }
+  // Further connections: the same appliance, the simulated gateway answering
+  // on another address of its own (extra_azure_addresses).
+  for (size_t i = 1; i < config.connections.size(); ++i) {
+    const auto& more = config.connections[i];
+    if (!more.local.address || more.local.address->to_string() != appliance) {
+      return Error{more.local.source_path + ".address must be the lab appliance's address " + appliance};
+    }
+    if (more.gateway.tunnel_ip_addresses.empty() || !more.gateway.tunnel_ip_addresses.front().is_v4() ||
+        more.gateway.tunnel_ip_addresses.front().to_string() == azure) {
+      return Error{more.gateway.source_path + ".tunnelIpAddresses must start with an IPv4 address other than " +
+                   azure + ": the lab's Azure gateway answers on it too"};
+    }
+  }
   return Status::success();
 }
 
 namespace {
 
-// The Azure side reads the connection through the product's reader only (the
-// model types), not its validator or compiler: Azure has its own rules.
-Result<policy::ConnectionSpec> read_azure_side(const std::filesystem::path& file) {
+// The Azure side reads the connections through the product's reader only
+// (the model types), not its validator or compiler: Azure has its own rules.
+Result<std::vector<policy::ConnectionSpec>> read_azure_side(const std::filesystem::path& file) {
   Diagnostics diagnostics;
   auto config = policy::read_configuration_file(file, diagnostics);
   if (!config || diagnostics.has_errors() || config->connections.empty()) {
     return Error{"the Azure side's configuration " + file.string() + " cannot be read:\n" + diagnostics.format()};
   }
-  return config->connections.front();
+  return config->connections;
+}
+
+// One simulated gateway answers every connection of the file, each on its own
+// tunnel address. On kernel-libipsec, which tells SAs apart by their
+// selectors only, several route-based connections select their VNets
+// (AzureGatewayOptions::vnet_selectors).
+std::vector<AzureGatewayConfig> model_azure_side(const std::vector<policy::ConnectionSpec>& specs,
+                                                 const AzureGatewayOptions& options, lab::CharonBackend backend) {
+  size_t route_based = 0;
+  for (const auto& spec : specs) route_based += spec.azure.use_policy_based_traffic_selectors ? 0 : 1;
+  std::vector<AzureGatewayConfig> models;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    AzureGatewayOptions own = options;
+    if (i > 0) own.identity.clear();  // a test's identity is the first connection's
+    own.vnet_selectors = route_based > 1 && backend == lab::CharonBackend::libipsec;
+    models.push_back(model_azure_gateway(specs[i], own));
+  }
+  return models;
 }
 
 constexpr const char* kAzureFastpathTun = "ergwfp0";
@@ -80,6 +111,32 @@ Status add_azure_xfrm_interface(const lab::Lab& l) {
     const auto r = l.exec(node, argv);
     if (!r.ok()) {
       return Error{"cannot create the Azure side's xfrm interface " + std::string(kAzureXfrmInterface) + ": " + r.err};
+    }
+  }
+  return Status::success();
+}
+
+// The second and further connections: their tunnel addresses on azure-gw's
+// WAN (host routes to them on the appliance) and their VNets on vnet-host
+// (address .10 of each prefix, routed by azure-gw), so that each connection
+// has its own VNet to carry.
+Status add_extra_azure_connections(const lab::Lab& l, const std::vector<policy::ConnectionSpec>& specs) {
+  const auto azure_wan = lab::address_only(l.addresses().azure_gw_wan);
+  for (size_t i = 1; i < specs.size(); ++i) {
+    const auto tunnel = specs[i].gateway.tunnel_ip_addresses.front().to_string();
+    auto r = l.exec(lab::Node::azure_gw, {"ip", "address", "replace", tunnel + "/32", "dev", lab::kWanIf});
+    if (r.ok()) {
+      r = l.exec(lab::Node::appliance,
+                 {"ip", "route", "replace", tunnel + "/32", "via", azure_wan, "dev", lab::kWanIf});
+    }
+    if (!r.ok()) return Error{"cannot give azure-gw the tunnel address " + tunnel + ": " + r.err};
+    for (const auto& vnet : specs[i].gateway.vnet_prefixes) {
+      if (!vnet.is_v4() || vnet.length() > 28) continue;
+      const auto host = IpAddress::v4(vnet.network().v4_host_order() + 10).to_string() + "/" +
+                        std::to_string(vnet.length());
+      r = l.exec(lab::Node::vnet, {"ip", "address", "replace", host, "dev", lab::kHostIf});
+      if (r.ok()) r = l.exec(lab::Node::azure_gw, {"ip", "route", "replace", vnet.to_string(), "dev", lab::kLanIf});
+      if (!r.ok()) return Error{"cannot put " + host + " on vnet-host: " + r.err};
     }
   }
   return Status::success();
@@ -162,9 +219,10 @@ Status AzureLab::give_azure_addresses_in_selectors(const AzureGatewayConfig& mod
 }
 
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
-  auto spec = read_azure_side(file);
-  if (!spec) return Error{spec.error()};
-  auto model = model_azure_gateway(spec.value(), options_.azure_gateway);
+  auto specs = read_azure_side(file);
+  if (!specs) return Error{specs.error()};
+  auto models = model_azure_side(specs.value(), options_.azure_gateway, options_.azure_backend);
+  auto model = models.front();
   {
     std::lock_guard lock(azure_mutex_);
     if (!azure_.connection.empty() &&
@@ -173,9 +231,15 @@ Status AzureLab::load_azure_side(const std::filesystem::path& file) {
                    "new lab to change them"};
     }
   }
-  if (auto s = give_azure_addresses_in_selectors(model); !s) return s;
+  // One file: swanctl --load-all unloads what the file does not name.
+  // (charon merges the repeated connections and secrets sections.)
+  std::string text;
+  for (const auto& m : models) {
+    if (auto s = give_azure_addresses_in_selectors(m); !s) return s;
+    text += render_azure_swanctl_conf(m, /*reveal_secret=*/true);
+  }
   const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
-  if (auto s = write_private(conf, render_azure_swanctl_conf(model, /*reveal_secret=*/true)); !s) return s;
+  if (auto s = write_private(conf, text); !s) return s;
   if (auto s = azure_charon().load_all(conf); !s) return s;
   std::lock_guard lock(azure_mutex_);
   azure_ = std::move(model);
@@ -267,13 +331,15 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   // The simulated Azure gateway's own model of the connection: what its
   // charon must know before it starts (DPD retransmission, InitiatorOnly).
   const auto azure_file = options.azure_config_file.empty() ? options.config_file : options.azure_config_file;
-  auto azure_spec = read_azure_side(azure_file);
-  if (!azure_spec) return Error{azure_spec.error()};
+  auto azure_specs = read_azure_side(azure_file);
+  if (!azure_specs) return Error{azure_specs.error()};
+  const policy::ConnectionSpec azure_spec = azure_specs.value().front();
+  if (auto s = add_extra_azure_connections(l, azure_specs.value()); !s) return Error{s.error()};
   {
     const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
     std::filesystem::create_directories(conf_dir);
     std::ofstream(conf_dir / "azure.conf")
-        << render_azure_charon_settings(model_azure_gateway(azure_spec.value(), options.azure_gateway));
+        << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway));
   }
   if (options.azure_backend == lab::CharonBackend::ergw_ipsec) {
     std::filesystem::create_directories(l.state_dir() / lab::node_title(lab::Node::azure_gw) / "fastpath");
@@ -330,7 +396,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }
-  if (auto bgp = azure_bgp_side(azure_spec.value())) {
+  if (auto bgp = azure_bgp_side(azure_spec)) {
     // With BGP the Azure side learns the on-prem prefixes: no static route.
     if (auto s = l.wait_for_link(lab::Node::azure_gw, self->azure_tunnel_device(), std::chrono::seconds(10)); !s) {
       return Error{s.error()};

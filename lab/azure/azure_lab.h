@@ -1,8 +1,9 @@
 // AzureLab: the lab running the product. The appliance namespace runs charon
 // and ergwd with an ergw configuration; the azure-gw namespace runs the
 // simulated Azure VPN gateway - a charon configured by the lab's own model of
-// Azure (azure_gateway.h) from the same Azure connection, and a BIRD when the
-// connection enables BGP (azure_bird.h); hosts on both sides exchange traffic.
+// Azure (azure_gateway.h) from the same Azure connections (each further one on
+// an address and with a VNet of its own), and a BIRD when the first connection
+// enables BGP (azure_bird.h); hosts on both sides exchange traffic.
 // `ergw lab` and the tunnel integration tests are built on it.
 #pragma once
 
@@ -121,7 +122,8 @@ class AzureLab {
   std::string onprem_prefix_;
 };
 
-// Checks that the configuration's first connection fits the lab's addresses.
+// Checks that the configuration fits the lab: the first connection on the
+// lab's addresses, further ones from the appliance to other Azure addresses.
 Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses);
 
 }  // namespace ergw::azure_lab

@@ -26,7 +26,11 @@ typedef struct private_ergw_ipsec_channel_t private_ergw_ipsec_channel_t;
 typedef struct {
 	uint32_t spi;
 	host_t *dst;
-	linked_list_t *messages; /* wire_msg_t*: ADD_SA, then UPDATE_SAs */
+	/* ADD_SA as it would be sent now: an update_sa rewrites its addresses,
+	 * ports and encapsulation, so that a replay adds the SA where it is
+	 * (the fast path finds its sequence numbers under the current
+	 * destination) instead of where it was first */
+	wire_msg_t *add;
 	/* the largest counters charon was given (query); a replayed ADD_SA carries
 	 * them so that the restarted fast path never reports less */
 	uint64_t bytes;
@@ -69,7 +73,7 @@ static void msg_destroy(wire_msg_t *msg)
 static void sa_entry_destroy(sa_entry_t *entry)
 {
 	entry->dst->destroy(entry->dst);
-	entry->messages->destroy_function(entry->messages, (void*)msg_destroy);
+	msg_destroy(entry->add);
 	free(entry);
 }
 
@@ -241,11 +245,10 @@ static void send_ike_socket(private_ergw_ipsec_channel_t *this, ike_socket_t *so
 /* The fast path restarted: give it back everything charon installed. */
 static bool replay(private_ergw_ipsec_channel_t *this)
 {
-	enumerator_t *enumerator, *inner;
+	enumerator_t *enumerator;
 	sa_entry_t *sa;
 	policy_entry_t *policy;
 	ike_socket_t *sock;
-	wire_msg_t *msg;
 	int sas = 0, policies = 0;
 	bool ok = TRUE;
 
@@ -258,12 +261,7 @@ static bool replay(private_ergw_ipsec_channel_t *this)
 	enumerator = this->sas->create_enumerator(this->sas);
 	while (ok && enumerator->enumerate(enumerator, &sa))
 	{
-		inner = sa->messages->create_enumerator(sa->messages);
-		while (ok && inner->enumerate(inner, &msg))
-		{
-			ok = replay_one(this, msg, sa);
-		}
-		inner->destroy(inner);
+		ok = replay_one(this, sa->add, sa);
 		sas++;
 	}
 	enumerator->destroy(enumerator);
@@ -436,33 +434,44 @@ METHOD(ergw_ipsec_channel_t, remember_sa, void,
 	INIT(entry,
 		.spi = spi,
 		.dst = dst->clone(dst),
-		.messages = linked_list_create(),
+		.add = msg,
 	);
-	entry->messages->insert_last(entry->messages, msg);
 	this->lock->lock(this->lock);
 	this->sas->insert_last(this->sas, entry);
 	this->lock->unlock(this->lock);
 }
 
 METHOD(ergw_ipsec_channel_t, remember_update, void,
-	private_ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, host_t *new_dst, wire_msg_t *msg)
+	private_ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, host_t *new_src, host_t *new_dst,
+	bool new_encap)
 {
+	static const uint16_t moved[] = {
+		ERGW_IPSEC_ATTR_SRC, ERGW_IPSEC_ATTR_DST, ERGW_IPSEC_ATTR_ENCAP,
+		ERGW_IPSEC_ATTR_SRC_PORT, ERGW_IPSEC_ATTR_DST_PORT,
+	};
 	sa_entry_t *entry;
+	wire_msg_t *add;
 
 	this->lock->lock(this->lock);
 	entry = find_sa(this, spi, dst);
 	if (entry)
 	{
-		entry->messages->insert_last(entry->messages, msg);
+		INIT(add);
+		*add = wire_msg_clone_without(entry->add, moved, countof(moved));
+		wire_put_address(add, ERGW_IPSEC_ATTR_SRC, new_src);
+		wire_put_address(add, ERGW_IPSEC_ATTR_DST, new_dst);
+		wire_put_u8(add, ERGW_IPSEC_ATTR_ENCAP, new_encap);
+		if (new_encap)
+		{
+			wire_put_u16(add, ERGW_IPSEC_ATTR_SRC_PORT, new_src->get_port(new_src));
+			wire_put_u16(add, ERGW_IPSEC_ATTR_DST_PORT, new_dst->get_port(new_dst));
+		}
+		msg_destroy(entry->add);
+		entry->add = add;
 		entry->dst->destroy(entry->dst);
 		entry->dst = new_dst->clone(new_dst);
-		msg = NULL;
 	}
 	this->lock->unlock(this->lock);
-	if (msg)
-	{
-		msg_destroy(msg);
-	}
 }
 
 METHOD(ergw_ipsec_channel_t, forget_sa, void,

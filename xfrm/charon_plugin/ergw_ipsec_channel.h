@@ -37,8 +37,10 @@ struct ergw_ipsec_channel_t {
 
 	/** Registry (replayed after a restart of the fast path). Takes `msg`. */
 	void (*remember_sa)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, wire_msg_t *msg);
-	/** Appends an UPDATE_SA to the SA's entry and renames it to `new_dst`. Takes `msg`. */
-	void (*remember_update)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, host_t *new_dst, wire_msg_t *msg);
+	/** The SA (spi, dst) moved (update_sa): its stored ADD_SA takes the new
+	 *  addresses, ports and encapsulation, and it is found under `new_dst`. */
+	void (*remember_update)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst, host_t *new_src,
+							host_t *new_dst, bool new_encap);
 	void (*forget_sa)(ergw_ipsec_channel_t *this, uint32_t spi, host_t *dst);
 	/** `key` identifies the policy (direction, selectors, mark, if_id). Takes both. */
 	void (*remember_policy)(ergw_ipsec_channel_t *this, chunk_t key, wire_msg_t *msg);

@@ -211,26 +211,24 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	private_ergw_ipsec_kernel_t *this, kernel_ipsec_sa_id_t *id,
 	kernel_ipsec_update_sa_t *data)
 {
-	wire_msg_t *msg;
+	wire_msg_t msg;
 	status_t status;
 
-	INIT(msg);
-	wire_msg_init(msg, ERGW_IPSEC_MSG_UPDATE_SA);
-	put_sa_id(msg, id);
-	wire_put_address(msg, ERGW_IPSEC_ATTR_NEW_SRC, data->new_src);
-	wire_put_address(msg, ERGW_IPSEC_ATTR_NEW_DST, data->new_dst);
-	wire_put_u8(msg, ERGW_IPSEC_ATTR_NEW_ENCAP, data->new_encap);
-	wire_put_u16(msg, ERGW_IPSEC_ATTR_NEW_SRC_PORT, data->new_src->get_port(data->new_src));
-	wire_put_u16(msg, ERGW_IPSEC_ATTR_NEW_DST_PORT, data->new_dst->get_port(data->new_dst));
-	status = call_simple(this, msg, "update_sa");
-	if (status != SUCCESS)
+	wire_msg_init(&msg, ERGW_IPSEC_MSG_UPDATE_SA);
+	put_sa_id(&msg, id);
+	wire_put_address(&msg, ERGW_IPSEC_ATTR_NEW_SRC, data->new_src);
+	wire_put_address(&msg, ERGW_IPSEC_ATTR_NEW_DST, data->new_dst);
+	wire_put_u8(&msg, ERGW_IPSEC_ATTR_NEW_ENCAP, data->new_encap);
+	wire_put_u16(&msg, ERGW_IPSEC_ATTR_NEW_SRC_PORT, data->new_src->get_port(data->new_src));
+	wire_put_u16(&msg, ERGW_IPSEC_ATTR_NEW_DST_PORT, data->new_dst->get_port(data->new_dst));
+	status = call_simple(this, &msg, "update_sa");
+	wire_msg_clear(&msg);
+	if (status == SUCCESS)
 	{
-		wire_msg_clear(msg);
-		free(msg);
-		return status;
+		this->channel->remember_update(this->channel, id->spi, id->dst, data->new_src, data->new_dst,
+									   data->new_encap);
 	}
-	this->channel->remember_update(this->channel, id->spi, id->dst, data->new_dst, msg);
-	return SUCCESS;
+	return status;
 }
 
 METHOD(kernel_ipsec_t, query_sa, status_t,

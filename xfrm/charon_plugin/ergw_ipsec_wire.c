@@ -204,6 +204,39 @@ wire_msg_t wire_msg_clone(wire_msg_t *msg)
 	return copy;
 }
 
+wire_msg_t wire_msg_clone_without(wire_msg_t *msg, const uint16_t *types, int count)
+{
+	wire_msg_t copy = wire_msg_clone(msg);
+	size_t offset = ERGW_IPSEC_HEADER_BYTES, whole;
+	uint16_t type;
+	bool drop;
+	int i;
+
+	copy.len = ERGW_IPSEC_HEADER_BYTES;
+	while (msg->len - offset >= ERGW_IPSEC_ATTRIBUTE_HEADER_BYTES)
+	{
+		type = load16(msg->buf + offset);
+		whole = ERGW_IPSEC_ATTRIBUTE_HEADER_BYTES + ((load16(msg->buf + offset + 2) + 3) & ~(size_t)3);
+		if (whole > msg->len - offset)
+		{
+			break;
+		}
+		for (drop = FALSE, i = 0; i < count && !drop; i++)
+		{
+			drop = types[i] == type;
+		}
+		if (!drop)
+		{
+			memcpy(copy.buf + copy.len, msg->buf + offset, whole);
+			copy.len += whole;
+		}
+		offset += whole;
+	}
+	/* the clone's bytes past the kept attributes may hold keys: wiped */
+	memwipe(copy.buf + copy.len, copy.size - copy.len);
+	return copy;
+}
+
 bool wire_parse(chunk_t data, wire_reply_t *reply)
 {
 	size_t offset = ERGW_IPSEC_HEADER_BYTES;

@@ -39,6 +39,9 @@ void wire_finish(wire_msg_t *msg, uint32_t sequence);
 /* Wipes and frees. */
 void wire_msg_clear(wire_msg_t *msg);
 wire_msg_t wire_msg_clone(wire_msg_t *msg);
+/* A copy of `msg` without its attributes of the `count` types in `types`
+ * (the others keep their order). */
+wire_msg_t wire_msg_clone_without(wire_msg_t *msg, const uint16_t *types, int count);
 
 /* A received message: header fields and access to its attributes. */
 typedef struct {

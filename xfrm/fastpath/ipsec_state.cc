@@ -243,6 +243,16 @@ IpsecState::SaMeta* IpsecState::find_meta(const control::SaKey& key) {
 }
 
 Status IpsecState::update_sa(const control::UpdateSaRequest& r) {
+  if (Status s = move_sa(r); !s.ok()) return s;
+  // At once, not at the next tick: the plugin replays the SA at its new
+  // destination from now on, and a crash before the next save would leave
+  // its sequence numbers only under the old one (the SA would restart at 1).
+  // Outside the lock, like every save.
+  (void)sequences_.save();
+  return Status::success();
+}
+
+Status IpsecState::move_sa(const control::UpdateSaRequest& r) {
   std::unique_lock lock(lock_);
   SaMeta* meta = find_meta(r.key);
   if (meta == nullptr) return Error{"no SA with SPI " + hex32(r.key.spi) + " to " + r.key.dst.to_string()};

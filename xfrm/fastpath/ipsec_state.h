@@ -222,6 +222,8 @@ class IpsecState {
   // Copies the newest outbound SA of `reqid` into its out policies, so that
   // a packet's selection ends at the policy (fewer cache misses per packet).
   void refresh_targets(uint32_t reqid);
+  // update_sa's work under the lock: the SA's addresses and its sequence record.
+  Status move_sa(const control::UpdateSaRequest& request);
   SequenceStore::Key sequence_key(const SaMeta& meta) const;
 
   mutable WriterFirstLock lock_;

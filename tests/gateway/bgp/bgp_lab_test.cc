@@ -229,6 +229,63 @@ class BgpLabTest : public ::testing::Test {
     }
   }
 
+  // The fast path's packets out for the (first) connection, as ergw status shows them.
+  uint64_t fastpath_packets_out() {
+    const auto c = status()["connections"][0];
+    return c.contains("fastpath") ? c["fastpath"].value("packets_out", uint64_t{0}) : 0;
+  }
+
+  // On the fast path the ping to the VNet host travels by the route BIRD
+  // learned: the kernel picks it from ergw's table 1000 (proto bird, no
+  // catch-all anywhere), and the fast path the connection by the same
+  // prefix. Azure withdrawing the prefix stops the traffic (nothing else
+  // routes the VNet); announcing it again brings it back through ESP.
+  void expect_ping_follows_the_learned_route() {
+    const std::string vnet_host = lab_->lab().address(Node::vnet);
+    const auto learned_route = ip(Node::appliance, {"route", "show", "table", "1000", "10.0.0.0/16"});
+    std::cerr << "appliance, table 1000: " << learned_route;
+    EXPECT_NE(learned_route.find("dev ergwfp0 proto bird"), std::string::npos) << learned_route;
+    const auto chosen =
+        ip(Node::appliance, {"route", "get", vnet_host, "from", lab_->lab().address(Node::onprem), "iif", "lan0"});
+    std::cerr << "appliance, route for the ping: " << chosen;
+    EXPECT_NE(chosen.find("dev ergwfp0 table 1000"), std::string::npos) << chosen;
+    const auto rules = ip(Node::appliance, {"rule"});
+    EXPECT_EQ(rules.find("lookup 220"), std::string::npos) << "charon's catch-all table is in use:\n" << rules;
+    EXPECT_EQ(ip(Node::appliance, {"route", "show", "table", "220"}), "");
+
+    ASSERT_TRUE(lab_->azure_bird()->set_vnet_announced(false));
+    auto withdrawn = lab_->wait_for(
+        seconds(20),
+        [](const nlohmann::json& s) { return !learned(s, "10.0.0.0/16") && s["fastpath"].value("routes", 0) == 1; },
+        "the appliance to drop the withdrawn VNet route (ergw status, the fast path's routes)");
+    ASSERT_TRUE(withdrawn) << withdrawn.error();
+    EXPECT_EQ(ip(Node::appliance, {"route", "show", "table", "1000", "10.0.0.0/16"}), "");
+    const auto out_before = fastpath_packets_out();
+    lab::PingOptions options;
+    options.count = 3;
+    auto lost = lab::ping(lab_->lab().netns(Node::onprem), vnet_host, options);
+    ASSERT_TRUE(lost) << lost.error();
+    EXPECT_EQ(lost->received, 0) << "the VNet answered without the learned route";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the fast path reports once a second
+    EXPECT_EQ(fastpath_packets_out(), out_before) << "packets entered the tunnel without the learned route";
+
+    ASSERT_TRUE(lab_->azure_bird()->set_vnet_announced(true));
+    auto back = lab_->wait_for(
+        seconds(20),
+        [](const nlohmann::json& s) { return learned(s, "10.0.0.0/16") && s["fastpath"].value("routes", 0) >= 2; },
+        "the VNet route to be learned again");
+    ASSERT_TRUE(back) << back.error();
+    expect_traffic_through_esp();
+    auto counted = lab_->wait_for(
+        seconds(5),
+        [&](const nlohmann::json& s) {
+          const auto c = s["connections"][0];
+          return c.contains("fastpath") && c["fastpath"].value("packets_out", uint64_t{0}) > out_before;
+        },
+        "the fast path to count the pings over the learned route again");
+    EXPECT_TRUE(counted) << counted.error();
+  }
+
   fs::path dir_;
   std::unique_ptr<AzureLab> lab_;
 };
@@ -323,6 +380,7 @@ TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
                                                          now["connections"][0]["fastpath"].value("packets_out", 0) > 0; },
         "the fast path's counters for the BGP connection"));
     EXPECT_GE(status()["fastpath"].value("routes", 0), 2) << "the BGP host route and the learned VNet prefix";
+    expect_ping_follows_the_learned_route();
   }
   (void)azure_bgp;
 }

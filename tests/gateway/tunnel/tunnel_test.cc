@@ -15,6 +15,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -665,6 +666,119 @@ TEST_F(TunnelTest, RestartingErgwdDropsNoTunnel) {
   ASSERT_TRUE(report) << report.error();
   EXPECT_EQ(report->lost, 0) << "pings lost while ergwd restarted";
   EXPECT_EQ(connection(status())["children"][0].value("spi_in", ""), spi) << "the CHILD SA was replaced";
+}
+
+// --- several route-based connections side by side --------------------------
+
+// examples/lab.json plus a second route-based connection: the simulated Azure
+// gateway answers it on 172.16.1.2 with its own VNet 10.5.0.0/24 (vnet-host
+// 10.5.0.10) and its own key. `with_spoke` false: the first one only.
+nlohmann::json hub_and_spoke_config(bool with_spoke = true) {
+  auto config = read_json(fs::path(ERGW_SOURCE_DIR) / "examples/lab.json");
+  if (!with_spoke) return config;
+  auto spoke = config["connections"][0];
+  spoke["name"] = "azure-spoke";
+  spoke["azure"]["name"] = "onprem-spoke-vpn";
+  spoke["azure"]["properties"]["sharedKey"] = "LabOnlyKey4ergwSpoke0123456789ab";
+  spoke["azureGateway"]["tunnelIpAddresses"] = {"172.16.1.2"};
+  spoke["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.5.0.30";
+  spoke["azureGateway"]["vnetPrefixes"] = {"10.5.0.0/24"};
+  config["connections"].push_back(spoke);
+  return config;
+}
+
+nlohmann::json named(const nlohmann::json& status, const std::string& name) {
+  for (const auto& c : status.value("connections", nlohmann::json::array())) {
+    if (c.value("name", "") == name) return c;
+  }
+  return nlohmann::json::object();
+}
+
+struct FastpathCounts {
+  uint64_t in = 0;
+  uint64_t out = 0;
+};
+
+FastpathCounts fastpath_counts(const nlohmann::json& conn) {
+  if (!conn.contains("fastpath")) return {};
+  return {conn["fastpath"].value("packets_in", 0ull), conn["fastpath"].value("packets_out", 0ull)};
+}
+
+TEST_F(TunnelTest, TwoRouteBasedConnectionsEachCarryTheirOwnVnetAndOneGoingDownLeavesTheOther) {
+  use_data_plane(kFastpath);
+  if (IsSkipped()) return;
+  const std::string hub = "azure-hub", spoke = "azure-spoke";
+  const std::map<std::string, std::string> target = {{hub, "10.0.2.10"}, {spoke, "10.5.0.10"}};
+  start(write("hub-and-spoke", hub_and_spoke_config()));
+  expect_up();
+  auto s = status();
+  expect_data_plane(s);
+  ASSERT_EQ(s["connections"].size(), 2u);
+  for (const auto& name : {hub, spoke}) {
+    EXPECT_TRUE(named(s, name).value("route_based", false)) << name;
+  }
+  EXPECT_TRUE(s["data_plane"].value("warnings", nlohmann::json::array()).empty()) << s["data_plane"].dump();
+  // The fast path picks the tunnel by route: one prefix per connection.
+  auto routed = lab_->wait_for(
+      seconds(5), [](const nlohmann::json& now) { return now["fastpath"].value("routes", 0) >= 2; },
+      "both connections' prefixes in the fast path's routes");
+  EXPECT_TRUE(routed) << routed.error();
+
+  // Traffic to one VNet (ping, then a short TCP transfer each way) moves that
+  // connection's fast-path counters in both directions and not the other's.
+  // The fast path reports once a second: wait until both settle.
+  auto carries = [&](const std::string& name, const std::string& other) {
+    SCOPED_TRACE("traffic to " + name + "'s VNet " + target.at(name));
+    const auto before = status();
+    const auto mine = fastpath_counts(named(before, name));
+    const auto theirs = fastpath_counts(named(before, other));
+    lab::PingOptions options;
+    options.count = 4;
+    auto ping = lab::ping(lab_->lab().netns(lab::Node::onprem), target.at(name), options);
+    ASSERT_TRUE(ping) << ping.error();
+    EXPECT_EQ(ping->received, 4);
+    for (bool reverse : {false, true}) {
+      lab::IperfOptions tcp;
+      tcp.duration = seconds(1);
+      tcp.reverse = reverse;
+      auto transfer = lab::iperf3(lab_->lab().netns(lab::Node::vnet), target.at(name),
+                                  lab_->lab().netns(lab::Node::onprem), dir_, tcp);
+      ASSERT_TRUE(transfer) << transfer.error();
+      EXPECT_GT(transfer->bytes_received, 100000) << (reverse ? "VNet -> on-prem" : "on-prem -> VNet");
+    }
+    auto counted = lab_->wait_for(
+        seconds(5),
+        [&](const nlohmann::json& now) {
+          const auto c = fastpath_counts(named(now, name));
+          return c.in >= mine.in + 100 && c.out >= mine.out + 100;
+        },
+        name + "'s fast-path counters to show the traffic in both directions");
+    EXPECT_TRUE(counted) << counted.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // one more report
+    const auto after = fastpath_counts(named(status(), other));
+    EXPECT_EQ(after.in, theirs.in) << other << " counted packets it did not carry";
+    EXPECT_EQ(after.out, theirs.out) << other << " counted packets it did not carry";
+  };
+  carries(hub, spoke);
+  carries(spoke, hub);
+
+  // The spoke goes down: the Azure side forgets it (unloading a connection
+  // closes its SAs; the appliance's re-dials are refused from then on).
+  ASSERT_TRUE(lab_->load_azure_side(write("hub-only", hub_and_spoke_config(false))));
+  auto down = lab_->wait_for(
+      seconds(20), [&](const nlohmann::json& now) { return named(now, spoke).value("state", "") != "UP"; },
+      "the spoke to go down");
+  ASSERT_TRUE(down) << down.error();
+  const auto spoke_down = fastpath_counts(named(status(), spoke));
+  lab::PingOptions options;
+  options.count = 3;
+  auto unreachable = lab::ping(lab_->lab().netns(lab::Node::onprem), target.at(spoke), options);
+  ASSERT_TRUE(unreachable) << unreachable.error();
+  EXPECT_EQ(unreachable->received, 0) << "the spoke's VNet answered with its connection down";
+  EXPECT_EQ(named(status(), hub).value("state", ""), "UP");
+  carries(hub, spoke);
+  EXPECT_EQ(fastpath_counts(named(status(), spoke)).out, spoke_down.out);
+  std::cerr << cli::format_status(status());
 }
 
 // The IKE and CHILD SPIs charon holds: equal before and after means no IKE

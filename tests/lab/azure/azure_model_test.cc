@@ -204,6 +204,22 @@ TEST(AzureGateway, RouteBasedIsAnyToAny) {
   EXPECT_EQ(model.children[0].local_ts, (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
 }
 
+// The lab's compromise for several route-based connections on one
+// kernel-libipsec gateway: Azure's side selects the VNet, the peer's stays any.
+TEST(AzureGateway, RouteBasedSelectsTheVnetWhenTheLabAsks) {
+  const auto doc = read_json(kInputs / "gcmaes256-ecp384.json");
+  AzureGatewayOptions options;
+  options.vnet_selectors = true;
+  const auto spec = spec_of(doc);
+  const auto model = model_azure_gateway(spec, options);
+  ASSERT_EQ(model.children.size(), 1u);
+  std::vector<std::string> vnets;
+  for (const auto& p : spec.gateway.vnet_prefixes) vnets.push_back(p.to_string());
+  ASSERT_FALSE(vnets.empty());
+  EXPECT_EQ(model.children[0].local_ts, vnets);
+  EXPECT_EQ(model.children[0].remote_ts, (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
+}
+
 TEST(AzureGateway, TheKeyIsShownOnlyWhenAsked) {
   const auto model = model_azure_gateway(spec_of(read_json(kInputs / "gcmaes256-ecp384.json")));
   const std::string key = model.shared_key.reveal();

@@ -21,7 +21,8 @@ le() { [ "${1:-0}" -le "$2" ] 2>/dev/null; }
 # On failure, the logs that explain it.
 ike_dump_logs() {
   local f
-  for f in "$LAB_DIR"/fastpath-gwa.log "$LAB_DIR"/charon-gwa/charon.log "$LAB_DIR"/charon-gwb/charon.log; do
+  for f in "$LAB_DIR"/fastpath-gwa.log "$LAB_DIR"/fastpath-gwb.log "$LAB_DIR"/charon-gwa/charon.log \
+           "$LAB_DIR"/charon-gwb/charon.log; do
     [ -f "$f" ] || continue
     echo "---- tail of $f"
     grep -v '^counters' "$f" | tail -40
@@ -56,3 +57,23 @@ ping_stop() {
   wait "$PING_PID" 2>/dev/null
   read -r sent received < <(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$PING_OUT")
 }
+
+# ike_restart_fastpath_gwa [PAUSE]: SIGKILLs gwA's fast path, starts it again
+# after PAUSE seconds (default none) and sets back_after to the seconds until
+# a ping from onprem-host answers again ("never" after 100 tries);
+# traffic_back_within_5s checks it.
+ike_restart_fastpath_gwa() {
+  local restart back=""
+  kill -KILL "$IKE_FASTPATH_PID_gwa"
+  wait "$IKE_FASTPATH_PID_gwa" 2>/dev/null
+  [ -n "${1:-}" ] && sleep "$1"
+  restart=$(date +%s.%N)
+  ike_start_fastpath gwa --keepalive 2 || return 1
+  for _ in $(seq 1 100); do
+    if lab_in "$LAB_ONPREM" ping -c 1 -W 0.2 10.0.2.10 >/dev/null 2>&1; then back=$(date +%s.%N); break; fi
+  done
+  back_after=never
+  [ -n "$back" ] && back_after=$(awk -v a="$restart" -v b="$back" 'BEGIN { printf "%.2f", b - a }')
+  return 0
+}
+traffic_back_within_5s() { awk -v s="$back_after" 'BEGIN { exit !(s != "never" && s <= 5) }'; }

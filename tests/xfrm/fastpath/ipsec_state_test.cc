@@ -15,6 +15,7 @@ namespace {
 using control::AddSaRequest;
 using control::PolicyDirection;
 using control::PolicyRequest;
+using control::UpdateSaRequest;
 
 AddSaRequest sa(uint32_t spi, bool inbound, uint32_t reqid, bool udp = false) {
   AddSaRequest r;
@@ -258,6 +259,40 @@ TEST(IpsecState, CountersGoOnFromTheSequenceFileAfterARestart) {
   EXPECT_EQ(f.query(restarted, in).packets, 20U);
   f.carry(restarted, 0x5101, false, 5);
   EXPECT_EQ(f.query(restarted, out).packets, 35U);
+}
+
+// MOBIKE moved the SA to 172.16.0.3; the fast path crashes before its next
+// periodic save; the plugin replays the SA where it is now. Its sequence
+// numbers must be found there: update_sa saves at once.
+TEST(IpsecState, AMovedSaResumesItsSequenceWhenReplayedAtItsNewAddress) {
+  RestartFixture f;
+  const auto moved_to = *IpAddress::parse("172.16.0.3");
+  {
+    IpsecState state({16, f.path});
+    auto out = sa(0x5401, false, 1);
+    ASSERT_TRUE(state.add_sa(out).ok());
+    f.carry(state, 0x5401, false, 40);
+    RestartFixture::tick(state);  // the record, under 172.16.0.2
+    UpdateSaRequest move;
+    move.key = out.key;
+    move.new_src = out.key.src;
+    move.new_dst = moved_to;
+    ASSERT_TRUE(state.update_sa(move).ok());
+    f.carry(state, 0x5401, false, 10);  // not saved: no tick before the crash
+  }
+  IpsecState restarted({16, f.path});
+  auto out = sa(0x5401, false, 1);
+  out.replay = true;
+  out.key.dst = moved_to;
+  out.config.remote = moved_to;
+  ASSERT_TRUE(restarted.add_sa(out).ok());
+  bool found = false;
+  for (const auto& r : restarted.sa_reports()) {
+    if (r.spi != 0x5401) continue;
+    found = true;
+    EXPECT_EQ(r.sequence, 40 + kSequenceSkip) << "the moved SA started again instead of resuming";
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(IpsecState, ReplayedCountersWinOverAnOlderSave) {
