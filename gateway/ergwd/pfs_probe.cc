@@ -114,8 +114,13 @@ void PfsProbe::charon_restarted() {
   ++generation_;
   in_flight_.clear();
   probed_.clear();
+  // Its SAs are new and not probed yet; a mismatch stays (the configuration
+  // did not change), as do the times of earlier results.
   for (auto& [name, entry] : entries_) {
-    if (entry.status.state == PfsProbeState::probing) entry.status.state = PfsProbeState::waiting;
+    auto& state = entry.status.state;
+    if (state == PfsProbeState::probing || state == PfsProbeState::verified || state == PfsProbeState::inconclusive) {
+      state = PfsProbeState::waiting;
+    }
   }
 }
 

@@ -110,7 +110,8 @@ class PfsProbe {
   // The configured connections. A connection whose PFS group or probe setting
   // changed starts over (waiting); connections no longer configured are dropped.
   void set_connections(std::vector<PfsProbeConnection> connections);
-  // charon (re)started: its unique ids begin again; probes in flight are void.
+  // charon (re)started: its unique ids begin again; probes in flight are void
+  // and the connections wait for their new SAs (a mismatch stays).
   void charon_restarted();
   // child-updown, child-rekey, ike-updown and log events; others are ignored.
   void on_event(const std::string& name, const vici::Message& message);

@@ -270,6 +270,21 @@ TEST_F(PfsProbeTest, ProbesInFlightAreVoidWhenCharonRestarts) {
   EXPECT_EQ(asked_.size(), 2u);
 }
 
+TEST_F(PfsProbeTest, ARestartedCharonsSasWaitForTheirProbeButAMismatchStays) {
+  up_and_probed();
+  rekeyed(hub(1, 1), 1, 2);
+  ASSERT_EQ(state(), PfsProbeState::verified);
+  probe_.charon_restarted();
+  EXPECT_EQ(state(), PfsProbeState::waiting);
+  EXPECT_TRUE(probe_.find("hub")->verified_at) << "when it was verified last is kept";
+  child_up(hub(1, 1));
+  clock_.advance(PfsProbe::kSettle);
+  log("hub", 1, kRefused);
+  ASSERT_EQ(state(), PfsProbeState::mismatch);
+  probe_.charon_restarted();
+  EXPECT_EQ(state(), PfsProbeState::mismatch);
+}
+
 TEST_F(PfsProbeTest, BothSidesDiallingAtOnceTheSurvivorDecides) {
   child_up(hub(1, 1));
   child_up(hub(2, 2));

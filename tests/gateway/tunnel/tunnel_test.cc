@@ -205,15 +205,19 @@ class TunnelTest : public ::testing::Test {
     expect_up(seconds(10));
   }
 
-  void expect_up(seconds timeout = seconds(60)) {
+  // Up, and ergwd's PFS probe concluded (unless `probe` is false: a tunnel
+  // that was up before ergwd started is not probed).
+  enum class Probe { wait, skip };
+  void expect_up(seconds timeout = seconds(60), Probe probe = Probe::wait) {
     auto s = lab_->wait_until_up(timeout);
     ASSERT_TRUE(s) << s.error();
+    if (probe == Probe::wait) wait_for_pfs_probe();
   }
 
   // ergwd's PFS probe rekeys the CHILD SA about a second after the tunnel
-  // comes up: a test that takes SPIs waits for its result first (and, after
-  // a rekey, for the old CHILD SA to be deleted). Returns the connection's
-  // "pfs" report.
+  // comes up: a test that takes SPIs or counts a CHILD SA's packets waits for
+  // its result first (and, after a rekey, for the old CHILD SA to be
+  // deleted). Returns the connection's "pfs" report.
   nlohmann::json wait_for_pfs_probe(seconds timeout = seconds(30)) {
     nlohmann::json pfs;
     auto concluded = lab_->wait_for(
@@ -370,6 +374,7 @@ TEST_F(TunnelTest, APrefixPairAzureDoesNotProposeLeavesTheTunnelNotUpAndIsNamed)
       [](const nlohmann::json& s) { return coverage_of(s["connections"][0], kPair1) == "installed"; },
       "Azure to bring up the one pair it proposes");
   ASSERT_TRUE(partial) << partial.error();
+  wait_for_pfs_probe();
   std::this_thread::sleep_for(seconds(5));  // nothing else comes: ergw does not dial in InitiatorOnly
   auto conn = connection(status());
   const auto text = cli::format_status(status());
@@ -597,7 +602,7 @@ class PfsProbeTest : public TunnelTest {
     props(azure)["ipsecPolicies"][0]["pfsGroup"] = azure_group;
     start(write("ergw", config), write("azure", azure));
     if (HasFatalFailure()) return {};
-    expect_up();
+    expect_up(seconds(60), Probe::skip);
     const auto up = std::chrono::steady_clock::now();
     auto pfs = wait_for_pfs_probe();
     after_up = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - up);
@@ -665,7 +670,7 @@ TEST_F(PfsProbeTest, TheSameGroupOnBothSidesIsVerifiedAndTheProbeLosesNoPing) {
   lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
                            dir_ / "continuous-ping.log", std::chrono::milliseconds(20));
   ASSERT_TRUE(ping.start());
-  expect_up();
+  expect_up(seconds(60), Probe::skip);
   const auto pfs = wait_for_pfs_probe();
   std::this_thread::sleep_for(seconds(2));
   auto report = ping.stop();
@@ -781,6 +786,7 @@ TEST_P(DataPlaneTest, CharonKilledOnTheApplianceComesBackWithin30Seconds) {
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   std::cerr << "tunnel back " << took.count() << " ms after charon was killed\n";
   EXPECT_GE(lab_->lab().supervisor().restarts("charon-appliance"), 1);
+  wait_for_pfs_probe();  // the new IKE SA is probed: its CHILD SA rekeyed
   expect_traffic_through_esp();
 }
 
@@ -821,7 +827,7 @@ TEST_F(TunnelTest, RestartingErgwdDropsNoTunnel) {
   auto killed = lab_->lab().supervisor().kill_daemon("ergwd", SIGKILL);
   ASSERT_TRUE(killed) << killed.error();
   ASSERT_TRUE(lab_->lab().supervisor().wait_for_restart("ergwd", killed.value(), std::chrono::seconds(10)));
-  expect_up(seconds(20));
+  expect_up(seconds(20), Probe::skip);
   std::this_thread::sleep_for(seconds(2));
   auto report = ping.stop();
   ASSERT_TRUE(report) << report.error();
@@ -940,6 +946,7 @@ TEST_F(TunnelTest, ReloadAppliesOnlyTheDifferenceAndRefusesBadFiles) {
       },
       "the tunnel to come back with the new policy");
   ASSERT_TRUE(moved) << moved.error();
+  wait_for_pfs_probe();  // a new policy, a new IKE SA: probed again
   expect_traffic_through_esp();
 }
 
