@@ -694,8 +694,17 @@ TEST_F(PfsProbeTest, TheSameGroupOnBothSidesIsVerifiedAndTheProbeLosesNoPing) {
   EXPECT_NE(text.find("pfs   verified at "), std::string::npos) << text;
   EXPECT_NE(ergwd_log().find(": PFS verified (pfsGroup PFS2048)"), std::string::npos);
   // The cost: the probe's IKE messages as the appliance's charon logged them.
-  const auto messages = ike_messages_since(charon_log(), 0);
+  const auto log = charon_log();
+  const auto messages = ike_messages_since(log, 0);
   for (const auto& m : messages) std::cerr << "  " << m << "\n";
+  // And their sizes on the wire: the four packets after the rekey began.
+  std::istringstream lines(log.substr(std::min(log.find("generating CREATE_CHILD_SA"), log.size())));
+  int packets = 0;
+  for (std::string line; packets < 4 && std::getline(lines, line);) {
+    if (line.find("sending packet") == std::string::npos && line.find("received packet") == std::string::npos) continue;
+    std::cerr << "  " << line << "\n";
+    ++packets;
+  }
   EXPECT_EQ(messages.size(), 4u) << "CREATE_CHILD_SA request and response, INFORMATIONAL (delete) request and response";
 }
 
@@ -714,10 +723,13 @@ TEST_F(PfsProbeTest, AzuresRekeyRefusedByErgwKeepsTheMismatchReported) {
       [](const nlohmann::json& s) {
         const auto& c = s["connections"][0];
         return c.contains("last_error") && c["last_error"].value("reason", "") == "no proposal chosen" &&
-               c["pfs"].value("probe", "") == "mismatch";
+               c["pfs"].value("probe", "") == "mismatch" &&
+               c["pfs"].value("finding", "").find("Azure rekeyed the CHILD SA without ergw's PFS group ECP384 and "
+                                                  "ergw refused it") != std::string::npos;
       },
-      "ergw status to say the rekey found no proposal, and the PFS mismatch");
+      "ergw status to say the rekey found no proposal, and the PFS mismatch of Azure's rekey");
   ASSERT_TRUE(said) << said.error();
+  EXPECT_EQ(connection(status())["pfs"].value("detail", ""), "no acceptable proposal found");
   std::cerr << cli::format_status(status());
 }
 
