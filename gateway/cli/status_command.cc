@@ -182,6 +182,29 @@ void format_fastpath_counters(const nlohmann::json& c, std::ostringstream& out) 
   out << (any ? "" : " none") << "\n";
 }
 
+// The PFS probe: "pfs  verified at <time> (PFS2048, probe 35 ms)", or the
+// mismatch with its finding (which carries the fix).
+void format_pfs(const nlohmann::json& c, std::ostringstream& out) {
+  if (!c.contains("pfs")) return;
+  const auto& p = c["pfs"];
+  const std::string state = text(p, "probe");
+  out << "  pfs   ";
+  if (state == "verified") {
+    out << "verified at " << text(p, "verified_at") << " (pfsGroup " << text(p, "pfs_group");
+    if (p.contains("probe_ms")) out << ", probe " << text(p, "probe_ms") << " ms";
+    out << ")\n";
+  } else if (state == "mismatch") {
+    out << "MISMATCH since " << text(p, "mismatch_at") << "\n        " << text(p, "finding") << "\n";
+    if (p.contains("detail")) out << "        charon: " << text(p, "detail") << "\n";
+  } else if (state == "inconclusive") {
+    out << "probe inconclusive: " << text(p, "finding") << "\n";
+  } else if (state == "off") {
+    out << "probe off (pfsProbe false)\n";
+  } else {
+    out << state << " (pfsGroup " << text(p, "pfs_group") << ")\n";
+  }
+}
+
 }  // namespace
 
 std::vector<nlohmann::json> all_children(const nlohmann::json& connection) {
@@ -245,6 +268,7 @@ std::string format_status(const nlohmann::json& status) {
           << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";
     }
     format_missing_children(c, out);
+    format_pfs(c, out);
     if (c.contains("last_error")) format_failure("  last error: ", c["last_error"], out);
   }
   format_unattributed(status, out);

@@ -73,6 +73,8 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
       if (child.if_id != 0) plan.if_id = child.if_id;
     }
     plan.peer_dials = ike.peer_dials;
+    plan.pfs_probe = ike.pfs_probe;
+    plan.pfs_group = ike.pfs_group;
     plan.remote = ike.remote_addrs.empty() ? "" : ike.remote_addrs.front();
     plan.local_id = ike.local_id;
     plan.remote_id = ike.remote_id;

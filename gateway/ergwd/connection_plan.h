@@ -28,6 +28,8 @@ struct ConnectionPlan {
   std::string local_id;                   // the IKE identity ergw presents
   std::string remote_id;                  // the IKE identity ergw expects of Azure
   std::vector<IpPrefix> routes;           // static routes into the tunnel (BGP off)
+  bool pfs_probe = true;                  // probe PFS once the tunnel is up (pfs_probe.h)
+  std::string pfs_group = "None";         // Azure's spelling, for the probe's findings
 };
 
 std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration& compiled);

@@ -29,6 +29,35 @@ std::function<void()> after_all(size_t count, std::function<void()> done) {
   };
 }
 
+std::vector<PfsProbeConnection> probed_connections(const std::vector<ConnectionPlan>& plans) {
+  std::vector<PfsProbeConnection> out;
+  for (const auto& p : plans) out.push_back({p.name, p.children, p.pfs_group, p.pfs_probe});
+  return out;
+}
+
+// The probe's rekey: by the CHILD SA's unique id, so that only that one is
+// rekeyed (a policy-based connection has several).
+PfsProbe::Rekey rekey_over(vici::Client& client) {
+  return [&client](const std::string& connection, uint64_t child_id, std::function<void(std::string)> done) {
+    log_line(LogLevel::info, connection + ": PFS probe: rekeying CHILD SA " + std::to_string(child_id));
+    vici::RekeyRequest request;
+    request.child_id = child_id;
+    vici::rekey(client, request, [done](Result<uint64_t> matches) {
+      if (!matches) {
+        done(matches.error());
+      } else if (matches.value() == 0) {
+        done("no CHILD SA matched (it went away)");
+      } else {
+        done("");
+      }
+    });
+  };
+}
+
+void report_probe(bool problem, const std::string& line) {
+  log_line(problem ? LogLevel::warning : LogLevel::info, line);
+}
+
 }  // namespace
 
 Reconciler::Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_plane, TunnelRoutes& routes,
@@ -39,12 +68,14 @@ Reconciler::Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_
       tunnel_routes_(routes),
       options_(options),
       health_(clock),
+      pfs_probe_(clock, rekey_over(client), report_probe),
       pass_timer_(clock.make_timer()),
       periodic_timer_(clock.make_timer()) {}
 
 void Reconciler::set_desired(std::vector<ConnectionPlan> plans) {
   plans_ = std::move(plans);
   health_.set_connections(tracked_connections(plans_));
+  pfs_probe_.set_connections(probed_connections(plans_));
   request_pass();
 }
 
@@ -60,6 +91,7 @@ void Reconciler::charon_connected() {
   // A (re)started charon holds nothing of ours, and counts its SAs from 1.
   loaded_.clear();
   health_.charon_restarted();
+  pfs_probe_.charon_restarted();
   log_line(LogLevel::info, "connected to charon; applying the configuration");
   request_pass();
 }
@@ -72,6 +104,7 @@ void Reconciler::charon_disconnected(const std::string& reason) {
 
 void Reconciler::charon_event(const std::string& name, const vici::Message& message) {
   health_.on_event(name, message);
+  pfs_probe_.on_event(name, message);
   if (name == "ike-updown" || name == "child-updown") {
     // A tunnel of ours that went down is re-dialled (if ergw dials it) on a
     // pass soon. An IKE SA that never had a connection (a refused peer) is

@@ -16,6 +16,8 @@
 //                            every CHILD without a CHILD SA once one is
 //                            established (one per policy-based prefix pair);
 //   install_routes           routes into each tunnel, stale ones removed.
+// Beside the passes, the PFS probe (pfs_probe.h) rekeys each new tunnel's
+// CHILD SA once, from charon's events.
 // A pass runs when the configuration changes, when charon (re)connects (it
 // then holds nothing), shortly after a tunnel goes down, and periodically as a
 // safety net. Passes never overlap; a request during a pass queues one more.
@@ -35,6 +37,7 @@
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/health.h"
+#include "gateway/ergwd/pfs_probe.h"
 #include "gateway/ergwd/tunnel_routes.h"
 #include "vici/client.h"
 #include "vici/sa_info.h"
@@ -80,6 +83,8 @@ class Reconciler {
   void set_pass_observer(std::function<void(std::chrono::nanoseconds)> observer) { pass_observer_ = std::move(observer); }
 
   const HealthTracker& health() const { return health_; }
+  // Each connection's PFS probe: a CHILD rekey right after the tunnel comes up.
+  const PfsProbe& pfs_probe() const { return pfs_probe_; }
   const std::set<std::pair<std::string, std::string>>& installed_routes() const { return routes_; }
   bool charon_up() const { return charon_up_; }
   // Completed passes.
@@ -132,6 +137,7 @@ class Reconciler {
   std::vector<ConnectionPlan> plans_;
   std::map<std::string, std::string> loaded_;  // name -> fingerprint loaded into this charon
   HealthTracker health_;
+  PfsProbe pfs_probe_;
   std::set<std::pair<std::string, std::string>> routes_;  // (prefix, device) installed by us
   bool charon_up_ = false;
   bool running_ = false;

@@ -101,6 +101,18 @@ void health_json(const ConnectionHealth& h, nlohmann::json& c) {
   c["rekeys"] = {{"ike", h.ike_rekeys}, {"child", h.child_rekeys}};
 }
 
+// "pfs": the probe's state; verified_at and mismatch_at once they happened,
+// the finding (with its fix) while there is a mismatch.
+nlohmann::json pfs_json(const PfsProbeStatus& p) {
+  nlohmann::json out = {{"probe", to_string(p.state)}, {"pfs_group", p.pfs_group}, {"probes", p.probes}};
+  if (p.verified_at) out["verified_at"] = format_time(*p.verified_at);
+  if (p.mismatch_at) out["mismatch_at"] = format_time(*p.mismatch_at);
+  if (p.took) out["probe_ms"] = p.took->count();
+  if (!p.finding.empty()) out["finding"] = p.finding;
+  if (!p.detail.empty()) out["detail"] = p.detail;
+  return out;
+}
+
 nlohmann::json connection_json(const ConnectionSnapshot& s) {
   nlohmann::json c;
   c["name"] = s.name;
@@ -117,6 +129,7 @@ nlohmann::json connection_json(const ConnectionSnapshot& s) {
   }
   c["routes"] = std::move(routes);
   health_json(s.health, c);
+  if (s.pfs) c["pfs"] = pfs_json(*s.pfs);
   if (s.fastpath) c["fastpath"] = fastpath_counters_json(*s.fastpath);
   return c;
 }
@@ -153,6 +166,7 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
       c.routes.push_back({prefix.to_string(), device, r.installed_routes().count({prefix.to_string(), device}) != 0});
     }
     if (const auto* health = r.health().find(plan.name)) c.health = *health;
+    if (const auto* pfs = r.pfs_probe().find(plan.name)) c.pfs = *pfs;
     if (data_plane.fastpath) c.fastpath = fastpath_counters(c.tunnel, fastpath_document);
     out.connections.push_back(std::move(c));
   }

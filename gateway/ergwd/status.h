@@ -18,6 +18,7 @@
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/fastpath_status.h"
 #include "gateway/ergwd/health.h"
+#include "gateway/ergwd/pfs_probe.h"
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/tunnel.h"
 #include "vici/sa_info.h"
@@ -40,6 +41,7 @@ struct ConnectionSnapshot {
   Tunnel tunnel;
   std::vector<RouteSnapshot> routes;
   ConnectionHealth health;
+  std::optional<PfsProbeStatus> pfs;  // the PFS probe's result (pfs_probe.h)
   std::optional<FastpathCounters> fastpath;  // what the fast path counted for its SAs
 };
 

@@ -122,6 +122,9 @@ struct ConnectionSpec {
   AzureGateway gateway;
   LocalSide local;
   std::optional<uint32_t> interface_id;  // XFRM if_id; assigned when not given
+  // ergw's own: probe the PFS setting right after the tunnel comes up
+  // (pfsProbe); unset: the appliance's setting.
+  std::optional<bool> pfs_probe;
   // True when the input was a bare Azure connection object: addresses are then unknown.
   bool bare_connection_object = false;
 };
@@ -133,6 +136,7 @@ std::optional<IpAddress> azure_bgp_address(const ConnectionSpec& spec);
 struct ApplianceConfig {
   std::string name = "ergw";
   DataPlane data_plane = DataPlane::automatic;
+  bool pfs_probe = true;  // appliance.pfsProbe: the default of every connection
   std::vector<ConnectionSpec> connections;
 };
 

@@ -343,6 +343,7 @@ IkeConnectionConfig build_ike(const ConnectionSpec& spec, const Tunnel& t) {
   // connectionMode: InitiatorOnly = Azure dials, ResponderOnly = the on-prem
   // device dials, Default = both (docs/azure-facts.md, connection modes).
   const bool we_dial = c.connection_mode != ConnectionMode::InitiatorOnly;
+  ike.pfs_group = is_default ? "None" : std::string(enum_name(policy.pfs_group));
   ike.peer_dials = c.connection_mode != ConnectionMode::ResponderOnly;
   const auto lifetimes = child_lifetimes(policy.sa_lifetime_seconds, policy.sa_data_size_kilobytes);
   for (const auto& sel : selectors_of(spec)) {
@@ -432,6 +433,7 @@ CompiledConfiguration compile(const ApplianceConfig& config) {
     smallest_dpd = std::min(smallest_dpd, spec.azure.dpd_timeout_seconds);
     for (const auto& t : tunnels[i]) {
       out.connections.push_back(build_ike(spec, t));
+      out.connections.back().pfs_probe = spec.pfs_probe.value_or(config.pfs_probe);
       out.secrets.push_back(secret_for(t, spec.azure.shared_key));
       add_static_routes(spec, t, out.routes);
     }

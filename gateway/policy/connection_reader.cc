@@ -474,6 +474,7 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
       spec.interface_id = static_cast<uint32_t>(*id);
     }
   }
+  spec.pfs_probe = f.boolean("pfsProbe");
   if (const auto* gateway = f.object("azureGateway")) {
     spec.gateway = read_azure_gateway(*gateway, f.path_of("azureGateway"), spec.azure.use_local_azure_ip_address,
                                       diagnostics);
@@ -534,6 +535,7 @@ std::optional<ApplianceConfig> read_configuration(const nlohmann::json& document
                                                                     "kernel, libipsec, fastpath");
         }
       }
+      if (auto probe = a.boolean("pfsProbe")) config.pfs_probe = *probe;
       a.warn_unknown();
     }
     const auto* list = f.array("connections");

@@ -52,6 +52,10 @@ struct IkeConnectionConfig {
   std::vector<ChildConfig> children;
   std::vector<std::string> comments;
   bool peer_dials = false;  // connectionMode: the other side initiates too (not a swanctl setting)
+  // Not swanctl settings either: ergwd's PFS probe (pfsProbe) and the PFS
+  // group in Azure's spelling ("None" without a custom policy) for its findings.
+  bool pfs_probe = true;
+  std::string pfs_group = "None";
 };
 
 struct SharedSecretConfig {

@@ -12,6 +12,7 @@
 
 #include "gateway/ergwd/failure_reason.h"
 #include "gateway/ergwd/health.h"
+#include "gateway/ergwd/pfs_probe.h"
 #include "tests/common/fake_clock.h"
 #include "vici/message_codec.h"
 
@@ -34,6 +35,19 @@ ergw::gateway::HealthTracker& tracker() {
   return t;
 }
 
+// The PFS probe on the same events; charon "takes" every rekey request.
+ergw::gateway::PfsProbe& pfs_probe() {
+  static ergw::gateway::PfsProbe probe(
+      clock(), [](const std::string&, uint64_t, std::function<void(std::string)> done) { done(""); },
+      [](bool, const std::string&) {});
+  static const bool configured = [] {
+    probe.set_connections({{"hub", {"net"}, "PFS2048", true}, {"spoke", {"spoke-1", "spoke-2"}, "None", true}});
+    return true;
+  }();
+  (void)configured;
+  return probe;
+}
+
 void feed_line(std::string_view line) {
   (void)ergw::gateway::read_charon_line(line);
   const auto tab = line.find('\t');
@@ -49,6 +63,7 @@ void feed_line(std::string_view line) {
     event.set("msg", line);
   }
   tracker().on_event("log", event);
+  pfs_probe().on_event("log", event);
 }
 
 }  // namespace
@@ -65,8 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (auto message = ergw::vici::decode_message(input)) {
     for (const char* name : {"ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"}) {
       tracker().on_event(name, *message);
+      pfs_probe().on_event(name, *message);
     }
   }
   if (tracker().unattributed().size() > ergw::gateway::HealthTracker::kUnattributedKept) std::abort();
+  if (pfs_probe().ike_sas_tracked() > ergw::gateway::PfsProbe::kIkeSasKept) std::abort();
   return 0;
 }

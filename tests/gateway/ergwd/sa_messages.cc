@@ -58,6 +58,28 @@ vici::Message ike_rekey_event(const IkeSpec& old_sa, const IkeSpec& new_sa) {
   return event;
 }
 
+vici::Message child_rekey_event(const IkeSpec& ike, const ChildSpec& old_sa, const ChildSpec& new_sa) {
+  IkeSpec bare = ike;
+  bare.children.clear();
+  vici::Section body = ike_section(bare);
+  // The CHILD sections as ike_section writes them, under old and new.
+  IkeSpec with_old = bare;
+  with_old.children = {old_sa};
+  IkeSpec with_new = bare;
+  with_new.children = {new_sa};
+  const auto child_of = [](const IkeSpec& spec) {
+    const vici::Section full = ike_section(spec);
+    const auto& children = std::get<vici::Section>(full.find("child-sas")->value);
+    return std::get<vici::Section>(children.entries().front().value);
+  };
+  vici::Section& pair = body.section("child-sas").section(old_sa.name);
+  pair.set_section("old", child_of(with_old));
+  pair.set_section("new", child_of(with_new));
+  vici::Message event;
+  event.set_section(ike.name, body);
+  return event;
+}
+
 vici::Message log_event(const std::string& ike_name, uint64_t uniqueid, const std::string& message) {
   vici::Message event;
   event.set("group", "IKE").set("level", "1").set("thread", "12");

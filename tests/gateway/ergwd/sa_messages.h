@@ -38,6 +38,9 @@ vici::IkeSaInfo ike_sa(const IkeSpec& spec);
 vici::Message updown_event(const IkeSpec& spec, bool up);
 // ike-rekey: old and new IKE SA of `name`.
 vici::Message ike_rekey_event(const IkeSpec& old_sa, const IkeSpec& new_sa);
+// child-rekey as vici_query.c builds it: the IKE SA's fields (of `ike`,
+// without its children), then child-sas = { <old's name> = { old, new } }.
+vici::Message child_rekey_event(const IkeSpec& ike, const ChildSpec& old_sa, const ChildSpec& new_sa);
 // A "log" event as vici_logger.c builds it; ike_name "" for a line without
 // an IKE SA, "(unnamed)" for one without a connection yet.
 vici::Message log_event(const std::string& ike_name, uint64_t uniqueid, const std::string& message);

@@ -36,6 +36,21 @@ TEST(Compiler, CustomPolicyBecomesOneProposalEachWay) {
   EXPECT_EQ(ike.version, 2);
 }
 
+// What ergwd's PFS probe needs: the group in Azure's spelling ("None" with
+// Azure's defaults, which never rekey with PFS) and whether to probe.
+TEST(Compiler, PfsGroupAndProbeSettingReachTheConnection) {
+  auto out = compile_json(with_policy(testing::strong_policy()));
+  EXPECT_EQ(out.connections[0].pfs_group, "PFS2048");
+  EXPECT_TRUE(out.connections[0].pfs_probe);
+  auto doc = testing::valid_config();
+  doc["appliance"]["pfsProbe"] = false;
+  out = compile_json(doc);
+  EXPECT_EQ(out.connections[0].pfs_group, "None");
+  EXPECT_FALSE(out.connections[0].pfs_probe);
+  doc["connections"][0]["pfsProbe"] = true;
+  EXPECT_TRUE(compile_json(doc).connections[0].pfs_probe);
+}
+
 TEST(Compiler, DefaultOffersInAzuresOrder) {
   auto out = compile_json(testing::valid_config());
   const auto& ike = out.connections[0];

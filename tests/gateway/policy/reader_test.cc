@@ -48,6 +48,37 @@ TEST(Reader, ShippedAzureExamplesReadInBothShapes) {
   }
 }
 
+// pfsProbe: on unless the appliance or the connection turns it off; the
+// connection's setting wins; anything but true/false names the field.
+TEST(Reader, PfsProbeIsOnByDefaultAndCanBeTurnedOffGloballyOrPerConnection) {
+  auto doc = testing::valid_config();
+  auto loaded = load(doc);
+  ASSERT_TRUE(loaded.config);
+  EXPECT_TRUE(loaded.config->pfs_probe);
+  EXPECT_FALSE(loaded.config->connections[0].pfs_probe.has_value());
+
+  doc["appliance"]["pfsProbe"] = false;
+  doc["connections"][0]["pfsProbe"] = true;
+  loaded = load(doc);
+  ASSERT_TRUE(loaded.config) << testing::dump(loaded.diagnostics);
+  EXPECT_FALSE(loaded.config->pfs_probe);
+  EXPECT_EQ(loaded.config->connections[0].pfs_probe, std::optional<bool>(true));
+
+  for (const auto& [where, value] : {std::pair{"appliance", nlohmann::json("off")},
+                                     std::pair{"connection", nlohmann::json(1)}}) {
+    auto bad = testing::valid_config();
+    if (std::string(where) == "appliance") {
+      bad["appliance"]["pfsProbe"] = value;
+    } else {
+      bad["connections"][0]["pfsProbe"] = value;
+    }
+    auto refused = load(bad);
+    const std::string path = std::string(where) == "appliance" ? "appliance.pfsProbe" : "connections[0].pfsProbe";
+    EXPECT_TRUE(has(refused.diagnostics, Severity::error, path, "must be true or false"))
+        << testing::dump(refused.diagnostics);
+  }
+}
+
 TEST(Reader, ReadOnlyFieldsAreIgnoredAndUnknownOnesWarned) {
   auto doc = testing::valid_config();
   auto& props = doc["connections"][0]["azure"]["properties"];
