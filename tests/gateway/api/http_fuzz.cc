@@ -37,20 +37,6 @@ struct World : api::testing::FuzzService {
   std::unique_ptr<store::Database> reader;
   std::unique_ptr<api::RequestHandler> handler;
 };
-    handler = std::make_unique<api::RequestHandler>(context);
-  }
-  ~World() { std::filesystem::remove_all(dir); }
-
-  std::filesystem::path dir;
-  boost::asio::io_context io;
-  api::SnapshotBoard board;
-  std::unique_ptr<store::Database> db;
-  std::unique_ptr<store::Database> reader;
-  std::unique_ptr<api::AuditLog> audit;
-  std::unique_ptr<api::testing::FakeBackend> backend;
-  std::unique_ptr<api::ManagementService> service;
-  std::unique_ptr<api::RequestHandler> handler;
-};
 
 }  // namespace
 
