@@ -114,6 +114,7 @@ void observe_connection(const ConnectionSnapshot& s, DataPlaneKind data_plane,
     c.last_error_hint = std::string(failure_hint(h.last_failure->failure));
     c.last_error_at = to_unix(h.last_failure->at);
   }
+  if (s.pfs) c.pfs_probe = std::string(to_string(s.pfs->state));
 }
 
 }  // namespace

@@ -143,6 +143,13 @@ void connection_metrics(Families& f, const ConnectionObservation& c, const std::
             {{"connection", c.name}, {"sa", "ike"}}, value(c.ike_rekeys));
   f.counter("ergw_connection_rekeys_total", "Completed rekeys of the IKE SA and of CHILD SAs.",
             {{"connection", c.name}, {"sa", "child"}}, value(c.child_rekeys));
+  if (!c.pfs_probe.empty()) {
+    for (const char* state : kPfsProbeStates) {
+      f.gauge("ergw_connection_pfs_probe_state",
+              "The PFS probe's state: 1 for the current one (mismatch: PFS configured on one side only).",
+              {{"connection", c.name}, {"state", state}}, c.pfs_probe == state ? 1 : 0);
+    }
+  }
 }
 
 void bgp_metrics(Families& f, const BgpPeerObservation& p) {

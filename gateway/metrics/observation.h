@@ -60,7 +60,13 @@ struct ConnectionObservation {
   std::string last_error_reason;  // the same in words (authentication failed, ...)
   std::string last_error_hint;
   std::optional<int64_t> last_error_at;  // unix seconds
+  // The PFS probe's state (kPfsProbeStates), empty when there is none.
+  std::string pfs_probe;
 };
+
+// The PFS probe's states, as ergwd's status names them (pfs_probe.h).
+inline constexpr const char* kPfsProbeStates[] = {"off",      "waiting",  "probing",
+                                                  "verified", "mismatch", "inconclusive"};
 
 struct BgpPeerObservation {
   std::string peer;        // BIRD protocol name

@@ -39,6 +39,7 @@ Observation sample_observation() {
   c.child_rekeys = 4;
   c.last_error = "authentication failed";
   c.last_error_at = 1699990000;
+  c.pfs_probe = "mismatch";
   o.connections.push_back(c);
   BgpPeerObservation p;
   p.peer = "azure_hub";
@@ -76,6 +77,8 @@ TEST(ExpositionTest, HasTheNamesDocumented) {
            "ergw_connection_next_rekey_timestamp_seconds{connection=\"azure-hub\",sa=\"ike\"} 1700020000",
            "ergw_connection_last_failure_timestamp_seconds{connection=\"azure-hub\",reason=\"authentication_"
            "failed\"} 1699990000",
+           "ergw_connection_pfs_probe_state{connection=\"azure-hub\",state=\"mismatch\"} 1",
+           "ergw_connection_pfs_probe_state{connection=\"azure-hub\",state=\"verified\"} 0",
            "ergw_bgp_session_up{peer=\"azure_hub\",connection=\"azure-hub\"} 1",
            "ergw_bgp_session_state{peer=\"azure_hub\",connection=\"azure-hub\",state=\"Established\"} 1",
            "ergw_bgp_routes_advertised{peer=\"azure_hub\",connection=\"azure-hub\"} 1",

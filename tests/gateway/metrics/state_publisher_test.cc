@@ -125,6 +125,22 @@ TEST_F(BuildObservationTest, UpNeedsEveryChildInstalledUnderAnEstablishedIkeSa) 
   EXPECT_TRUE(h.traffic.drops.empty()) << "libipsec reports no drops per connection";
 }
 
+TEST_F(BuildObservationTest, ThePfsProbesStateIsOneOfTheMetricsStates) {
+  for (const auto state : {PfsProbeState::off, PfsProbeState::waiting, PfsProbeState::probing,
+                           PfsProbeState::verified, PfsProbeState::mismatch, PfsProbeState::inconclusive}) {
+    auto s = snapshot({}, /*with_spoke=*/false);
+    s.connections.front().pfs = PfsProbeStatus{};
+    s.connections.front().pfs->state = state;
+    const auto& c = find(observe(s), "hub");
+    EXPECT_EQ(c.pfs_probe, to_string(state));
+    EXPECT_NE(std::find_if(std::begin(metrics::kPfsProbeStates), std::end(metrics::kPfsProbeStates),
+                           [&](const char* name) { return c.pfs_probe == name; }),
+              std::end(metrics::kPfsProbeStates))
+        << c.pfs_probe << " is not among the metric's states";
+  }
+  EXPECT_EQ(find(observe(snapshot({}, false)), "hub").pfs_probe, "") << "no probe status, no series";
+}
+
 TEST_F(BuildObservationTest, ConnectingWithoutAnEstablishedIkeSa) {
   auto o = observe({ike("hub", 1, vici::IkeSaState::connecting)});
   EXPECT_FALSE(find(o, "hub").up);
