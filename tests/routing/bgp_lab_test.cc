@@ -351,7 +351,14 @@ TEST_F(BgpLab, SessionsEstablishAndRoutesFlowBothWays) {
   EXPECT_EQ(run("ip -n " + ergw_ns_ + " route show table main").output.find("10.1.0.0"), std::string::npos);
 
   // Azure learns exactly the on-prem prefixes of each connection; never the VNet back.
-  ASSERT_TRUE(wait_until([&] { return has_route(routes(azure_socket(), route_query("", "", false)), "192.168.20.0/24", "instance0"); }, 30s));
+  // Both sessions' exports: each arrives in its own time (under load, the
+  // second some seconds after the first).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto all = routes(azure_socket(), route_query("", "", false));
+        return has_route(all, "192.168.20.0/24", "instance0") && has_route(all, "192.168.10.0/24", "instance1");
+      },
+      30s));
   auto at_azure = routes(azure_socket(), route_query("", "", true));
   EXPECT_TRUE(has_route(at_azure, "192.168.10.0/24", "instance0"));
   EXPECT_TRUE(has_route(at_azure, "192.168.20.0/24", "instance0"));
