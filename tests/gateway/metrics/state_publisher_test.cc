@@ -131,14 +131,16 @@ TEST_F(BuildObservationTest, ThePfsProbesStateIsOneOfTheMetricsStates) {
     auto s = snapshot({}, /*with_spoke=*/false);
     s.connections.front().pfs = PfsProbeStatus{};
     s.connections.front().pfs->state = state;
-    const auto& c = find(observe(s), "hub");
+    const auto observation = observe(s);
+    const auto& c = find(observation, "hub");
     EXPECT_EQ(c.pfs_probe, to_string(state));
     EXPECT_NE(std::find_if(std::begin(metrics::kPfsProbeStates), std::end(metrics::kPfsProbeStates),
                            [&](const char* name) { return c.pfs_probe == name; }),
               std::end(metrics::kPfsProbeStates))
         << c.pfs_probe << " is not among the metric's states";
   }
-  EXPECT_EQ(find(observe(snapshot({}, false)), "hub").pfs_probe, "") << "no probe status, no series";
+  const auto without = observe(snapshot({}, false));
+  EXPECT_EQ(find(without, "hub").pfs_probe, "") << "no probe status, no series";
 }
 
 TEST_F(BuildObservationTest, ConnectingWithoutAnEstablishedIkeSa) {
