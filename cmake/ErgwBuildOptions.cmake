@@ -11,6 +11,16 @@ target_compile_options(ergw_build_options INTERFACE
   -Wimplicit-fallthrough -Wformat=2 -Wmissing-declarations)
 target_include_directories(ergw_build_options INTERFACE ${CMAKE_SOURCE_DIR})
 
+# Debug information is kept (backtraces, ASan reports with lines) but stored
+# compressed: the three flavours of a full test run otherwise take about 7 GB,
+# and a CI run once failed on a full disk in the middle of the ASan build.
+include(CheckCXXCompilerFlag)
+check_cxx_compiler_flag(-gz ERGW_HAVE_COMPRESSED_DEBUG)
+if(ERGW_HAVE_COMPRESSED_DEBUG)
+  target_compile_options(ergw_build_options INTERFACE -gz)
+  target_link_options(ergw_build_options INTERFACE -gz)
+endif()
+
 # In a fuzz build every library carries coverage instrumentation (without
 # libFuzzer's main), so the fuzzer sees the code it drives, not just its harness.
 if(ERGW_FUZZ)
