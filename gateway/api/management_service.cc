@@ -227,7 +227,7 @@ void ManagementService::propose(Proposal proposal, WriteOptions o, ReplyFn reply
   revision.origin = proposal.origin;
   if (file_) revision.export_hash = file_->export_hash(candidate->document, candidate->secrets);
   std::optional<int64_t> deadline;
-  if (o.confirm_seconds) deadline = unix_now() + *o.confirm_seconds;
+  if (o.confirm_seconds) deadline = unix_deadline_in(*o.confirm_seconds);
   auto id = store_.commit(revision, deadline);
   if (!id) {
     reply(problem_reply(500, "store", "the revision could not be stored", id.error()));

@@ -51,4 +51,9 @@ int64_t unix_now() {
       .count();
 }
 
+int64_t unix_deadline_in(int64_t seconds) {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch() + std::chrono::seconds(seconds);
+  return std::chrono::ceil<std::chrono::seconds>(since_epoch).count();
+}
+
 }  // namespace ergw::api

@@ -22,5 +22,8 @@ nlohmann::json warnings_json(const Diagnostics& diagnostics);
 // "2024-05-01T12:00:00Z"; empty for 0.
 std::string iso_time(int64_t unix_seconds);
 int64_t unix_now();
+// The first whole second at least `seconds` from now: a deadline kept in whole
+// seconds must not come earlier than the time it promises.
+int64_t unix_deadline_in(int64_t seconds);
 
 }  // namespace ergw::api

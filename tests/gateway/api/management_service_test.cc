@@ -154,6 +154,16 @@ TEST_F(ManagementServiceTest, ConfirmKeepsTheRevision) {
   EXPECT_FALSE(head().pending);
 }
 
+TEST_F(ManagementServiceTest, AConfirmationDeadlineIsNeverEarlierThanAsked) {
+  ASSERT_EQ(put(lab(), 0).status, 200);
+  const auto asked_at = std::chrono::system_clock::now();
+  ASSERT_EQ(put(lab("AnotherKey0123456789abcdefgh"), 1, 2).status, 200);
+  const auto deadline = std::chrono::system_clock::time_point(std::chrono::seconds(head().confirm_deadline.value()));
+  // Whole seconds, rounded up: a deadline rounded down would roll back up to a second early.
+  EXPECT_GE(deadline, asked_at + std::chrono::seconds(2));
+  EXPECT_LE(deadline, asked_at + std::chrono::seconds(4));
+}
+
 TEST_F(ManagementServiceTest, AMissedConfirmationRollsBack) {
   ASSERT_EQ(put(lab("GoodKey0123456789abcdefghij"), 0).status, 200);
   auto r = put(lab("wrongKey0123456789abcdefghij"), 1, 1);
