@@ -516,13 +516,28 @@ class ErgwdApiLabTest(unittest.TestCase):
             return self.metric(self.metrics(), "ergw_connection_rekeys_total", connection=CONNECTION, sa=sa)
 
         def ping(count=20):
-            subprocess.run(["ip", "netns", "exec", LAB.netns("onprem"), "ping", "-c", str(count), "-i", "0.05",
-                            "-W", "1", "-q", "10.0.2.10"], capture_output=True, timeout=60)
+            out = subprocess.run(["ip", "netns", "exec", LAB.netns("onprem"), "ping", "-c", str(count), "-i", "0.05",
+                                  "-W", "1", "-q", "10.0.2.10"], capture_output=True, text=True, timeout=60)
+            received = re.search(r"(\d+) received", out.stdout)
+            self.assertTrue(received and int(received.group(1)) > 0, "no ping came back: " + out.stdout + out.stderr)
 
-        ping()
-        time.sleep(1.5)
-        first = traffic(sample("before rekeys"))
-        self.assertGreater(first[0], 0)
+        def traffic_after_pings(label, above):
+            """Pings through the tunnel, then scrapes until the received bytes
+            pass `above`: ergwd publishes its counters once a second, later
+            on a loaded machine."""
+            ping()
+            seen = []
+
+            def grown():
+                now = traffic(sample(label))
+                seen.append(now[0])
+                return now if now[0] > above else None
+
+            now = wait_for(grown, timeout=15, interval=0.5)
+            self.assertTrue(now, f"{label}: receive bytes stayed at {seen[-1:]} (before: {above})")
+            return now
+
+        first = traffic_after_pings("before rekeys", 0)
         child_rekeys, ike_rekeys = rekeys("child"), rekeys("ike")
 
         child = self.status_of()["children"][0]
@@ -544,10 +559,7 @@ class ErgwdApiLabTest(unittest.TestCase):
                          f"one CHILD rekey counted {rekeys('child') - child_rekeys} times: {out}\n"
                          + LAB.swanctl("--list-sas", "--ike", CONNECTION))
         sample("after CHILD rekey")
-        ping()
-        time.sleep(1.5)
-        before_ike = traffic(sample("after CHILD rekey + traffic"))
-        self.assertGreater(before_ike[0], first[0])
+        before_ike = traffic_after_pings("after CHILD rekey + traffic", first[0])
 
         # `swanctl --rekey --ike NAME` rekeys every IKE SA of that name, and
         # with both sides initiating (connectionMode Default) there can be two
@@ -568,10 +580,7 @@ class ErgwdApiLabTest(unittest.TestCase):
         # sent, so the totals barely move (counted twice they would double).
         self.assertLess(after_ike[0] - before_ike[0], before_ike[0] / 2,
                         f"IKE rekey: receive bytes {before_ike[0]} -> {after_ike[0]}")
-        ping()
-        time.sleep(1.5)
-        after_rekeys = traffic(sample("after IKE rekey + traffic"))
-        self.assertGreater(after_rekeys[0], after_ike[0])
+        after_rekeys = traffic_after_pings("after IKE rekey + traffic", after_ike[0])
 
         charon = LAB.pid("charon-appliance")
         os.kill(charon, signal.SIGKILL)
@@ -579,10 +588,7 @@ class ErgwdApiLabTest(unittest.TestCase):
         sample("charon killed")
         self.wait_connected(timeout=90)
         sample("charon back")
-        ping()
-        time.sleep(1.5)
-        last = traffic(sample("after restart + traffic"))
-        self.assertGreater(last[0], after_rekeys[0])
+        last = traffic_after_pings("after restart + traffic", after_rekeys[0])
 
         for (label_a, a), (label_b, b) in zip(samples, samples[1:]):
             for series, value in a.items():
