@@ -1,5 +1,6 @@
 #include "gateway/api/problem.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -54,6 +55,11 @@ int64_t unix_now() {
 int64_t unix_deadline_in(int64_t seconds) {
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch() + std::chrono::seconds(seconds);
   return std::chrono::ceil<std::chrono::seconds>(since_epoch).count();
+}
+
+int64_t whole_seconds_until(int64_t unix_deadline) {
+  const auto left = std::chrono::seconds(unix_deadline) - std::chrono::system_clock::now().time_since_epoch();
+  return std::max<int64_t>(0, std::chrono::floor<std::chrono::seconds>(left).count());
 }
 
 }  // namespace ergw::api

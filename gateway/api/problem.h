@@ -25,5 +25,8 @@ int64_t unix_now();
 // The first whole second at least `seconds` from now: a deadline kept in whole
 // seconds must not come earlier than the time it promises.
 int64_t unix_deadline_in(int64_t seconds);
+// Whole seconds left until a deadline in unix seconds, rounded down (never
+// more than the time that is left); 0 once it has passed.
+int64_t whole_seconds_until(int64_t unix_deadline);
 
 }  // namespace ergw::api

@@ -112,7 +112,7 @@ nlohmann::json pending_json(const store::Head& head) {
           {"fallback", head.fallback ? nlohmann::json(*head.fallback) : nlohmann::json(nullptr)},
           {"deadline", iso_time(head.confirm_deadline.value_or(0))},
           {"deadline_unix", head.confirm_deadline.value_or(0)},
-          {"seconds_left", std::max<int64_t>(0, head.confirm_deadline.value_or(0) - unix_now())}};
+          {"seconds_left", whole_seconds_until(head.confirm_deadline.value_or(0))}};
 }
 
 }  // namespace
