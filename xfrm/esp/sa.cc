@@ -26,7 +26,9 @@ Sa::Sa(SaId id, const SaConfig& config, std::unique_ptr<Transform> transform, Sa
       created_(created),
       sequence_(config.initial_sequence),
       packets_(config.initial_packets),
-      bytes_(config.initial_bytes) {
+      bytes_(config.initial_bytes),
+      volume_limits_(config.lifetime.soft.packets != 0 || config.lifetime.soft.bytes != 0 ||
+                     config.lifetime.hard.packets != 0 || config.lifetime.hard.bytes != 0) {
   if (config.direction == Direction::inbound && config.replay_window != 0) {
     window_.emplace(config.replay_window, config.initial_sequence);
   }
@@ -78,9 +80,17 @@ size_t Sa::charge(std::span<const size_t> lengths) {
   size_t granted = lengths.size();
   uint64_t packets = 0;
   uint64_t bytes = 0;
-  if (hard.packets == 0 && hard.bytes == 0) {
+  if (!volume_limits_) {
     // The common case (charon sets no volume limit unless configured): the
-    // batch's sums are added once; nothing to check before.
+    // batch's sums are added once; nothing to check before or after.
+    uint64_t sum = 0;
+    for (size_t length : lengths) sum += length;
+    packets_.fetch_add(lengths.size(), std::memory_order_relaxed);
+    bytes_.fetch_add(sum, std::memory_order_relaxed);
+    return granted;
+  }
+  if (hard.packets == 0 && hard.bytes == 0) {
+    // Soft limits only: nothing can be refused.
     uint64_t sum = 0;
     for (size_t length : lengths) sum += length;
     packets = packets_.fetch_add(lengths.size(), std::memory_order_relaxed) + lengths.size();
@@ -155,8 +165,7 @@ std::optional<DropReason> Sa::check_outbound(std::span<uint8_t> buffer, size_t i
   }
   // RFC 4303 2.4: pad so that payload + pad + 2 is a multiple of the block
   // size (4 for GCM: the trailer is right-aligned in a 4-octet word).
-  const size_t align = transform_->alignment();
-  const size_t pad = (align - (inner_length + 2) % align) % align;
+  const size_t pad = transform_->padding(inner_length);
   if (inner_length + pad + 2 + transform_->icv_bytes() > buffer.size() - inner_offset) {
     return DropReason::buffer_too_small;
   }
@@ -196,8 +205,7 @@ BurstGrant Sa::reserve_burst(std::span<const size_t> lengths) {
 }
 
 size_t Sa::esp_length(size_t inner_length) const {
-  const size_t align = transform_->alignment();
-  const size_t pad = (align - (inner_length + 2) % align) % align;
+  const size_t pad = transform_->padding(inner_length);
   return transform_->header_bytes() + inner_length + pad + 2 + transform_->icv_bytes();
 }
 
@@ -206,21 +214,26 @@ EncapResult Sa::encapsulate(std::span<uint8_t> buffer, size_t inner_offset, size
   const size_t length = inner_length;
   const BurstGrant grant = reserve_burst(std::span<const size_t>(&length, 1));
   if (grant.granted == 0) return encap_drop(grant.drop);
-  return encapsulate_reserved(buffer, inner_offset, inner_length, grant.first_sequence);
+  // Checked above: the packet is sealed without a second check.
+  return seal_checked(buffer.data() + inner_offset, inner_offset, inner_length, grant.first_sequence);
 }
 
 EncapResult Sa::encapsulate_reserved(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
                                      uint64_t seq) {
   if (auto bad = check_outbound(buffer, inner_offset, inner_length, true)) return encap_drop(*bad);
+  return seal_checked(buffer.data() + inner_offset, inner_offset, inner_length, seq);
+}
+
+EncapResult Sa::seal_checked(uint8_t* inner, size_t inner_offset, size_t inner_length, uint64_t seq) {
   const size_t slot = current_thread_slot();
   if (slot >= kMaxDataPathThreads) return encap_drop(DropReason::no_thread_slot);
-  uint8_t* inner = buffer.data() + inner_offset;
   const uint8_t next_header = (inner[0] >> 4) == 4 ? kNextHeaderIpv4 : kNextHeaderIpv6;
   const size_t header = transform_->header_bytes();
-  const size_t align = transform_->alignment();
-  const size_t pad = (align - (inner_length + 2) % align) % align;
+  const size_t pad = transform_->padding(inner_length);
   const size_t plain_bytes = inner_length + pad + 2;
 
+  // The trailer is written in place after the inner packet (check_outbound
+  // made sure the tailroom is there).
   uint8_t* trailer = inner + inner_length;
   for (size_t i = 0; i < pad; ++i) trailer[i] = static_cast<uint8_t>(i + 1);  // RFC 4303 2.4
   trailer[pad] = static_cast<uint8_t>(pad);

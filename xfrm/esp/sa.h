@@ -64,6 +64,9 @@ class Sa {
  private:
   EncapResult encap_drop(DropReason reason);
   DecapResult decap_drop(DropReason reason, uint64_t sequence = 0);
+  // Writes the trailer and ESP header around a packet check_outbound passed
+  // and seals it with `seq`.
+  EncapResult seal_checked(uint8_t* inner, size_t inner_offset, size_t inner_length, uint64_t seq);
   // Checks an outbound packet before it takes a sequence number.
   std::optional<DropReason> check_outbound(std::span<uint8_t> buffer, size_t inner_offset, size_t inner_length,
                                            bool reserved) const;
@@ -98,6 +101,9 @@ class Sa {
   SpinLock charge_lock_;  // only for SAs with a hard byte or packet limit
   std::atomic<uint64_t> packets_;
   std::atomic<uint64_t> bytes_;
+  // Any soft or hard byte or packet limit: without one, charging a batch is
+  // two atomic adds and nothing to compare.
+  const bool volume_limits_;
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops_{};
 };
 

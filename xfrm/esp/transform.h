@@ -4,6 +4,7 @@
 // per-thread state lives in per-slot caches inside the implementation.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,10 @@ class Transform {
   size_t icv_bytes() const { return icv_bytes_; }
   // The ciphertext (payload + padding + 2-octet trailer) must be a multiple of this.
   size_t alignment() const { return alignment_; }
+  // RFC 4303 2.4: the padding that makes payload + padding + 2 a multiple of
+  // alignment(). Alignments are powers of two (4 or 16), so this is a mask
+  // rather than two integer divisions per packet.
+  size_t padding(size_t inner_length) const { return (size_t{0} - (inner_length + 2)) & (alignment_ - 1); }
 
   // esp[0..8) holds SPI and low sequence number; esp[header_bytes(),
   // +plain_bytes) the padded plaintext. Writes the IV, encrypts in place and
@@ -37,7 +42,9 @@ class Transform {
 
  protected:
   Transform(size_t iv_bytes, size_t icv_bytes, size_t alignment)
-      : iv_bytes_(iv_bytes), icv_bytes_(icv_bytes), alignment_(alignment) {}
+      : iv_bytes_(iv_bytes), icv_bytes_(icv_bytes), alignment_(alignment) {
+    assert(alignment != 0 && (alignment & (alignment - 1)) == 0);
+  }
 
  private:
   size_t iv_bytes_;
