@@ -170,6 +170,7 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
     if (data_plane.fastpath) c.fastpath = fastpath_counters(c.tunnel, fastpath_document);
     out.connections.push_back(std::move(c));
   }
+  out.reconciler = r.pass_times();
   out.unattributed_failures.assign(r.health().unattributed().begin(), r.health().unattributed().end());
   return out;
 }
@@ -194,6 +195,10 @@ nlohmann::json status_json(const StatusSnapshot& s) {
     unattributed.push_back(std::move(j));
   }
   out["unattributed_failures"] = std::move(unattributed);
+  const auto ms = [](std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1000.0; };
+  out["reconciler"] = {{"passes", s.reconciler.passes},
+                       {"last_pass_ms", ms(s.reconciler.last)},
+                       {"longest_pass_ms", ms(s.reconciler.longest)}};
   return out;
 }
 

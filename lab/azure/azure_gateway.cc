@@ -165,10 +165,10 @@ AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const
   return config;
 }
 
-std::string render_azure_swanctl_conf(const AzureGatewayConfig& c, bool reveal_secret) {
+namespace {
+
+std::string render_connection(const AzureGatewayConfig& c) {
   std::string out;
-  out += "# The simulated Azure VPN gateway (ergw lab): its own model of Azure, not ergw's compiler.\n";
-  out += "connections {\n";
   out += "    " + c.connection + " {\n";
   out += "        version = 2\n";
   out += "        local_addrs = " + c.local_address + "\n";
@@ -206,10 +206,31 @@ std::string render_azure_swanctl_conf(const AzureGatewayConfig& c, bool reveal_s
     out += std::string("                close_action = ") + (dial ? "start" : "none") + "\n";
     out += "            }\n";
   }
-  out += "        }\n    }\n}\n\n";
-  out += "secrets {\n    ike-" + c.connection + " {\n        id-1 = \"" + c.local_id + "\"\n";
-  out += "        secret = " + (reveal_secret ? hex(c.shared_key.reveal()) : std::string("<redacted>")) + "\n    }\n}\n";
+  out += "        }\n    }\n";
   return out;
+}
+
+std::string render_secret(const AzureGatewayConfig& c, bool reveal_secret) {
+  std::string out = "    ike-" + c.connection + " {\n        id-1 = \"" + c.local_id + "\"\n";
+  out += "        secret = " + (reveal_secret ? hex(c.shared_key.reveal()) : std::string("<redacted>")) + "\n    }\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_azure_swanctl_conf(const std::vector<AzureGatewayConfig>& connections, bool reveal_secret) {
+  std::string out;
+  out += "# The simulated Azure VPN gateway (ergw lab): its own model of Azure, not ergw's compiler.\n";
+  out += "connections {\n";
+  for (const auto& c : connections) out += render_connection(c);
+  out += "}\n\nsecrets {\n";
+  for (const auto& c : connections) out += render_secret(c, reveal_secret);
+  out += "}\n";
+  return out;
+}
+
+std::string render_azure_swanctl_conf(const AzureGatewayConfig& config, bool reveal_secret) {
+  return render_azure_swanctl_conf(std::vector<AzureGatewayConfig>{config}, reveal_secret);
 }
 
 std::string render_azure_charon_settings(const AzureGatewayConfig& c) {
