@@ -117,6 +117,8 @@ struct Options {
   int idle_seconds = 20;
   int up_timeout = 300;
   std::string build = "build";
+  std::string keep_logs;  // copy the daemons' logs here before the lab goes
+  bool keep = false;      // leave the lab up (ergw-lab down LABID)
 };
 
 int run(const Options& o) {
@@ -154,6 +156,7 @@ int run(const Options& o) {
   options.ergw_ipsec_plugin_dir = plugins;
   options.appliance_backend = o.data_plane == "fastpath" ? lab::CharonBackend::ergw_ipsec : lab::CharonBackend::libipsec;
   options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+  options.keep = o.keep;
   const auto lab_start = Clock::now();
   auto created = AzureLab::create(options);
   if (!created) {
@@ -168,12 +171,16 @@ int run(const Options& o) {
   // --- up -------------------------------------------------------------------
   double first_up = -1, half_up = -1, all_up = -1;
   nlohmann::json last;
+  // How many were up at each poll: the shape says whether they come up
+  // together (pacing by one stage) or in waves (retransmissions, passes).
+  std::vector<std::pair<double, int>> curve;
   while (ms_since(started) < o.up_timeout * 1000.0) {
     auto s = azure_lab.status();
     const double at = ms_since(started);
     if (s) {
       last = s.value();
       const int up = count_up(last);
+      if (curve.empty() || curve.back().second != up) curve.emplace_back(at, up);
       if (up >= 1 && first_up < 0) first_up = at;
       if (up * 2 >= o.connections && half_up < 0) half_up = at;
       if (up == o.connections) {
@@ -189,6 +196,9 @@ int run(const Options& o) {
     std::cerr << cli::format_status(last);
     return 1;
   }
+  std::cout << "up_curve=";
+  for (const auto& [at, up] : curve) std::cout << fixed(at / 1000.0, 1) << "s:" << up << " ";
+  std::cout << "\n";
   std::cout << "first_up_ms=" << fixed(first_up, 0) << "\nhalf_up_ms=" << fixed(half_up, 0)
             << "\nall_up_ms=" << fixed(all_up, 0) << "\n";
   if (last.contains("fastpath")) {
@@ -323,6 +333,19 @@ int run(const Options& o) {
             << "change_one_until_up_ms=" << (changed_up < 0 ? std::string("timeout") : fixed(changed_up, 0))
             << "\nothers_keeping_their_ike_sa=" << kept << "/" << others << "\n";
   std::cout << "load_average_at_end=" << load_average() << "\n";
+  if (!o.keep_logs.empty()) {
+    const auto state = azure_lab.lab().state_dir();
+    fs::create_directories(o.keep_logs);
+    for (const auto& [from, to] : std::vector<std::pair<fs::path, std::string>>{
+             {state / "ergwd.log", "ergwd.log"},
+             {state / "appliance" / "charon.log", "appliance-charon.log"},
+             {state / "azure-gw" / "charon.log", "azure-charon.log"},
+             {state / "appliance" / "fastpath" / "fastpath.log", "fastpath.log"}}) {
+      std::error_code ec;
+      fs::copy_file(from, fs::path(o.keep_logs) / (o.data_plane + "-" + to), fs::copy_options::overwrite_existing, ec);
+    }
+  }
+  if (o.keep) std::cout << "kept lab " << azure_lab.lab().id() << " (ergwd pid " << *ergwd << ")\n";
   std::cout << "SUMMARY connections=" << o.connections << " data_plane=" << o.data_plane
             << " all_up_s=" << fixed(all_up / 1000.0, 2) << " change_one_s="
             << (changed_up < 0 ? std::string("timeout") : fixed(changed_up / 1000.0, 2))
@@ -347,6 +370,8 @@ int main(int argc, char** argv) {
   app.add_option("--idle-seconds", o.idle_seconds, "the quiet window for idle CPU")->capture_default_str();
   app.add_option("--up-timeout", o.up_timeout, "seconds to wait for all up")->capture_default_str();
   app.add_option("--build", o.build, "the build directory (bin/, lib/charon-plugins/)")->capture_default_str();
+  app.add_option("--keep-logs", o.keep_logs, "copy ergwd's, both charons' and the fast path's logs into DIR");
+  app.add_flag("--keep", o.keep, "leave the lab up at the end (remove it with ergw-lab down LABID)");
   CLI11_PARSE(app, argc, argv);
   if (::geteuid() != 0) {
     std::cerr << "needs root: the lab builds network namespaces\n";

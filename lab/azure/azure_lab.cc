@@ -394,7 +394,8 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
     std::filesystem::create_directories(conf_dir);
     std::ofstream(conf_dir / "azure.conf")
-        << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway));
+        << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway),
+                                        static_cast<int>(azure_specs.value().size()));
   }
   if (auto s = add_extra_azure_connections(l, azure_specs.value()); !s) return Error{s.error()};
   if (options.azure_backend == lab::CharonBackend::ergw_ipsec) {

@@ -58,6 +58,11 @@ TEST(ManyConnections, HundredDistinctConnectionsThatErgwAcceptsAndThatFitTheLab)
   const auto conf = render_azure_swanctl_conf(models, /*reveal_secret=*/false);
   EXPECT_NE(conf.find("local_addrs = 172.16.1.42\n"), std::string::npos);
   EXPECT_NE(conf.find("    ike-azure-hub-043 {\n        id-1 = \"172.16.1.42\"\n"), std::string::npos);
+  // One charon playing 100 gateways has the half-open limits of 100.
+  const auto settings = render_azure_charon_settings(models.front(), 100);
+  EXPECT_NE(settings.find("    block_threshold = 500\n"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("    cookie_threshold = 1000\n"), std::string::npos) << settings;
+  EXPECT_EQ(render_azure_charon_settings(models.front(), 1).find("threshold"), std::string::npos);
   EXPECT_EQ(render_azure_swanctl_conf(models.front(), false),
             render_azure_swanctl_conf(std::vector<AzureGatewayConfig>{models.front()}, false));
 }
