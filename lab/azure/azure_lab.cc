@@ -148,8 +148,9 @@ Status add_extra_azure_connections(const lab::Lab& l, const std::vector<policy::
     appliance_side += "route replace " + tunnel + "/32 via " + azure + " dev " + lab::kWanIf + "\n";
     for (const auto& vnet : specs[i].gateway.vnet_prefixes) {
       if (!vnet.is_v4() || vnet.length() > 28) continue;
-      vnet_side += "address replace " + IpAddress::v4(vnet.network().v4_host_order() + kFurtherVnetHostOffset).to_string() +
-                   "/" + std::to_string(vnet.length()) + " dev " + lab::kHostIf + "\n";
+      const auto host = IpAddress::v4(vnet.network().v4_host_order() + kFurtherVnetHostOffset);
+      vnet_side += "address replace " + host.to_string() + "/" + std::to_string(vnet.length()) + " dev " +
+                   lab::kHostIf + "\n";
       azure_side += "route replace " + vnet.to_string() + " dev " + lab::kLanIf + "\n";
     }
   }
@@ -349,7 +350,8 @@ std::map<std::string, SaListing> parse_sa_listing(const std::string& text) {
       if (line.find(", ESTABLISHED,") != std::string::npos) current->established = true;
       const auto id_end = line.find(',', colon + 2);
       const auto spis = line.find("IKEv2, ");
-      std::string identity = line.substr(colon + 2, id_end == std::string::npos ? std::string::npos : id_end - colon - 2);
+      std::string identity =
+          line.substr(colon + 2, id_end == std::string::npos ? std::string::npos : id_end - colon - 2);
       if (spis != std::string::npos) identity += " " + line.substr(spis + 7);
       // The initiator's SPI is starred on the side that initiated; the star is not part of the SA.
       identity.erase(std::remove(identity.begin(), identity.end(), '*'), identity.end());
