@@ -6,19 +6,26 @@
 //
 // Measured, in order:
 //   up          from ergwd's start to every connection UP with its routes
-//               (status polled every 100 ms; first, half, all);
+//               (status polled every 100 ms; first, half, all), then until
+//               ergwd's PFS probe (a CHILD rekey per new IKE SA) concluded
+//               on every one;
 //   idle        ergwd's (and for comparison charon's and ergw-fastpath's) CPU
-//               over a quiet window, nothing asking ergwd anything;
-//   status      `ergw status` and `ergw status --json` (whole processes,
-//               median of R), beside the peer `swanctl --list-sas` (charon
-//               listing the same SAs; ergwd's status lists them too), and
-//               ergwd's CPU per status request;
+//               over a quiet window, nobody asking ergwd anything: what its
+//               StatePublisher costs (it gathers and builds the status and
+//               the metrics' observation every second);
+//   status      `ergw status` and `ergw status --json` (whole processes over
+//               the API's socket, median of R), beside the peer `swanctl
+//               --list-sas` (charon listing the same SAs; ergwd's status
+//               lists them too); GET /v1/status and GET /metrics on the API's
+//               socket (the requests alone); a status gathered and built on
+//               request (the control socket's); ergwd's CPU per request of
+//               each, less its idle rate;
 //   reconcile   the duration of a pass as ergwd reports it, and ergwd's CPU
 //               for an unchanged reload (read, compile, one pass);
-//   change      a reload (SIGHUP) that changes one connection: the time until
-//               that connection is UP with a new IKE SA, and how many of the
-//               others kept their IKE SA (unique id and SPIs, charon's own
-//               listing).
+//   change      a reload (SIGHUP after editing ergwd's configuration file)
+//               that changes one connection: the time until that connection
+//               is UP with a new IKE SA, and how many of the others kept
+//               their IKE SA (unique id and SPIs, charon's own listing).
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,12 +35,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "gateway/cli/api_client.h"
 #include "gateway/cli/status_command.h"
 #include "host/process.h"
 #include "lab/azure/azure_lab.h"
@@ -107,6 +116,22 @@ int count_up(const nlohmann::json& status) {
     if (c.value("state", "") == "UP" && routed) ++up;
   }
   return up;
+}
+
+// Whether every connection's PFS probe has concluded (verified, mismatch,
+// inconclusive or off) with all its CHILD SAs installed; `states` counts them.
+bool pfs_probes_concluded(const nlohmann::json& status, std::map<std::string, int>& states) {
+  states.clear();
+  bool all = true;
+  for (const auto& c : status.value("connections", nlohmann::json::array())) {
+    const std::string probe = c.value("pfs", nlohmann::json::object()).value("probe", "");
+    ++states[probe.empty() ? "none" : probe];
+    if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") all = false;
+    for (const auto& child : cli::all_children(c)) {
+      if (child.value("state", "") != "INSTALLED") all = false;
+    }
+  }
+  return all;
 }
 
 struct Options {
@@ -218,20 +243,46 @@ int run(const Options& o) {
   }
   std::cout << "ergwd_cpu_until_up_s=" << fixed(cpu_seconds(*ergwd), 2) << "\n";
 
+  // --- PFS probes ------------------------------------------------------------
+  // ergwd probes each new IKE SA with a CHILD rekey about a second after it
+  // is up: 100 rekeys, which the idle window below must not count.
+  double probes_done = -1;
+  std::map<std::string, int> probe_states;
+  while (ms_since(started) < o.up_timeout * 1000.0) {
+    auto st = azure_lab.status();
+    if (st && pfs_probes_concluded(st.value(), probe_states)) {
+      probes_done = ms_since(started);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::cout << "pfs_probes_concluded_ms=" << (probes_done < 0 ? std::string("timeout") : fixed(probes_done, 0))
+            << " (";
+  for (const auto& [state, n] : probe_states) std::cout << state << " " << n << " ";
+  std::cout << ")\n";
+
   // --- idle -----------------------------------------------------------------
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // let the last events settle
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the probes' old CHILD SAs deleted, events handled
   const double e0 = cpu_seconds(*ergwd), c0 = charon ? cpu_seconds(charon) : 0, f0 = fastpath ? cpu_seconds(fastpath) : 0;
   const auto idle_start = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(o.idle_seconds));
   const double idle_s = ms_since(idle_start) / 1000.0;
   auto percent = [&](double cpu) { return fixed(100.0 * cpu / idle_s, 2) + "%"; };
-  const auto idle_ergwd = percent(cpu_seconds(*ergwd) - e0);
+  const double idle_cpu_ergwd = cpu_seconds(*ergwd) - e0;
+  const auto idle_ergwd = percent(idle_cpu_ergwd);
   std::cout << "idle_window_s=" << fixed(idle_s, 1) << "\nidle_cpu_ergwd=" << idle_ergwd
             << "\nidle_cpu_charon=" << (charon ? percent(cpu_seconds(charon) - c0) : "n/a")
             << "\nidle_cpu_fastpath=" << (fastpath ? percent(cpu_seconds(fastpath) - f0) : "n/a") << "\n";
 
-  // --- status ---------------------------------------------------------------
-  const auto socket = azure_lab.control_socket();
+  // --- status and metrics ------------------------------------------------------
+  // ergwd's CPU per request is its CPU over the requests less what it spends
+  // meanwhile anyway (the idle rate above: the StatePublisher's gathering).
+  const double idle_rate = idle_cpu_ergwd / idle_s;
+  auto cpu_per_request_ms = [&](double cpu0, Clock::time_point t0, int requests) {
+    const double used = cpu_seconds(*ergwd) - cpu0 - idle_rate * ms_since(t0) / 1000.0;
+    return std::max(0.0, used) * 1000.0 / requests;
+  };
+  const auto api_socket = azure_lab.api_socket();
   auto time_command = [&](const std::vector<std::string>& argv, size_t& bytes) {
     std::vector<double> samples;
     for (int i = 0; i < o.rounds; ++i) {
@@ -244,24 +295,70 @@ int run(const Options& o) {
     return median(samples);
   };
   size_t text_bytes = 0, json_bytes = 0, swanctl_bytes = 0;
-  const double cpu_before_status = cpu_seconds(*ergwd);
-  const double status_text = time_command({(bin / "ergw").string(), "status", "--socket", socket}, text_bytes);
-  const double status_json = time_command({(bin / "ergw").string(), "status", "--json", "--socket", socket}, json_bytes);
-  const double ergwd_cpu_per_status = (cpu_seconds(*ergwd) - cpu_before_status) * 1000.0 / (2.0 * o.rounds);
+  double cpu0 = cpu_seconds(*ergwd);
+  auto t0 = Clock::now();
+  const double status_text = time_command({(bin / "ergw").string(), "status", "--socket", api_socket}, text_bytes);
+  const double status_json =
+      time_command({(bin / "ergw").string(), "status", "--json", "--socket", api_socket}, json_bytes);
+  const double cpu_per_cli_status = cpu_per_request_ms(cpu0, t0, 2 * o.rounds);
   const auto vici = azure_lab.appliance_charon().vici_socket().string();
   const double swanctl = time_command({"ip", "netns", "exec", appliance_ns, "swanctl", "--list-sas", "--uri",
                                        "unix://" + vici},
                                       swanctl_bytes);
+  // The API's requests alone (HTTP over its local socket, in this process):
+  // what a monitoring system asking every few seconds costs.
+  cli::ApiTarget target;
+  target.socket = api_socket;
+  target.timeout = std::chrono::seconds(30);
+  struct ApiFigures {
+    double wall_ms = 0;
+    double cpu_ms = 0;
+    size_t bytes = 0;
+  };
+  auto time_api = [&](const std::string& path) {
+    ApiFigures f;
+    std::vector<double> samples;
+    const double c = cpu_seconds(*ergwd);
+    const auto t = Clock::now();
+    for (int i = 0; i < o.rounds; ++i) {
+      const auto one = Clock::now();
+      auto r = cli::api_request(target, "GET", path);
+      samples.push_back(ms_since(one));
+      if (!r || r->status != 200) {
+        std::cerr << "GET " << path << " failed: " << (r ? r->problem() : r.error()) << "\n";
+      } else {
+        f.bytes = r->body.size();
+      }
+    }
+    f.wall_ms = median(samples);
+    f.cpu_ms = cpu_per_request_ms(c, t, o.rounds);
+    return f;
+  };
+  const auto api_status = time_api("/v1/status");
+  const auto api_metrics = time_api("/metrics");
+  // The control socket builds a status when asked (charon's SAs listed anew):
+  // the cost of one gathering, which the StatePublisher pays every second.
   std::vector<double> in_process;
+  cpu0 = cpu_seconds(*ergwd);
+  t0 = Clock::now();
   for (int i = 0; i < o.rounds; ++i) {
     const auto t = Clock::now();
     (void)azure_lab.status();
     in_process.push_back(ms_since(t));
   }
-  std::cout << "status_text_ms=" << fixed(status_text) << " (" << text_bytes << " bytes)\n"
+  const double cpu_per_built_status = cpu_per_request_ms(cpu0, t0, o.rounds);
+  std::cout << "status_text_ms=" << fixed(status_text) << " (" << text_bytes << " bytes; ergw status, a process)\n"
             << "status_json_ms=" << fixed(status_json) << " (" << json_bytes << " bytes)\n"
-            << "status_request_ms=" << fixed(median(in_process)) << " (the control-socket request alone)\n"
-            << "ergwd_cpu_per_status_ms=" << fixed(ergwd_cpu_per_status, 2) << "\n"
+            << "ergwd_cpu_per_cli_status_ms=" << fixed(cpu_per_cli_status, 2) << "\n"
+            << "api_status_ms=" << fixed(api_status.wall_ms, 2) << " (" << api_status.bytes
+            << " bytes; GET /v1/status on the API's socket)\n"
+            << "ergwd_cpu_per_api_status_ms=" << fixed(api_status.cpu_ms, 2) << "\n"
+            << "api_metrics_ms=" << fixed(api_metrics.wall_ms, 2) << " (" << api_metrics.bytes
+            << " bytes; GET /metrics on the API's socket)\n"
+            << "ergwd_cpu_per_api_metrics_ms=" << fixed(api_metrics.cpu_ms, 2) << "\n"
+            << "built_status_ms=" << fixed(median(in_process))
+            << " (the control socket's status, gathered and built on request)\n"
+            << "ergwd_cpu_per_built_status_ms=" << fixed(cpu_per_built_status, 2) << "\n"
             << "peer_swanctl_list_sas_ms=" << fixed(swanctl) << " (" << swanctl_bytes << " bytes)\n"
             << "status_json_vs_swanctl_list_sas=" << fixed(status_json / swanctl, 2) << "\n";
 
@@ -303,7 +400,9 @@ int run(const Options& o) {
   const std::string changed = config.value()["connections"][changed_index]["name"];
   auto doc = config.value();
   doc["connections"][changed_index]["azure"]["properties"]["dpdTimeoutSeconds"] = 60;
-  write_config(doc);
+  // The way an operator does it: edit ergwd's configuration file (the export
+  // of its active revision) and send SIGHUP.
+  std::ofstream(azure_lab.ergwd_config(), std::ios::trunc) << doc.dump(2);
   const auto hup = Clock::now();
   ::kill(*ergwd, SIGHUP);
   double changed_up = -1;
@@ -350,6 +449,7 @@ int run(const Options& o) {
             << " all_up_s=" << fixed(all_up / 1000.0, 2) << " change_one_s="
             << (changed_up < 0 ? std::string("timeout") : fixed(changed_up / 1000.0, 2))
             << " untouched=" << kept << "/" << others << " status_json_ms=" << fixed(status_json)
+            << " api_status_ms=" << fixed(api_status.wall_ms, 2) << " api_metrics_ms=" << fixed(api_metrics.wall_ms, 2)
             << " idle_cpu_ergwd=" << idle_ergwd << "\n";
   return 0;
 }

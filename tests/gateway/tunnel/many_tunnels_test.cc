@@ -175,7 +175,9 @@ TEST_F(ManyTunnelsTest, AllComeUpEachCarriesItsOwnTrafficAndAChangeToOneLeavesTh
   const auto passes_before = status()["reconciler"].value("passes", 0);
   auto changed = config.value();
   changed["connections"][kChanged]["azure"]["properties"]["dpdTimeoutSeconds"] = 60;
-  std::ofstream(file, std::ios::trunc) << changed.dump(2);
+  // As an operator does: edit ergwd's configuration file (the export of its
+  // active revision), then SIGHUP.
+  std::ofstream(lab_->ergwd_config(), std::ios::trunc) << changed.dump(2);
   const auto ergwd = lab_->lab().supervisor().pid("ergwd");
   ASSERT_TRUE(ergwd);
   ASSERT_EQ(::kill(*ergwd, SIGHUP), 0);
