@@ -278,8 +278,8 @@ int run(const Options& o) {
   // ergwd's CPU per request is its CPU over the requests less what it spends
   // meanwhile anyway (the idle rate above: the StatePublisher's gathering).
   const double idle_rate = idle_cpu_ergwd / idle_s;
-  auto cpu_per_request_ms = [&](double cpu0, Clock::time_point t0, int requests) {
-    const double used = cpu_seconds(*ergwd) - cpu0 - idle_rate * ms_since(t0) / 1000.0;
+  auto cpu_per_request_ms = [&](double cpu_before, Clock::time_point since, int requests) {
+    const double used = cpu_seconds(*ergwd) - cpu_before - idle_rate * ms_since(since) / 1000.0;
     return std::max(0.0, used) * 1000.0 / requests;
   };
   const auto api_socket = azure_lab.api_socket();
@@ -295,12 +295,12 @@ int run(const Options& o) {
     return median(samples);
   };
   size_t text_bytes = 0, json_bytes = 0, swanctl_bytes = 0;
-  double cpu0 = cpu_seconds(*ergwd);
-  auto t0 = Clock::now();
+  double request_cpu = cpu_seconds(*ergwd);
+  auto request_start = Clock::now();
   const double status_text = time_command({(bin / "ergw").string(), "status", "--socket", api_socket}, text_bytes);
   const double status_json =
       time_command({(bin / "ergw").string(), "status", "--json", "--socket", api_socket}, json_bytes);
-  const double cpu_per_cli_status = cpu_per_request_ms(cpu0, t0, 2 * o.rounds);
+  const double cpu_per_cli_status = cpu_per_request_ms(request_cpu, request_start, 2 * o.rounds);
   const auto vici = azure_lab.appliance_charon().vici_socket().string();
   const double swanctl = time_command({"ip", "netns", "exec", appliance_ns, "swanctl", "--list-sas", "--uri",
                                        "unix://" + vici},
@@ -339,14 +339,14 @@ int run(const Options& o) {
   // The control socket builds a status when asked (charon's SAs listed anew):
   // the cost of one gathering, which the StatePublisher pays every second.
   std::vector<double> in_process;
-  cpu0 = cpu_seconds(*ergwd);
-  t0 = Clock::now();
+  request_cpu = cpu_seconds(*ergwd);
+  request_start = Clock::now();
   for (int i = 0; i < o.rounds; ++i) {
     const auto t = Clock::now();
     (void)azure_lab.status();
     in_process.push_back(ms_since(t));
   }
-  const double cpu_per_built_status = cpu_per_request_ms(cpu0, t0, o.rounds);
+  const double cpu_per_built_status = cpu_per_request_ms(request_cpu, request_start, o.rounds);
   std::cout << "status_text_ms=" << fixed(status_text) << " (" << text_bytes << " bytes; ergw status, a process)\n"
             << "status_json_ms=" << fixed(status_json) << " (" << json_bytes << " bytes)\n"
             << "ergwd_cpu_per_cli_status_ms=" << fixed(cpu_per_cli_status, 2) << "\n"
