@@ -139,6 +139,24 @@ TEST_F(ManyTunnelsTest, AllComeUpEachCarriesItsOwnTrafficAndAChangeToOneLeavesTh
   ASSERT_TRUE(s.contains("reconciler")) << s.dump();
   EXPECT_GT(s["reconciler"].value("passes", 0), 0);
 
+  // ergwd's PFS probe rekeys each tunnel's CHILD SA about a second after it
+  // comes up (new SPIs, counters from zero): the counters below are taken
+  // once every probe has concluded and every CHILD SA is installed.
+  auto probed = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& now) {
+        for (const auto& c : now["connections"]) {
+          const std::string probe = c.value("pfs", nlohmann::json::object()).value("probe", "");
+          if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") return false;
+          for (const auto& child : cli::all_children(c)) {
+            if (child.value("state", "") != "INSTALLED") return false;
+          }
+        }
+        return true;
+      },
+      "every connection's PFS probe to conclude");
+  ASSERT_TRUE(probed) << probed.error();
+
   // The fast path holds them all: a ping to vnet-host's address in each
   // tunnel's VNet prefix leaves by that tunnel's SA (its own if_id, chosen by
   // route) and its answer comes back by it (the Azure side selects each VNet),
