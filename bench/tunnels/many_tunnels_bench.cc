@@ -47,6 +47,7 @@
 #include "host/process.h"
 #include "lab/azure/azure_lab.h"
 #include "lab/azure/many_connections.h"
+#include "lab/azure/pfs_probe_settled.h"
 
 namespace {
 
@@ -118,18 +119,15 @@ int count_up(const nlohmann::json& status) {
   return up;
 }
 
-// Whether every connection's PFS probe has concluded (verified, mismatch,
-// inconclusive or off) with all its CHILD SAs installed; `states` counts them.
-bool pfs_probes_concluded(const nlohmann::json& status, std::map<std::string, int>& states) {
+// Whether every connection's PFS probe has settled (pfs_probe_settled);
+// `states` counts the probes' outcomes.
+bool pfs_probes_settled(const nlohmann::json& status, std::map<std::string, int>& states) {
   states.clear();
   bool all = true;
   for (const auto& c : status.value("connections", nlohmann::json::array())) {
     const std::string probe = c.value("pfs", nlohmann::json::object()).value("probe", "");
     ++states[probe.empty() ? "none" : probe];
-    if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") all = false;
-    for (const auto& child : cli::all_children(c)) {
-      if (child.value("state", "") != "INSTALLED") all = false;
-    }
+    all = all && pfs_probe_settled(c);
   }
   return all;
 }
@@ -250,7 +248,7 @@ int run(const Options& o) {
   std::map<std::string, int> probe_states;
   while (ms_since(started) < o.up_timeout * 1000.0) {
     auto st = azure_lab.status();
-    if (st && pfs_probes_concluded(st.value(), probe_states)) {
+    if (st && pfs_probes_settled(st.value(), probe_states)) {
       probes_done = ms_since(started);
       break;
     }

@@ -19,6 +19,7 @@
 #include "gateway/cli/status_command.h"
 #include "lab/azure/azure_lab.h"
 #include "lab/azure/many_connections.h"
+#include "lab/azure/pfs_probe_settled.h"
 #include "lab/traffic.h"
 
 namespace ergw::azure_lab {
@@ -146,11 +147,7 @@ TEST_F(ManyTunnelsTest, AllComeUpEachCarriesItsOwnTrafficAndAChangeToOneLeavesTh
       seconds(60),
       [](const nlohmann::json& now) {
         for (const auto& c : now["connections"]) {
-          const std::string probe = c.value("pfs", nlohmann::json::object()).value("probe", "");
-          if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") return false;
-          for (const auto& child : cli::all_children(c)) {
-            if (child.value("state", "") != "INSTALLED") return false;
-          }
+          if (!pfs_probe_settled(c)) return false;
         }
         return true;
       },

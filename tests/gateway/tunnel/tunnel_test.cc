@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
 #include "lab/traffic.h"
 
@@ -226,12 +227,7 @@ class TunnelTest : public ::testing::Test {
         [&](const nlohmann::json& s) {
           const auto& c = s["connections"][0];
           pfs = c.value("pfs", nlohmann::json::object());
-          const std::string probe = pfs.value("probe", "");
-          if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") return false;
-          for (const auto& child : cli::all_children(c)) {
-            if (child.value("state", "") != "INSTALLED") return false;
-          }
-          return true;
+          return pfs_probe_settled(c);
         },
         "ergwd's PFS probe to conclude");
     EXPECT_TRUE(concluded) << concluded.error();
