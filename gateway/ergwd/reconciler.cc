@@ -178,8 +178,11 @@ void Reconciler::run_step(const PassPtr& pass, size_t index) {
 
 void Reconciler::finish_pass() {
   running_ = false;
-  ++passes_;
-  if (pass_observer_) pass_observer_(clock_.now() - pass_started_);
+  const auto took = clock_.now() - pass_started_;
+  ++pass_times_.passes;
+  pass_times_.last = std::chrono::duration_cast<std::chrono::microseconds>(took);
+  pass_times_.longest = std::max(pass_times_.longest, pass_times_.last);
+  if (pass_observer_) pass_observer_(took);
   for (auto& done : std::exchange(in_pass_, {})) done();
   if (again_) {
     again_ = false;

@@ -87,8 +87,16 @@ class Reconciler {
   const PfsProbe& pfs_probe() const { return pfs_probe_; }
   const std::set<std::pair<std::string, std::string>>& installed_routes() const { return routes_; }
   bool charon_up() const { return charon_up_; }
-  // Completed passes.
-  uint64_t passes() const { return passes_; }
+  // Completed passes, and how long they took from the first vici request to
+  // the last answer (the cost of a pass grows with the connections; status
+  // reports it).
+  struct PassTimes {
+    uint64_t passes = 0;
+    std::chrono::microseconds last{0};
+    std::chrono::microseconds longest{0};
+  };
+  uint64_t passes() const { return pass_times_.passes; }
+  const PassTimes& pass_times() const { return pass_times_; }
   // The fingerprint charon holds for each connection ergwd loaded into it.
   const std::map<std::string, std::string>& loaded() const { return loaded_; }
 
@@ -142,7 +150,7 @@ class Reconciler {
   bool charon_up_ = false;
   bool running_ = false;
   bool again_ = false;
-  uint64_t passes_ = 0;
+  PassTimes pass_times_;
   std::vector<std::function<void()>> before_pass_;  // wait for the next pass to start
   std::vector<std::function<void()>> in_pass_;      // wait for the running pass to end
   std::function<void(std::chrono::nanoseconds)> pass_observer_;

@@ -151,6 +151,7 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
     out.fastpath = fastpath_daemon_json(*data_plane.fastpath);
     fastpath_document = data_plane.fastpath->value("status", nlohmann::json::object());
   }
+  const FastpathCounterIndex fastpath_index(fastpath_document);
   const auto kind = r.data_plane().kind;
   for (const auto& plan : r.desired()) {
     ConnectionSnapshot c;
@@ -167,9 +168,10 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
     }
     if (const auto* health = r.health().find(plan.name)) c.health = *health;
     if (const auto* pfs = r.pfs_probe().find(plan.name)) c.pfs = *pfs;
-    if (data_plane.fastpath) c.fastpath = fastpath_counters(c.tunnel, fastpath_document);
+    if (data_plane.fastpath) c.fastpath = fastpath_index.counters(c.tunnel);
     out.connections.push_back(std::move(c));
   }
+  out.reconciler = r.pass_times();
   out.unattributed_failures.assign(r.health().unattributed().begin(), r.health().unattributed().end());
   return out;
 }
@@ -194,6 +196,10 @@ nlohmann::json status_json(const StatusSnapshot& s) {
     unattributed.push_back(std::move(j));
   }
   out["unattributed_failures"] = std::move(unattributed);
+  const auto ms = [](std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1000.0; };
+  out["reconciler"] = {{"passes", s.reconciler.passes},
+                       {"last_pass_ms", ms(s.reconciler.last)},
+                       {"longest_pass_ms", ms(s.reconciler.longest)}};
   return out;
 }
 

@@ -64,6 +64,7 @@ struct StatusSnapshot {
   std::optional<nlohmann::json> fastpath;  // the daemon, without its raw STATUS document
   std::vector<ConnectionSnapshot> connections;
   std::vector<UnattributedFailure> unattributed_failures;  // most recent first
+  Reconciler::PassTimes reconciler;
 };
 
 // `sas`: what list-sas returned (empty with `sas_error` when it failed).

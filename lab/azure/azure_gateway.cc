@@ -165,10 +165,10 @@ AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const
   return config;
 }
 
-std::string render_azure_swanctl_conf(const AzureGatewayConfig& c, bool reveal_secret) {
+namespace {
+
+std::string render_connection(const AzureGatewayConfig& c) {
   std::string out;
-  out += "# The simulated Azure VPN gateway (ergw lab): its own model of Azure, not ergw's compiler.\n";
-  out += "connections {\n";
   out += "    " + c.connection + " {\n";
   out += "        version = 2\n";
   out += "        local_addrs = " + c.local_address + "\n";
@@ -206,13 +206,34 @@ std::string render_azure_swanctl_conf(const AzureGatewayConfig& c, bool reveal_s
     out += std::string("                close_action = ") + (dial ? "start" : "none") + "\n";
     out += "            }\n";
   }
-  out += "        }\n    }\n}\n\n";
-  out += "secrets {\n    ike-" + c.connection + " {\n        id-1 = \"" + c.local_id + "\"\n";
-  out += "        secret = " + (reveal_secret ? hex(c.shared_key.reveal()) : std::string("<redacted>")) + "\n    }\n}\n";
+  out += "        }\n    }\n";
   return out;
 }
 
-std::string render_azure_charon_settings(const AzureGatewayConfig& c) {
+std::string render_secret(const AzureGatewayConfig& c, bool reveal_secret) {
+  std::string out = "    ike-" + c.connection + " {\n        id-1 = \"" + c.local_id + "\"\n";
+  out += "        secret = " + (reveal_secret ? hex(c.shared_key.reveal()) : std::string("<redacted>")) + "\n    }\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_azure_swanctl_conf(const std::vector<AzureGatewayConfig>& connections, bool reveal_secret) {
+  std::string out;
+  out += "# The simulated Azure VPN gateway (ergw lab): its own model of Azure, not ergw's compiler.\n";
+  out += "connections {\n";
+  for (const auto& c : connections) out += render_connection(c);
+  out += "}\n\nsecrets {\n";
+  for (const auto& c : connections) out += render_secret(c, reveal_secret);
+  out += "}\n";
+  return out;
+}
+
+std::string render_azure_swanctl_conf(const AzureGatewayConfig& config, bool reveal_secret) {
+  return render_azure_swanctl_conf(std::vector<AzureGatewayConfig>{config}, reveal_secret);
+}
+
+std::string render_azure_charon_settings(const AzureGatewayConfig& c, int gateways) {
   auto number = [](double v) {
     std::string s = std::to_string(v);
     s.erase(s.find_last_not_of('0') + 1);
@@ -228,6 +249,17 @@ std::string render_azure_charon_settings(const AzureGatewayConfig& c) {
   // The lab routes the Azure side the way charon does by default.
   out += "    install_routes = yes\n";
   if (c.dials) out += "    # Azure re-dials a connection it initiates\n    retry_initiate_interval = 3\n";
+  if (gateways > 1) {
+    // charon counts half-open IKE SAs per peer address and in total, over all
+    // its connections: past block_threshold (5) from one address it drops
+    // IKE_SA_INIT, past cookie_threshold (10) it asks for a cookie. The ergw
+    // appliance dialling N Azure gateways opens one half-open IKE SA at each;
+    // so that this one charon does not drop what N gateways would each take,
+    // the limits are N times charon's defaults.
+    out += "    # " + std::to_string(gateways) + " Azure gateways in one charon: each one's half-open limits\n";
+    out += "    block_threshold = " + std::to_string(5 * gateways) + "\n";
+    out += "    cookie_threshold = " + std::to_string(10 * gateways) + "\n";
+  }
   if (!c.accepts_initiation) {
     out += "    # connectionMode InitiatorOnly: the peer's IKE_SA_INIT is ignored (rekeys are not)\n";
     out += "    initiator_only = yes\n";

@@ -103,8 +103,12 @@ AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const
 // swanctl.conf for the Azure side's charon. `reveal_secret` false prints
 // <redacted> (goldens, humans).
 std::string render_azure_swanctl_conf(const AzureGatewayConfig& config, bool reveal_secret);
+// The same for several connections (one gateway answering on an address each).
+std::string render_azure_swanctl_conf(const std::vector<AzureGatewayConfig>& connections, bool reveal_secret);
 // strongswan.conf settings the Azure side's charon must start with (read
-// only at start): DPD retransmission, InitiatorOnly, re-dialing.
-std::string render_azure_charon_settings(const AzureGatewayConfig& config);
+// only at start): DPD retransmission, InitiatorOnly, re-dialing. `gateways`:
+// how many Azure gateways this one charon plays (one per connection of a
+// many-connection lab, each on its own address).
+std::string render_azure_charon_settings(const AzureGatewayConfig& config, int gateways = 1);
 
 }  // namespace ergw::azure_lab

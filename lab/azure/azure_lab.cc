@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "gateway/cli/status_command.h"
@@ -12,26 +14,22 @@ namespace ergw::azure_lab {
 
 Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses) {
   if (config.connections.empty()) return Error{"the configuration has no connection"};
-  const auto& c = config.connections.front();
   const auto appliance = lab::address_only(addresses.appliance_wan);
   const auto azure = lab::address_only(addresses.azure_gw_wan);
-  if (!c.local.address || c.local.address->to_string() != appliance) {
-    return Error{c.local.source_path + ".address must be the lab appliance's address " + appliance};
-  }
-  if (c.gateway.tunnel_ip_addresses.empty() || c.gateway.tunnel_ip_addresses.front().to_string() != azure) {
-    return Error{c.gateway.source_path + ".tunnelIpAddresses must start with the lab's Azure gateway " + azure};
-  }
-  // Further connections: the same appliance, the simulated gateway answering
-  // on another address of its own (extra_azure_addresses).
-  for (size_t i = 1; i < config.connections.size(); ++i) {
-    const auto& more = config.connections[i];
-    if (!more.local.address || more.local.address->to_string() != appliance) {
-      return Error{more.local.source_path + ".address must be the lab appliance's address " + appliance};
+  for (size_t i = 0; i < config.connections.size(); ++i) {
+    const auto& c = config.connections[i];
+    if (!c.local.address || c.local.address->to_string() != appliance) {
+      return Error{c.local.source_path + ".address must be the lab appliance's address " + appliance};
     }
-    if (more.gateway.tunnel_ip_addresses.empty() || !more.gateway.tunnel_ip_addresses.front().is_v4() ||
-        more.gateway.tunnel_ip_addresses.front().to_string() == azure) {
-      return Error{more.gateway.source_path + ".tunnelIpAddresses must start with an IPv4 address other than " +
-                   azure + ": the lab's Azure gateway answers on it too"};
+    const auto& tunnel = c.gateway.tunnel_ip_addresses;
+    if (i == 0 && (tunnel.empty() || tunnel.front().to_string() != azure)) {
+      return Error{c.gateway.source_path + ".tunnelIpAddresses must start with the lab's Azure gateway " + azure};
+    }
+    // Further connections: the simulated gateway answers each on an address
+    // of its own that the lab adds to azure-gw's WAN.
+    if (i > 0 && (tunnel.empty() || !tunnel.front().is_v4() || tunnel.front().to_string() == azure)) {
+      return Error{c.gateway.source_path + ".tunnelIpAddresses must start with an IPv4 address other than " + azure +
+                   ": the lab's Azure gateway answers the first connection on it"};
     }
   }
   return Status::success();
@@ -39,8 +37,9 @@ Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddre
 
 namespace {
 
-// The Azure side reads the connections through the product's reader only
-// (the model types), not its validator or compiler: Azure has its own rules.
+// The Azure side reads the connections through the product's reader only (the
+// model types), not its validator or compiler: Azure has its own rules. Each
+// connection is one Azure gateway's (one tunnel address each).
 Result<std::vector<policy::ConnectionSpec>> read_azure_side(const std::filesystem::path& file) {
   Diagnostics diagnostics;
   auto config = policy::read_configuration_file(file, diagnostics);
@@ -116,30 +115,48 @@ Status add_azure_xfrm_interface(const lab::Lab& l) {
   return Status::success();
 }
 
-// The second and further connections: their tunnel addresses on azure-gw's
-// WAN (host routes to them on the appliance) and their VNets on vnet-host
-// (address .10 of each prefix, routed by azure-gw), so that each connection
-// has its own VNet to carry.
+// `ip -batch` in a node's namespace: one process for many addresses and routes.
+Status ip_batch(const lab::Lab& l, lab::Node node, const std::string& commands, const std::string& what) {
+  if (commands.empty()) return Status::success();
+  const auto file = l.state_dir() / ("ip-batch-" + std::string(lab::node_title(node)));
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << commands;
+    if (!out) return Error{"cannot write " + file.string()};
+  }
+  const auto r = l.exec(node, {"ip", "-batch", file.string()});
+  std::filesystem::remove(file);
+  if (!r.ok()) return Error{"cannot " + what + ": " + r.err};
+  return Status::success();
+}
+
+// The second and further connections of the Azure side's file: their tunnel
+// addresses on azure-gw's WAN (a /32 each, with a host route to it on the
+// appliance) and their VNets on vnet-host (address .10 of each IPv4 prefix, a
+// real host that answers ping and runs iperf3, routed by azure-gw), so that
+// every connection has its own VNet to carry. One `ip -batch` per namespace:
+// a lab with 100 connections would otherwise start some 400 processes.
 Status add_extra_azure_connections(const lab::Lab& l, const std::vector<policy::ConnectionSpec>& specs) {
-  const auto azure_wan = lab::address_only(l.addresses().azure_gw_wan);
+  const auto azure = lab::address_only(l.addresses().azure_gw_wan);
+  std::string azure_side, appliance_side, vnet_side;
   for (size_t i = 1; i < specs.size(); ++i) {
-    const auto tunnel = specs[i].gateway.tunnel_ip_addresses.front().to_string();
-    auto r = l.exec(lab::Node::azure_gw, {"ip", "address", "replace", tunnel + "/32", "dev", lab::kWanIf});
-    if (r.ok()) {
-      r = l.exec(lab::Node::appliance,
-                 {"ip", "route", "replace", tunnel + "/32", "via", azure_wan, "dev", lab::kWanIf});
-    }
-    if (!r.ok()) return Error{"cannot give azure-gw the tunnel address " + tunnel + ": " + r.err};
+    if (specs[i].gateway.tunnel_ip_addresses.empty()) continue;
+    const auto& address = specs[i].gateway.tunnel_ip_addresses.front();
+    const auto tunnel = address.to_string();
+    if (!address.is_v4() || tunnel == azure) continue;  // check_fits_lab names the field
+    azure_side += "address replace " + tunnel + "/32 dev " + lab::kWanIf + "\n";
+    appliance_side += "route replace " + tunnel + "/32 via " + azure + " dev " + lab::kWanIf + "\n";
     for (const auto& vnet : specs[i].gateway.vnet_prefixes) {
       if (!vnet.is_v4() || vnet.length() > 28) continue;
-      const auto host = IpAddress::v4(vnet.network().v4_host_order() + 10).to_string() + "/" +
-                        std::to_string(vnet.length());
-      r = l.exec(lab::Node::vnet, {"ip", "address", "replace", host, "dev", lab::kHostIf});
-      if (r.ok()) r = l.exec(lab::Node::azure_gw, {"ip", "route", "replace", vnet.to_string(), "dev", lab::kLanIf});
-      if (!r.ok()) return Error{"cannot put " + host + " on vnet-host: " + r.err};
+      const auto host = IpAddress::v4(vnet.network().v4_host_order() + kFurtherVnetHostOffset);
+      vnet_side += "address replace " + host.to_string() + "/" + std::to_string(vnet.length()) + " dev " +
+                   lab::kHostIf + "\n";
+      azure_side += "route replace " + vnet.to_string() + " dev " + lab::kLanIf + "\n";
     }
   }
-  return Status::success();
+  if (auto s = ip_batch(l, lab::Node::azure_gw, azure_side, "give azure-gw the further tunnel addresses"); !s) return s;
+  if (auto s = ip_batch(l, lab::Node::vnet, vnet_side, "put the further VNets' hosts on vnet-host"); !s) return s;
+  return ip_batch(l, lab::Node::appliance, appliance_side, "route the further Azure tunnel addresses on the appliance");
 }
 
 }  // namespace
@@ -201,51 +218,50 @@ Status AzureLab::wait_until_up(std::chrono::seconds timeout) {
 // of its own inside that range it refuses the CHILD SA (TS_UNACCEPTABLE). The
 // real Azure gateway sits in the VNet; the lab's has one VNet address, so it
 // gets a host address on lo in each VNet selector range it lacks: the last
-// usable address of the range.
-Status AzureLab::give_azure_addresses_in_selectors(const AzureGatewayConfig& model) {
+// usable address of the range. With the VNet selectors of several
+// connections (AzureGatewayOptions::vnet_selectors) that is one address per
+// further VNet, all in one `ip -batch`.
+Status AzureLab::give_azure_addresses_in_selectors(const std::vector<AzureGatewayConfig>& models) {
   const auto own = IpAddress::parse(lab::address_only(lab_->addresses().azure_gw_vnet));
-  for (const auto& child : model.children) {
-    for (const auto& text : child.local_ts) {
-      const auto prefix = IpPrefix::parse(text);
-      if (!prefix || !prefix->is_v4() || prefix->length() == 0 || prefix->length() > 30) continue;
-      if (own && prefix->contains(*own)) continue;
-      const uint32_t last = prefix->network().v4_host_order() + (1u << (32 - prefix->length())) - 2;
-      const auto host = IpAddress::v4(last).to_string() + "/32";
-      auto added = lab_->exec(lab::Node::azure_gw, {"ip", "address", "replace", host, "dev", "lo"});
-      if (!added.ok()) return Error{"cannot give azure-gw an address in " + text + ": " + added.err};
+  std::string commands;
+  for (const auto& model : models) {
+    for (const auto& child : model.children) {
+      for (const auto& text : child.local_ts) {
+        const auto prefix = IpPrefix::parse(text);
+        if (!prefix || !prefix->is_v4() || prefix->length() == 0 || prefix->length() > 30) continue;
+        if (own && prefix->contains(*own)) continue;
+        const uint32_t last = prefix->network().v4_host_order() + (1u << (32 - prefix->length())) - 2;
+        commands += "address replace " + IpAddress::v4(last).to_string() + "/32 dev lo\n";
+      }
     }
   }
-  return Status::success();
+  return ip_batch(*lab_, lab::Node::azure_gw, commands, "give azure-gw an address in each of its selectors' ranges");
 }
 
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   auto specs = read_azure_side(file);
   if (!specs) return Error{specs.error()};
   auto models = model_azure_side(specs.value(), options_.azure_gateway, options_.azure_backend);
-  auto model = models.front();
   {
     std::lock_guard lock(azure_mutex_);
-    if (!azure_.connection.empty() &&
-        (model.mode != azure_.mode || model.dpd_timeout_seconds != azure_.dpd_timeout_seconds)) {
+    // The charon settings were written from the first connection.
+    if (!azure_.empty() && (models.front().mode != azure_.front().mode ||
+                            models.front().dpd_timeout_seconds != azure_.front().dpd_timeout_seconds)) {
       return Error{"the simulated Azure gateway reads connectionMode and dpdTimeoutSeconds when it starts; build a "
                    "new lab to change them"};
     }
   }
-  // One file: swanctl --load-all unloads what the file does not name.
-  // (charon merges the repeated connections and secrets sections.)
-  std::string text;
-  for (const auto& m : models) {
-    if (auto s = give_azure_addresses_in_selectors(m); !s) return s;
-    text += render_azure_swanctl_conf(m, /*reveal_secret=*/true);
-  }
+  if (auto s = give_azure_addresses_in_selectors(models); !s) return s;
   const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
-  if (auto s = write_private(conf, text); !s) return s;
+  if (auto s = write_private(conf, render_azure_swanctl_conf(models, /*reveal_secret=*/true)); !s) return s;
   if (auto s = azure_charon().load_all(conf); !s) return s;
   std::lock_guard lock(azure_mutex_);
-  azure_ = std::move(model);
+  azure_ = std::move(models);
   azure_dialled_children_.clear();
-  for (const auto& child : azure_.children) {
-    if (child.azure_initiates) azure_dialled_children_.push_back(child.name);
+  for (const auto& model : azure_) {
+    for (const auto& child : model.children) {
+      if (child.azure_initiates) azure_dialled_children_[model.connection].push_back(child.name);
+    }
   }
   return Status::success();
 }
@@ -273,7 +289,7 @@ void AzureLab::start_azure_redial() {
   redial_ = std::thread([this] {
     while (!stopping_) {
       for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::vector<std::string> dialled;
+      std::map<std::string, std::vector<std::string>> dialled;
       {
         std::lock_guard lock(azure_mutex_);
         dialled = azure_dialled_children_;
@@ -285,25 +301,67 @@ void AzureLab::start_azure_redial() {
         if (azure_bird_ && azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(false);
         continue;
       }
-      auto sas = charon->swanctl({"--list-sas", "--ike", connection_}, std::chrono::seconds(5));
-      if (azure_bird_ && sas.ok()) {
-        const bool up = sas.out.find("ESTABLISHED") != std::string::npos && sas.out.find("INSTALLED") != std::string::npos;
+      // One listing for every connection: with many of them, a swanctl per
+      // connection every round would load the machine the lab measures.
+      auto listing = charon->swanctl({"--list-sas"}, std::chrono::seconds(5));
+      if (!listing.ok()) continue;
+      const auto sas = parse_sa_listing(listing.out);
+      if (azure_bird_) {
+        const auto it = sas.find(connection_);
+        const bool up = it != sas.end() && it->second.established && !it->second.installed.empty();
         if (up != azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(up);
       }
       // Azure re-dials a connection it initiates until the peer answers, and
       // brings up each of its CHILD SAs (one per selector pair when
       // policy-based); charon gives up after a refusal.
-      if (!sas.ok()) continue;
-      const bool ike_up = sas.out.find(connection_ + ":") != std::string::npos;
-      for (const auto& child : dialled) {
-        if (ike_up && sas.out.find(child + ":") != std::string::npos) continue;
-        if (ike_up && sas.out.find("ESTABLISHED") == std::string::npos) break;  // still connecting
-        (void)charon->swanctl({"--initiate", "--ike", connection_, "--child", child, "--timeout", "2"},
-                              std::chrono::seconds(5));
-        if (!ike_up) break;  // the first CHILD SA brings the IKE SA up; the others follow next round
+      for (const auto& [connection, children] : dialled) {
+        const auto it = sas.find(connection);
+        const bool ike_up = it != sas.end();
+        for (const auto& child : children) {
+          if (ike_up && it->second.children.count(child)) continue;
+          if (ike_up && !it->second.established) break;  // still connecting
+          (void)charon->swanctl({"--initiate", "--ike", connection, "--child", child, "--timeout", "2"},
+                                std::chrono::seconds(5));
+          if (!ike_up) break;  // the first CHILD SA brings the IKE SA up; the others follow next round
+        }
       }
     }
   });
+}
+
+std::map<std::string, SaListing> parse_sa_listing(const std::string& text) {
+  std::map<std::string, SaListing> out;
+  SaListing* current = nullptr;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    // "name: #3, ESTABLISHED, IKEv2, ..." starts an IKE SA; its CHILD SAs are
+    // indented: "  child: #5, reqid 1, INSTALLED, TUNNEL-in-UDP, ...".
+    const auto colon = line.find(": #");
+    if (colon == std::string::npos) continue;
+    const bool indented = line[0] == ' ';
+    const auto name_begin = line.find_first_not_of(' ');
+    const std::string name = line.substr(name_begin, colon - name_begin);
+    if (!indented) {
+      current = &out[name];
+      if (line.find(", ESTABLISHED,") != std::string::npos) current->established = true;
+      const auto id_end = line.find(',', colon + 2);
+      const auto spis = line.find("IKEv2, ");
+      std::string identity =
+          line.substr(colon + 2, id_end == std::string::npos ? std::string::npos : id_end - colon - 2);
+      if (spis != std::string::npos) identity += " " + line.substr(spis + 7);
+      // The initiator's SPI is starred on the side that initiated; the star is not part of the SA.
+      identity.erase(std::remove(identity.begin(), identity.end(), '*'), identity.end());
+      current->ike_sas.insert(identity);
+    } else if (current != nullptr) {
+      current->children.insert(name);
+      if (line.find(", INSTALLED,") != std::string::npos) current->installed.insert(name);
+    }
+  }
+  return out;
 }
 
 Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
@@ -334,13 +392,14 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   auto azure_specs = read_azure_side(azure_file);
   if (!azure_specs) return Error{azure_specs.error()};
   const policy::ConnectionSpec azure_spec = azure_specs.value().front();
-  if (auto s = add_extra_azure_connections(l, azure_specs.value()); !s) return Error{s.error()};
   {
     const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
     std::filesystem::create_directories(conf_dir);
     std::ofstream(conf_dir / "azure.conf")
-        << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway));
+        << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway),
+                                        static_cast<int>(azure_specs.value().size()));
   }
+  if (auto s = add_extra_azure_connections(l, azure_specs.value()); !s) return Error{s.error()};
   if (options.azure_backend == lab::CharonBackend::ergw_ipsec) {
     std::filesystem::create_directories(l.state_dir() / lab::node_title(lab::Node::azure_gw) / "fastpath");
     if (auto s = l.start_fastpath(lab::Node::azure_gw, std::filesystem::absolute(options.fastpath_path).string(),
@@ -393,6 +452,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
                   "--fastpath-dir", (appliance_dir / "fastpath").string()});
   }
   ergwd.insert(ergwd.end(), options.ergwd_args.begin(), options.ergwd_args.end());
+  self->ergwd_started_at_ = std::chrono::steady_clock::now();
   if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +76,9 @@ class AzureLab {
   std::string api_socket() const;
   const std::string& connection_name() const { return connection_; }
 
+  // When ergwd was started (just before its process was spawned).
+  std::chrono::steady_clock::time_point ergwd_started_at() const { return ergwd_started_at_; }
+
   // ergwd's status report (the same JSON `ergw status --json` prints).
   Result<nlohmann::json> status() const;
   // Waits until ergwd reports every connection UP and its routes installed.
@@ -109,12 +114,13 @@ class AzureLab {
   // gives up after a refusal (NO_PROPOSAL_CHOSEN while ergwd has not loaded
   // its side yet, AUTHENTICATION_FAILED, ...), so the lab re-dials for it.
   void start_azure_redial();
-  Status give_azure_addresses_in_selectors(const AzureGatewayConfig& model);
+  Status give_azure_addresses_in_selectors(const std::vector<AzureGatewayConfig>& models);
   AzureLabOptions options_;
   std::thread redial_;
   std::atomic<bool> stopping_{false};
-  AzureGatewayConfig azure_;  // written by load_azure_side before the redial thread starts
-  std::vector<std::string> azure_dialled_children_;
+  std::vector<AzureGatewayConfig> azure_;  // one per connection, written by load_azure_side
+  std::map<std::string, std::vector<std::string>> azure_dialled_children_;  // by connection
+  std::chrono::steady_clock::time_point ergwd_started_at_;
   std::mutex azure_mutex_;
   std::unique_ptr<lab::Lab> lab_;
   std::unique_ptr<AzureBird> azure_bird_;  // destroyed before lab_
@@ -122,8 +128,27 @@ class AzureLab {
   std::string onprem_prefix_;
 };
 
-// Checks that the configuration fits the lab: the first connection on the
-// lab's addresses, further ones from the appliance to other Azure addresses.
+// The address vnet-host has in each IPv4 VNet prefix of a further connection
+// (one of /28 or larger): the prefix's .10, as the lab's own VNet host has in
+// 10.0.2.0/24. A real host, so ping and TCP reach it through each tunnel.
+inline constexpr uint32_t kFurtherVnetHostOffset = 10;
+
+// What `swanctl --list-sas` says of one connection (all its IKE SAs).
+struct SaListing {
+  bool established = false;          // an IKE SA of it is ESTABLISHED
+  std::set<std::string> children;    // CHILD SAs by name, in any state
+  std::set<std::string> installed;   // those INSTALLED
+  // Each IKE SA as "#<unique id> <initiator SPI>_i <responder SPI>_r": what
+  // stays the same for as long as that IKE SA lives (a rekey or a restart
+  // changes it).
+  std::set<std::string> ike_sas;
+};
+// `swanctl --list-sas` by connection name.
+std::map<std::string, SaListing> parse_sa_listing(const std::string& text);
+
+// Checks that the configuration fits the lab: every connection from the
+// appliance's address, the first to the lab's Azure gateway address, each
+// further one to an IPv4 address of its own that the lab adds to azure-gw.
 Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses);
 
 }  // namespace ergw::azure_lab

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
 #include "lab/traffic.h"
 
@@ -226,12 +227,7 @@ class TunnelTest : public ::testing::Test {
         [&](const nlohmann::json& s) {
           const auto& c = s["connections"][0];
           pfs = c.value("pfs", nlohmann::json::object());
-          const std::string probe = pfs.value("probe", "");
-          if (probe != "verified" && probe != "mismatch" && probe != "inconclusive" && probe != "off") return false;
-          for (const auto& child : cli::all_children(c)) {
-            if (child.value("state", "") != "INSTALLED") return false;
-          }
-          return true;
+          return pfs_probe_settled(c);
         },
         "ergwd's PFS probe to conclude");
     EXPECT_TRUE(concluded) << concluded.error();
@@ -590,7 +586,7 @@ std::vector<std::string> ike_messages_since(const std::string& charon_log, size_
   return out;
 }
 
-class PfsProbeTest : public TunnelTest {
+class PfsProbeLab : public TunnelTest {
  protected:
   // Starts ergw with `ergw_group` against Azure's side with `azure_group`
   // (both otherwise AES256/SHA256/DH14) and waits for the tunnel; returns
@@ -641,7 +637,7 @@ class PfsProbeTest : public TunnelTest {
   }
 };
 
-TEST_F(PfsProbeTest, ErgwWithPfsAgainstAzureWithoutIsReportedRightAfterSetup) {
+TEST_F(PfsProbeLab, ErgwWithPfsAgainstAzureWithoutIsReportedRightAfterSetup) {
   std::chrono::milliseconds after_up{};
   const auto pfs = start_with("PFS2048", "None", after_up);
   if (HasFatalFailure()) return;
@@ -653,7 +649,7 @@ TEST_F(PfsProbeTest, ErgwWithPfsAgainstAzureWithoutIsReportedRightAfterSetup) {
   for (const auto& m : messages) std::cerr << "  " << m << "\n";
 }
 
-TEST_F(PfsProbeTest, ErgwWithoutPfsAgainstAzureRequiringPfsIsReportedRightAfterSetup) {
+TEST_F(PfsProbeLab, ErgwWithoutPfsAgainstAzureRequiringPfsIsReportedRightAfterSetup) {
   std::chrono::milliseconds after_up{};
   const auto pfs = start_with("None", "PFS2048", after_up);
   if (HasFatalFailure()) return;
@@ -664,7 +660,7 @@ TEST_F(PfsProbeTest, ErgwWithoutPfsAgainstAzureRequiringPfsIsReportedRightAfterS
 // The same group on both sides: verified, with the time; the probe's rekey
 // loses no ping (a continuous ping runs from before the tunnel is up; only
 // the requests before the first reply may go unanswered).
-TEST_F(PfsProbeTest, TheSameGroupOnBothSidesIsVerifiedAndTheProbeLosesNoPing) {
+TEST_F(PfsProbeLab, TheSameGroupOnBothSidesIsVerifiedAndTheProbeLosesNoPing) {
   auto config = read_json(kGolden / "aes256-sha256-dh14-pfs2048.json");
   start(write("ergw", config), write("azure", config));
   ASSERT_FALSE(HasFatalFailure());
@@ -712,7 +708,7 @@ TEST_F(PfsProbeTest, TheSameGroupOnBothSidesIsVerifiedAndTheProbeLosesNoPing) {
 // Azure rekeys without ergw's PFS group and ergw refuses: reported as a PFS
 // mismatch too (here the probe has said so already; Azure's own rekey keeps
 // it reported).
-TEST_F(PfsProbeTest, AzuresRekeyRefusedByErgwKeepsTheMismatchReported) {
+TEST_F(PfsProbeLab, AzuresRekeyRefusedByErgwKeepsTheMismatchReported) {
   std::chrono::milliseconds after_up{};
   const auto pfs = start_with("ECP384", "None", after_up);
   if (HasFatalFailure()) return;
