@@ -36,6 +36,9 @@ etag=$(curl -sf "${ca[@]}" "${auth[@]}" -D - -o /dev/null "$url/v1/config" | tr 
 [ "$(code "${ca[@]}" "${auth[@]}" -X PUT -H 'Content-Type: application/json' -H 'If-Match: "0"' \
       --data-binary @"$source_dir/examples/lab.json" "$url/v1/config")" = 412 ] || fail "PUT with a stale If-Match"
 curl -sf "${ca[@]}" "${auth[@]}" "$url/v1/config" | grep -q LabOnlyKey && fail "the PSK came back"
-curl -sf "${ca[@]}" "${auth[@]}" "$url/metrics" | grep -q '^ergw_config_revision 1$' || fail "metrics"
+# The body is read whole before grep: with pipefail, `curl | grep -q` fails
+# whenever grep stops reading first (curl then dies of SIGPIPE).
+metrics=$(curl -sf "${ca[@]}" "${auth[@]}" "$url/metrics") || fail "GET /metrics"
+grep -q '^ergw_config_revision 1$' <<<"$metrics" || fail "metrics: $(grep '^ergw_config' <<<"$metrics")"
 grep -q LabOnlyKey "$state/log" "$state/audit.log" && fail "the PSK is in a log"
 echo "PASS"

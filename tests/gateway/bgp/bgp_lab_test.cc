@@ -317,9 +317,12 @@ TEST_P(BgpAddressTest, LearnsTheVnetOverBgpAndReachesItThroughTheTunnel) {
   const std::string peer = "peer=\"" + s.value("protocol", "") + "\"";
   const std::string connection = "connection=\"" + st["connections"][0].value("name", "") + "\"";
   std::string text;
+  // /metrics reads ergwd's published snapshot (once a second), which can be a
+  // step behind the status above: wait for the session and its routes there too.
   ASSERT_TRUE(eventually(seconds(10), [&] {
     text = scrape_metrics();
-    return metric(text, "ergw_bgp_session_up", {peer, connection}) == 1.0;
+    return metric(text, "ergw_bgp_session_up", {peer, connection}) == 1.0 &&
+           metric(text, "ergw_bgp_routes_accepted", {peer, connection}).value_or(0) >= 1.0;
   })) << text;
   EXPECT_EQ(metric(text, "ergw_bgp_session_state", {peer, connection, "state=\"Established\""}), 1.0) << text;
   EXPECT_EQ(metric(text, "ergw_bgp_session_state", {peer, connection, "state=\"Active\""}), 0.0) << text;
