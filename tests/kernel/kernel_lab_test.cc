@@ -7,6 +7,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "host/kernel_probe.h"
+#include "lab/azure/pfs_probe_settled.h"
 
 namespace ergw::kernel_tests {
 
@@ -68,6 +69,18 @@ nlohmann::json KernelLabTest::wait_until_up() {
   auto up = lab_->wait_until_up(std::chrono::seconds(120));
   EXPECT_TRUE(up) << up.error();
   if (!up) return nlohmann::json::object();
+  // ergwd's PFS probe rekeys the CHILD SA about a second after it is up: the
+  // old SA's counters vanish with it, so tests that count packets start after.
+  auto settled = lab_->wait_for(
+      std::chrono::seconds(60),
+      [](const nlohmann::json& st) {
+        for (const auto& c : st["connections"]) {
+          if (!azure_lab::pfs_probe_settled(c)) return false;
+        }
+        return true;
+      },
+      "ergwd's PFS probe to conclude");
+  EXPECT_TRUE(settled) << settled.error();
   auto s = status();
   std::cerr << cli::format_status(s);
   return s;
