@@ -25,4 +25,15 @@ std::optional<IpAddress> azure_bgp_address(const ConnectionSpec& spec) {
   return std::nullopt;
 }
 
+std::optional<IpAddress> azure_bgp_address_of_instance(const ConnectionSpec& spec, size_t instance) {
+  const auto& custom = spec.azure.gateway_custom_bgp_ip_addresses;
+  if (!custom.empty()) {
+    if (instance < custom.size()) return custom[instance].address;
+    return std::nullopt;
+  }
+  const auto& gateway = spec.gateway.bgp_peering_addresses;
+  if (instance < gateway.size()) return gateway[instance];
+  return std::nullopt;
+}
+
 }  // namespace ergw::policy

@@ -125,6 +125,9 @@ struct ConnectionSpec {
   // ergw's own: probe the PFS setting right after the tunnel comes up
   // (pfsProbe); unset: the appliance's setting.
   std::optional<bool> pfs_probe;
+  // Active-active: the instance (index into gateway.tunnel_ip_addresses)
+  // whose tunnel carries the traffic while it is up; none: both (ECMP).
+  std::optional<size_t> preferred_instance;
   // True when the input was a bare Azure connection object: addresses are then unknown.
   bool bare_connection_object = false;
 };
@@ -132,6 +135,13 @@ struct ConnectionSpec {
 // Azure's BGP address for this connection: the connection's custom APIPA
 // address when it sets one, else the gateway's (GatewaySubnet) address.
 std::optional<IpAddress> azure_bgp_address(const ConnectionSpec& spec);
+// Azure's BGP address of instance `instance` (index into the gateway's tunnel
+// addresses) of an active-active gateway: the connection's custom APIPA
+// address for that instance (gatewayCustomBgpIpAddresses, one per instance's
+// IP configuration, in instance order), else the instance's GatewaySubnet
+// address (bgpSettings.bgpPeeringAddress, "10.12.255.4,10.12.255.5"); nullopt
+// when the configuration names fewer addresses than instances.
+std::optional<IpAddress> azure_bgp_address_of_instance(const ConnectionSpec& spec, size_t instance);
 
 struct ApplianceConfig {
   std::string name = "ergw";

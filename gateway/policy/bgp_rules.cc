@@ -4,9 +4,9 @@
 // exports that leave the VNet alone). ergwd builds its BIRD peers from a
 // configuration that passed these, so `ergw policy check` and ergwd refuse
 // the same files. Facts: docs/azure-facts.md, "BGP".
-#include <set>
-
 #include "gateway/policy/azure_rules.h"
+
+#include <set>
 
 namespace ergw::policy {
 namespace {
@@ -188,6 +188,33 @@ void check_exports(const ConnectionSpec& spec, const ValidationOptions& options,
   }
 }
 
+// Active-active: one BGP session per instance, each over its own tunnel, to
+// that instance's own BGP address.
+void check_bgp_per_instance(const ConnectionSpec& spec, Diagnostics& d) {
+  const size_t instances = spec.gateway.tunnel_ip_addresses.size();
+  if (instances < 2) return;
+  const bool custom = !spec.azure.gateway_custom_bgp_ip_addresses.empty();
+  const std::string where = custom ? field_path(spec.azure.source_path, "gatewayCustomBgpIpAddresses")
+                                   : gateway_field(spec, "bgpSettings.bgpPeeringAddress");
+  std::set<IpAddress> seen;
+  for (size_t i = 0; i < instances; ++i) {
+    const auto address = azure_bgp_address_of_instance(spec, i);
+    if (!address) {
+      // Azure gives every instance its own; a session per instance needs it.
+      d.warning(where, "names " + std::to_string(i) + " BGP address(es) for an active-active gateway with " +
+                           std::to_string(instances) + " instances: only the first " + std::to_string(i) +
+                           " instance(s) get a BGP session, and the other tunnels carry no BGP routes",
+                custom ? std::string("give a custom APIPA address for each instance, in the order of "
+                                     "azureGateway.tunnelIpAddresses")
+                       : std::string("copy both addresses as Azure prints them: \"10.12.255.4,10.12.255.5\""));
+      return;
+    }
+    if (!seen.insert(*address).second) {
+      d.error(where, address->to_string() + " is given for two instances; each instance has its own BGP address");
+    }
+  }
+}
+
 void check_bgp_with_nat(const ConnectionSpec& spec, Diagnostics& d) {
   if (!spec.azure.nat_rule_paths.empty() && !spec.azure.gateway_custom_bgp_ip_addresses.empty()) {
     d.error(field_path(spec.azure.source_path, "gatewayCustomBgpIpAddresses"),
@@ -207,6 +234,7 @@ void check_bgp(const ConnectionSpec& spec, const ValidationOptions& options, Dia
   check_azure_bgp_address(spec, azure, d);
   check_exports(spec, options, d);
   check_bgp_with_nat(spec, d);
+  check_bgp_per_instance(spec, d);
 }
 
 }  // namespace ergw::policy

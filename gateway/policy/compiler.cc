@@ -83,6 +83,7 @@ struct Tunnel {
   std::string local_id;   // our IKE identity
   std::string remote_id;  // Azure's IKE identity
   uint32_t if_id = 0;
+  size_t instance = 0;    // index into the gateway's tunnel addresses
 };
 
 // Azure's identity for instance `i`: the configured one (one for all, or one
@@ -106,7 +107,7 @@ std::vector<Tunnel> tunnels_of(const ConnectionSpec& spec) {
     for (size_t i = 0; i < remotes.size(); ++i) {
       const std::string remote = remotes[i].to_string();
       out.push_back({spec.name + "-i" + std::to_string(i), local, remote, local_id,
-                     remote_identity(spec, i, remote), 0});
+                     remote_identity(spec, i, remote), 0, i});
     }
   }
   return out;
@@ -398,17 +399,23 @@ void add_static_routes(const ConnectionSpec& spec, const Tunnel& t, std::vector<
       }
     }
   } else if (!spec.azure.enable_bgp) {
-    for (const auto& prefix : spec.gateway.vnet_prefixes) routes.push_back({prefix, t.name, t.if_id});
+    // Active-active: both instances' tunnels carry the VNet (ECMP), or the
+    // preferred one while it is up; ergwd routes by the tunnels' state.
+    const uint8_t preference = spec.preferred_instance && *spec.preferred_instance != t.instance ? 1 : 0;
+    for (const auto& prefix : spec.gateway.vnet_prefixes) routes.push_back({prefix, t.name, t.if_id, preference});
   }
 }
 
-BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& first) {
+// One BGP session per tunnel: each Azure instance speaks BGP from its own
+// address, reached through its own tunnel.
+BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& t, const IpAddress& azure) {
   BgpPeerIntent peer;
-  peer.connection = first.name;
+  peer.connection = t.name;
   peer.local_asn = *spec.local.asn;
   peer.peer_asn = spec.gateway.asn;
   peer.local_address = *spec.local.bgp_peering_address;
-  peer.peer_address = azure_bgp_address(spec).value_or(IpAddress{});
+  peer.peer_address = azure;
+  peer.preference = spec.preferred_instance && *spec.preferred_instance != t.instance ? 1 : 0;
   // With APIPA addresses Azure never opens the session: ergw must.
   peer.apipa = is_link_local_v4(peer.peer_address) || is_link_local_v4(peer.local_address);
   // Neither a GatewaySubnet address nor Azure's APIPA address is on a link
@@ -418,7 +425,7 @@ BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& first) {
   peer.keepalive_seconds = kAzureBgpKeepaliveSeconds;
   peer.export_prefixes = spec.local.prefixes;
   peer.vnet_prefixes = spec.gateway.vnet_prefixes;
-  peer.if_id = first.if_id;
+  peer.if_id = t.if_id;
   return peer;
 }
 
@@ -438,7 +445,16 @@ CompiledConfiguration compile(const ApplianceConfig& config) {
       add_static_routes(spec, t, out.routes);
     }
     if (spec.azure.enable_bgp && spec.local.asn && spec.local.bgp_peering_address) {
-      out.bgp_peers.push_back(bgp_intent(spec, tunnels[i].front()));
+      if (tunnels[i].size() == 1) {
+        out.bgp_peers.push_back(bgp_intent(spec, tunnels[i].front(), azure_bgp_address(spec).value_or(IpAddress{})));
+      } else {
+        for (const auto& t : tunnels[i]) {
+          // An instance whose BGP address is not configured gets no session (validation warns).
+          if (auto azure = azure_bgp_address_of_instance(spec, t.instance)) {
+            out.bgp_peers.push_back(bgp_intent(spec, t, *azure));
+          }
+        }
+      }
     }
   }
   out.charon = charon_settings_for_dpd(smallest_dpd);

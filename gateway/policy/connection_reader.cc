@@ -475,6 +475,16 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
     }
   }
   spec.pfs_probe = f.boolean("pfsProbe");
+  if (const auto* preferred = f.find("preferredInstance")) {
+    if (preferred->is_number_integer() && (*preferred == 0 || *preferred == 1)) {
+      spec.preferred_instance = preferred->get<size_t>();
+    } else if (!(preferred->is_string() && *preferred == "none")) {
+      diagnostics.error(f.path_of("preferredInstance"),
+                        preferred->dump() + " is not allowed; allowed: \"none\" (ECMP over both instances' "
+                                            "tunnels, the default), 0 or 1 (the instance whose tunnel address is "
+                                            "first or second in azureGateway.tunnelIpAddresses)");
+    }
+  }
   if (const auto* gateway = f.object("azureGateway")) {
     spec.gateway = read_azure_gateway(*gateway, f.path_of("azureGateway"), spec.azure.use_local_azure_ip_address,
                                       diagnostics);

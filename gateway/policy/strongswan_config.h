@@ -79,6 +79,10 @@ struct TunnelRoute {
   IpPrefix prefix;
   std::string connection;  // IKE connection name
   uint32_t if_id = 0;
+  // 0: carried whenever the tunnel is up (several such tunnels: ECMP);
+  // 1: a backup, carried only while no tunnel with 0 for the prefix is up
+  // (the other instance of an active-active gateway with preferredInstance).
+  uint8_t preference = 0;
 };
 
 // What BGP needs from one connection (filled in only when enableBgp).
@@ -95,6 +99,10 @@ struct BgpPeerIntent {
   std::vector<IpPrefix> export_prefixes;
   std::vector<IpPrefix> vnet_prefixes;
   uint32_t if_id = 0;
+  // 1: the instance that is not preferredInstance - its routes are taken
+  // only when the preferred session has none, and Azure is asked to prefer
+  // the other session (AS path prepending).
+  uint8_t preference = 0;
 };
 
 struct CompiledConfiguration {

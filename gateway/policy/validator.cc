@@ -235,6 +235,13 @@ void check_addresses(const ConnectionSpec& spec, Diagnostics& d) {
               "instance, and the one tunnel goes down during Azure's maintenance",
               "list both instances' addresses in azureGateway.tunnelIpAddresses");
   }
+  if (spec.preferred_instance && *spec.preferred_instance >= gateway.tunnel_ip_addresses.size()) {
+    d.error(field_path(spec.source_path, "preferredInstance"),
+            std::to_string(*spec.preferred_instance) + " names no instance: the gateway has " +
+                std::to_string(gateway.tunnel_ip_addresses.size()) +
+                " tunnel address(es); allowed: \"none\", or 0 or 1 with two addresses in "
+                "azureGateway.tunnelIpAddresses (active-active)");
+  }
   if (!c.enable_bgp && gateway.vnet_prefixes.empty() && !c.use_policy_based_traffic_selectors) {
     d.warning(field_path(gateway.source_path, "vnetPrefixes"),
               "no BGP and no VNet prefixes: nothing will be routed into the tunnel",

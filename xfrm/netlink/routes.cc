@@ -38,6 +38,32 @@ Status replace_route(const DeviceRoute& route) {
                          [&](nlmsghdr* h) { put_route(h, route, index, false); });
 }
 
+Status replace_multipath_route(const MultipathRoute& route) {
+  std::string what = "route " + route.prefix.to_string();
+  for (const auto& device : route.devices) what += " nexthop dev " + device;
+  if (route.devices.empty()) return Error{what + ": no device"};
+  if (route.devices.size() == 1) return replace_route({route.prefix, route.devices.front(), route.table});
+  std::vector<unsigned> indexes;
+  for (const auto& device : route.devices) {
+    const unsigned index = device_index(device);
+    if (index == 0) return Error{what + ": no such device " + device + " (yet)"};
+    indexes.push_back(index);
+  }
+  return netlink_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, what, [&](nlmsghdr* h) {
+    put_route(h, {route.prefix, "", route.table}, 0, false);
+    nlattr* multipath = mnl_attr_nest_start(h, RTA_MULTIPATH);
+    for (const unsigned index : indexes) {
+      auto* nexthop = static_cast<rtnexthop*>(mnl_nlmsg_get_payload_tail(h));
+      std::memset(nexthop, 0, sizeof(rtnexthop));
+      nexthop->rtnh_len = sizeof(rtnexthop);
+      nexthop->rtnh_hops = 0;  // weight 1: equal cost
+      nexthop->rtnh_ifindex = static_cast<int>(index);
+      h->nlmsg_len += MNL_ALIGN(sizeof(rtnexthop));
+    }
+    mnl_attr_nest_end(h, multipath);
+  });
+}
+
 Status delete_route(const DeviceRoute& route) {
   const unsigned index = device_index(route.device);
   const std::string what = "delete route " + route.prefix.to_string() + " dev " + route.device;

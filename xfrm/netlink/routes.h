@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/ip_prefix.h"
 #include "common/result.h"
@@ -20,6 +21,15 @@ struct DeviceRoute {
 };
 
 Status replace_route(const DeviceRoute& route);
+// One route over several devices at once (ECMP: the kernel spreads flows
+// over the nexthops by a hash of the flow, fib_multipath_hash_policy). One
+// device is an ordinary route; the devices must all exist.
+struct MultipathRoute {
+  IpPrefix prefix;
+  std::vector<std::string> devices;
+  uint32_t table = 254;  // RT_TABLE_MAIN
+};
+Status replace_multipath_route(const MultipathRoute& route);
 // Deleting a route that is already gone succeeds.
 Status delete_route(const DeviceRoute& route);
 // 0 when the device does not exist (yet).

@@ -240,6 +240,59 @@ TEST(Compiler, ActiveActiveGivesOneIkeConnectionPerInstance) {
   EXPECT_EQ(out.secrets.size(), 2u);
 }
 
+TEST(Compiler, ActiveActiveStaticRoutesGoIntoBothTunnelsOrPreferOne) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["azureGateway"]["activeActive"] = true;
+  doc["connections"][0]["azure"]["properties"]["enableBgp"] = false;
+  auto out = compile_json(doc);
+  ASSERT_EQ(out.routes.size(), 2u);
+  EXPECT_EQ(out.routes[0].connection, "hub-i0");
+  EXPECT_EQ(out.routes[1].connection, "hub-i1");
+  EXPECT_EQ(out.routes[0].prefix, out.routes[1].prefix);
+  EXPECT_EQ(out.routes[0].preference, 0);
+  EXPECT_EQ(out.routes[1].preference, 0) << "ECMP by default";
+  doc["connections"][0]["preferredInstance"] = 1;
+  out = compile_json(doc);
+  EXPECT_EQ(out.routes[0].preference, 1) << "instance 0 is the backup";
+  EXPECT_EQ(out.routes[1].preference, 0);
+  doc["connections"][0]["preferredInstance"] = "none";
+  out = compile_json(doc);
+  EXPECT_EQ(out.routes[0].preference, 0);
+  EXPECT_EQ(out.routes[1].preference, 0);
+}
+
+TEST(Compiler, ActiveActiveWithBgpGivesOneSessionPerInstanceOverItsOwnTunnel) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["azureGateway"]["activeActive"] = true;
+  // GatewaySubnet: Azure prints both instances' addresses in one string.
+  doc["connections"][0]["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.0.255.4,10.0.255.5";
+  auto out = compile_json(doc);
+  ASSERT_EQ(out.bgp_peers.size(), 2u);
+  EXPECT_EQ(out.bgp_peers[0].connection, "hub-i0");
+  EXPECT_EQ(out.bgp_peers[1].connection, "hub-i1");
+  EXPECT_EQ(out.bgp_peers[0].peer_address.to_string(), "10.0.255.4");
+  EXPECT_EQ(out.bgp_peers[1].peer_address.to_string(), "10.0.255.5");
+  EXPECT_EQ(out.bgp_peers[0].if_id, out.connections[0].children[0].if_id);
+  EXPECT_EQ(out.bgp_peers[1].if_id, out.connections[1].children[0].if_id);
+  EXPECT_EQ(out.bgp_peers[0].preference + out.bgp_peers[1].preference, 0) << "ECMP by default";
+  doc["connections"][0]["preferredInstance"] = 0;
+  out = compile_json(doc);
+  EXPECT_EQ(out.bgp_peers[0].preference, 0);
+  EXPECT_EQ(out.bgp_peers[1].preference, 1);
+  // APIPA: the connection's custom address for each instance.
+  doc["connections"][0]["azure"]["properties"]["gatewayCustomBgpIpAddresses"] = {
+      {{"ipConfigurationId", "x/ipConfigurations/default"}, {"customBgpIpAddress", "169.254.21.1"}},
+      {{"ipConfigurationId", "x/ipConfigurations/activeActive"}, {"customBgpIpAddress", "169.254.22.1"}}};
+  doc["connections"][0]["local"]["bgpPeeringAddress"] = "169.254.21.2";
+  out = compile_json(doc);
+  ASSERT_EQ(out.bgp_peers.size(), 2u);
+  EXPECT_EQ(out.bgp_peers[0].peer_address.to_string(), "169.254.21.1");
+  EXPECT_EQ(out.bgp_peers[1].peer_address.to_string(), "169.254.22.1");
+  EXPECT_TRUE(out.bgp_peers[0].apipa && out.bgp_peers[1].apipa);
+}
+
 TEST(Compiler, RoutesAndBgpIntent) {
   auto doc = with_policy(testing::strong_policy());
   auto out = compile_json(doc);  // BGP on: no static VNet routes, one BGP peer

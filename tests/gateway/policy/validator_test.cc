@@ -302,6 +302,38 @@ TEST(Validator, AddressesAndActiveActive) {
   EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "activeActive", "only one tunnel address"));
 }
 
+TEST(Validator, PreferredInstanceNamesAnInstanceOfAnActiveActiveGateway) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["preferredInstance"] = 1;
+  EXPECT_FALSE(has(load(doc).diagnostics, Severity::error, "preferredInstance", ""));
+  doc["connections"][0]["preferredInstance"] = "none";
+  EXPECT_FALSE(has(load(doc).diagnostics, Severity::error, "preferredInstance", ""));
+  for (const nlohmann::json& bad : {nlohmann::json(2), nlohmann::json("first"), nlohmann::json(true)}) {
+    doc["connections"][0]["preferredInstance"] = bad;
+    EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "connections[0].preferredInstance",
+                    "allowed: \"none\" (ECMP over both instances' tunnels, the default), 0 or 1"))
+        << bad.dump();
+  }
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2"};
+  doc["connections"][0]["preferredInstance"] = 1;
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "connections[0].preferredInstance",
+                  "1 names no instance: the gateway has 1 tunnel address(es)"));
+}
+
+TEST(Validator, ActiveActiveBgpWantsABgpAddressPerInstance) {
+  auto doc = with_policy(testing::strong_policy());
+  doc["connections"][0]["azureGateway"]["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.3"};
+  doc["connections"][0]["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.0.255.4";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::warning, "bgpSettings.bgpPeeringAddress",
+                  "only the first 1 instance(s) get a BGP session"));
+  doc["connections"][0]["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.0.255.4,10.0.255.4";
+  EXPECT_TRUE(has(load(doc).diagnostics, Severity::error, "bgpSettings.bgpPeeringAddress", "given for two instances"));
+  doc["connections"][0]["azureGateway"]["bgpSettings"]["bgpPeeringAddress"] = "10.0.255.4,10.0.255.5";
+  EXPECT_FALSE(has(load(doc).diagnostics, Severity::warning, "bgpSettings.bgpPeeringAddress", "instance"));
+  EXPECT_FALSE(load(doc).diagnostics.has_errors());
+}
+
 TEST(Validator, ConfigurationLevelRules) {
   auto doc = with_policy(testing::strong_policy());
   doc["connections"].push_back(doc["connections"][0]);

@@ -59,6 +59,27 @@ TEST_F(NetlinkTest, ReplaceAndDeleteRoute) {
   EXPECT_TRUE(delete_route(in_table));
 }
 
+TEST_F(NetlinkTest, MultipathRouteOverTwoDevices) {
+  shell("ip link add ergwt2 type veth peer name ergwt3 && ip link set ergwt2 up && ip link set ergwt3 up");
+  MultipathRoute route{*IpPrefix::parse("10.96.0.0/16"), {"ergwt0", "ergwt2"}};
+  auto s = replace_multipath_route(route);
+  ASSERT_TRUE(s) << s.error();
+  const auto shown = shell("ip route show 10.96.0.0/16");
+  EXPECT_NE(shown.find("nexthop dev ergwt0"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("nexthop dev ergwt2"), std::string::npos) << shown;
+  // Down to one device: an ordinary route replaces the multipath one.
+  ASSERT_TRUE(replace_multipath_route({route.prefix, {"ergwt2"}}));
+  EXPECT_EQ(shell("ip route show 10.96.0.0/16"), "10.96.0.0/16 dev ergwt2 proto static scope link \n");
+  // And back to two; deleting by prefix alone removes the multipath route.
+  ASSERT_TRUE(replace_multipath_route(route));
+  EXPECT_TRUE(delete_route({route.prefix, ""}));
+  EXPECT_EQ(shell("ip route show 10.96.0.0/16"), "");
+  auto missing = replace_multipath_route({route.prefix, {"ergwt0", "nosuchdev"}});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("nosuchdev"), std::string::npos);
+  shell("ip link del ergwt2");
+}
+
 TEST_F(NetlinkTest, RouteToMissingDeviceNamesIt) {
   auto s = replace_route({*IpPrefix::parse("10.97.0.0/16"), "nosuchdev"});
   ASSERT_FALSE(s);
