@@ -77,6 +77,14 @@ struct BgpPeer {
   // ergw's own kernel routing table, where learned routes are installed.
   uint32_t kernel_table = 0;
 
+  // A backup session (the instance of an active-active Azure gateway that is
+  // not preferred): its routes get a lower local preference (kBackupLocalPref,
+  // BGP's default is 100), so BIRD selects them only while the preferred
+  // session has none; and what ergw announces on it carries ergw's ASN once
+  // more (AS path prepending, which Azure honours: a shorter path wins), so
+  // Azure sends through the other instance while that one has the routes.
+  bool backup = false;
+
   // For the reconciler: a changed peer means a new BIRD config.
   friend bool operator==(const BgpPeer&, const BgpPeer&) = default;
 };
@@ -89,6 +97,7 @@ std::string protocol_name(const BgpPeer& peer);
 inline constexpr int kErrorWaitMinSeconds = 5;
 inline constexpr int kErrorWaitMaxSeconds = 60;
 inline constexpr int kErrorForgetSeconds = 300;
+inline constexpr int kBackupLocalPref = 50;
 
 // One BIRD instance: global settings plus its peers.
 struct BirdConfig {

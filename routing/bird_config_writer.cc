@@ -97,6 +97,10 @@ void render_filters(const BgpPeer& peer, std::string& out) {
     out += "  # On-prem prefixes ergw announces must not come back from Azure.\n";
     out += "  if net ~ " + prefix_set(peer.export_prefixes, true) + " then reject;\n";
   }
+  if (peer.backup) {
+    out += "  # A backup session: its routes are used only while the preferred session has none.\n";
+    out += "  bgp_local_pref = " + std::to_string(kBackupLocalPref) + ";\n";
+  }
   out += "  accept;\n}\n\n";
 
   out += "filter " + proto + "_export {\n";
@@ -106,7 +110,14 @@ void render_filters(const BgpPeer& peer, std::string& out) {
     out += "  if net ~ " + prefix_set(peer.vnet_prefixes, true) + " then reject;\n";
   }
   if (!peer.export_prefixes.empty()) {
-    out += "  if net ~ " + prefix_set(peer.export_prefixes, false) + " then accept;\n";
+    if (peer.backup) {
+      out += "  # A backup session: a longer AS path, so that Azure prefers the other session.\n";
+      out += "  if net ~ " + prefix_set(peer.export_prefixes, false) + " then {\n";
+      out += "    bgp_path.prepend(" + std::to_string(peer.local_asn) + ");\n";
+      out += "    accept;\n  }\n";
+    } else {
+      out += "  if net ~ " + prefix_set(peer.export_prefixes, false) + " then accept;\n";
+    }
   }
   out += "  reject;\n}\n\n";
 }

@@ -12,6 +12,7 @@
 #include "gateway/ergwd/tunnel.h"
 #include "routing/bird_config_writer.h"
 #include "routing/bird_log.h"
+#include "routing/multipath.h"
 #include "routing/peer_validation.h"
 #include "vici/commands.h"
 #include "vici/sa_info.h"
@@ -49,6 +50,7 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
     peer.export_prefixes = intent.export_prefixes;
     peer.vnet_prefixes = intent.vnet_prefixes;
     peer.kernel_table = options.kernel_table;
+    peer.backup = intent.preference != 0;
     uint32_t if_id = intent.if_id;
     for (const auto& plan : plans) {
       if (plan.name != intent.connection) continue;
@@ -427,7 +429,7 @@ void BgpController::refresh() {
   for (const auto& p : plan_.peers) {
     routing::RouteQuery q;
     q.protocol = routing::protocol_name(p.peer);
-    q.all = false;
+    q.all = true;  // the attributes tell which routes `merge paths` joins
     routing::query_routes(bird_.client(), q, [fresh, finish, protocol = q.protocol](Result<std::vector<routing::Route>> r) {
       if (r) fresh->routes[protocol] = std::move(r.value());
       finish(r ? "" : r.error());
@@ -472,12 +474,23 @@ void BgpController::refresh_done(std::string error) {
   refresh_in_flight_ = false;
   snapshot_.error = std::move(error);
   if (snapshot_.error.empty()) {
+    // A session has a prefix when BIRD selected its route, or a route equal
+    // to the selected one (the kernel protocol's `merge paths` joins them:
+    // both sessions of an active-active gateway, ECMP).
+    std::map<IpPrefix, const routing::Route*> selected;
+    for (const auto& [protocol, routes] : snapshot_.routes) {
+      for (const auto& r : routes) {
+        if (r.primary && r.destination == "unicast") selected[r.prefix] = &r;
+      }
+    }
     LearnedRoutes learned;
     for (const auto& p : plan_.peers) {
       const auto routes = snapshot_.routes.find(routing::protocol_name(p.peer));
       if (routes == snapshot_.routes.end()) continue;
       for (const auto& r : routes->second) {
-        if (r.primary && r.destination == "unicast") learned[p.connection].insert(r.prefix);
+        const auto best = selected.find(r.prefix);
+        if (best == selected.end()) continue;
+        if (best->second == &r || routing::mergeable_with(*best->second, r)) learned[p.connection].insert(r.prefix);
       }
     }
     publish_learned(std::move(learned));

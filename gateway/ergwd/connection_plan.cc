@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ergw::gateway {
@@ -79,7 +80,9 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
     plan.local_id = ike.local_id;
     plan.remote_id = ike.remote_id;
     for (const auto& route : compiled.routes) {
-      if (route.connection == ike.name) plan.routes.push_back(route.prefix);
+      if (route.connection != ike.name) continue;
+      plan.routes.push_back(route.prefix);
+      plan.route_preference = std::max(plan.route_preference, route.preference);
     }
     plans.push_back(std::move(plan));
   }

@@ -30,6 +30,7 @@ struct ConnectionPlan {
   std::vector<IpPrefix> routes;           // static routes into the tunnel (BGP off)
   bool pfs_probe = true;                  // probe PFS once the tunnel is up (pfs_probe.h)
   std::string pfs_group = "None";         // Azure's spelling, for the probe's findings
+  uint8_t route_preference = 0;           // 0, or 1: only while no tunnel of the prefix with 0 is up
 };
 
 std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration& compiled);

@@ -88,6 +88,7 @@ void Daemon::reload_configuration(std::function<void(bool accepted)> done) {
 void Daemon::ensure_reconciler(const DataPlaneChoice& choice) {
   if (reconciler_) return;
   reconciler_ = std::make_unique<Reconciler>(*clock_, *client_, choice, tunnel_routes_);
+  reconciler_->on_tunnels_changed([this] { route_fastpath(); });
   reconciler_->set_pass_observer([this](std::chrono::nanoseconds took) {
     if (management_) management_->board().reconcile_duration().Observe(std::chrono::duration<double>(took).count());
   });
@@ -189,7 +190,9 @@ Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
 }
 
 void Daemon::route_fastpath() {
-  if (fastpath_) fastpath_->set_routes(plan_fastpath_routes(reconciler_->desired(), learned_routes_));
+  if (fastpath_) {
+    fastpath_->set_routes(plan_fastpath_routes(reconciler_->desired(), learned_routes_, reconciler_->tunnels_up()));
+  }
 }
 
 void Daemon::apply(const policy::ApplianceConfig& config, std::function<void(api::ApplyResult)> done) {

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include "gateway/ergwd/log.h"
+#include "gateway/ergwd/route_selection.h"
 
 namespace ergw::gateway {
 
@@ -19,19 +20,26 @@ std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.coun
 
 }  // namespace
 
-std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned) {
-  std::map<IpPrefix, uint32_t> by_prefix;
-  for (const auto& plan : plans) {
-    if (plan.if_id == 0) continue;
-    for (const auto& prefix : plan.routes) by_prefix.emplace(prefix, plan.if_id);
+std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned,
+                                             const std::set<std::string>& tunnels_up) {
+  std::set<FastpathRoute> routes;
+  std::set<IpPrefix> configured;
+  for (const auto& [prefix, carriers] : select_routes(plans, tunnels_up)) {
+    for (const size_t i : carriers) {
+      if (plans[i].if_id == 0) continue;
+      routes.insert({prefix, plans[i].if_id});
+      configured.insert(prefix);
+    }
   }
+  // Every session that has a prefix selected carries it: BIRD's `merge paths`
+  // selects the equal routes of both sessions of an active-active gateway.
   for (const auto& plan : plans) {
     const auto found = learned.find(plan.name);
     if (plan.if_id == 0 || found == learned.end()) continue;
-    for (const auto& prefix : found->second) by_prefix.emplace(prefix, plan.if_id);
+    for (const auto& prefix : found->second) {
+      if (!configured.count(prefix)) routes.insert({prefix, plan.if_id});
+    }
   }
-  std::set<FastpathRoute> routes;
-  for (const auto& [prefix, if_id] : by_prefix) routes.insert({prefix, if_id});
   return routes;
 }
 
@@ -253,8 +261,10 @@ void FastpathDaemon::push_routes(const std::set<FastpathRoute>& add, const std::
           }
         });
   };
-  for (const auto& r : remove) send(ERGW_IPSEC_MSG_DEL_ROUTE, r);
+  // Additions first: a prefix moving from one tunnel to another always has
+  // one of them in the fast path's table.
   for (const auto& r : add) send(ERGW_IPSEC_MSG_ADD_ROUTE, r);
+  for (const auto& r : remove) send(ERGW_IPSEC_MSG_DEL_ROUTE, r);
 }
 
 void FastpathDaemon::poll_status() {

@@ -63,14 +63,17 @@ struct FastpathRoute {
 
 // The fast path's routes for route-based selection: each route-based
 // connection's routes (static prefixes and the host route to Azure's BGP
-// address) and the prefixes BIRD selected from its BGP session (`learned`,
-// per connection), each to the connection's own if_id. The kernel routes all
-// of them into the one TUN device; this table is how the fast path picks the
-// tunnel. A prefix is given to one connection only: the configured ones
-// first, then the learned ones (BIRD selects one route per prefix, so two
-// sessions never both have it selected). Policy-based connections need none
-// (their policies select).
-std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned);
+// address) into the tunnels route_selection.h picks from `tunnels_up`, and
+// the prefixes BIRD selected from each BGP session (`learned`, per
+// connection), each to the connection's own if_id. The kernel routes all of
+// them into the one TUN device; this table is how the fast path picks the
+// tunnel. A prefix with several if_ids is ECMP in the fast path (a flow hash
+// keeps each flow on one tunnel): the two tunnels of an active-active gateway
+// without a preferred instance, or two sessions both selected by BIRD's
+// `merge paths`. Configured prefixes win over learned ones. Policy-based
+// connections need none (their policies select).
+std::set<FastpathRoute> plan_fastpath_routes(const std::vector<ConnectionPlan>& plans, const LearnedRoutes& learned,
+                                             const std::set<std::string>& tunnels_up);
 
 class FastpathDaemon {
  public:

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "gateway/ergwd/log.h"
+#include "gateway/ergwd/route_selection.h"
 #include "gateway/ergwd/tunnel.h"
 #include "vici/commands.h"
 
@@ -70,7 +71,8 @@ Reconciler::Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_
       health_(clock),
       pfs_probe_(clock, rekey_over(client), report_probe),
       pass_timer_(clock.make_timer()),
-      periodic_timer_(clock.make_timer()) {}
+      periodic_timer_(clock.make_timer()),
+      check_timer_(clock.make_timer()) {}
 
 void Reconciler::set_desired(std::vector<ConnectionPlan> plans) {
   plans_ = std::move(plans);
@@ -100,6 +102,8 @@ void Reconciler::charon_disconnected(const std::string& reason) {
   if (charon_up_) log_line(LogLevel::warning, "lost charon: " + reason + "; will re-apply when it is back");
   charon_up_ = false;
   loaded_.clear();
+  // The SAs are not known now; the routes stay where they are (a restarted
+  // charon's SAs are read at the first pass).
 }
 
 void Reconciler::charon_event(const std::string& name, const vici::Message& message) {
@@ -110,8 +114,44 @@ void Reconciler::charon_event(const std::string& name, const vici::Message& mess
     // pass soon. An IKE SA that never had a connection (a refused peer) is
     // none of ours.
     auto event = vici::parse_updown_event(message);
-    if (event && !event->up && find_plan(event->ike_sa.name)) request_pass(options_.redial_delay);
+    if (!event || !find_plan(event->ike_sa.name)) return;
+    if (!event->up) {
+      request_pass(options_.redial_delay);
+      // Its routes move to the other tunnels at once; charon's SA list
+      // confirms it shortly (a rekey collision also says "down").
+      auto up = tunnels_up_;
+      if (up.erase(event->ike_sa.name) != 0) {
+        log_line(LogLevel::info, event->ike_sa.name + ": " + name + " down; its routes move to the tunnels still up");
+        set_tunnels_up(std::move(up));
+      }
+      check_timer_->start(std::chrono::milliseconds(500), [this] { check_tunnels(); });
+    } else if (name == "child-updown") {
+      // Up once every CHILD is installed: charon's list says when.
+      check_timer_->start(std::chrono::milliseconds(50), [this] { check_tunnels(); });
+    }
   }
+}
+
+void Reconciler::check_tunnels() {
+  if (!charon_up_) return;
+  vici::list_sas(client_, {}, [this](Result<std::vector<vici::IkeSaInfo>> sas) {
+    if (!sas) {
+      log_line(LogLevel::debug, "list-sas for the tunnels' state failed: " + sas.error());
+      return;
+    }
+    std::set<std::string> up;
+    for (const auto& plan : plans_) {
+      if (observe_tunnel(plan.name, plan.children, sas.value()).up()) up.insert(plan.name);
+    }
+    set_tunnels_up(std::move(up));
+  });
+}
+
+void Reconciler::set_tunnels_up(std::set<std::string> up) {
+  if (up == tunnels_up_) return;
+  tunnels_up_ = std::move(up);
+  sync_routes();
+  if (on_tunnels_changed_) on_tunnels_changed_();
 }
 
 void Reconciler::request_pass(std::chrono::milliseconds delay) {
@@ -291,9 +331,11 @@ void Reconciler::dial_missing(const PassPtr&, Done done) {
       done();
       return;
     }
+    std::set<std::string> up;
     for (const auto& plan : plans_) {
-      if (!plan.dial || loaded_.count(plan.name) == 0 || plan.children.empty()) continue;
       const Tunnel tunnel = observe_tunnel(plan.name, plan.children, sas.value());
+      if (tunnel.up()) up.insert(plan.name);
+      if (!plan.dial || loaded_.count(plan.name) == 0 || plan.children.empty()) continue;
       if (tunnel.ike_sas.empty()) {
         // The first CHILD brings the IKE SA; the others follow once it is up.
         initiate(plan, plan.children.front());
@@ -303,6 +345,7 @@ void Reconciler::dial_missing(const PassPtr&, Done done) {
       // An IKE SA being set up means charon is on it (it retries by itself,
       // keyingtries = 0): initiating again would only stack half-open SAs.
     }
+    set_tunnels_up(std::move(up));
     done();
   });
 }
@@ -334,38 +377,63 @@ void Reconciler::install_routes(const PassPtr&, Done done) {
 }
 
 void Reconciler::sync_routes() {
-  std::set<std::pair<std::string, std::string>> wanted;
+  const bool kernel = data_plane_.kind == DataPlaneKind::kernel;
   for (const auto& plan : plans_) {
-    // Policy-based in the kernel: the XFRM policies catch the traffic, no route needed.
-    if (plan.if_id == 0 && data_plane_.kind == DataPlaneKind::kernel) continue;
     const auto device = tunnel_device(data_plane_.kind, plan.if_id);
-    if (data_plane_.kind == DataPlaneKind::kernel && plan.if_id != 0 && !tunnel_routes_.device_exists(device)) {
+    if (kernel && plan.if_id != 0 && !tunnel_routes_.device_exists(device)) {
       auto s = tunnel_routes_.create_xfrm_interface(device, plan.if_id);
       if (!s) log_line(LogLevel::error, plan.name + ": " + s.error());
     }
-    for (const auto& prefix : plan.routes) wanted.insert({prefix.to_string(), device});
   }
-  for (const auto& [prefix, device] : wanted) {
+  std::map<std::string, std::vector<std::string>> wanted;
+  for (const auto& [prefix, carriers] : select_routes(plans_, tunnels_up_)) {
+    std::vector<std::string> devices;
+    for (const size_t i : carriers) {
+      // Policy-based in the kernel: the XFRM policies catch the traffic, no route needed.
+      if (plans_[i].if_id == 0 && kernel) continue;
+      const auto device = tunnel_device(data_plane_.kind, plans_[i].if_id);
+      // A route waits for its device (a TUN charon or the fast path has not
+      // created yet); the others of a multipath route need not.
+      if (!tunnel_routes_.device_exists(device)) continue;
+      if (std::find(devices.begin(), devices.end(), device) == devices.end()) devices.push_back(device);
+    }
+    if (!devices.empty()) wanted[prefix.to_string()] = std::move(devices);
+  }
+  const auto describe = [](const std::string& prefix, const std::vector<std::string>& devices) {
+    std::string text = "route " + prefix;
+    for (const auto& d : devices) text += (devices.size() > 1 ? " nexthop dev " : " dev ") + d;
+    return text;
+  };
+  for (const auto& [prefix, devices] : wanted) {
     // Replace every pass: idempotent, and a TUN that charon re-created came
     // back without our routes.
-    auto s = tunnel_routes_.replace_route(*IpPrefix::parse(prefix), device);
+    auto s = tunnel_routes_.replace_route(*IpPrefix::parse(prefix), devices);
     if (s) {
-      if (!routes_.count({prefix, device})) log_line(LogLevel::info, "route " + prefix + " dev " + device);
-      routes_.insert({prefix, device});
+      const auto it = routes_.find(prefix);
+      if (it == routes_.end() || it->second != devices) log_line(LogLevel::info, describe(prefix, devices));
+      routes_[prefix] = devices;
     } else {
-      routes_.erase({prefix, device});
+      routes_.erase(prefix);
       log_line(LogLevel::debug, s.error());
     }
   }
   for (auto it = routes_.begin(); it != routes_.end();) {
-    if (wanted.count(*it)) {
+    if (wanted.count(it->first)) {
       ++it;
       continue;
     }
     (void)tunnel_routes_.delete_route(*IpPrefix::parse(it->first), it->second);
-    log_line(LogLevel::info, "removed route " + it->first + " dev " + it->second);
+    log_line(LogLevel::info, "removed " + describe(it->first, it->second));
     it = routes_.erase(it);
   }
+}
+
+std::set<std::pair<std::string, std::string>> Reconciler::installed_routes() const {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& [prefix, devices] : routes_) {
+    for (const auto& device : devices) out.insert({prefix, device});
+  }
+  return out;
 }
 
 void Reconciler::set_data_plane(DataPlaneChoice data_plane) {
@@ -374,7 +442,7 @@ void Reconciler::set_data_plane(DataPlaneChoice data_plane) {
 }
 
 void Reconciler::remove_routes() {
-  for (const auto& [prefix, device] : routes_) (void)tunnel_routes_.delete_route(*IpPrefix::parse(prefix), device);
+  for (const auto& [prefix, devices] : routes_) (void)tunnel_routes_.delete_route(*IpPrefix::parse(prefix), devices);
   routes_.clear();
 }
 

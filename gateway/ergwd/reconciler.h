@@ -18,6 +18,11 @@
 //   install_routes           routes into each tunnel, stale ones removed.
 // Beside the passes, the PFS probe (pfs_probe.h) rekeys each new tunnel's
 // CHILD SA once, from charon's events.
+// Routes follow the tunnels' state (route_selection.h): a prefix goes into the
+// tunnels that are up (both of an active-active gateway: ECMP; or the
+// preferred instance's), and moves at once when a tunnel goes down (the
+// down event) or comes up (charon's SA list, read right after the up event
+// and at every pass).
 // A pass runs when the configuration changes, when charon (re)connects (it
 // then holds nothing), shortly after a tunnel goes down, and periodically as a
 // safety net. Passes never overlap; a request during a pass queues one more.
@@ -85,7 +90,13 @@ class Reconciler {
   const HealthTracker& health() const { return health_; }
   // Each connection's PFS probe: a CHILD rekey right after the tunnel comes up.
   const PfsProbe& pfs_probe() const { return pfs_probe_; }
-  const std::set<std::pair<std::string, std::string>>& installed_routes() const { return routes_; }
+  // (prefix, device) of every route ergwd installed (a multipath route once
+  // per device).
+  std::set<std::pair<std::string, std::string>> installed_routes() const;
+  // The connections whose tunnel is up, as last seen.
+  const std::set<std::string>& tunnels_up() const { return tunnels_up_; }
+  // Called when the tunnels up change (the fast path's routes follow them).
+  void on_tunnels_changed(std::function<void()> handler) { on_tunnels_changed_ = std::move(handler); }
   bool charon_up() const { return charon_up_; }
   // Completed passes, and how long they took from the first vici request to
   // the last answer (the cost of a pass grows with the connections; status
@@ -135,6 +146,9 @@ class Reconciler {
   void note_failure(const std::string& connection, const Error& error, TunnelFailure refusal,
                     std::string_view doing);
   void sync_routes();
+  // Reads charon's SAs to confirm which tunnels are up.
+  void check_tunnels();
+  void set_tunnels_up(std::set<std::string> up);
   const ConnectionPlan* find_plan(const std::string& name) const;
 
   Clock& clock_;
@@ -146,7 +160,9 @@ class Reconciler {
   std::map<std::string, std::string> loaded_;  // name -> fingerprint loaded into this charon
   HealthTracker health_;
   PfsProbe pfs_probe_;
-  std::set<std::pair<std::string, std::string>> routes_;  // (prefix, device) installed by us
+  std::map<std::string, std::vector<std::string>> routes_;  // prefix -> devices, installed by us
+  std::set<std::string> tunnels_up_;
+  std::function<void()> on_tunnels_changed_;
   bool charon_up_ = false;
   bool running_ = false;
   bool again_ = false;
@@ -159,6 +175,7 @@ class Reconciler {
   Clock::TimePoint pass_due_{};  // when pass_timer_, if armed, fires
   std::unique_ptr<Timer> periodic_timer_;
   std::chrono::seconds periodic_interval_{0};
+  std::unique_ptr<Timer> check_timer_;  // reads charon's SA list after an up/down event
 };
 
 }  // namespace ergw::gateway

@@ -127,6 +127,26 @@ TEST(BirdConfig, TwoPeersAndEmptyExportsParseInBird) {
   expect_bird_accepts(config);
 }
 
+// Active-active with a preferred instance: the other instance's session is a
+// backup - a lower local preference on import, ergw's ASN prepended on export.
+TEST(BirdConfig, BackupSessionPrefersTheOtherInstanceAndParsesInBird) {
+  BgpPeer preferred = azure_apipa_peer();
+  BgpPeer backup = azure_apipa_peer();
+  backup.name = "azure1";
+  backup.peer_address = ip("169.254.22.1");
+  backup.backup = true;
+  BirdConfig config = config_of({preferred, backup});
+  const std::string text = render_bird_config(config);
+  const auto import_a = text.substr(text.find("filter ergw_" + preferred.name + "_import {"));
+  const auto import_b = text.substr(text.find("filter ergw_azure1_import {"));
+  EXPECT_FALSE(contains(import_a.substr(0, import_a.find('}')), "bgp_local_pref"));
+  EXPECT_TRUE(contains(import_b.substr(0, import_b.find('}')), "  bgp_local_pref = 50;\n"));
+  const auto export_b = text.substr(text.find("filter ergw_azure1_export {"));
+  EXPECT_TRUE(contains(export_b, "    bgp_path.prepend(" + std::to_string(backup.local_asn) + ");\n"));
+  EXPECT_TRUE(contains(text, "  merge paths on;\n")) << "equal sessions are ECMP";
+  expect_bird_accepts(config);
+}
+
 TEST(BirdConfig, NoPeersParsesInBird) {
   BirdConfig config;
   config.router_id = ip("192.0.2.1");

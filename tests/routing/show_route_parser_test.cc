@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "routing/multipath.h"
 #include "routing/route.h"
 #include "tests/routing/capture.h"
 
@@ -77,6 +78,26 @@ TEST(ShowRoute, SecondRouteForThePrefixHasNoPrefixColumn) {
   ASSERT_EQ(routes[1].next_hops.size(), 1u);
   EXPECT_EQ(routes[1].next_hops[0].gateway, IpAddress::parse("169.254.21.5"));
   EXPECT_EQ(routes[1].as_path, (std::vector<uint32_t>{65515}));
+}
+
+// Two sessions (an active-active gateway's two instances) with the same
+// route: `merge paths` joins them, and so does ergwd for the fast path; a
+// lower local preference or a longer AS path does not join.
+TEST(ShowRoute, EqualRoutesOfTwoSessionsAreMergeable) {
+  auto routes = routes_of("show_route_all_alternative.txt");
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_TRUE(mergeable_with(routes[0], routes[1]));
+  Route backup = routes[1];
+  for (auto& [key, value] : backup.attributes) {
+    if (key == "BGP.local_pref") value = "50";
+  }
+  EXPECT_FALSE(mergeable_with(routes[0], backup));
+  Route longer = routes[1];
+  longer.as_path.push_back(65515);
+  EXPECT_FALSE(mergeable_with(routes[0], longer));
+  Route blackhole = routes[1];
+  blackhole.destination = "blackhole";
+  EXPECT_FALSE(mergeable_with(routes[0], blackhole));
 }
 
 TEST(ShowRoute, KernelSyncErrorMark) {

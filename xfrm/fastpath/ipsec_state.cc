@@ -53,6 +53,39 @@ bool inner_addresses(const uint8_t* packet, size_t length, bool& v6, const uint8
   return false;
 }
 
+// A hash of the flow (addresses, protocol, and ports for TCP, UDP and SCTP):
+// the same for every packet of a flow, so ECMP keeps a flow on one tunnel
+// (no reordering). Fragments after the first have no ports; all fragments
+// hash alike by leaving the ports out when the packet is a fragment.
+uint64_t flow_hash(const uint8_t* packet, size_t length, bool v6) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  const auto mix = [&](const uint8_t* bytes, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  };
+  size_t header = 0;
+  uint8_t protocol = 0;
+  bool fragment = false;
+  if (v6) {
+    mix(packet + 8, 32);
+    protocol = packet[6];
+    header = 40;
+    fragment = protocol == 44;
+  } else {
+    mix(packet + 12, 8);
+    protocol = packet[9];
+    header = static_cast<size_t>(packet[0] & 0x0f) * 4;
+    fragment = ((packet[6] & 0x3f) | packet[7]) != 0;  // MF or an offset
+  }
+  mix(&protocol, 1);
+  const bool has_ports = protocol == 6 || protocol == 17 || protocol == 132;
+  if (has_ports && !fragment && length >= header + 4) mix(packet + header, 4);
+  // Spread the low bits (the modulo uses them).
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
 std::string hex32(uint32_t v) {
   char text[16];
   std::snprintf(text, sizeof(text), "0x%08x", v);
@@ -454,15 +487,20 @@ void IpsecState::flush_policies() {
 
 Status IpsecState::add_route(const control::RouteRequest& r) {
   std::unique_lock lock(lock_);
-  routes_[r.prefix] = r.if_id;
+  std::vector<uint32_t>& ids = routes_[r.prefix];
+  if (std::find(ids.begin(), ids.end(), r.if_id) == ids.end()) ids.push_back(r.if_id);
   return Status::success();
 }
 
 Status IpsecState::del_route(const control::RouteRequest& r) {
   std::unique_lock lock(lock_);
-  uint32_t* existing = routes_.find(r.prefix);
-  if (existing == nullptr || *existing != r.if_id) return Error{"no route " + r.prefix.to_string() + " to if_id " + std::to_string(r.if_id)};
-  routes_.erase(r.prefix);
+  std::vector<uint32_t>* ids = routes_.find(r.prefix);
+  const auto it = ids == nullptr ? std::vector<uint32_t>::iterator{} : std::find(ids->begin(), ids->end(), r.if_id);
+  if (ids == nullptr || it == ids->end()) {
+    return Error{"no route " + r.prefix.to_string() + " to if_id " + std::to_string(r.if_id)};
+  }
+  ids->erase(it);
+  if (ids->empty()) routes_.erase(r.prefix);
   return Status::success();
 }
 
@@ -596,8 +634,32 @@ const OutboundTarget* IpsecState::choose_outbound(const uint8_t* packet, size_t 
   const uint8_t* src = nullptr;
   const uint8_t* dst = nullptr;
   if (!inner_addresses(packet, length, v6, src, dst)) return nullptr;
-  uint32_t if_id = 0;
-  if (const uint32_t* routed = routes_.longest_match(v6, dst)) if_id = *routed;
+  const std::vector<uint32_t>* routed = routes_.longest_match(v6, dst);
+  if (routed == nullptr || routed->size() <= 1) {
+    return select_in_interface(routed == nullptr ? 0 : routed->front(), v6, src, dst, drop, connection);
+  }
+  // ECMP: the flow's own tunnel first; while it has no outbound SA (down, or
+  // its SA not yet installed) the next one, so that a flow fails over at
+  // once, before ergwd takes the route away.
+  const size_t n = routed->size();
+  const size_t first = flow_hash(packet, length, v6) % n;
+  const OutboundTarget* target = nullptr;
+  for (size_t k = 0; k < n && target == nullptr; ++k) {
+    ConnectionDrop why = ConnectionDrop::no_outbound_sa;
+    ConnectionStats* stats = nullptr;
+    target = select_in_interface((*routed)[(first + k) % n], v6, src, dst, why, stats);
+    if (k == 0 || target != nullptr) {  // a drop is charged to the flow's own tunnel
+      drop = why;
+      connection = stats;
+    }
+    if (k == 0 && why == ConnectionDrop::policy_drop) break;  // a drop policy is meant, not a failure
+  }
+  return target;
+}
+
+const OutboundTarget* IpsecState::select_in_interface(uint32_t if_id, bool v6, const uint8_t* src,
+                                                      const uint8_t* dst, ConnectionDrop& drop,
+                                                      ConnectionStats*& connection) const {
   const OutboundTarget* target = nullptr;
   const auto table = out_policies_.find(if_id);
   if (table == out_policies_.end()) return nullptr;

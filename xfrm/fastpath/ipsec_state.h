@@ -3,7 +3,9 @@
 // lookups the data path makes per packet.
 //
 // Outbound selection: route (LPM on the inner destination -> if_id, for
-// route-based connections), then the out policies whose destination prefix
+// route-based connections; a route with several if_ids picks one by a hash of
+// the flow - addresses, protocol, ports - so that a flow stays on one tunnel,
+// and moves to another of them while its own has no outbound SA), then the out policies whose destination prefix
 // contains the address, longest first (LPM again), whose if_id and source
 // match; the policy's reqid names the connection, whose newest outbound SA
 // carries the packet. Every step is a hash probe per prefix length in use, so
@@ -217,6 +219,9 @@ class IpsecState {
   using PolicyList = std::vector<const Policy*>;
 
   SaMeta* find_meta(const control::SaKey& key);
+  // The out policies of interface `if_id` (0: policy-based) for the packet.
+  const OutboundTarget* select_in_interface(uint32_t if_id, bool v6, const uint8_t* src, const uint8_t* dst,
+                                            ConnectionDrop& drop, ConnectionStats*& connection) const;
   ConnectionStats& connection(uint32_t reqid, uint32_t if_id);
   void retire(SaMeta& meta);
   // Copies the newest outbound SA of `reqid` into its out policies, so that
@@ -238,7 +243,9 @@ class IpsecState {
   std::unordered_map<uint32_t, PrefixTable<PolicyList>> out_policies_;
   std::unordered_map<uint32_t, PolicyList> in_policies_by_reqid_;
   std::unordered_map<uint32_t, std::vector<Policy*>> out_policies_by_reqid_;
-  PrefixTable<uint32_t> routes_;                                // destination -> if_id
+  // destination -> the interface ids carrying it (several: ECMP, e.g. the two
+  // tunnels of an active-active Azure gateway), in the order added.
+  PrefixTable<std::vector<uint32_t>> routes_;
   std::map<uint32_t, std::unique_ptr<ConnectionStats>> connections_;  // by reqid
   SequenceStore sequences_;
   mutable std::mutex mapping_mutex_;

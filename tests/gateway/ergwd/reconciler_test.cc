@@ -132,14 +132,20 @@ class RecordingRoutes final : public TunnelRoutes {
     devices.insert(device);
     return Status::success();
   }
-  Status replace_route(const IpPrefix& prefix, const std::string& device) override {
-    if (!devices.count(device)) return Error{"no device " + device, ErrorCode::not_found};
-    routes.insert({prefix.to_string(), device});
+  Status replace_route(const IpPrefix& prefix, const std::vector<std::string>& over) override {
+    for (const auto& device : over) {
+      if (!devices.count(device)) return Error{"no device " + device, ErrorCode::not_found};
+    }
+    erase(prefix);
+    for (const auto& device : over) routes.insert({prefix.to_string(), device});
     return Status::success();
   }
-  Status delete_route(const IpPrefix& prefix, const std::string& device) override {
-    routes.erase({prefix.to_string(), device});
+  Status delete_route(const IpPrefix& prefix, const std::vector<std::string>&) override {
+    erase(prefix);
     return Status::success();
+  }
+  void erase(const IpPrefix& prefix) {
+    std::erase_if(routes, [&](const auto& r) { return r.first == prefix.to_string(); });
   }
   std::set<std::string> devices{"ipsec0"};
   std::set<std::pair<std::string, std::string>> routes;
@@ -507,6 +513,53 @@ TEST_F(ReconcilerTest, RefusalOfAzuresFirstMessageReachesTheConnectionsStatus) {
   EXPECT_EQ(c["last_error"]["reason"], "no proposal chosen");
   EXPECT_NE(c["last_error"]["observed"].get<std::string>().find("MODP_1024"), std::string::npos);
   EXPECT_EQ(c["last_error"]["at"], "2026-11-30T12:00:00Z");
+}
+
+// Active-active in the kernel data plane: the VNet is routed over both
+// instances' xfrm interfaces (ECMP); a tunnel that goes down takes its
+// nexthop away at once, and it comes back when charon lists the tunnel up.
+TEST_F(ReconcilerTest, ActiveActiveRoutesFollowTheTunnelsState) {
+  DataPlaneChoice kernel;
+  kernel.kind = DataPlaneKind::kernel;
+  reconciler_->set_data_plane(kernel);
+  auto i0 = plan("aa-i0", "172.16.0.2", {"aa-i0"});
+  auto i1 = plan("aa-i1", "172.16.0.3", {"aa-i1"});
+  i1.if_id = 2;
+  i0.routes = i1.routes = {*IpPrefix::parse("10.5.0.0/16")};
+  const IkeSpec sa0{.name = "aa-i0", .uniqueid = 1, .children = {{.name = "aa-i0"}}};
+  const IkeSpec sa1{.name = "aa-i1", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "aa-i1"}}};
+  charon_.sas = {sa0, sa1};
+  start({i0, i1});
+  using Routes = std::set<std::pair<std::string, std::string>>;
+  const Routes both{{"10.5.0.0/16", "ergw1"}, {"10.5.0.0/16", "ergw2"}};
+  ASSERT_TRUE(run_until([&] { return routes_.routes == both; }));
+  EXPECT_EQ(reconciler_->tunnels_up(), (std::set<std::string>{"aa-i0", "aa-i1"}));
+
+  // Instance 0 goes: at once, before any pass.
+  charon_.sas = {sa1};
+  const auto passes = reconciler_->passes();
+  fake_.emit("ike-updown", testing::updown_event(sa0, false));
+  ASSERT_TRUE(run_until([&] { return routes_.routes == Routes{{"10.5.0.0/16", "ergw2"}}; }));
+  EXPECT_EQ(reconciler_->passes(), passes);
+
+  // Both gone: the route stays in both (dropped there, not sent elsewhere).
+  charon_.sas = {};
+  fake_.emit("ike-updown", testing::updown_event(sa1, false));
+  ASSERT_TRUE(run_until([&] { return routes_.routes == both; }));
+
+  // Instance 1 is back: charon's list, read after the CHILD's up event.
+  charon_.sas = {sa1};
+  fake_.emit("child-updown", testing::updown_event(sa1, true));
+  clock_.advance(50ms);
+  ASSERT_TRUE(run_until([&] { return routes_.routes == Routes{{"10.5.0.0/16", "ergw2"}}; }));
+
+  // Preferring instance 0 (preferredInstance 0): with both up only ergw1.
+  i1.route_preference = 1;
+  charon_.sas = {sa0, sa1};
+  reconciler_->set_desired({i0, i1});
+  ASSERT_TRUE(run_until([&] { return routes_.routes == Routes{{"10.5.0.0/16", "ergw1"}}; }));
+  reconciler_->remove_routes();
+  EXPECT_TRUE(routes_.routes.empty());
 }
 
 TEST_F(ReconcilerTest, RoutesWaitForTheirDeviceAndFollowTheConfiguration) {

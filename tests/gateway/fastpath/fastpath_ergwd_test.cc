@@ -64,11 +64,37 @@ TEST(FastpathRoutes, EveryRouteBasedConnectionGetsItsOwnRoutesIntoItsOwnIfId) {
       {prefix("10.1.0.0/16"), 1},     {prefix("fd01::/64"), 1},    {prefix("169.254.21.1/32"), 2},
       {prefix("10.20.0.0/16"), 2},    {prefix("10.21.0.0/16"), 2}, {prefix("169.254.22.1/32"), 3},
       {prefix("10.30.0.0/16"), 3},    {prefix("fd30::/48"), 3},    {prefix("169.254.23.1/32"), 4}};
-  EXPECT_EQ(plan_fastpath_routes(plans, learned), expected);
+  EXPECT_EQ(plan_fastpath_routes(plans, learned, {}), expected);
   // Without BGP routes each connection has its configured ones, and no default route goes anywhere.
-  const auto configured = plan_fastpath_routes(plans, {});
+  const auto configured = plan_fastpath_routes(plans, {}, {});
   EXPECT_EQ(configured.size(), 5u);
   for (const auto& r : configured) EXPECT_NE(r.prefix.length(), 0) << r.prefix.to_string();
+}
+
+// The two tunnels of an active-active gateway: the VNet goes into the tunnels
+// that are up, both (ECMP) unless one instance is preferred; with neither up
+// it stays in both (dropped there, never sent elsewhere unencrypted).
+TEST(FastpathRoutes, ActiveActiveRoutesFollowTheTunnelsState) {
+  std::vector<ConnectionPlan> plans = {plan("aa-i0", 1, {"10.5.0.0/16"}), plan("aa-i1", 2, {"10.5.0.0/16"})};
+  const FastpathRoute via1{prefix("10.5.0.0/16"), 1};
+  const FastpathRoute via2{prefix("10.5.0.0/16"), 2};
+  using Routes = std::set<FastpathRoute>;
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {"aa-i0", "aa-i1"}), (Routes{via1, via2}));
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {"aa-i1"}), (Routes{via2}));
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {"aa-i0"}), (Routes{via1}));
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {}), (Routes{via1, via2}));
+  // preferredInstance 0: the second instance is a backup.
+  plans[1].route_preference = 1;
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {"aa-i0", "aa-i1"}), (Routes{via1}));
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {"aa-i1"}), (Routes{via2}));
+  EXPECT_EQ(plan_fastpath_routes(plans, {}, {}), (Routes{via1}));
+  // BGP: the same prefix selected from both sessions (merge paths) goes into both.
+  const std::vector<ConnectionPlan> bgp = {plan("bgp-i0", 3, {"10.12.255.4/32"}),
+                                           plan("bgp-i1", 4, {"10.12.255.5/32"})};
+  const LearnedRoutes learned = {{"bgp-i0", {prefix("10.12.0.0/16")}}, {"bgp-i1", {prefix("10.12.0.0/16")}}};
+  EXPECT_EQ(plan_fastpath_routes(bgp, learned, {"bgp-i0", "bgp-i1"}),
+            (Routes{{prefix("10.12.0.0/16"), 3}, {prefix("10.12.0.0/16"), 4}, {prefix("10.12.255.4/32"), 3},
+                    {prefix("10.12.255.5/32"), 4}}));
 }
 
 // --- status -------------------------------------------------------------------

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "tests/xfrm/fastpath/temp_sequence_file.h"
@@ -125,6 +127,67 @@ TEST(IpsecState, LongestDestinationWinsAndRoutesSelectTheInterface) {
   EXPECT_EQ(choose(state, "1.1.1.1", "172.21.0.1").spi, 0x2004u);
   ASSERT_TRUE(state.del_route({*IpPrefix::parse("172.21.0.0/16"), 40}).ok());
   EXPECT_EQ(choose(state, "1.1.1.1", "172.21.0.1").spi, 0u);
+}
+
+// Two tunnels of an active-active Azure gateway: one prefix routed into both
+// interface ids.
+TEST(IpsecState, EcmpRouteSpreadsFlowsKeepsEachOnOneTunnelAndFailsOver) {
+  IpsecState state({});
+  for (auto [spi, reqid] : {std::pair{0x5001u, 51u}, {0x5002u, 52u}}) {
+    auto r = sa(spi, false, reqid);
+    ASSERT_TRUE(state.add_sa(r).ok());
+  }
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "0.0.0.0/0", 51, 31)).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::out, "0.0.0.0/0", "0.0.0.0/0", 52, 32)).ok());
+  const auto vnet = *IpPrefix::parse("10.1.0.0/16");
+  ASSERT_TRUE(state.add_route({vnet, 31}).ok());
+  ASSERT_TRUE(state.add_route({vnet, 32}).ok());
+  ASSERT_TRUE(state.add_route({vnet, 32}).ok()) << "adding an if_id twice is idempotent";
+  std::map<uint32_t, int> used;
+  std::vector<std::string> sources;
+  for (int i = 1; i <= 64; ++i) sources.push_back("192.168.10." + std::to_string(i));
+  for (const auto& source : sources) {
+    const uint32_t spi = choose(state, source.c_str(), "10.1.0.4").spi;
+    ++used[spi];
+    EXPECT_EQ(choose(state, source.c_str(), "10.1.0.4").spi, spi) << "a flow stays on its tunnel";
+  }
+  EXPECT_GT(used[0x5001], 8) << "flows spread over both tunnels";
+  EXPECT_GT(used[0x5002], 8);
+  EXPECT_EQ(used[0x5001] + used[0x5002], 64);
+
+  // The first tunnel loses its SA: its flows move to the second at once.
+  control::SaKey gone = sa(0x5001, false, 51).key;
+  ASSERT_TRUE(state.del_sa(gone).ok());
+  for (const auto& source : sources) EXPECT_EQ(choose(state, source.c_str(), "10.1.0.4").spi, 0x5002u);
+
+  // Removing one if_id leaves the other; removing one that is not there fails.
+  ASSERT_TRUE(state.del_route({vnet, 32}).ok());
+  EXPECT_FALSE(state.del_route({vnet, 32}).ok());
+  EXPECT_EQ(choose(state, "192.168.10.1", "10.1.0.4").spi, 0u) << "only if_id 31 left, without an SA";
+  ASSERT_TRUE(state.del_route({vnet, 31}).ok());
+  EXPECT_FALSE(state.del_route({vnet, 31}).ok());
+}
+
+// Azure does not keep a flow's two directions on one tunnel: the reply to a
+// packet sent into one instance's SA may arrive on the other instance's SA.
+// Each route-based connection's in policy is any-to-any, so either SA's own
+// connection accepts it.
+TEST(IpsecState, ReplyOnTheOtherActiveActiveTunnelIsAccepted) {
+  IpsecState state({});
+  auto in1 = sa(0x6001, true, 61, /*udp=*/true);
+  auto in2 = sa(0x6002, true, 62, /*udp=*/true);
+  ASSERT_TRUE(state.add_sa(in1).ok());
+  ASSERT_TRUE(state.add_sa(in2).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::in, "0.0.0.0/0", "0.0.0.0/0", 61, 31)).ok());
+  ASSERT_TRUE(state.add_policy(policy(PolicyDirection::in, "0.0.0.0/0", "0.0.0.0/0", 62, 32)).ok());
+  auto packet = ipv4("10.1.0.4", "192.168.10.10");
+  IpsecState::ReadGuard guard(state);
+  for (uint32_t spi : {0x6001u, 0x6002u}) {
+    const esp::SaId id = esp::sa_id(*state.table().find_inbound(spi));
+    ConnectionStats* connection = nullptr;
+    EXPECT_EQ(state.check_inbound(id, true, packet.data(), packet.size(), connection), InboundVerdict::ok);
+    EXPECT_NE(connection, nullptr);
+  }
 }
 
 TEST(IpsecState, InboundEnforcesSelectorsAndEncapsulation) {
