@@ -108,7 +108,8 @@ Result<std::unique_ptr<Lab>> Lab::create(LabConfig config) {
     std::lock_guard lock(registry_mutex);
     registry().insert(lab.get());
   }
-  if (Status s = build_topology(lab->labid_, lab->config_.addresses, lab->config_.progress); !s.ok()) {
+  if (Status s = build_topology(lab->labid_, lab->config_.addresses, lab->config_.progress,
+                                lab->config_.azure_instances); !s.ok()) {
     lab->progress("[lab " + lab->labid_ + "] build failed: " + s.error());
     return Error{s.error()};  // ~Lab tears down
   }
@@ -139,6 +140,7 @@ std::string Lab::address(Node node) const {
     case Node::appliance: return address_only(config_.addresses.appliance_wan);
     case Node::azure_gw: return address_only(config_.addresses.azure_gw_wan);
     case Node::vnet: return address_only(config_.addresses.vnet_host);
+    case Node::azure_gw2: return address_only(config_.addresses.azure_gw2_wan);
   }
   return {};
 }
@@ -151,7 +153,7 @@ void Lab::write_record() {
   record.owner_pid = getpid();
   record.owner_start_time = owner_start_time_;
   record.keep = config_.keep;
-  for (Node node : kAllNodes) record.namespaces.push_back(netns(node));
+  for (Node node : lab_nodes(config_.azure_instances)) record.namespaces.push_back(netns(node));
   if (supervisor_) record.daemons = supervisor_->records();
   if (Status s = write_owner_record(state_dir_, record); !s.ok()) progress("[lab " + labid_ + "] " + s.error());
 }

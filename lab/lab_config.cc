@@ -16,6 +16,7 @@ std::string_view node_suffix(Node node) {
     case Node::appliance: return "appl";
     case Node::azure_gw: return "azgw";
     case Node::vnet: return "vnet";
+    case Node::azure_gw2: return "azgw2";
   }
   return "?";
 }
@@ -26,6 +27,7 @@ std::string_view node_title(Node node) {
     case Node::appliance: return "appliance";
     case Node::azure_gw: return "azure-gw";
     case Node::vnet: return "vnet-host";
+    case Node::azure_gw2: return "azure-gw-2";
   }
   return "?";
 }
@@ -35,7 +37,8 @@ std::string address_only(const std::string& cidr) { return cidr.substr(0, cidr.f
 Status LabAddresses::validate() const {
   const std::pair<const char*, const std::string*> hosts[] = {
       {"onprem_host", &onprem_host},     {"appliance_lan", &appliance_lan}, {"appliance_wan", &appliance_wan},
-      {"azure_gw_wan", &azure_gw_wan},   {"azure_gw_vnet", &azure_gw_vnet}, {"vnet_host", &vnet_host}};
+      {"azure_gw_wan", &azure_gw_wan},   {"azure_gw_vnet", &azure_gw_vnet}, {"vnet_host", &vnet_host},
+      {"azure_gw2_wan", &azure_gw2_wan}, {"azure_gw2_vnet", &azure_gw2_vnet}};
   for (const auto& [field, value] : hosts) {
     const auto parsed = IpPrefix::parse(*value, /*allow_host_bits=*/true);
     if (!parsed || value->find('/') == std::string::npos || !parsed->is_v4()) {
@@ -57,6 +60,12 @@ Status LabAddresses::validate() const {
 
 ProgressSink stderr_progress() {
   return [](std::string_view line) { std::cerr << line << std::endl; };
+}
+
+std::vector<Node> lab_nodes(int azure_instances) {
+  std::vector<Node> nodes(kAllNodes.begin(), kAllNodes.end());
+  if (azure_instances > 1) nodes.push_back(Node::azure_gw2);
+  return nodes;
 }
 
 std::string make_labid() {

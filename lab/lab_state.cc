@@ -24,7 +24,7 @@ OwnerRecord record_from_labid(const std::string& labid) {
   } catch (...) {
     record.owner_pid = 0;
   }
-  for (Node node : kAllNodes) record.namespaces.push_back(netns_name(labid, node));
+  for (Node node : kEveryNode) record.namespaces.push_back(netns_name(labid, node));
   return record;
 }
 

@@ -33,9 +33,35 @@ Status gateway_sysctls(const std::string& ns) {
   return sysctl_in(ns, "net.ipv4.conf.default.rp_filter", "0");
 }
 
+// The second instance of an active-active Azure gateway: its own namespace,
+// its own link from the appliance (unnumbered on the appliance's side: the
+// appliance reaches it from its one WAN address, as it reaches the first) and
+// its own link to vnet-host, which answers on it with its one address.
+Status build_second_azure_instance(const std::string& labid, const LabAddresses& a, const ProgressSink& progress) {
+  const std::string appl = netns_name(labid, Node::appliance);
+  const std::string azgw2 = netns_name(labid, Node::azure_gw2);
+  const std::string vnet = netns_name(labid, Node::vnet);
+  progress("[lab " + labid + "] second Azure instance: appliance/" + kSecondWanIf + " <-> azure-gw-2/" + kWanIf +
+           " (" + a.azure_gw2_wan + "), azure-gw-2/" + kLanIf + " (" + a.azure_gw2_vnet + ") <-> vnet-host/" +
+           kSecondHostIf);
+  ERGW_LAB_TRY(ip_in(appl, {"link", "add", kSecondWanIf, "type", "veth", "peer", "name", kWanIf, "netns", azgw2}));
+  ERGW_LAB_TRY(ip_in(azgw2, {"link", "add", kLanIf, "type", "veth", "peer", "name", kSecondHostIf, "netns", vnet}));
+  ERGW_LAB_TRY(add_address(azgw2, kWanIf, a.azure_gw2_wan));
+  ERGW_LAB_TRY(add_address(azgw2, kLanIf, a.azure_gw2_vnet));
+  ERGW_LAB_TRY(ip_in(appl, {"link", "set", kSecondWanIf, "up"}));
+  ERGW_LAB_TRY(ip_in(vnet, {"link", "set", kSecondHostIf, "up"}));
+  const std::string appliance = address_only(a.appliance_wan);
+  const std::string instance = address_only(a.azure_gw2_wan);
+  ERGW_LAB_TRY(ip_in(appl, {"route", "replace", instance + "/32", "dev", kSecondWanIf, "src", appliance}));
+  ERGW_LAB_TRY(ip_in(azgw2, {"route", "replace", appliance + "/32", "dev", kWanIf, "src", instance}));
+  ERGW_LAB_TRY(route_host_subnet(azgw2, a.azure_gw2_vnet, a.vnet_host));
+  return gateway_sysctls(azgw2);
+}
+
 }  // namespace
 
-Status build_topology(const std::string& labid, const LabAddresses& a, const ProgressSink& progress) {
+Status build_topology(const std::string& labid, const LabAddresses& a, const ProgressSink& progress,
+                      int azure_instances) {
   ERGW_LAB_TRY(a.validate());
   const std::string prefix = "[lab " + labid + "] ";
   const std::string onprem = netns_name(labid, Node::onprem);
@@ -43,7 +69,7 @@ Status build_topology(const std::string& labid, const LabAddresses& a, const Pro
   const std::string azgw = netns_name(labid, Node::azure_gw);
   const std::string vnet = netns_name(labid, Node::vnet);
 
-  for (Node node : kAllNodes) {
+  for (Node node : lab_nodes(azure_instances)) {
     const std::string ns = netns_name(labid, node);
     progress(prefix + "namespace " + ns + " (" + std::string(node_title(node)) + ")");
     ERGW_LAB_TRY(create_netns(ns));
@@ -76,12 +102,13 @@ Status build_topology(const std::string& labid, const LabAddresses& a, const Pro
   ERGW_LAB_TRY(route_host_subnet(azgw, a.azure_gw_vnet, a.vnet_host));
   ERGW_LAB_TRY(gateway_sysctls(appl));
   ERGW_LAB_TRY(gateway_sysctls(azgw));
+  if (azure_instances > 1) ERGW_LAB_TRY(build_second_azure_instance(labid, a, progress));
   return {};
 }
 
 Status teardown_topology(const std::string& labid) {
   Status first;
-  for (Node node : kAllNodes) {
+  for (Node node : kEveryNode) {
     Status s = delete_netns(netns_name(labid, node));
     if (!s.ok() && first.ok()) first = s;
   }

@@ -18,15 +18,17 @@ constexpr int kMaxPrefixesFromPeer = 4000;
 
 }  // namespace
 
-std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec) {
+std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec, size_t instance) {
   if (!spec.azure.enable_bgp || !spec.local.asn || !spec.local.bgp_peering_address) return std::nullopt;
   AzureBgpSide side;
   side.asn = spec.gateway.asn;
-  if (!spec.azure.gateway_custom_bgp_ip_addresses.empty()) {
-    side.address = spec.azure.gateway_custom_bgp_ip_addresses.front().address;
+  const auto& custom = spec.azure.gateway_custom_bgp_ip_addresses;
+  if (!custom.empty()) {
+    if (instance >= custom.size()) return std::nullopt;
+    side.address = custom[instance].address;
     side.apipa = true;
-  } else if (!spec.gateway.bgp_peering_addresses.empty()) {
-    side.address = spec.gateway.bgp_peering_addresses.front();
+  } else if (instance < spec.gateway.bgp_peering_addresses.size()) {
+    side.address = spec.gateway.bgp_peering_addresses[instance];
   } else {
     return std::nullopt;
   }
@@ -73,11 +75,14 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
   return out;
 }
 
-Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBgpSide& side) {
-  const auto dir = lab.state_dir() / "azure-bird";
+Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBgpSide& side, lab::Node node,
+                                                    const std::string& name) {
+  const auto dir = lab.state_dir() / name;
   std::filesystem::create_directories(dir);
-  auto added = lab.exec(lab::Node::azure_gw, {"ip", "address", "replace", side.address.to_string() + "/32", "dev", "lo"});
-  if (!added.ok()) return Error{"cannot put Azure's BGP address on azure-gw's lo: " + added.err};
+  auto added = lab.exec(node, {"ip", "address", "replace", side.address.to_string() + "/32", "dev", "lo"});
+  if (!added.ok()) {
+    return Error{"cannot put Azure's BGP address on " + std::string(lab::node_title(node)) + "'s lo: " + added.err};
+  }
   std::unique_ptr<AzureBird> self(new AzureBird());
   self->side_ = side;
   self->socket_path_ = (dir / "bird.ctl").string();
@@ -85,10 +90,11 @@ Result<std::unique_ptr<AzureBird>> AzureBird::start(lab::Lab& lab, const AzureBg
   if (auto s = routing::write_config_file(conf, render_azure_bird_config(side, (dir / "bird.log").string())); !s) {
     return Error{s.error()};
   }
-  lab.progress("[lab " + lab.id() + "] BIRD on the simulated Azure gateway: AS " + std::to_string(side.asn) +
+  lab.progress("[lab " + lab.id() + "] BIRD on the simulated Azure gateway (" + std::string(lab::node_title(node)) +
+               "): AS " + std::to_string(side.asn) +
                ", BGP address " + side.address.to_string() + (side.apipa ? " (APIPA: passive)" : ""));
   // Supervised like the lab's charons, so a kept lab keeps it.
-  if (auto s = lab.start_daemon(lab::Node::azure_gw, "azure-bird",
+  if (auto s = lab.start_daemon(node, name,
                                 {"/usr/sbin/bird", "-f", "-c", conf, "-s", self->socket_path_, "-P",
                                  (dir / "bird.pid").string()});
       !s) {

@@ -34,8 +34,12 @@ struct AzureBgpSide {
   std::vector<IpPrefix> vnet_prefixes;
 };
 
-// nullopt when the connection does not enable BGP.
-std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec);
+// Instance `instance` of the gateway (active-active: each instance speaks BGP
+// from its own address: the instance's entry of gatewayCustomBgpIpAddresses
+// (APIPA), else of bgpSettings.bgpPeeringAddress, both in instance order).
+// nullopt when the connection does not enable BGP or names no address for
+// that instance.
+std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec, size_t instance = 0);
 
 // The protocol name of the session in the Azure-side BIRD.
 inline constexpr const char* kAzureBgpProtocol = "azure_onprem";
@@ -47,9 +51,12 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
 
 class AzureBird {
  public:
-  // Puts the BGP address on azure-gw's lo and starts BIRD there as a lab
-  // daemon (supervised; the lab's teardown stops it).
-  static Result<std::unique_ptr<AzureBird>> start(lab::Lab& lab, const AzureBgpSide& side);
+  // Puts the BGP address on the instance's lo and starts BIRD there as a lab
+  // daemon `name` (supervised; the lab's teardown stops it), its files in
+  // <state>/<name>/.
+  static Result<std::unique_ptr<AzureBird>> start(lab::Lab& lab, const AzureBgpSide& side,
+                                                  lab::Node node = lab::Node::azure_gw,
+                                                  const std::string& name = "azure-bird");
 
   const std::string& socket_path() const { return socket_path_; }
   const AzureBgpSide& side() const { return side_; }

@@ -145,8 +145,8 @@ std::string list(const std::vector<std::string>& items) {
 AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const AzureGatewayOptions& options) {
   AzureGatewayConfig config;
   config.connection = spec.name;
-  config.local_address =
-      spec.gateway.tunnel_ip_addresses.empty() ? "%any" : spec.gateway.tunnel_ip_addresses.front().to_string();
+  const auto& tunnels = spec.gateway.tunnel_ip_addresses;
+  config.local_address = options.instance < tunnels.size() ? tunnels[options.instance].to_string() : "%any";
   config.remote_address = spec.local.address ? spec.local.address->to_string() : "%any";
   config.local_id = options.identity.empty() ? config.local_address : options.identity;
   config.remote_id = "%any";

@@ -94,10 +94,14 @@ struct AzureGatewayOptions {
   // any-to-any SAs could not be told apart. The peer (the appliance) still
   // proposes any-to-any, and charon narrows it to the VNet.
   bool vnet_selectors = false;
+  // Active-active: which instance of the gateway this charon plays (an index
+  // into azureGateway.tunnelIpAddresses). Each instance is a separate IKE peer
+  // on its own tunnel address and presents that address.
+  size_t instance = 0;
 };
 
-// Azure's side of the configuration's first connection (the lab has one
-// Azure gateway instance; with active-active only the first one is modelled).
+// Azure's side of a connection as one gateway instance plays it (the first
+// unless AzureGatewayOptions::instance says otherwise).
 AzureGatewayConfig model_azure_gateway(const policy::ConnectionSpec& spec, const AzureGatewayOptions& options = {});
 
 // swanctl.conf for the Azure side's charon. `reveal_secret` false prints

@@ -1,5 +1,6 @@
 #include "lab/azure/azure_lab.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -31,6 +32,14 @@ Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddre
       return Error{c.gateway.source_path + ".tunnelIpAddresses must start with an IPv4 address other than " + azure +
                    ": the lab's Azure gateway answers the first connection on it"};
     }
+    if (tunnel.size() > 1) {
+      // Active-active: the second instance lives in a namespace of its own.
+      const auto second = lab::address_only(addresses.azure_gw2_wan);
+      if (config.connections.size() > 1 || tunnel.size() > 2 || tunnel[1].to_string() != second) {
+        return Error{c.gateway.source_path + ".tunnelIpAddresses: an active-active gateway in the lab is its only "
+                     "connection, with two addresses: " + azure + " and the second instance's " + second};
+      }
+    }
   }
   return Status::success();
 }
@@ -54,13 +63,15 @@ Result<std::vector<policy::ConnectionSpec>> read_azure_side(const std::filesyste
 // selectors only, several route-based connections select their VNets
 // (AzureGatewayOptions::vnet_selectors).
 std::vector<AzureGatewayConfig> model_azure_side(const std::vector<policy::ConnectionSpec>& specs,
-                                                 const AzureGatewayOptions& options, lab::CharonBackend backend) {
+                                                 const AzureGatewayOptions& options, lab::CharonBackend backend,
+                                                 size_t instance) {
   size_t route_based = 0;
   for (const auto& spec : specs) route_based += spec.azure.use_policy_based_traffic_selectors ? 0 : 1;
   std::vector<AzureGatewayConfig> models;
   for (size_t i = 0; i < specs.size(); ++i) {
     AzureGatewayOptions own = options;
-    if (i > 0) own.identity.clear();  // a test's identity is the first connection's
+    own.instance = instance;
+    if (i > 0 || instance > 0) own.identity.clear();  // a test's identity is the first connection's
     own.vnet_selectors = route_based > 1 && backend == lab::CharonBackend::libipsec;
     models.push_back(model_azure_gateway(specs[i], own));
   }
@@ -84,6 +95,7 @@ lab::Lab::CharonSetup charon_setup(const AzureLabOptions& options, const lab::La
   setup.log_level = options.charon_log_level;
   setup.ready_timeout = options.charon_ready_timeout;
   setup.backend = node == lab::Node::appliance ? options.appliance_backend : options.azure_backend;
+  if (node == lab::Node::azure_gw2) setup.backend = lab::CharonBackend::libipsec;  // see create()
   if (!options.ergw_ipsec_plugin_dir.empty()) {
     setup.ergw_ipsec_plugin_dir = std::filesystem::absolute(options.ergw_ipsec_plugin_dir).string();
   }
@@ -221,7 +233,7 @@ Status AzureLab::wait_until_up(std::chrono::seconds timeout) {
 // usable address of the range. With the VNet selectors of several
 // connections (AzureGatewayOptions::vnet_selectors) that is one address per
 // further VNet, all in one `ip -batch`.
-Status AzureLab::give_azure_addresses_in_selectors(const std::vector<AzureGatewayConfig>& models) {
+Status AzureLab::give_azure_addresses_in_selectors(lab::Node node, const std::vector<AzureGatewayConfig>& models) {
   const auto own = IpAddress::parse(lab::address_only(lab_->addresses().azure_gw_vnet));
   std::string commands;
   for (const auto& model : models) {
@@ -235,35 +247,54 @@ Status AzureLab::give_azure_addresses_in_selectors(const std::vector<AzureGatewa
       }
     }
   }
-  return ip_batch(*lab_, lab::Node::azure_gw, commands, "give azure-gw an address in each of its selectors' ranges");
+  return ip_batch(*lab_, node, commands,
+                  "give " + std::string(lab::node_title(node)) + " an address in each of its selectors' ranges");
 }
 
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   auto specs = read_azure_side(file);
   if (!specs) return Error{specs.error()};
-  auto models = model_azure_side(specs.value(), options_.azure_gateway, options_.azure_backend);
-  {
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    auto models = model_azure_side(specs.value(), options_.azure_gateway, options_.azure_backend, i);
+    {
+      std::lock_guard lock(azure_mutex_);
+      const auto& running = instances_[i].models;
+      // The charon settings were written from the first connection.
+      if (!running.empty() && (models.front().mode != running.front().mode ||
+                               models.front().dpd_timeout_seconds != running.front().dpd_timeout_seconds)) {
+        return Error{"the simulated Azure gateway reads connectionMode and dpdTimeoutSeconds when it starts; build a "
+                     "new lab to change them"};
+      }
+    }
+    if (auto s = give_azure_addresses_in_selectors(instances_[i].node, models); !s) return s;
+    if (auto s = write_private(instances_[i].swanctl_conf, render_azure_swanctl_conf(models, /*reveal_secret=*/true));
+        !s) {
+      return s;
+    }
     std::lock_guard lock(azure_mutex_);
-    // The charon settings were written from the first connection.
-    if (!azure_.empty() && (models.front().mode != azure_.front().mode ||
-                            models.front().dpd_timeout_seconds != azure_.front().dpd_timeout_seconds)) {
-      return Error{"the simulated Azure gateway reads connectionMode and dpdTimeoutSeconds when it starts; build a "
-                   "new lab to change them"};
+    auto& instance = instances_[i];
+    instance.models = std::move(models);
+    instance.dialled_children.clear();
+    for (const auto& model : instance.models) {
+      for (const auto& child : model.children) {
+        if (child.azure_initiates) instance.dialled_children[model.connection].push_back(child.name);
+      }
     }
   }
-  if (auto s = give_azure_addresses_in_selectors(models); !s) return s;
-  const auto conf = lab_->state_dir() / "azure-side.swanctl.conf";
-  if (auto s = write_private(conf, render_azure_swanctl_conf(models, /*reveal_secret=*/true)); !s) return s;
-  if (auto s = azure_charon().load_all(conf); !s) return s;
-  std::lock_guard lock(azure_mutex_);
-  azure_ = std::move(models);
-  azure_dialled_children_.clear();
-  for (const auto& model : azure_) {
-    for (const auto& child : model.children) {
-      if (child.azure_initiates) azure_dialled_children_[model.connection].push_back(child.name);
-    }
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (auto s = load_instance(i); !s) return s;
   }
   return Status::success();
+}
+
+// An instance's charon takes the file load_azure_side wrote for it (not while
+// it is stopped: start_azure_instance loads it).
+Status AzureLab::load_instance(size_t instance) {
+  {
+    std::lock_guard lock(azure_mutex_);
+    if (instances_[instance].stopped) return Status::success();
+  }
+  return azure_charon(instance).load_all(instances_[instance].swanctl_conf);
 }
 
 std::string AzureLab::azure_tunnel_device() const {
@@ -276,8 +307,87 @@ std::string AzureLab::azure_tunnel_device() const {
 }
 
 Status AzureLab::route_azure_side() {
-  if (auto s = lab_->wait_for_link(lab::Node::azure_gw, azure_tunnel_device(), std::chrono::seconds(10)); !s) return s;
-  return lab_->route_via(lab::Node::azure_gw, onprem_prefix_, azure_tunnel_device());
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (auto s = route_instance(i); !s) return s;
+  }
+  return Status::success();
+}
+
+// The on-prem prefix into the instance's tunnel device, which appears when its
+// charon starts; with BGP the instance learns it instead.
+Status AzureLab::route_instance(size_t instance) {
+  const auto node = azure_node(instance);
+  if (auto s = lab_->wait_for_link(node, azure_tunnel_device(), std::chrono::seconds(10)); !s) return s;
+  if (bgp_) return Status::success();
+  return lab_->route_via(node, onprem_prefix_, azure_tunnel_device());
+}
+
+Status AzureLab::route_vnet_return(const std::set<size_t>& instances) {
+  std::vector<std::string> argv = {"ip", "route", "replace", onprem_prefix_};
+  const auto next_hop = [&](size_t i) -> std::vector<std::string> {
+    const auto& a = lab_->addresses();
+    return {"via", lab::address_only(i == 0 ? a.azure_gw_vnet : a.azure_gw2_vnet), "dev",
+            i == 0 ? lab::kHostIf : lab::kSecondHostIf, "onlink"};
+  };
+  for (const size_t i : instances) {
+    if (instances.size() > 1) argv.push_back("nexthop");
+    const auto hop = next_hop(i);
+    argv.insert(argv.end(), hop.begin(), hop.end());
+  }
+  const auto r = lab_->exec(lab::Node::vnet, argv);
+  if (!r.ok()) return Error{"cannot route the on-prem prefix on vnet-host: " + r.err};
+  std::lock_guard lock(azure_mutex_);
+  vnet_return_ = instances;
+  return Status::success();
+}
+
+std::set<size_t> AzureLab::vnet_return_instances() const {
+  std::lock_guard lock(azure_mutex_);
+  return vnet_return_;
+}
+
+Status AzureLab::stop_azure_instance(size_t instance) {
+  auto& charon = azure_charon(instance);
+  {
+    std::lock_guard lock(azure_mutex_);
+    instances_.at(instance).stopped = true;
+  }
+  lab_->supervisor().unsupervise(charon.daemon_name());
+  auto killed = lab_->supervisor().kill_daemon(charon.daemon_name(), SIGKILL);
+  if (!killed) return Error{killed.error()};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (charon.pid() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (charon.pid()) return Error{"the charon of " + std::string(lab::node_title(azure_node(instance))) + " did not end"};
+  return Status::success();
+}
+
+Status AzureLab::start_azure_instance(size_t instance) {
+  auto& charon = azure_charon(instance);
+  lab_->supervisor().stop(charon.daemon_name());  // forgets the dead one
+  if (auto s = charon.start(); !s) return s;
+  {
+    std::lock_guard lock(azure_mutex_);
+    instances_.at(instance).stopped = false;
+  }
+  if (auto s = load_instance(instance); !s) return s;
+  return route_instance(instance);
+}
+
+Status AzureLab::set_azure_instance_link(size_t instance, bool up) {
+  const auto node = azure_node(instance);
+  const auto r = lab_->exec(node, {"ip", "link", "set", lab::kWanIf, up ? "up" : "down"});
+  if (!r.ok()) return Error{"cannot set " + std::string(lab::node_title(node)) + "'s WAN link: " + r.err};
+  if (up && node == lab::Node::azure_gw2) {
+    // Its route to the appliance is not a connected one: the link's going
+    // down took it away.
+    const auto& a = lab_->addresses();
+    const auto back = lab_->exec(node, {"ip", "route", "replace", lab::address_only(a.appliance_wan) + "/32", "dev",
+                                        lab::kWanIf, "src", lab::address_only(a.azure_gw2_wan)});
+    if (!back.ok()) return Error{"cannot route azure-gw-2 to the appliance again: " + back.err};
+  }
+  return Status::success();
 }
 
 AzureLab::~AzureLab() {
@@ -289,44 +399,60 @@ void AzureLab::start_azure_redial() {
   redial_ = std::thread([this] {
     while (!stopping_) {
       for (int i = 0; i < 30 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::map<std::string, std::vector<std::string>> dialled;
-      {
-        std::lock_guard lock(azure_mutex_);
-        dialled = azure_dialled_children_;
+      if (stopping_) break;
+      std::set<size_t> up;
+      for (size_t i = 0; i < instances_.size() && !stopping_; ++i) {
+        if (watch_instance(i)) up.insert(i);
       }
-      if (stopping_ || (dialled.empty() && !azure_bird_)) continue;
-      auto* charon = lab_->charon(lab::Node::azure_gw);
-      if (charon == nullptr || !charon->pid()) {
-        // Azure's BGP session lives and dies with the connection.
-        if (azure_bird_ && azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(false);
-        continue;
-      }
-      // One listing for every connection: with many of them, a swanctl per
-      // connection every round would load the machine the lab measures.
-      auto listing = charon->swanctl({"--list-sas"}, std::chrono::seconds(5));
-      if (!listing.ok()) continue;
-      const auto sas = parse_sa_listing(listing.out);
-      if (azure_bird_) {
-        const auto it = sas.find(connection_);
-        const bool up = it != sas.end() && it->second.established && !it->second.installed.empty();
-        if (up != azure_bird_->session_enabled()) (void)azure_bird_->set_session_enabled(up);
-      }
-      // Azure re-dials a connection it initiates until the peer answers, and
-      // brings up each of its CHILD SAs (one per selector pair when
-      // policy-based); charon gives up after a refusal.
-      for (const auto& [connection, children] : dialled) {
-        const auto it = sas.find(connection);
-        const bool ike_up = it != sas.end();
-        for (const auto& child : children) {
-          if (ike_up && it->second.children.count(child)) continue;
-          if (ike_up && !it->second.established) break;  // still connecting
-          (void)charon->swanctl({"--initiate", "--ike", connection, "--child", child, "--timeout", "2"},
-                                std::chrono::seconds(5));
-          if (!ike_up) break;  // the first CHILD SA brings the IKE SA up; the others follow next round
-        }
+      // Azure's VNet sends toward on-prem through the instances whose tunnel
+      // is connected; with none, through both (the packets are lost either way).
+      if (instances_.size() > 1 && !stopping_) {
+        if (up.empty()) up = {0, 1};
+        if (up != vnet_return_instances()) (void)route_vnet_return(up);
       }
     }
   });
+}
+
+// One round of the watcher for one instance: re-dial what Azure dials, switch
+// its BGP session with the tunnel. True when its tunnel is up.
+bool AzureLab::watch_instance(size_t instance) {
+  std::map<std::string, std::vector<std::string>> dialled;
+  {
+    std::lock_guard lock(azure_mutex_);
+    dialled = instances_[instance].dialled_children;
+  }
+  AzureBird* bird = instances_[instance].bird.get();
+  if (dialled.empty() && !bird && instances_.size() == 1) return false;
+  auto* charon = lab_->charon(azure_node(instance));
+  if (charon == nullptr || !charon->pid()) {
+    // Azure's BGP session lives and dies with the connection.
+    if (bird && bird->session_enabled()) (void)bird->set_session_enabled(false);
+    return false;
+  }
+  // One listing for every connection: with many of them, a swanctl per
+  // connection every round would load the machine the lab measures.
+  auto listing = charon->swanctl({"--list-sas"}, std::chrono::seconds(5));
+  if (!listing.ok()) return false;
+  const auto sas = parse_sa_listing(listing.out);
+  const auto it = sas.find(connection_);
+  const bool up = it != sas.end() && it->second.established && !it->second.installed.empty();
+  if (bird && up != bird->session_enabled()) (void)bird->set_session_enabled(up);
+  // Azure re-dials a connection it initiates until the peer answers, and
+  // brings up each of its CHILD SAs (one per selector pair when
+  // policy-based); charon gives up after a refusal.
+  for (const auto& [connection, children] : dialled) {
+    const auto found = sas.find(connection);
+    const bool ike_up = found != sas.end();
+    for (const auto& child : children) {
+      if (ike_up && found->second.children.count(child)) continue;
+      if (ike_up && !found->second.established) break;  // still connecting
+      (void)charon->swanctl({"--initiate", "--ike", connection, "--child", child, "--timeout", "2"},
+                            std::chrono::seconds(5));
+      if (!ike_up) break;  // the first CHILD SA brings the IKE SA up; the others follow next round
+    }
+  }
+  return up;
 }
 
 std::map<std::string, SaListing> parse_sa_listing(const std::string& text) {
@@ -375,6 +501,13 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   lab_config.keep = options.keep;
   lab_config.progress = options.progress;
   if (auto s = check_fits_lab(*config, lab_config.addresses); !s) return Error{s.error()};
+  // Active-active: Azure's second instance in a namespace of its own. It runs
+  // on kernel-libipsec, like the lab's default Azure side.
+  const bool active_active = config->connections.front().gateway.tunnel_ip_addresses.size() > 1;
+  if (active_active && options.azure_backend != lab::CharonBackend::libipsec) {
+    return Error{"the lab's active-active Azure gateway runs on kernel-libipsec only"};
+  }
+  lab_config.azure_instances = active_active ? 2 : 1;
 
   if (options.azure_backend == lab::CharonBackend::kernel_esp) options.azure_gateway.xfrm_if_id = kAzureXfrmIfId;
   std::unique_ptr<AzureLab> self(new AzureLab());
@@ -385,6 +518,12 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   if (!lab) return Error{lab.error()};
   self->lab_ = std::move(lab.value());
   auto& l = *self->lab_;
+  for (int i = 0; i < lab_config.azure_instances; ++i) {
+    Instance instance;
+    instance.node = i == 0 ? lab::Node::azure_gw : lab::Node::azure_gw2;
+    instance.swanctl_conf = l.state_dir() / (i == 0 ? "azure-side.swanctl.conf" : "azure-side-2.swanctl.conf");
+    self->instances_.push_back(std::move(instance));
+  }
 
   // The simulated Azure gateway's own model of the connection: what its
   // charon must know before it starts (DPD retransmission, InitiatorOnly).
@@ -392,8 +531,8 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   auto azure_specs = read_azure_side(azure_file);
   if (!azure_specs) return Error{azure_specs.error()};
   const policy::ConnectionSpec azure_spec = azure_specs.value().front();
-  {
-    const auto conf_dir = l.state_dir() / lab::node_title(lab::Node::azure_gw) / "strongswan.d";
+  for (const auto& instance : self->instances_) {
+    const auto conf_dir = l.state_dir() / lab::node_title(instance.node) / "strongswan.d";
     std::filesystem::create_directories(conf_dir);
     std::ofstream(conf_dir / "azure.conf")
         << render_azure_charon_settings(model_azure_gateway(azure_spec, options.azure_gateway),
@@ -411,8 +550,8 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   if (options.azure_backend == lab::CharonBackend::kernel_esp) {
     if (auto s = add_azure_xfrm_interface(l); !s) return Error{s.error()};
   }
-  if (auto c = l.start_charon(lab::Node::azure_gw, charon_setup(options, l, lab::Node::azure_gw)); !c) {
-    return Error{c.error()};
+  for (const auto& instance : self->instances_) {
+    if (auto c = l.start_charon(instance.node, charon_setup(options, l, instance.node)); !c) return Error{c.error()};
   }
   if (auto c = l.start_charon(lab::Node::appliance, charon_setup(options, l, lab::Node::appliance)); !c) {
     return Error{c.error()};
@@ -456,16 +595,22 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }
-  if (auto bgp = azure_bgp_side(azure_spec)) {
-    // With BGP the Azure side learns the on-prem prefixes: no static route.
-    if (auto s = l.wait_for_link(lab::Node::azure_gw, self->azure_tunnel_device(), std::chrono::seconds(10)); !s) {
-      return Error{s.error()};
+  // With BGP the Azure side learns the on-prem prefixes: no static route.
+  self->bgp_ = azure_bgp_side(azure_spec).has_value();
+  if (auto s = self->route_azure_side(); !s) return Error{s.error()};
+  for (size_t i = 0; i < self->instances_.size() && self->bgp_; ++i) {
+    // Each instance speaks BGP from its own address.
+    auto side = azure_bgp_side(azure_spec, i);
+    if (!side) {
+      return Error{azure_spec.gateway.source_path + ": no BGP address for instance " + std::to_string(i) +
+                   " (bgpSettings.bgpPeeringAddress, or gatewayCustomBgpIpAddresses, one per instance)"};
     }
-    auto bird = AzureBird::start(l, *bgp);
+    auto bird = AzureBird::start(l, *side, self->instances_[i].node, i == 0 ? "azure-bird" : "azure-bird-2");
     if (!bird) return Error{bird.error()};
-    self->azure_bird_ = std::move(bird.value());
-  } else if (auto s = self->route_azure_side(); !s) {
-    return Error{s.error()};
+    self->instances_[i].bird = std::move(bird.value());
+  }
+  if (active_active) {
+    if (auto s = self->route_vnet_return({0, 1}); !s) return Error{s.error()};
   }
   self->start_azure_redial();
   return self;

@@ -3,7 +3,10 @@
 // simulated Azure VPN gateway - a charon configured by the lab's own model of
 // Azure (azure_gateway.h) from the same Azure connections (each further one on
 // an address and with a VNet of its own), and a BIRD when the first connection
-// enables BGP (azure_bird.h); hosts on both sides exchange traffic.
+// enables BGP (azure_bird.h); hosts on both sides exchange traffic. An
+// active-active connection (two tunnel addresses) gets a second instance in a
+// namespace of its own (azure-gw-2): its own charon, /run, vici socket and
+// BIRD, as each of Azure's instances is a separate IKE and BGP peer.
 // `ergw lab` and the tunnel integration tests are built on it.
 #pragma once
 
@@ -69,7 +72,11 @@ class AzureLab {
 
   lab::Lab& lab() { return *lab_; }
   lab::CharonInstance& appliance_charon() { return *lab_->charon(lab::Node::appliance); }
-  lab::CharonInstance& azure_charon() { return *lab_->charon(lab::Node::azure_gw); }
+  // The simulated gateway's instances: one, or two for an active-active
+  // connection (instance i plays azureGateway.tunnelIpAddresses[i]).
+  size_t azure_instances() const { return instances_.size(); }
+  lab::Node azure_node(size_t instance) const { return instances_.at(instance).node; }
+  lab::CharonInstance& azure_charon(size_t instance = 0) { return *lab_->charon(azure_node(instance)); }
   // ergwd's line-JSON control socket (status, reload) and its API's local
   // socket (`ergw status --socket`).
   std::string control_socket() const;
@@ -104,9 +111,23 @@ class AzureLab {
   // directory (store, audit log, certificate).
   std::filesystem::path ergwd_config() const;
   std::filesystem::path ergwd_state_dir() const;
-  // The simulated Azure gateway's BGP speaker; null when the connection does
-  // not enable BGP.
-  AzureBird* azure_bird() { return azure_bird_.get(); }
+  // The simulated Azure gateway's BGP speaker (of an instance); null when the
+  // connection does not enable BGP.
+  AzureBird* azure_bird(size_t instance = 0) { return instances_.at(instance).bird.get(); }
+
+  // Active-active failures. stop: the instance's charon is SIGKILLed and not
+  // restarted (a dead instance says nothing to its peer: the appliance must
+  // notice by DPD). start: it runs again with its configuration, and Azure
+  // dials as before.
+  Status stop_azure_instance(size_t instance);
+  Status start_azure_instance(size_t instance);
+  // Cuts (false) or restores the instance's link to the appliance: its WAN
+  // veth down, as when the path to one public address fails.
+  Status set_azure_instance_link(size_t instance, bool up);
+  // The instances vnet-host sends on-prem traffic to: those whose tunnel is
+  // up (both when none is), as Azure's VNet routes toward the on-prem prefixes
+  // through the instances whose tunnels are connected.
+  std::set<size_t> vnet_return_instances() const;
 
  private:
   AzureLab() = default;
@@ -114,16 +135,31 @@ class AzureLab {
   // gives up after a refusal (NO_PROPOSAL_CHOSEN while ergwd has not loaded
   // its side yet, AUTHENTICATION_FAILED, ...), so the lab re-dials for it.
   void start_azure_redial();
-  Status give_azure_addresses_in_selectors(const std::vector<AzureGatewayConfig>& models);
+  bool watch_instance(size_t instance);
+  Status give_azure_addresses_in_selectors(lab::Node node, const std::vector<AzureGatewayConfig>& models);
+  Status load_instance(size_t instance);
+  Status route_instance(size_t instance);
+  // Active-active: vnet-host's route to the on-prem prefix through the
+  // instances whose tunnel is up (the watcher thread).
+  Status route_vnet_return(const std::set<size_t>& instances);
+  // One instance of the simulated gateway.
+  struct Instance {
+    lab::Node node = lab::Node::azure_gw;
+    std::filesystem::path swanctl_conf;
+    std::vector<AzureGatewayConfig> models;  // one per connection, written by load_azure_side
+    std::map<std::string, std::vector<std::string>> dialled_children;  // by connection
+    std::unique_ptr<AzureBird> bird;         // destroyed before lab_
+    bool stopped = false;                    // stop_azure_instance (azure_mutex_)
+  };
   AzureLabOptions options_;
   std::thread redial_;
   std::atomic<bool> stopping_{false};
-  std::vector<AzureGatewayConfig> azure_;  // one per connection, written by load_azure_side
-  std::map<std::string, std::vector<std::string>> azure_dialled_children_;  // by connection
   std::chrono::steady_clock::time_point ergwd_started_at_;
-  std::mutex azure_mutex_;
+  mutable std::mutex azure_mutex_;
   std::unique_ptr<lab::Lab> lab_;
-  std::unique_ptr<AzureBird> azure_bird_;  // destroyed before lab_
+  std::vector<Instance> instances_;  // fixed once create() returns
+  std::set<size_t> vnet_return_;     // azure_mutex_
+  bool bgp_ = false;
   std::string connection_;
   std::string onprem_prefix_;
 };
@@ -149,6 +185,8 @@ std::map<std::string, SaListing> parse_sa_listing(const std::string& text);
 // Checks that the configuration fits the lab: every connection from the
 // appliance's address, the first to the lab's Azure gateway address, each
 // further one to an IPv4 address of its own that the lab adds to azure-gw.
+// An active-active connection (two tunnel addresses) must be the only one,
+// its second address the lab's second instance's (azure_gw2_wan).
 Status check_fits_lab(const policy::ApplianceConfig& config, const lab::LabAddresses& addresses);
 
 }  // namespace ergw::azure_lab

@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/policy/connection_reader.h"
+#include "lab/azure/azure_bird.h"
 #include "lab/azure/azure_gateway.h"
+#include "lab/azure/azure_lab.h"
 #include "lab/azure/azure_offers.h"
 
 namespace ergw::azure_lab {
@@ -169,6 +171,49 @@ TEST(AzureGateway, IdentityIsItsTunnelAddressAndItAcceptsAnyPeerIdentity) {
   EXPECT_EQ(model.local_address, "172.16.0.2");
   const auto conf = render_azure_swanctl_conf(model, false);
   EXPECT_NE(conf.find("id-1 = \"203.0.113.10\""), std::string::npos) << conf;
+}
+
+// Active-active: each instance is a separate IKE peer on its own tunnel
+// address, presenting that address, with the same key and proposals; with
+// BGP each speaks from its own address (GatewaySubnet or APIPA, in instance
+// order). The lab runs the second instance in azure-gw-2 on 172.16.0.6.
+TEST(AzureGateway, ActiveActiveInstancesAreSeparatePeersEachWithItsOwnAddresses) {
+  std::ifstream in(fs::path(ERGW_SOURCE_DIR) / "examples/lab-bgp.json");
+  auto doc = nlohmann::json::parse(in);
+  auto& gateway = doc["connections"][0]["azureGateway"];
+  gateway["tunnelIpAddresses"] = {"172.16.0.2", "172.16.0.6"};
+  gateway["activeActive"] = true;
+  gateway["bgpSettings"]["bgpPeeringAddress"] = "10.0.1.30,10.0.1.31";
+  const auto spec = spec_of(doc);
+  const auto first = model_azure_gateway(spec);
+  const auto second = model_azure_gateway(spec, {.instance = 1});
+  EXPECT_EQ(first.local_address, "172.16.0.2");
+  EXPECT_EQ(second.local_address, "172.16.0.6");
+  EXPECT_EQ(second.local_id, "172.16.0.6");
+  EXPECT_EQ(second.connection, first.connection) << "both tunnels are part of the same connection";
+  EXPECT_EQ(second.ike_proposals, first.ike_proposals);
+  EXPECT_EQ(second.shared_key.reveal(), first.shared_key.reveal());
+  EXPECT_EQ(azure_bgp_side(spec, 0)->address.to_string(), "10.0.1.30");
+  EXPECT_EQ(azure_bgp_side(spec, 1)->address.to_string(), "10.0.1.31");
+  EXPECT_FALSE(azure_bgp_side(spec, 2).has_value());
+
+  auto apipa = doc;
+  apipa["connections"][0]["azure"]["properties"]["gatewayCustomBgpIpAddresses"] = {
+      {{"ipConfigurationId", "ipconfig1"}, {"customBgpIpAddress", "169.254.21.1"}},
+      {{"ipConfigurationId", "ipconfig2"}, {"customBgpIpAddress", "169.254.22.1"}}};
+  const auto apipa_spec = spec_of(apipa);
+  EXPECT_EQ(azure_bgp_side(apipa_spec, 1)->address.to_string(), "169.254.22.1");
+  EXPECT_TRUE(azure_bgp_side(apipa_spec, 1)->apipa) << "Azure does not open sessions from APIPA addresses";
+
+  Diagnostics d;
+  auto config = policy::read_configuration(doc, ".", d);
+  ASSERT_TRUE(config);
+  EXPECT_TRUE(check_fits_lab(*config, lab::LabAddresses{}));
+  config->connections[0].gateway.tunnel_ip_addresses[1] = *IpAddress::parse("172.16.0.9");
+  const auto refused = check_fits_lab(*config, lab::LabAddresses{});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("tunnelIpAddresses"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("172.16.0.6"), std::string::npos) << refused.error();
 }
 
 TEST(AzureGateway, PolicyBasedIsOneChildPerPairProposedOnlyWhenItDials) {
