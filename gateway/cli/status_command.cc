@@ -265,7 +265,8 @@ std::string format_status(const nlohmann::json& status) {
     format_fastpath_counters(c, out);
     for (const auto& r : c.value("routes", nlohmann::json::array())) {
       out << "  route " << text(r, "prefix") << " dev " << text(r, "device")
-          << (r.value("installed", false) ? "" : "  (not installed yet)") << "\n";
+          << (r.value("installed", false) ? "" : "  (not installed yet)")
+          << (r.value("carrying", true) ? "" : "  (standby: another tunnel carries it)") << "\n";
     }
     format_missing_children(c, out);
     format_pfs(c, out);

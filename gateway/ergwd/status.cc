@@ -1,6 +1,9 @@
 #include "gateway/ergwd/status.h"
 
+#include <algorithm>
+
 #include "common/time_format.h"
+#include "gateway/ergwd/route_selection.h"
 
 namespace ergw::gateway {
 namespace {
@@ -125,7 +128,7 @@ nlohmann::json connection_json(const ConnectionSnapshot& s) {
   tunnel_json(s.tunnel, c);
   nlohmann::json routes = nlohmann::json::array();
   for (const auto& r : s.routes) {
-    routes.push_back({{"prefix", r.prefix}, {"device", r.device}, {"installed", r.installed}});
+    routes.push_back({{"prefix", r.prefix}, {"device", r.device}, {"installed", r.installed}, {"carrying", r.carrying}});
   }
   c["routes"] = std::move(routes);
   health_json(s.health, c);
@@ -153,7 +156,9 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
   }
   const FastpathCounterIndex fastpath_index(fastpath_document);
   const auto kind = r.data_plane().kind;
-  for (const auto& plan : r.desired()) {
+  const auto carriers = select_routes(r.desired(), r.tunnels_up());
+  for (size_t index = 0; index < r.desired().size(); ++index) {
+    const auto& plan = r.desired()[index];
     ConnectionSnapshot c;
     c.name = plan.name;
     c.remote = plan.remote;
@@ -164,7 +169,11 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
     c.tunnel = observe_tunnel(plan.name, plan.children, sas);
     for (const auto& prefix : plan.routes) {
       const auto device = tunnel_device(kind, plan.if_id);
-      c.routes.push_back({prefix.to_string(), device, r.installed_routes().count({prefix.to_string(), device}) != 0});
+      const auto carrier = carriers.find(prefix);
+      const bool carrying = carrier != carriers.end() && std::find(carrier->second.begin(), carrier->second.end(),
+                                                                   index) != carrier->second.end();
+      c.routes.push_back(
+          {prefix.to_string(), device, r.installed_routes().count({prefix.to_string(), device}) != 0, carrying});
     }
     if (const auto* health = r.health().find(plan.name)) c.health = *health;
     if (const auto* pfs = r.pfs_probe().find(plan.name)) c.pfs = *pfs;

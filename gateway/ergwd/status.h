@@ -29,6 +29,10 @@ struct RouteSnapshot {
   std::string prefix;
   std::string device;
   bool installed = false;
+  // This tunnel carries the prefix now (route_selection.h): false for the
+  // standby instance of an active-active gateway with preferredInstance, or
+  // for a tunnel that is down while another one carries the prefix.
+  bool carrying = true;
 };
 
 struct ConnectionSnapshot {
