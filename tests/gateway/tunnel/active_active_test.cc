@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -217,6 +218,40 @@ class ActiveActiveTest : public ::testing::Test {
     EXPECT_NE(text.find("standby: another tunnel carries it"), std::string::npos) << text;
   }
 
+  // Instance 0 (the preferred one) fails by `fail`, then returns by
+  // `restore`, each under a ping at a fixed rate whose loss is printed.
+  void fail_and_return_instance_0(const std::string& name, const std::string& what, const std::string& vnet,
+                                  const std::function<Status()>& fail, const std::function<Status()>& restore) {
+    {
+      auto ping = start_ping(name);
+      std::this_thread::sleep_for(seconds(2));
+      const auto failed_at = std::chrono::steady_clock::now();
+      ASSERT_TRUE(fail());
+      wait(seconds(kDpdTimeoutSeconds + kFailoverSlackSeconds), [&](const nlohmann::json& st) { return !up(st, 0); },
+           "instance 0's tunnel down (" + what + ")");
+      std::cerr << "MEASURED " << what << ": ergwd reports instance 0's tunnel down after "
+                << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - failed_at).count()
+                << " ms\n";
+      expect_carried_by(1, 0, vnet);
+      print_carriers(what, vnet);
+      expect_loss_within_dpd(std::move(ping), what);
+    }
+    auto ping = start_ping(name + "-back");
+    std::this_thread::sleep_for(seconds(1));
+    ASSERT_TRUE(restore());
+    wait(seconds(60),
+         [&](const nlohmann::json& st) { return up(st, 0) && carrying(st, 0, vnet) && !carrying(st, 1, vnet); },
+         "instance 0 back and carrying (" + what + ")");
+    std::this_thread::sleep_for(seconds(4));  // the watcher routes the VNet's return through it again
+    const auto before = status_after_report();
+    std::this_thread::sleep_for(seconds(1));
+    const auto after = status_after_report();
+    EXPECT_GT(packets_out(after, 0), packets_out(before, 0)) << "the traffic did not return to instance 0";
+    EXPECT_EQ(packets_out(after, 1), packets_out(before, 1));
+    print_carriers(what + ", instance 0 back", vnet);
+    expect_loss_within_dpd(std::move(ping), what + ", instance 0 back");
+  }
+
   fs::path dir_;
   std::unique_ptr<AzureLab> lab_;
 };
@@ -284,64 +319,18 @@ TEST_F(ActiveActiveTest, WithoutBgpTrafficFollowsTheTunnelsThroughInstanceFailur
   print_carriers("preferredInstance 0", vnet);
 
   // Instance 0 dies (its charon SIGKILLed, nothing said to the appliance):
-  // the appliance notices by DPD and moves the traffic to instance 1.
-  {
-    auto ping = start_ping("charon-killed");
-    std::this_thread::sleep_for(seconds(2));
-    const auto killed_at = std::chrono::steady_clock::now();
-    ASSERT_TRUE(lab_->stop_azure_instance(0));
-    wait(seconds(kDpdTimeoutSeconds + kFailoverSlackSeconds), [&](const nlohmann::json& st) { return !up(st, 0); },
-         "instance 0's tunnel down");
-    std::cerr << "MEASURED instance 0's charon killed: ergwd reports its tunnel down after "
-              << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - killed_at).count()
-              << " ms\n";
-    expect_carried_by(1, 0, vnet);
-    print_carriers("instance 0's charon dead", vnet);
-    expect_loss_within_dpd(std::move(ping), "instance 0's charon killed");
-  }
-  // Instance 0 returns: Azure dials again, and the preferred instance takes
-  // the traffic back, the new route added before the old one goes.
-  {
-    auto ping = start_ping("charon-back");
-    std::this_thread::sleep_for(seconds(1));
-    ASSERT_TRUE(lab_->start_azure_instance(0));
-    wait(seconds(60), [&](const nlohmann::json& st) { return up(st, 0) && carrying(st, 0, vnet) && !carrying(st, 1, vnet); },
-         "instance 0 back and carrying");
-    std::this_thread::sleep_for(seconds(4));  // the watcher routes the VNet's return through it again
-    const auto before = status_after_report();
-    std::this_thread::sleep_for(seconds(1));
-    const auto after = status_after_report();
-    EXPECT_GT(packets_out(after, 0), packets_out(before, 0)) << "the traffic did not return to instance 0";
-    EXPECT_EQ(packets_out(after, 1), packets_out(before, 1));
-    print_carriers("instance 0 back", vnet);
-    expect_loss_within_dpd(std::move(ping), "instance 0's return");
-  }
+  // the appliance notices by DPD and moves the traffic to instance 1. Then
+  // it returns: Azure dials again, and the preferred instance takes the
+  // traffic back, the new route added before the old one goes.
+  fail_and_return_instance_0(
+      "charon-killed", "instance 0's charon killed", vnet, [&] { return lab_->stop_azure_instance(0); },
+      [&] { return lab_->start_azure_instance(0); });
+  ASSERT_FALSE(HasFatalFailure());
   // Instance 0's link cut (its WAN veth down): its charon lives, but nothing
   // reaches it; DPD again.
-  {
-    auto ping = start_ping("link-cut");
-    std::this_thread::sleep_for(seconds(2));
-    const auto cut_at = std::chrono::steady_clock::now();
-    ASSERT_TRUE(lab_->set_azure_instance_link(0, false));
-    wait(seconds(kDpdTimeoutSeconds + kFailoverSlackSeconds), [&](const nlohmann::json& st) { return !up(st, 0); },
-         "instance 0's tunnel down after its link was cut");
-    std::cerr << "MEASURED instance 0's link cut: ergwd reports its tunnel down after "
-              << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - cut_at).count()
-              << " ms\n";
-    expect_carried_by(1, 0, vnet);
-    print_carriers("instance 0's link cut", vnet);
-    expect_loss_within_dpd(std::move(ping), "instance 0's link cut");
-  }
-  {
-    auto ping = start_ping("link-back");
-    std::this_thread::sleep_for(seconds(1));
-    ASSERT_TRUE(lab_->set_azure_instance_link(0, true));
-    wait(seconds(60), [&](const nlohmann::json& st) { return up(st, 0) && carrying(st, 0, vnet); },
-         "instance 0 back after its link returned");
-    std::this_thread::sleep_for(seconds(4));
-    print_carriers("instance 0's link back", vnet);
-    expect_loss_within_dpd(std::move(ping), "instance 0's link back");
-  }
+  fail_and_return_instance_0(
+      "link-cut", "instance 0's link cut", vnet, [&] { return lab_->set_azure_instance_link(0, false); },
+      [&] { return lab_->set_azure_instance_link(0, true); });
 }
 
 // Both BGP sessions, one per instance, each from the instance's own address.

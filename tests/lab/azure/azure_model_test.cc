@@ -186,7 +186,9 @@ TEST(AzureGateway, ActiveActiveInstancesAreSeparatePeersEachWithItsOwnAddresses)
   gateway["bgpSettings"]["bgpPeeringAddress"] = "10.0.1.30,10.0.1.31";
   const auto spec = spec_of(doc);
   const auto first = model_azure_gateway(spec);
-  const auto second = model_azure_gateway(spec, {.instance = 1});
+  AzureGatewayOptions instance_1;
+  instance_1.instance = 1;
+  const auto second = model_azure_gateway(spec, instance_1);
   EXPECT_EQ(first.local_address, "172.16.0.2");
   EXPECT_EQ(second.local_address, "172.16.0.6");
   EXPECT_EQ(second.local_id, "172.16.0.6");
