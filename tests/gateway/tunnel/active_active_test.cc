@@ -126,7 +126,10 @@ class ActiveActiveTest : public ::testing::Test {
 
   // The appliance's connection to instance `i` (`<name>-i<i>`).
   static const nlohmann::json* instance(const nlohmann::json& status, int i) {
-    for (const auto& c : status.value("connections", nlohmann::json::array())) {
+    // A pointer into `status` itself (value() would return a copy).
+    const auto connections = status.find("connections");
+    if (connections == status.end()) return nullptr;
+    for (const auto& c : *connections) {
       if (c.value("name", "").ends_with("-i" + std::to_string(i))) return &c;
     }
     return nullptr;
