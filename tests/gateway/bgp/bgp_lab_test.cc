@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
 #include "lab/traffic.h"
 
@@ -197,12 +199,31 @@ class BgpLabTest : public ::testing::Test {
     return predicate();
   }
 
-  // Over every established IKE SA of the connection: after both sides
-  // re-dialled at once, packets may enter by one SA and leave by another.
-  static uint64_t child_packets(const nlohmann::json& status) {
-    uint64_t total = 0;
-    for (const auto& child : cli::all_children(status["connections"][0])) total += child.value("packets_in", 0ull) + child.value("packets_out", 0ull);
-    return total;
+  // Packets in and out of each CHILD SA of the connection, by its SPIs, over
+  // every established IKE SA: after both sides re-dialled at once, packets may
+  // enter by one SA and leave by another.
+  static std::map<std::string, uint64_t> child_packets(const nlohmann::json& status) {
+    std::map<std::string, uint64_t> packets;
+    for (const auto& child : cli::all_children(status["connections"][0])) {
+      packets[child.value("spi_in", "") + "/" + child.value("spi_out", "")] +=
+          child.value("packets_in", 0ull) + child.value("packets_out", 0ull);
+    }
+    return packets;
+  }
+
+  // What the CHILD SAs carried between two readings: an SA's growth, or all
+  // of a new SA's packets. An SA that went away in between (a rekey, a
+  // duplicate IKE SA replaced) takes its packets with it and is not counted:
+  // summing the SAs instead would count that as traffic going backwards.
+  static uint64_t packets_between(const std::map<std::string, uint64_t>& before,
+                                  const std::map<std::string, uint64_t>& after) {
+    uint64_t carried = 0;
+    for (const auto& [spis, packets] : after) {
+      const auto old = before.find(spis);
+      const uint64_t base = old == before.end() ? 0 : old->second;
+      if (packets > base) carried += packets - base;
+    }
+    return carried;
   }
 
   void remove_charon_catch_all_routes() {
@@ -214,16 +235,27 @@ class BgpLabTest : public ::testing::Test {
   }
 
   void expect_traffic_through_esp() {
-    const auto before = child_packets(status());
+    // ergwd's PFS probe rekeys the CHILD SA about a second after each new
+    // IKE SA is up (lab/azure/pfs_probe_settled.h): the ping is counted once
+    // it has settled, so that it runs over one pair of SAs.
+    auto settled = lab_->wait_for(
+        seconds(60), [](const nlohmann::json& s) { return pfs_probe_settled(s["connections"][0]); },
+        "ergwd's PFS probe to conclude");
+    ASSERT_TRUE(settled) << settled.error();
+    const auto before_status = status();
+    const auto before = child_packets(before_status);
     lab::PingOptions options;
     options.count = 4;
     auto ping = lab::ping(lab_->lab().netns(Node::onprem), lab_->lab().address(Node::vnet), options);
     ASSERT_TRUE(ping) << ping.error();
     EXPECT_EQ(ping->received, 4) << "ping over the learned routes lost packets";
     const auto after = status();
-    EXPECT_GE(child_packets(after), before + 8) << "the CHILD SA's counters did not move: traffic bypassed ESP";
+    EXPECT_GE(packets_between(before, child_packets(after)), 8u)
+        << "the CHILD SAs' counters did not move: traffic bypassed ESP";
     if (::testing::Test::HasFailure()) {
-      std::cerr << cli::format_status(after) << "appliance routes:\n"
+      std::cerr << "before the ping:\n"
+                << cli::format_status(before_status) << "after the ping:\n"
+                << cli::format_status(after) << "appliance routes:\n"
                 << ip(Node::appliance, {"route", "show", "table", "all"}) << "azure-gw routes:\n"
                 << ip(Node::azure_gw, {"route", "show", "table", "all"});
     }

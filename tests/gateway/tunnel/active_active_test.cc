@@ -27,6 +27,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/pfs_probe_settled.h"
 #include "lab/traffic.h"
 
 namespace ergw::azure_lab {
@@ -167,6 +168,20 @@ class ActiveActiveTest : public ::testing::Test {
     ASSERT_TRUE(s) << s.error();
   }
 
+  // ergwd's PFS probe rekeys a new IKE SA's CHILD SA about a second after it
+  // is up, and the old SA's counters go with it: counters are compared only
+  // once every instance's probe has settled.
+  void wait_for_pfs_probes() {
+    wait(seconds(60),
+         [](const nlohmann::json& st) {
+           for (const auto& c : st.value("connections", nlohmann::json::array())) {
+             if (!pfs_probe_settled(c)) return false;
+           }
+           return true;
+         },
+         "ergwd's PFS probe of both instances' tunnels to conclude");
+  }
+
   // Which tunnels carry the VNet now, as the status says it (the text an
   // operator reads, and the JSON).
   void print_carriers(const std::string& when, const std::string& prefix) {
@@ -200,12 +215,20 @@ class ActiveActiveTest : public ::testing::Test {
   }
 
   // Instance `dead` failed: the other one must carry the traffic (its
-  // counters move both ways), the dead one none, and the status say so.
+  // counters move both ways), the dead one none, and the status say so. Both
+  // sides must have failed over first: the appliance (ergw status) and the
+  // VNet's way back, which follows the Azure instances' own view of their
+  // tunnels (the lab's watcher): an instance whose link is cut keeps its SA
+  // until its own DPD gives up, and the VNet answers through it until then.
   void expect_carried_by(int alive, int dead, const std::string& prefix) {
+    const std::set<size_t> only_alive = {static_cast<size_t>(alive)};
     wait(seconds(kDpdTimeoutSeconds + kFailoverSlackSeconds),
-         [&](const nlohmann::json& s) { return !up(s, dead) && carrying(s, alive, prefix) && !carrying(s, dead, prefix); },
-         "instance " + std::to_string(dead) + "'s tunnel down and instance " + std::to_string(alive) +
-             " carrying " + prefix);
+         [&](const nlohmann::json& s) {
+           return !up(s, dead) && carrying(s, alive, prefix) && !carrying(s, dead, prefix) &&
+                  lab_->vnet_return_instances() == only_alive;
+         },
+         "instance " + std::to_string(dead) + "'s tunnel down, instance " + std::to_string(alive) + " carrying " +
+             prefix + " and the VNet returning through it only");
     const auto before = status_after_report();
     lab::PingOptions options;
     options.count = 5;
@@ -246,6 +269,7 @@ class ActiveActiveTest : public ::testing::Test {
          [&](const nlohmann::json& st) { return up(st, 0) && carrying(st, 0, vnet) && !carrying(st, 1, vnet); },
          "instance 0 back and carrying (" + what + ")");
     std::this_thread::sleep_for(seconds(4));  // the watcher routes the VNet's return through it again
+    wait_for_pfs_probes();
     const auto before = status_after_report();
     std::this_thread::sleep_for(seconds(1));
     const auto after = status_after_report();
@@ -266,6 +290,7 @@ TEST_F(ActiveActiveTest, WithoutBgpTrafficFollowsTheTunnelsThroughInstanceFailur
   start(write("ecmp", config));
   auto s = lab_->wait_until_up(seconds(90));
   ASSERT_TRUE(s) << s.error();
+  wait_for_pfs_probes();
   const auto first = status();
   std::cerr << cli::format_status(first);
   ASSERT_EQ(first["data_plane"].value("kind", ""), "fastpath");
