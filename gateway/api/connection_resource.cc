@@ -7,8 +7,10 @@
 namespace ergw::api {
 namespace {
 
-// ergw's own members of a connection entry, shown under "ergw".
-constexpr const char* kErgwFields[] = {"azureGateway", "local", "localNetworkGateway", "interfaceId", "ipsecPolicy"};
+// ergw's own members of a connection entry, shown under "ergw". bgpPassword
+// is taken in and never shown: the stored document has none.
+constexpr const char* kErgwFields[] = {"azureGateway", "local", "localNetworkGateway", "interfaceId", "ipsecPolicy",
+                                       "bgpPassword"};
 // Azure's read-only members: shown, never stored.
 constexpr const char* kReadOnly[] = {"provisioningState", "connectionStatus", "ingressBytesTransferred",
                                      "egressBytesTransferred"};
@@ -123,6 +125,11 @@ std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const
       diagnostics.error("ergw.sharedKeyFile", "not accepted over the API (it names a file on the appliance); give "
                                               "properties.sharedKey, or PUT /v1/connections/" + name + "/sharedkey");
       (void)block.find("sharedKeyFile");
+    }
+    if (block.has("bgpPasswordFile")) {
+      diagnostics.error("ergw.bgpPasswordFile", "not accepted over the API (it names a file on the appliance); give "
+                                                "ergw.bgpPassword, or PUT /v1/connections/" + name + "/bgppassword");
+      (void)block.find("bgpPasswordFile");
     }
     block.warn_unknown();
   }

@@ -419,6 +419,7 @@ BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& first) {
   peer.export_prefixes = spec.local.prefixes;
   peer.vnet_prefixes = spec.gateway.vnet_prefixes;
   peer.if_id = first.if_id;
+  peer.password = spec.bgp_password;
   return peer;
 }
 

@@ -467,6 +467,22 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
       }
     }
   }
+  if (auto password = f.string("bgpPassword")) {
+    spec.bgp_password = Secret(*password);
+    spec.bgp_password_path = f.path_of("bgpPassword");
+  }
+  if (auto password_file = f.string("bgpPasswordFile")) {
+    if (spec.bgp_password) {
+      diagnostics.error(f.path_of("bgpPasswordFile"), "bgpPassword is given already; give one of them");
+    } else {
+      std::filesystem::path file(*password_file);
+      if (file.is_relative()) file = base_dir / file;
+      if (auto secret = read_secret_file(file, f.path_of("bgpPasswordFile"), diagnostics)) {
+        spec.bgp_password = std::move(*secret);
+        spec.bgp_password_path = f.path_of("bgpPasswordFile");
+      }
+    }
+  }
   if (auto id = f.integer("interfaceId")) {
     if (*id < 1 || *id > 0xFFFFFFFELL) {
       diagnostics.error(f.path_of("interfaceId"), std::to_string(*id) + " is out of range; allowed: 1..4294967294");

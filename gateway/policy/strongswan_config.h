@@ -95,6 +95,7 @@ struct BgpPeerIntent {
   std::vector<IpPrefix> export_prefixes;
   std::vector<IpPrefix> vnet_prefixes;
   uint32_t if_id = 0;
+  std::optional<Secret> password;  // TCP MD5 (bgpPassword)
 };
 
 struct CompiledConfiguration {
