@@ -147,7 +147,9 @@ std::string Daemon::data_plane_settings() const {
 }
 
 DataPlaneReport Daemon::data_plane_report() const {
-  DataPlaneReport plane{data_plane_warnings_, charon_backend_->problem(), std::nullopt};
+  DataPlaneReport plane;
+  plane.warnings = data_plane_warnings_;
+  plane.charon_backend_problem = charon_backend_->problem();
   if (fastpath_) plane.fastpath = fastpath_->report();
   if (tunnel_mtu_) plane.tunnel_mtu = tunnel_mtu_->report();
   return plane;
@@ -279,7 +281,7 @@ int Daemon::run() {
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
   charon_backend_ = std::make_unique<CharonBackend>(*client_, *launcher_, options_.charon_restart_command);
   link_mtu_ = make_link_mtu();
-  tunnel_mtu_ = std::make_unique<TunnelMtu>(io_.get_executor(), *clock_, *client_, *link_mtu_);
+  tunnel_mtu_ = std::make_unique<TunnelMtu>(*clock_, *client_, *link_mtu_);
   status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
   if (int code = start_with_configuration(); code != 0) return code;
   publisher_ = std::make_unique<StatePublisher>(io_.get_executor(), *clock_, *status_, *reconciler_,

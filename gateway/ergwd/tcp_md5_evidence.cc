@@ -16,14 +16,14 @@
 namespace ergw::gateway {
 namespace {
 
-std::vector<std::string_view> words(std::string_view line) {
+std::vector<std::string_view> words(const std::string& line) {
   std::vector<std::string_view> out;
   size_t at = 0;
   while (at < line.size()) {
     while (at < line.size() && line[at] == ' ') ++at;
     const size_t start = at;
     while (at < line.size() && line[at] != ' ') ++at;
-    if (at > start) out.push_back(line.substr(start, at - start));
+    if (at > start) out.push_back(std::string_view(line).substr(start, at - start));
   }
   return out;
 }
@@ -32,14 +32,9 @@ std::vector<std::string_view> words(std::string_view line) {
 
 std::optional<TcpMd5Drops> parse_tcp_md5_drops(std::string_view netstat) {
   // Each section is two lines with the same prefix: names, then values.
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start <= netstat.size()) {
-    const size_t end = netstat.find('\n', start);
-    lines.push_back(netstat.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
+  std::vector<std::string> lines;
+  std::istringstream in{std::string(netstat)};
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
   for (size_t i = 0; i + 1 < lines.size(); ++i) {
     if (!lines[i].starts_with("TcpExt:") || !lines[i + 1].starts_with("TcpExt:")) continue;
     const auto names = words(lines[i]);

@@ -140,10 +140,8 @@ std::vector<DeviceMtu> plan_tunnel_mtus(DataPlaneKind kind, const std::vector<Co
   return out;
 }
 
-TunnelMtu::TunnelMtu(boost::asio::any_io_executor executor, Clock& clock, vici::Client& charon, LinkMtu& links,
-                     TunnelMtuOptions options)
-    : executor_(std::move(executor)),
-      charon_(charon),
+TunnelMtu::TunnelMtu(Clock& clock, vici::Client& charon, LinkMtu& links, TunnelMtuOptions options)
+    : charon_(charon),
       links_(links),
       options_(options),
       tick_timer_(clock.make_timer()),

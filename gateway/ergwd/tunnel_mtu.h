@@ -25,7 +25,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -80,8 +79,7 @@ struct TunnelMtuOptions {
 
 class TunnelMtu {
  public:
-  TunnelMtu(boost::asio::any_io_executor executor, Clock& clock, vici::Client& charon, LinkMtu& links,
-            TunnelMtuOptions options = {});
+  TunnelMtu(Clock& clock, vici::Client& charon, LinkMtu& links, TunnelMtuOptions options = {});
   ~TunnelMtu();
   TunnelMtu(const TunnelMtu&) = delete;
   TunnelMtu& operator=(const TunnelMtu&) = delete;
@@ -98,7 +96,6 @@ class TunnelMtu {
   void apply(const std::vector<DeviceMtu>& wanted);
   void tick();
 
-  boost::asio::any_io_executor executor_;
   vici::Client& charon_;
   LinkMtu& links_;
   TunnelMtuOptions options_;

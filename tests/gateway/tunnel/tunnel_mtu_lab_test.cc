@@ -87,15 +87,13 @@ class TunnelMtuLabTest : public ::testing::TestWithParam<Param> {
     const auto file = dir_ / "ergw.json";
     std::ofstream(file) << config.dump(2);
     fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    AzureLabOptions options;
-    options.config_file = file;
-    options.ergwd_path = ERGWD_PATH;
+    AzureLabOptions options{.config_file = file, .ergwd_path = ERGWD_PATH};
     if (std::string(std::get<1>(GetParam())) == "fastpath") {
       options.appliance_backend = lab::CharonBackend::ergw_ipsec;
       options.fastpath_path = ERGW_FASTPATH_PATH;
       options.ergw_ipsec_plugin_dir = ERGW_PLUGIN_DIR;
     }
-    options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+    options.progress = [](std::string_view line) { std::cerr << "[mtu] " << line << "\n"; };
     auto created = AzureLab::create(options);
     ASSERT_TRUE(created) << created.error();
     lab_ = std::move(created.value());
