@@ -87,7 +87,9 @@ class TunnelMtuLabTest : public ::testing::TestWithParam<Param> {
     const auto file = dir_ / "ergw.json";
     std::ofstream(file) << config.dump(2);
     fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    AzureLabOptions options{.config_file = file, .ergwd_path = ERGWD_PATH};
+    AzureLabOptions options;
+    options.config_file = file;
+    options.ergwd_path = ERGWD_PATH;
     if (std::string(std::get<1>(GetParam())) == "fastpath") {
       options.appliance_backend = lab::CharonBackend::ergw_ipsec;
       options.fastpath_path = ERGW_FASTPATH_PATH;
@@ -217,8 +219,9 @@ TEST_P(TunnelMtuLabTest, NegotiatedOverheadSetsTheMtuAndNothingFragments) {
 INSTANTIATE_TEST_SUITE_P(Lab, TunnelMtuLabTest,
                          ::testing::Values(Param{"GCMAES256", "libipsec"}, Param{"AES256-SHA256", "fastpath"},
                                            Param{"GCMAES256", "fastpath"}),
-                         [](const auto& info) {
-                           std::string name = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+                         [](const auto& param_info) {
+                           std::string name = std::string(std::get<0>(param_info.param)) + "_" +
+                                              std::get<1>(param_info.param);
                            for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
