@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "gateway/policy/azure_enums.h"
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/connection_reader.h"
 #include "gateway/policy/validator.h"
 
@@ -48,9 +49,12 @@ nlohmann::json without_secrets(nlohmann::json document) {
   if (auto* list = member(document, "connections"); list != nullptr && list->is_array()) {
     for (auto& entry : *list) {
       if (!entry.is_object()) continue;
-      erase_wiped(entry, "sharedKeyFile");
-      erase_wiped(entry, "bgpPassword");
-      erase_wiped(entry, "bgpPasswordFile");
+      // Secrets, and the files that hold them on the appliance.
+      for (const auto& m : policy::kConnectionMembers) {
+        if (m.exposure == policy::MemberExposure::secret || m.exposure == policy::MemberExposure::appliance_file) {
+          erase_wiped(entry, m.key);
+        }
+      }
       if (auto* fields = azure_fields(entry)) erase_wiped(*fields, "sharedKey");
     }
   }
@@ -62,15 +66,10 @@ void refuse_key_files(const nlohmann::json& document, Diagnostics& diagnostics) 
   auto* list = member(copy, "connections");
   if (list == nullptr || !list->is_array()) return;
   for (size_t i = 0; i < list->size(); ++i) {
-    if (member((*list)[i], "sharedKeyFile") != nullptr) {
-      diagnostics.error("connections[" + std::to_string(i) + "].sharedKeyFile",
-                        "not accepted over the API (it names a file on the appliance); give the PSK as "
-                        "azure.properties.sharedKey, or PUT /v1/connections/{name}/sharedkey");
-    }
-    if (member((*list)[i], "bgpPasswordFile") != nullptr) {
-      diagnostics.error("connections[" + std::to_string(i) + "].bgpPasswordFile",
-                        "not accepted over the API (it names a file on the appliance); give the password as "
-                        "bgpPassword, or PUT /v1/connections/{name}/bgppassword");
+    for (const auto& m : policy::kConnectionMembers) {
+      if (m.exposure != policy::MemberExposure::appliance_file || member((*list)[i], m.key) == nullptr) continue;
+      diagnostics.error("connections[" + std::to_string(i) + "]." + std::string(m.key),
+                        "not accepted over the API (it names a file on the appliance); give " + std::string(m.instead));
     }
   }
 }

@@ -224,8 +224,8 @@ void check_bgp_password(const ConnectionSpec& spec, Diagnostics& d) {
               "remove bgpPassword, or set enableBgp on the connection");
     return;
   }
-  d.warning(where, "Azure's VPN gateway does not support TCP MD5 authentication of BGP: against it the session "
-                   "never establishes (its segments arrive unsigned and the kernel drops them)",
+  d.warning(where, "Azure's VPN gateway has no BGP password (no TCP MD5 setting in its BGP settings): against it "
+                   "the session never establishes (its segments arrive unsigned and the kernel drops them)",
             "remove bgpPassword unless the BGP peer is not Azure's VPN gateway (a router or BIRD of your own "
             "behind the tunnel)");
 }

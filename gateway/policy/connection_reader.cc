@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/parse_json.h"
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/json_fields.h"
 
 namespace ergw::policy {
@@ -437,6 +438,7 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
   ConnectionSpec spec;
   spec.source_path = path;
   JsonFields f(object, path, diagnostics);
+  f.limit_to(kConnectionMemberKeys);
   if (auto name = f.string("name")) spec.name = *name;
   const auto* azure = f.object("azure");
   if (azure == nullptr) {

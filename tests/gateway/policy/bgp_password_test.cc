@@ -36,7 +36,7 @@ TEST(BgpPassword, ReadCompiledAndWarnedAboutAzure) {
   EXPECT_FALSE(loaded.diagnostics.has_errors()) << testing::dump(loaded.diagnostics);
   // Azure's VPN gateway signs no BGP session: a warning, not a refusal (the
   // peer may be a router of the operator's own behind the tunnel).
-  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "connections[0].bgpPassword", "does not support TCP MD5"));
+  EXPECT_TRUE(has(loaded.diagnostics, Severity::warning, "connections[0].bgpPassword", "has no BGP password"));
   const auto& spec = loaded.config->connections[0];
   ASSERT_TRUE(spec.bgp_password);
   EXPECT_EQ(spec.bgp_password->reveal(), kPassword);
