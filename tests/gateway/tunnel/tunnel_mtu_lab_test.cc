@@ -188,6 +188,15 @@ TEST_P(TunnelMtuLabTest, NegotiatedOverheadSetsTheMtuAndNothingFragments) {
   // The appliance's WAN during the transfer: a frame of more than 1500 bytes
   // of IP (1514 on the wire), or any IP fragment, would be what the path
   // cannot carry; tshark prints one line per such frame.
+  // The fast path sends ESP as UDP GSO trains (one skb, segments of
+  // gso_size), and a veth passes such an skb whole: tshark would see one
+  // frame of several segments (2986 bytes: two 1500-byte packets). With the
+  // WAN's segmentation offloads off the kernel cuts the train before the
+  // device, so the capture sees each packet as a NIC without UDP
+  // segmentation puts it on the wire.
+  const auto offloads = lab_->lab().exec(Node::appliance, {"ethtool", "-K", lab::kWanIf, "gso", "off", "tso", "off",
+                                                           "tx-udp-segmentation", "off"});
+  ASSERT_TRUE(offloads.ok()) << offloads.out << offloads.err;
   lab::IperfOptions tcp;
   tcp.duration = seconds(4);
   host::CommandResult capture;
