@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "gateway/policy/azure_enums.h"
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/connection_reader.h"
 #include "gateway/policy/validator.h"
 
@@ -48,7 +49,12 @@ nlohmann::json without_secrets(nlohmann::json document) {
   if (auto* list = member(document, "connections"); list != nullptr && list->is_array()) {
     for (auto& entry : *list) {
       if (!entry.is_object()) continue;
-      erase_wiped(entry, "sharedKeyFile");
+      // Secrets, and the files that hold them on the appliance.
+      for (const auto& m : policy::kConnectionMembers) {
+        if (m.exposure == policy::MemberExposure::secret || m.exposure == policy::MemberExposure::appliance_file) {
+          erase_wiped(entry, m.key);
+        }
+      }
       if (auto* fields = azure_fields(entry)) erase_wiped(*fields, "sharedKey");
     }
   }
@@ -60,10 +66,10 @@ void refuse_key_files(const nlohmann::json& document, Diagnostics& diagnostics) 
   auto* list = member(copy, "connections");
   if (list == nullptr || !list->is_array()) return;
   for (size_t i = 0; i < list->size(); ++i) {
-    if (member((*list)[i], "sharedKeyFile") != nullptr) {
-      diagnostics.error("connections[" + std::to_string(i) + "].sharedKeyFile",
-                        "not accepted over the API (it names a file on the appliance); give the PSK as "
-                        "azure.properties.sharedKey, or PUT /v1/connections/{name}/sharedkey");
+    for (const auto& m : policy::kConnectionMembers) {
+      if (m.exposure != policy::MemberExposure::appliance_file || member((*list)[i], m.key) == nullptr) continue;
+      diagnostics.error("connections[" + std::to_string(i) + "]." + std::string(m.key),
+                        "not accepted over the API (it names a file on the appliance); give " + std::string(m.instead));
     }
   }
 }
@@ -76,6 +82,14 @@ std::optional<Candidate> finish(policy::ApplianceConfig config, nlohmann::json d
       if (auto it = carried.find(spec.name); it != carried.end()) spec.azure.shared_key = it->second;
     }
     if (!spec.azure.shared_key.empty()) candidate.secrets.insert_or_assign(spec.name, spec.azure.shared_key);
+    const std::string password_name = store::bgp_password_secret(spec.name);
+    if (!spec.bgp_password) {
+      if (auto it = carried.find(password_name); it != carried.end()) {
+        spec.bgp_password = it->second;
+        spec.bgp_password_path = spec.source_path + ".bgpPassword";
+      }
+    }
+    if (spec.bgp_password) candidate.secrets.insert_or_assign(password_name, *spec.bgp_password);
   }
   policy::validate_configuration(config, diagnostics);
   if (diagnostics.has_errors()) return std::nullopt;
@@ -115,15 +129,22 @@ std::string export_text(const nlohmann::json& document, const store::SecretMap& 
   auto* list = member(out, "connections");
   if (config && list != nullptr && list->is_array()) {
     for (const auto& spec : config->connections) {
-      if (!secrets.count(spec.name)) continue;
       // source_path is "connections[i]".
       const auto open = spec.source_path.find('[');
       if (open == std::string::npos) continue;
       const size_t index = std::stoul(spec.source_path.substr(open + 1));
-      if (index < list->size()) (*list)[index]["sharedKeyFile"] = (key_dir / (spec.name + ".psk")).string();
+      if (index >= list->size()) continue;
+      if (secrets.count(spec.name)) (*list)[index]["sharedKeyFile"] = secret_file(key_dir, spec.name).string();
+      const auto password = store::bgp_password_secret(spec.name);
+      if (secrets.count(password)) (*list)[index]["bgpPasswordFile"] = secret_file(key_dir, password).string();
     }
   }
   return out.dump(2) + "\n";
+}
+
+std::filesystem::path secret_file(const std::filesystem::path& key_dir, const std::string& secret_name) {
+  if (auto connection = store::bgp_password_connection(secret_name)) return key_dir / (*connection + ".bgp-password");
+  return key_dir / (secret_name + ".psk");
 }
 
 std::string sha256_hex(const std::string& text) {

@@ -1,6 +1,6 @@
 // A configuration on its way into the store: the document as stored (ergw's
-// configuration file format with every secret taken out), the PSKs apart,
-// keyed by connection name, and the configuration they make, validated by the
+// configuration file format with every secret taken out), the PSKs and BGP
+// passwords apart (store::SecretMap), and the configuration they make, validated by the
 // rule book. The same path serves the API, the file workflow (SIGHUP) and the
 // revisions already stored (rollback, start, a missed confirmation).
 #pragma once
@@ -19,7 +19,7 @@ namespace ergw::api {
 
 struct Candidate {
   nlohmann::json document;   // no secrets
-  store::SecretMap secrets;  // connection name -> PSK
+  store::SecretMap secrets;  // PSKs and BGP passwords (store/revision.h)
   policy::ApplianceConfig config;
 };
 
@@ -29,9 +29,10 @@ enum class SecretSources {
   inline_and_files,  // the configuration file: sharedKey or sharedKeyFile
 };
 
-// Reads `original` (ergw's configuration format), takes its PSKs out, and
-// gives connections without one their PSK from `carried` (the active
-// revision's, by name: a PUT need not repeat a key it cannot read back).
+// Reads `original` (ergw's configuration format), takes its PSKs and BGP
+// passwords out, and gives connections without one the one from `carried`
+// (the active revision's, by name: a PUT need not repeat a key it cannot
+// read back).
 // Every diagnostic of reading and of the rule book goes to `diagnostics`;
 // nullopt when there is an error.
 std::optional<Candidate> prepare_candidate(const nlohmann::json& original, SecretSources sources,
@@ -44,9 +45,13 @@ std::optional<Candidate> candidate_from_revision(const nlohmann::json& document,
                                                  Diagnostics& diagnostics);
 
 // The configuration file a revision is exported to: the document with each
-// PSK referenced as `sharedKeyFile` `<key_dir>/<connection>.psk`.
+// PSK referenced as `sharedKeyFile` `<key_dir>/<connection>.psk` and each BGP
+// password as `bgpPasswordFile` `<key_dir>/<connection>.bgp-password`.
 std::string export_text(const nlohmann::json& document, const store::SecretMap& secrets,
                         const std::filesystem::path& key_dir);
+
+// The key file of a secret (store::SecretMap's names) under `key_dir`.
+std::filesystem::path secret_file(const std::filesystem::path& key_dir, const std::string& secret_name);
 
 // SHA-256 of a text, hex.
 std::string sha256_hex(const std::string& text);

@@ -62,13 +62,14 @@ Status ConfigFile::write(const nlohmann::json& document, const store::SecretMap&
   ::chmod(key_dir_.c_str(), 0700);
   std::set<std::string> wanted;
   for (const auto& [name, secret] : secrets) {
-    const auto file = key_dir_ / (name + ".psk");
+    const auto file = secret_file(key_dir_, name);
     wanted.insert(file.filename().string());
     if (auto s = write_file_atomically(file, secret.reveal() + "\n", 0600); !s) return s;
   }
   // The key directory is ergwd's: keys of connections that are gone go too.
   for (const auto& entry : std::filesystem::directory_iterator(key_dir_, ec)) {
-    if (entry.path().extension() == ".psk" && !wanted.count(entry.path().filename().string())) {
+    const auto extension = entry.path().extension();
+    if ((extension == ".psk" || extension == ".bgp-password") && !wanted.count(entry.path().filename().string())) {
       std::filesystem::remove(entry.path(), ec);
     }
   }

@@ -1,6 +1,6 @@
 // ConfigFile: the configuration file beside the store (the file workflow).
-// The active revision is exported to it after every change, each PSK in its
-// own key file (mode 0600) under a key directory ergwd manages; an edit of
+// The active revision is exported to it after every change, each PSK and BGP
+// password in its own key file (mode 0600) under a key directory ergwd manages; an edit of
 // the file (SIGHUP, or made while ergwd was stopped) is read back through
 // the same validation as the API.
 #pragma once

@@ -1,14 +1,17 @@
 #include "gateway/api/connection_resource.h"
 
 #include "gateway/policy/azure_enums.h"
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/connection_reader.h"
 #include "gateway/policy/json_fields.h"
 
 namespace ergw::api {
 namespace {
 
-// ergw's own members of a connection entry, shown under "ergw".
-constexpr const char* kErgwFields[] = {"azureGateway", "local", "localNetworkGateway", "interfaceId", "ipsecPolicy"};
+// ergw's own members of a connection entry (those under "ergw") come from
+// policy::kConnectionMembers, the list the configuration reader is held to.
+using policy::kConnectionMembers;
+using policy::MemberExposure;
 // Azure's read-only members: shown, never stored.
 constexpr const char* kReadOnly[] = {"provisioningState", "connectionStatus", "ingressBytesTransferred",
                                      "egressBytesTransferred"};
@@ -84,8 +87,11 @@ nlohmann::json connection_resource(const nlohmann::json& document, size_t index,
   properties["ingressBytesTransferred"] = observed != nullptr ? observed->traffic.tx_bytes : 0;
   properties["egressBytesTransferred"] = observed != nullptr ? observed->traffic.rx_bytes : 0;
   nlohmann::json ergw = nlohmann::json::object();
-  for (const char* key : kErgwFields) {
-    if (const auto* value = member(entry, key)) ergw[key] = *value;
+  for (const auto& m : kConnectionMembers) {
+    // Secrets and key files never: the stored document has none, and a
+    // document that had one still would not show it.
+    if (m.exposure != MemberExposure::shown) continue;
+    if (const auto* value = member(entry, m.key)) ergw[std::string(m.key)] = *value;
   }
   return {{"name", name}, {"properties", std::move(properties)}, {"ergw", std::move(ergw)}};
 }
@@ -116,13 +122,23 @@ std::optional<nlohmann::json> connection_entry(const nlohmann::json& body, const
   }
   if (const auto* ergw = top.object("ergw")) {
     policy::JsonFields block(*ergw, "ergw", diagnostics);
-    for (const char* key : kErgwFields) {
-      if (const auto* value = block.find(key)) entry[key] = *value;
-    }
-    if (block.has("sharedKeyFile")) {
-      diagnostics.error("ergw.sharedKeyFile", "not accepted over the API (it names a file on the appliance); give "
-                                              "properties.sharedKey, or PUT /v1/connections/" + name + "/sharedkey");
-      (void)block.find("sharedKeyFile");
+    for (const auto& m : kConnectionMembers) {
+      switch (m.exposure) {
+        case MemberExposure::shown:
+        case MemberExposure::secret:
+          if (const auto* value = block.find(m.key)) entry[std::string(m.key)] = *value;
+          break;
+        case MemberExposure::appliance_file:
+          if (block.find(m.key) == nullptr) break;
+          {
+            std::string instead(m.instead);
+            if (auto at = instead.find("{name}"); at != std::string::npos) instead.replace(at, 6, name);
+            diagnostics.error("ergw." + std::string(m.key),
+                              "not accepted over the API (it names a file on the appliance); give " + instead);
+          }
+          break;
+        case MemberExposure::envelope: break;  // the resource's own "name" and "properties"
+      }
     }
     block.warn_unknown();
   }

@@ -7,7 +7,11 @@
 //                   "provisioningState": ..., "connectionStatus": ...,     (read-only)
 //                   "ingressBytesTransferred": ..., "egressBytesTransferred": ...},
 //    "ergw": {"azureGateway": {...}, "local": {...}, "localNetworkGateway": {...},
-//             "interfaceId": 7, "ipsecPolicy": "..."}}
+//             "interfaceId": 7, "ipsecPolicy": "...", "pfsProbe": false}}
+//
+// The members under "ergw" are those of policy::kConnectionMembers: shown
+// ones come and go; bgpPassword is taken and never shown; key files
+// (sharedKeyFile, bgpPasswordFile) are refused.
 //
 // In the configuration document the same connection is one entry of
 // "connections" ({"name", "azure": {...}, "azureGateway", ...}).

@@ -565,6 +565,7 @@ void ManagementService::delete_connection(const std::string& name, WriteOptions 
     next["connections"].erase(*find_connection(next, name));
     store::SecretMap rest = carried;
     rest.erase(name);
+    rest.erase(store::bgp_password_secret(name));
     return prepare_candidate(next, SecretSources::inline_only, base_dir(), rest, d);
   };
   propose(std::move(p), std::move(o), std::move(reply));
@@ -572,6 +573,17 @@ void ManagementService::delete_connection(const std::string& name, WriteOptions 
 
 void ManagementService::put_shared_key(const std::string& name, const nlohmann::json& body, WriteOptions o,
                                        ReplyFn reply) {
+  put_secret(name, name, "PSK", /*removable=*/false, body, std::move(o), std::move(reply));
+}
+
+void ManagementService::put_bgp_password(const std::string& name, const nlohmann::json& body, WriteOptions o,
+                                         ReplyFn reply) {
+  put_secret(name, store::bgp_password_secret(name), "BGP password", /*removable=*/true, body, std::move(o),
+             std::move(reply));
+}
+
+void ManagementService::put_secret(const std::string& name, const std::string& secret_name, const char* what,
+                                   bool removable, const nlohmann::json& body, WriteOptions o, ReplyFn reply) {
   auto head = store_.head();
   auto document = head ? active_document(head.value()) : std::nullopt;
   if (!document || !find_connection(*document, name)) {
@@ -582,18 +594,24 @@ void ManagementService::put_shared_key(const std::string& name, const nlohmann::
   }
   Diagnostics d;
   std::optional<policy::Secret> secret;
+  bool remove = false;
+  const std::string shape = std::string("{\"value\": \"<the connection's ") + what + ">\"}" +
+                            (removable ? ", or {\"value\": null} to remove it" : "");
   if (!body.is_object() || !body.contains("value")) {
-    d.error("value", "missing; the body is {\"value\": \"<the connection's PSK>\"}");
+    d.error("value", "missing; the body is " + shape);
+  } else if (removable && body["value"].is_null()) {
+    remove = true;
   } else if (!body["value"].is_string()) {
-    d.error("value", "must be a string");
+    d.error("value", std::string("must be a string") + (removable ? " or null" : ""));
   } else {
     secret = policy::Secret(body["value"].get<std::string>());
   }
   for (auto it = body.begin(); body.is_object() && it != body.end(); ++it) {
-    if (it.key() != "value") d.warning(it.key(), "unknown field; ignored", "the body is {\"value\": \"...\"}");
+    if (it.key() != "value") d.warning(it.key(), "unknown field; ignored", "the body is " + shape);
   }
-  if (!secret) {
-    auto r = problem_reply(422, "invalid-configuration", "the shared key is not valid", "nothing was changed");
+  if (!secret && !remove) {
+    auto r = problem_reply(422, "invalid-configuration", std::string("the ") + what + " is not valid",
+                           "nothing was changed");
     r.body["diagnostics"] = diagnostics_json(d);
     audit(o, 422, "rejected", head->active, head->active, "bad body");
     reply(std::move(r));
@@ -601,10 +619,14 @@ void ManagementService::put_shared_key(const std::string& name, const nlohmann::
   }
   Proposal p;
   p.connection_index = find_connection(*document, name);
-  p.build = [this, name, secret = *secret, document = *document](const store::SecretMap& carried,
-                                                                  Diagnostics& diagnostics) {
+  p.build = [this, secret_name, secret, document = *document](const store::SecretMap& carried,
+                                                              Diagnostics& diagnostics) {
     store::SecretMap next = carried;
-    next.insert_or_assign(name, secret);
+    if (secret) {
+      next.insert_or_assign(secret_name, *secret);
+    } else {
+      next.erase(secret_name);
+    }
     return prepare_candidate(document, SecretSources::inline_only, base_dir(), next, diagnostics);
   };
   propose(std::move(p), std::move(o), std::move(reply));

@@ -95,6 +95,9 @@ class ManagementService {
   void put_connection(const std::string& name, const nlohmann::json& body, WriteOptions options, ReplyFn reply);
   void delete_connection(const std::string& name, WriteOptions options, ReplyFn reply);
   void put_shared_key(const std::string& name, const nlohmann::json& body, WriteOptions options, ReplyFn reply);
+  // {"value": "..."} sets the connection's BGP password, {"value": null}
+  // removes it.
+  void put_bgp_password(const std::string& name, const nlohmann::json& body, WriteOptions options, ReplyFn reply);
   void rollback(store::RevisionId target, WriteOptions options, ReplyFn reply);
   void confirm(WriteOptions options, ReplyFn reply);
   // SIGHUP: the configuration file, edited, becomes a revision. `done`
@@ -134,6 +137,11 @@ class ManagementService {
   void audit(const WriteOptions& options, int status, const std::string& result, std::optional<int64_t> before,
              std::optional<int64_t> after, const std::string& detail);
   Result<store::SecretMap> active_secrets(const store::Head& head);
+  // PUT .../sharedkey and .../bgppassword: the secret `secret_name` of the
+  // connection `name` replaced (nullopt in the body's value: removed, where
+  // `removable`).
+  void put_secret(const std::string& name, const std::string& secret_name, const char* what, bool removable,
+                  const nlohmann::json& body, WriteOptions options, ReplyFn reply);
   std::optional<nlohmann::json> active_document(const store::Head& head);
   std::filesystem::path base_dir() const;
 

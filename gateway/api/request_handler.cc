@@ -176,6 +176,7 @@ RequestHandler::RequestHandler(HandlerContext context)
   route(Op::put_connection, "PUT", "/v1/connections/{name}", Access::admin);
   route(Op::delete_connection, "DELETE", "/v1/connections/{name}", Access::admin);
   route(Op::put_shared_key, "PUT", "/v1/connections/{name}/sharedkey", Access::admin);
+  route(Op::put_bgp_password, "PUT", "/v1/connections/{name}/bgppassword", Access::admin);
   route(Op::connection_status, "GET", "/v1/connections/{name}/status", Access::read);
   route(Op::list_keys, "GET", "/v1/apikeys", Access::admin);
   route(Op::create_key, "POST", "/v1/apikeys", Access::admin);
@@ -254,6 +255,7 @@ void RequestHandler::dispatch(Op op, Call& call) {
     case Op::put_connection:
     case Op::delete_connection:
     case Op::put_shared_key:
+    case Op::put_bgp_password:
     case Op::create_key:
     case Op::revoke_key:
     case Op::validate_config:
@@ -427,15 +429,23 @@ void RequestHandler::read_op(Op op, Call& call) {
         changes.push_back(std::move(j));
       }
       nlohmann::json secrets = nlohmann::json::array();
+      nlohmann::json passwords = nlohmann::json::array();
       auto changed = store::read_changed_secrets(reader, against.value_or(0), *id);
       if (changed) {
-        for (const auto& name : changed.value()) secrets.push_back(name);
+        for (const auto& name : changed.value()) {
+          if (auto connection = store::bgp_password_connection(name)) {
+            passwords.push_back(*connection);
+          } else {
+            secrets.push_back(name);
+          }
+        }
       }
       call.json(200,
                 {{"from", against ? nlohmann::json(*against) : nlohmann::json(nullptr)},
                  {"to", *id},
                  {"changes", changes},
-                 {"shared_keys_changed", secrets}},
+                 {"shared_keys_changed", secrets},
+                 {"bgp_passwords_changed", passwords}},
                 active);
       return;
     }
@@ -500,7 +510,7 @@ void RequestHandler::read_op(Op op, Call& call) {
 void RequestHandler::write_op(Op op, Call& call) {
   // The body, when the operation takes one.
   const bool takes_body = op == Op::put_config || op == Op::validate_config || op == Op::put_connection ||
-                          op == Op::put_shared_key || op == Op::create_key;
+                          op == Op::put_shared_key || op == Op::put_bgp_password || op == Op::create_key;
   nlohmann::json body;
   if (takes_body) {
     const auto type = call.request[http::field::content_type];
@@ -521,7 +531,8 @@ void RequestHandler::write_op(Op op, Call& call) {
   o.action = std::string(call.request.method_string()) + " " + call.path;
   const auto if_match = call.request[http::field::if_match];
   const bool needs_if_match = op == Op::put_config || op == Op::rollback || op == Op::post_confirm ||
-                              op == Op::put_connection || op == Op::delete_connection || op == Op::put_shared_key;
+                              op == Op::put_connection || op == Op::delete_connection || op == Op::put_shared_key ||
+                              op == Op::put_bgp_password;
   if (needs_if_match) {
     if (if_match.empty()) {
       return call.fail(428, "precondition-required", "If-Match is required",
@@ -584,6 +595,7 @@ void RequestHandler::write_op(Op op, Call& call) {
       case Op::put_connection: service->put_connection(name, body, std::move(o), respond); break;
       case Op::delete_connection: service->delete_connection(name, std::move(o), respond); break;
       case Op::put_shared_key: service->put_shared_key(name, body, std::move(o), respond); break;
+      case Op::put_bgp_password: service->put_bgp_password(name, body, std::move(o), respond); break;
       case Op::create_key: service->create_api_key(body, actor, respond); break;
       case Op::revoke_key: service->revoke_api_key(name, actor, respond); break;
       default: break;

@@ -45,7 +45,7 @@ class RequestHandler {
     healthz, readyz, metrics, openapi, status, bgp_sessions, bgp_routes,
     get_config, put_config, validate_config, list_revisions, get_revision, diff_revision, rollback,
     get_confirm, post_confirm, list_connections, get_connection, put_connection, delete_connection,
-    put_shared_key, connection_status, list_keys, create_key, revoke_key,
+    put_shared_key, put_bgp_password, connection_status, list_keys, create_key, revoke_key,
   };
   struct Call;
 

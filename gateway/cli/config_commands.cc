@@ -102,6 +102,21 @@ void print_apply(const nlohmann::json& body) {
 // A configuration file as the API takes it: key files named in it are read
 // here, on the operator's side, and sent inline over the API's TLS or local
 // socket (the API refuses paths on the appliance).
+// A key file's first line (a PSK or a BGP password), relative to the
+// configuration file: read here, sent inline (the API refuses paths).
+std::optional<std::string> read_key_file(const std::string& config_file, const std::string& name) {
+  std::filesystem::path key_file = name;
+  if (key_file.is_relative()) key_file = std::filesystem::path(config_file).parent_path() / key_file;
+  std::ifstream key_in(key_file);
+  std::string key;
+  if (!key_in || !std::getline(key_in, key)) {
+    std::cerr << "ergw config apply: cannot read the key file " << key_file.string() << "\n";
+    return std::nullopt;
+  }
+  while (!key.empty() && (key.back() == '\r' || key.back() == '\n')) key.pop_back();
+  return key;
+}
+
 std::optional<nlohmann::json> read_config_file(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -118,20 +133,21 @@ std::optional<nlohmann::json> read_config_file(const std::string& file) {
   }
   if (document->is_object() && document->contains("connections") && (*document)["connections"].is_array()) {
     for (auto& c : (*document)["connections"]) {
-      if (!c.is_object() || !c.contains("sharedKeyFile") || !c["sharedKeyFile"].is_string()) continue;
-      std::filesystem::path key_file = c["sharedKeyFile"].get<std::string>();
-      if (key_file.is_relative()) key_file = std::filesystem::path(file).parent_path() / key_file;
-      std::ifstream key_in(key_file);
-      std::string key;
-      if (!key_in || !std::getline(key_in, key)) {
-        std::cerr << "ergw config apply: cannot read the key file " << key_file.string() << "\n";
-        return std::nullopt;
+      if (!c.is_object()) continue;
+      if (c.contains("sharedKeyFile") && c["sharedKeyFile"].is_string()) {
+        auto key = read_key_file(file, c["sharedKeyFile"].get<std::string>());
+        if (!key) return std::nullopt;
+        auto& azure = c["azure"];
+        auto& fields = azure.is_object() && azure.contains("properties") ? azure["properties"] : azure;
+        fields["sharedKey"] = *key;
+        c.erase("sharedKeyFile");
       }
-      while (!key.empty() && (key.back() == '\r' || key.back() == '\n')) key.pop_back();
-      auto& azure = c["azure"];
-      auto& fields = azure.is_object() && azure.contains("properties") ? azure["properties"] : azure;
-      fields["sharedKey"] = key;
-      c.erase("sharedKeyFile");
+      if (c.contains("bgpPasswordFile") && c["bgpPasswordFile"].is_string()) {
+        auto password = read_key_file(file, c["bgpPasswordFile"].get<std::string>());
+        if (!password) return std::nullopt;
+        c["bgpPassword"] = *password;
+        c.erase("bgpPasswordFile");
+      }
     }
   }
   return document;
@@ -195,8 +211,12 @@ void print_diff(const nlohmann::json& body) {
   for (const auto& name : body.value("shared_keys_changed", nlohmann::json::array())) {
     std::cout << "~ connections[" << name.get<std::string>() << "]: PSK replaced (not shown)\n";
   }
+  for (const auto& name : body.value("bgp_passwords_changed", nlohmann::json::array())) {
+    std::cout << "~ connections[" << name.get<std::string>() << "]: BGP password set, replaced or removed (not shown)\n";
+  }
   if (body.value("changes", nlohmann::json::array()).empty() &&
-      body.value("shared_keys_changed", nlohmann::json::array()).empty()) {
+      body.value("shared_keys_changed", nlohmann::json::array()).empty() &&
+      body.value("bgp_passwords_changed", nlohmann::json::array()).empty()) {
     std::cout << "  no differences\n";
   }
 }

@@ -148,6 +148,10 @@ void format_data_plane(const nlohmann::json& status, std::ostringstream& out) {
   const auto& plane = status.value("data_plane", nlohmann::json::object());
   if (plane.contains("charon_backend")) out << "DATA PLANE: " << text(plane, "charon_backend") << "\n";
   for (const auto& w : plane.value("warnings", nlohmann::json::array())) out << "DATA PLANE: " << w.get<std::string>() << "\n";
+  for (const auto& d : plane.value("tunnel_mtu", nlohmann::json::array())) {
+    out << "tunnel MTU: " << text(d, "device") << " " << text(d, "mtu") << " (" << text(d, "connection") << ": "
+        << text(d, "why") << ")\n";
+  }
   if (!status.contains("fastpath")) return;
   const auto& fp = status["fastpath"];
   out << "fast path: " << text(fp, "state") << (fp.contains("pid") ? "  pid " + text(fp, "pid") : std::string())

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 
@@ -9,6 +10,7 @@
 
 #include "gateway/ergwd/bgp_session_error.h"
 #include "gateway/ergwd/log.h"
+#include "gateway/ergwd/tcp_md5_evidence.h"
 #include "gateway/ergwd/tunnel.h"
 #include "routing/bird_config_writer.h"
 #include "routing/bird_log.h"
@@ -49,6 +51,7 @@ Result<BgpPlan> plan_bgp(const policy::CompiledConfiguration& compiled, const st
     peer.must_initiate = intent.apipa;
     peer.export_prefixes = intent.export_prefixes;
     peer.vnet_prefixes = intent.vnet_prefixes;
+    peer.password = intent.password;
     peer.kernel_table = options.kernel_table;
     peer.backup = intent.preference != 0;
     uint32_t if_id = intent.if_id;
@@ -221,6 +224,13 @@ void BgpController::sync_host_network() {
 void BgpController::apply(BgpPlan plan) {
   plan_ = std::move(plan);
   sync_host_network();
+  if (std::any_of(plan_.peers.begin(), plan_.peers.end(), [](const auto& p) { return p.peer.password.has_value(); })) {
+    // BIRD needs the kernel to sign the session's segments (RFC 2385).
+    if (const auto md5 = probe_tcp_md5(); !md5.present) {
+      log_line(LogLevel::error, "a BGP password is set, but this kernel cannot sign TCP segments (" + md5.evidence +
+                                    "): the session will not come up");
+    }
+  }
   // Sessions of peers that are gone are BIRD's to drop with the new config.
   std::set<std::string> protocols;
   for (const auto& p : plan_.peers) protocols.insert(routing::protocol_name(p.peer));
@@ -544,6 +554,7 @@ nlohmann::json BgpController::status_json(BirdAnswer bird) const {
   }
   out["sessions"] = nlohmann::json::array();
   out["routes"] = nlohmann::json::array();
+  std::optional<std::optional<TcpMd5Drops>> md5_drops;  // read once, when a session needs it
   for (const auto& p : plan_.peers) {
     const auto name = routing::protocol_name(p.peer);
     const auto tunnel = tunnel_up_.find(p.connection);
@@ -593,6 +604,14 @@ nlohmann::json BgpController::status_json(BirdAnswer bird) const {
     }
     if (disabled && !s.contains("last_error")) s["last_error"] = "";
     if (disabled) s["note"] = "tunnel down: session disabled, its routes withdrawn";
+    if (p.peer.password) s["tcp_md5"] = true;
+    // A session that does not come up with a TCP MD5 password involved: BIRD
+    // only sees timeouts, the kernel's drop counters say why.
+    if (!disabled && s["tunnel_up"].get<bool>() && s["state"] != "Established" && s["state"] != "unknown") {
+      if (!md5_drops) md5_drops = read_tcp_md5_drops();
+      const std::string why = explain_tcp_md5(p.peer.password.has_value(), *md5_drops);
+      if (!why.empty()) s[s.contains("last_error_hint") ? "tcp_md5_hint" : "last_error_hint"] = why;
+    }
     out["sessions"].push_back(std::move(s));
     const auto routes = snapshot_.routes.find(name);
     if (routes == snapshot_.routes.end()) continue;

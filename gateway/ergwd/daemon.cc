@@ -148,8 +148,11 @@ std::string Daemon::data_plane_settings() const {
 }
 
 DataPlaneReport Daemon::data_plane_report() const {
-  DataPlaneReport plane{data_plane_warnings_, charon_backend_->problem(), std::nullopt};
+  DataPlaneReport plane;
+  plane.warnings = data_plane_warnings_;
+  plane.charon_backend_problem = charon_backend_->problem();
   if (fastpath_) plane.fastpath = fastpath_->report();
+  if (tunnel_mtu_) plane.tunnel_mtu = tunnel_mtu_->report();
   return plane;
 }
 
@@ -175,6 +178,7 @@ Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
   ++config_generation_;
   log_line(LogLevel::info, std::to_string(compiled.connections.size()) +
                                " connection(s), configuration generation " + std::to_string(config_generation_));
+  if (tunnel_mtu_) tunnel_mtu_->set_plans(reconciler_->data_plane().kind, plans);
   reconciler_->set_desired(std::move(plans));
   if (!bgp_) {
     bgp_ = std::make_unique<BgpController>(
@@ -279,6 +283,8 @@ int Daemon::run() {
   vici_options.reconnect_max_delay = std::chrono::milliseconds(2000);
   client_ = std::make_unique<vici::Client>(io_.get_executor(), vici_options);
   charon_backend_ = std::make_unique<CharonBackend>(*client_, *launcher_, options_.charon_restart_command);
+  link_mtu_ = make_link_mtu();
+  tunnel_mtu_ = std::make_unique<TunnelMtu>(*clock_, *client_, *link_mtu_);
   status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
   if (int code = start_with_configuration(); code != 0) return code;
   publisher_ = std::make_unique<StatePublisher>(io_.get_executor(), *clock_, *status_, *reconciler_,
@@ -299,6 +305,7 @@ int Daemon::run() {
   client_->on_event([this](const std::string& name, const vici::Message& m) {
     reconciler_->charon_event(name, m);
     if (bgp_ && (name == "ike-updown" || name == "child-updown")) bgp_->tunnel_event(name, m);
+    tunnel_mtu_->charon_event(name, m);
     publisher_->charon_event(name, m);
   });
   client_->on_diagnostic([](const std::string& text) { log_line(LogLevel::debug, "vici: " + text); });

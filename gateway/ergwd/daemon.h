@@ -26,6 +26,7 @@
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/state_publisher.h"
 #include "gateway/ergwd/status_collector.h"
+#include "gateway/ergwd/tunnel_mtu.h"
 #include "gateway/ergwd/tunnel_routes.h"
 #include "gateway/policy/azure_connection.h"
 #include "host/child_process.h"
@@ -125,6 +126,8 @@ class Daemon : private api::Backend {
   uint64_t config_generation_ = 0;
   std::vector<std::string> data_plane_warnings_;
   std::unique_ptr<CharonBackend> charon_backend_;
+  std::unique_ptr<LinkMtu> link_mtu_;
+  std::unique_ptr<TunnelMtu> tunnel_mtu_;  // the tunnel devices' MTU (tunnel_mtu.h)
   policy::DataPlane configured_data_plane_ = policy::DataPlane::automatic;
   bool data_plane_started_ = false;
   std::unique_ptr<FastpathDaemon> retiring_fastpath_;  // being stopped after a switch

@@ -56,6 +56,7 @@ struct DataPlaneReport {
   std::vector<std::string> warnings;
   std::string charon_backend_problem;
   std::optional<nlohmann::json> fastpath;
+  nlohmann::json tunnel_mtu = nlohmann::json::array();  // TunnelMtu::report()
 };
 
 struct StatusSnapshot {
@@ -66,6 +67,7 @@ struct StatusSnapshot {
   std::vector<std::string> data_plane_warnings;
   std::string charon_backend_problem;
   std::optional<nlohmann::json> fastpath;  // the daemon, without its raw STATUS document
+  nlohmann::json tunnel_mtu = nlohmann::json::array();  // each tunnel device's MTU and why
   std::vector<ConnectionSnapshot> connections;
   std::vector<UnattributedFailure> unattributed_failures;  // most recent first
   Reconciler::PassTimes reconciler;

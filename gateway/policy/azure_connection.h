@@ -128,6 +128,12 @@ struct ConnectionSpec {
   // Active-active: the instance (index into gateway.tunnel_ip_addresses)
   // whose tunnel carries the traffic while it is up; none: both (ECMP).
   std::optional<size_t> preferred_instance;
+  // ergw's own: the TCP MD5 password (RFC 2385) of the connection's BGP
+  // session (bgpPassword, or bgpPasswordFile). Azure's VPN gateway signs no
+  // BGP session, so this is for peers that are not Azure's gateway
+  // (docs/bgp.md, "TCP MD5 password").
+  std::optional<Secret> bgp_password;
+  std::string bgp_password_path;  // where it was given, for diagnostics
   // True when the input was a bare Azure connection object: addresses are then unknown.
   bool bare_connection_object = false;
 };

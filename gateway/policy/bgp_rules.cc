@@ -222,10 +222,46 @@ void check_bgp_with_nat(const ConnectionSpec& spec, Diagnostics& d) {
   }
 }
 
+// Linux keeps at most TCP_MD5SIG_MAXKEYLEN (80) bytes of a TCP MD5 key.
+constexpr size_t kMaxBgpPasswordBytes = 80;
+
+// The TCP MD5 password (RFC 2385) of the BGP session. Its value is never
+// shown, not even in an error. Azure's VPN gateway documents no BGP
+// authentication (VPN Gateway FAQ, "BGP and routing"; ARM BgpSettings has no
+// key), unlike ExpressRoute peerings ("An MD5 hash if you choose to use one"):
+// against Azure's gateway a password keeps the session down, so ergw warns.
+void check_bgp_password(const ConnectionSpec& spec, Diagnostics& d) {
+  if (!spec.bgp_password) return;
+  const std::string& where = spec.bgp_password_path;
+  const std::string& value = spec.bgp_password->reveal();
+  if (value.empty() || value.size() > kMaxBgpPasswordBytes) {
+    d.error(where, "length " + std::to_string(value.size()) + " (value not shown); allowed: 1-" +
+                       std::to_string(kMaxBgpPasswordBytes) + " bytes");
+    return;
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      d.error(where, "contains a control character, a non-ASCII byte, '\"' or '\\' (value not shown); allowed: "
+                     "printable ASCII other than '\"' and '\\'");
+      return;
+    }
+  }
+  if (!spec.azure.enable_bgp) {
+    d.warning(where, "set, but the connection does not enable BGP (enableBgp): the password is not used",
+              "remove bgpPassword, or set enableBgp on the connection");
+    return;
+  }
+  d.warning(where, "Azure's VPN gateway has no BGP password (no TCP MD5 setting in its BGP settings): against it "
+                   "the session never establishes (its segments arrive unsigned and the kernel drops them)",
+            "remove bgpPassword unless the BGP peer is not Azure's VPN gateway (a router or BIRD of your own "
+            "behind the tunnel)");
+}
+
 }  // namespace
 
 void check_bgp(const ConnectionSpec& spec, const ValidationOptions& options, Diagnostics& d) {
   check_custom_bgp_addresses(spec, d);
+  check_bgp_password(spec, d);
   if (!spec.azure.enable_bgp || spec.bare_connection_object) return;
   const auto azure = azure_bgp_address(spec);
   check_bgp_name(spec, d);

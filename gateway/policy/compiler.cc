@@ -426,6 +426,7 @@ BgpPeerIntent bgp_intent(const ConnectionSpec& spec, const Tunnel& t, const IpAd
   peer.export_prefixes = spec.local.prefixes;
   peer.vnet_prefixes = spec.gateway.vnet_prefixes;
   peer.if_id = t.if_id;
+  peer.password = spec.bgp_password;
   return peer;
 }
 

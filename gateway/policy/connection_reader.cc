@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/parse_json.h"
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/json_fields.h"
 
 namespace ergw::policy {
@@ -437,6 +438,7 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
   ConnectionSpec spec;
   spec.source_path = path;
   JsonFields f(object, path, diagnostics);
+  f.limit_to(kConnectionMemberKeys);
   if (auto name = f.string("name")) spec.name = *name;
   const auto* azure = f.object("azure");
   if (azure == nullptr) {
@@ -464,6 +466,22 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
       if (file.is_relative()) file = base_dir / file;
       if (auto secret = read_secret_file(file, f.path_of("sharedKeyFile"), diagnostics)) {
         spec.azure.shared_key = std::move(*secret);
+      }
+    }
+  }
+  if (auto password = f.string("bgpPassword")) {
+    spec.bgp_password = Secret(*password);
+    spec.bgp_password_path = f.path_of("bgpPassword");
+  }
+  if (auto password_file = f.string("bgpPasswordFile")) {
+    if (spec.bgp_password) {
+      diagnostics.error(f.path_of("bgpPasswordFile"), "bgpPassword is given already; give one of them");
+    } else {
+      std::filesystem::path file(*password_file);
+      if (file.is_relative()) file = base_dir / file;
+      if (auto secret = read_secret_file(file, f.path_of("bgpPasswordFile"), diagnostics)) {
+        spec.bgp_password = std::move(*secret);
+        spec.bgp_password_path = f.path_of("bgpPasswordFile");
       }
     }
   }

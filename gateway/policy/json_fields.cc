@@ -1,6 +1,7 @@
 #include "gateway/policy/json_fields.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace ergw::policy {
 namespace {
@@ -53,12 +54,23 @@ const nlohmann::json* JsonFields::lookup(std::string_view key) const {
   return nullptr;
 }
 
+void JsonFields::check_vocabulary(std::string_view key) const {
+  if (vocabulary_.empty()) return;
+  for (auto known : vocabulary_) {
+    if (equals_ignoring_case(known, key)) return;
+  }
+  throw std::logic_error("JsonFields at \"" + path_ + "\": the reader asked for \"" + std::string(key) +
+                         "\", which its vocabulary lacks");
+}
+
 bool JsonFields::has(std::string_view key) const {
+  check_vocabulary(key);
   const auto* value = lookup(key);
   return value != nullptr && !value->is_null();
 }
 
 const nlohmann::json* JsonFields::find(std::string_view key) {
+  check_vocabulary(key);
   used_.insert(lowercase(key));
   const auto* value = lookup(key);
   return (value == nullptr || value->is_null()) ? nullptr : value;

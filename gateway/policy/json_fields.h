@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -54,13 +55,21 @@ class JsonFields {
   // A warning for every member not read or ignored: most often a typo.
   void warn_unknown();
 
+  // Holds the reader to a vocabulary kept elsewhere: asking for a member
+  // outside it (has, find and the typed readers) throws std::logic_error.
+  // A programming error, not bad input: it makes a reader that learns a new
+  // member fail every test until the shared list has the member too.
+  void limit_to(std::span<const std::string_view> vocabulary) { vocabulary_ = vocabulary; }
+
  private:
   const nlohmann::json* lookup(std::string_view key) const;
+  void check_vocabulary(std::string_view key) const;
 
   const nlohmann::json& object_;
   std::string path_;
   Diagnostics& diagnostics_;
   std::set<std::string> used_;  // lower-cased member names
+  std::span<const std::string_view> vocabulary_;  // empty: any member
 };
 
 std::string json_type_name(const nlohmann::json& value);

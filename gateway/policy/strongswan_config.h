@@ -103,6 +103,7 @@ struct BgpPeerIntent {
   // only when the preferred session has none, and Azure is asked to prefer
   // the other session (AS path prepending).
   uint8_t preference = 0;
+  std::optional<Secret> password;  // TCP MD5 (bgpPassword)
 };
 
 struct CompiledConfiguration {

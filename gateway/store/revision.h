@@ -1,6 +1,7 @@
 // Configuration revisions as the store keeps them. A revision is the whole
 // configuration document (ergw's configuration file format, without any
-// secret) plus its connections' PSKs, which live apart and never leave the
+// secret) plus its connections' PSKs and BGP passwords, which live apart and
+// never leave the
 // store except to be applied.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "gateway/policy/secret.h"
 
@@ -15,8 +17,23 @@ namespace ergw::store {
 
 using RevisionId = int64_t;
 
-// Connection name -> its PSK.
+// Secret name -> its value. A connection's PSK is kept under the
+// connection's name, its BGP password (TCP MD5) under
+// bgp_password_secret(name): "<name>/bgpPassword", which no connection name
+// can be ('/' is not allowed in one).
 using SecretMap = std::map<std::string, policy::Secret>;
+
+inline constexpr std::string_view kBgpPasswordSuffix = "/bgpPassword";
+inline std::string bgp_password_secret(const std::string& connection) {
+  return connection + std::string(kBgpPasswordSuffix);
+}
+// The connection whose BGP password `secret_name` names; nullopt for a PSK.
+inline std::optional<std::string> bgp_password_connection(const std::string& secret_name) {
+  if (secret_name.size() <= kBgpPasswordSuffix.size() || !secret_name.ends_with(kBgpPasswordSuffix)) {
+    return std::nullopt;
+  }
+  return secret_name.substr(0, secret_name.size() - kBgpPasswordSuffix.size());
+}
 
 // Where a revision came from.
 enum class Origin { api, file, rollback, confirm_expired };

@@ -39,6 +39,7 @@ std::optional<AzureBgpSide> azure_bgp_side(const policy::ConnectionSpec& spec, s
   const auto& peer = side.peer_address;
   if (peer.is_v4() && (peer.v4_host_order() >> 16) == ((169u << 8) | 254u)) side.apipa = true;
   side.vnet_prefixes = spec.gateway.vnet_prefixes;
+  side.password = spec.bgp_password;
   return side;
 }
 
@@ -69,6 +70,7 @@ std::string render_azure_bird_config(const AzureBgpSide& side, const std::string
   // "the gateways do not initiate BGP peering sessions with APIPA source IP
   // addresses" (How to configure BGP for VPN Gateway).
   if (side.apipa) out += "  passive on;\n";
+  if (side.password) out += "  password \"" + side.password->reveal() + "\";\n";
   out += "  ipv4 {\n    import all;\n    export where proto = \"" + std::string(kAzureVnetProtocol) + "\";\n";
   // "The BGP session is dropped if the number of prefixes exceeds the limit."
   out += "    import limit " + std::to_string(kMaxPrefixesFromPeer) + " action restart;\n  };\n}\n";

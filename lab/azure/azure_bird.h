@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/secret.h"
 #include "lab/lab.h"
 #include "gateway/policy/azure_connection.h"
 #include "routing/protocol_status.h"
@@ -32,6 +33,10 @@ struct AzureBgpSide {
   uint32_t peer_asn = 0;     // the appliance's
   IpAddress peer_address;    // the appliance's BGP address
   std::vector<IpPrefix> vnet_prefixes;
+  // The connection's bgpPassword, as the peer's own configuration holds it
+  // (TCP MD5). Azure's VPN gateway has no such setting: with one the lab's
+  // BGP speaker stands for a peer that is not Azure's gateway.
+  std::optional<Secret> password;
 };
 
 // Instance `instance` of the gateway (active-active: each instance speaks BGP

@@ -12,11 +12,15 @@ local_api=(--socket "$state/api.sock")
 mkdir -p "$state/etc/keys"
 printf 'CliKeyFromAFile0123456789abcd\n' >"$state/etc/keys/hub.psk"
 chmod 600 "$state/etc/keys/hub.psk"
+# And a BGP password (TCP MD5) in its own key file, sent inline the same way.
+printf 'CliBgpMd5FromAFile42\n' >"$state/etc/keys/hub.bgp-password"
+chmod 600 "$state/etc/keys/hub.bgp-password"
 python3 - "$source_dir/examples/lab.json" "$state/etc/ergw.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 del c["connections"][0]["azure"]["properties"]["sharedKey"]
 c["connections"][0]["sharedKeyFile"] = "keys/hub.psk"
+c["connections"][0]["bgpPasswordFile"] = "keys/hub.bgp-password"
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
 out=$("$ergw" config apply "$state/etc/ergw.json" "${local_api[@]}" --comment "from the CLI") || fail "apply: $out"
@@ -25,6 +29,10 @@ grep -q "azure-hub: added, up" <<<"$out" || fail "apply said: $out"
 "$ergw" status "${local_api[@]}" | grep -q "azure-hub  UP" || fail "status"
 "$ergw" status --json "${local_api[@]}" | grep -q '"active_revision": 1' || fail "status --json"
 "$ergw" config show "${local_api[@]}" 2>/dev/null | grep -q CliKeyFromAFile && fail "config show printed the PSK"
+"$ergw" config show "${local_api[@]}" 2>/dev/null | grep -q CliBgpMd5FromAFile && fail "config show printed the BGP password"
+"$ergw" config show "${local_api[@]}" 2>/dev/null | grep -q bgpPassword && fail "config show named a BGP password"
+grep -q CliBgpMd5FromAFile <<<"$out" && fail "apply printed the BGP password"
+"$ergw" config diff "${local_api[@]}" 2>/dev/null | grep -q CliBgpMd5FromAFile && fail "config diff printed the BGP password"
 
 sed 's/"dpdTimeoutSeconds": 45/"dpdTimeoutSeconds": 30/' "$state/etc/ergw.json" >"$state/etc/edit.json"
 out=$("$ergw" config apply "$state/etc/edit.json" --confirm 60 "${local_api[@]}") || fail "apply --confirm: $out"
@@ -67,4 +75,5 @@ set -e
 [ $code = 2 ] || fail "invalid configuration: exit $code"
 [ "$(grep -c '^error:' "$state/err")" -ge 3 ] || fail "not every error: $(cat "$state/err")"
 grep -q CliKeyFromAFile "$state/log" "$state/audit.log" && fail "the PSK is in a log"
+grep -q CliBgpMd5FromAFile "$state/log" "$state/audit.log" && fail "the BGP password is in a log"
 echo PASS

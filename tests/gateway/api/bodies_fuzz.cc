@@ -45,14 +45,14 @@ struct World : api::testing::FuzzService {
 
 constexpr const char* kCanary = "Canary0Psk0ergw0fuzz";
 
-// Every PSK in the body becomes a canary (valid as a PSK) that no reply may
+// Every PSK and BGP password in the body becomes a canary (valid as a PSK) that no reply may
 // quote; the input itself may not contain it.
 void plant_canaries(nlohmann::json& j) {
   if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       std::string key = it.key();
       for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (key == "sharedkey" && it->is_string()) {
+      if ((key == "sharedkey" || key == "bgppassword") && it->is_string()) {
         *it = std::string(kCanary) + "01234567";
       } else {
         plant_canaries(it.value());
@@ -73,12 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto body = parse_json(text);
   if (!body) return 0;
   plant_canaries(*body);
-  if (data[0] % 5 == 3 && body->is_object() && body->contains("value") && (*body)["value"].is_string()) {
+  if ((data[0] % 6 == 3 || data[0] % 6 == 4) && body->is_object() && body->contains("value") && (*body)["value"].is_string()) {
     (*body)["value"] = std::string(kCanary) + "01234567";
   }
   std::set<int> allowed;
   api::ServiceReply reply;
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       reply = world.call([&](api::ReplyFn done) { world.service->put_config(*body, world.write(), done); });
       allowed = {200, 202, 409, 412, 422, 502};
@@ -93,6 +93,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       reply = world.call([&](api::ReplyFn done) { world.service->put_shared_key("azure-hub", *body, world.write(), done); });
+      allowed = {200, 202, 404, 409, 412, 422, 502};
+      break;
+    case 4:
+      reply = world.call([&](api::ReplyFn done) { world.service->put_bgp_password("azure-hub", *body, world.write(), done); });
       allowed = {200, 202, 404, 409, 412, 422, 502};
       break;
     default:

@@ -4,10 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 
 #include "common/parse_json.h"
+#include "gateway/api/connection_resource.h"
+#include "gateway/policy/connection_members.h"
+#include "gateway/store/revision_store.h"
 #include "gateway/store/store_file.h"
 #include "tests/gateway/api/fake_backend.h"
 
@@ -207,6 +211,64 @@ TEST_F(ManagementServiceTest, ConnectionWritesUseTheBodysPaths) {
   for (const auto& d : r.body["diagnostics"]) paths += d["path"].get<std::string>() + " ";
   EXPECT_NE(paths.find("properties.dpdTimeoutSeconds"), std::string::npos) << paths;
   EXPECT_NE(paths.find("ergw.local.address"), std::string::npos) << paths;
+}
+
+// A PUT /v1/connections/{name} keeps every member of ergw's own block that
+// the configuration has: the resource shown afterwards carries each one back
+// (pfsProbe was once dropped by a list of the API's own). The members come
+// from policy::kConnectionMembers, so a member added there without a sample
+// here fails this test instead of vanishing from the API.
+TEST_F(ManagementServiceTest, APutKeepsEveryMemberOfErgwsBlock) {
+  ASSERT_EQ(put(lab(), 0).status, 200);
+  const auto hub = lab()["connections"][0];
+  const std::map<std::string, nlohmann::json, std::less<>> samples = {
+      {"azureGateway", hub["azureGateway"]},
+      {"local", hub["local"]},
+      {"localNetworkGateway",
+       {{"name", "ergw-lab"},
+        {"properties",
+         {{"gatewayIpAddress", "172.16.0.1"}, {"localNetworkAddressSpace", {{"addressPrefixes", {"192.168.10.0/24"}}}}}}}},
+      {"interfaceId", 7},
+      {"ipsecPolicy", "sa-lifetime=27000 sa-max-size=102400000 ipsec-encryption=GCMAES256 ipsec-integrity=GCMAES256 "
+                      "ike-encryption=GCMAES256 ike-integrity=SHA384 dh-group=ECP384 pfs-group=ECP384"},
+      {"pfsProbe", false},
+      {"bgpPassword", "Sample-Bgp-Password-5e1d"},
+  };
+  nlohmann::json body = {{"properties", hub["azure"]["properties"]}, {"ergw", nlohmann::json::object()}};
+  for (const auto& m : policy::kConnectionMembers) {
+    if (m.exposure != policy::MemberExposure::shown && m.exposure != policy::MemberExposure::secret) continue;
+    auto sample = samples.find(m.key);
+    ASSERT_NE(sample, samples.end()) << "no sample for ergw." << m.key << ": add one to this test";
+    body["ergw"][std::string(m.key)] = sample->second;
+  }
+  auto r = call([&](ReplyFn done) { service().put_connection("azure-hub", body, write(1), done); });
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body.dump().find("Sample-Bgp-Password"), std::string::npos);
+
+  const auto revision = store::read_revision(*db_, head().active.value()).value();
+  ASSERT_TRUE(revision);
+  const auto document = parse_json(revision->document);
+  ASSERT_TRUE(document);
+  EXPECT_EQ(revision->document.find("Sample-Bgp-Password"), std::string::npos) << "a secret in the document";
+  const auto index = find_connection(*document, "azure-hub");
+  ASSERT_TRUE(index);
+  const auto shown = connection_resource(*document, *index, "azure-hub", nullptr, Provisioning::succeeded);
+  for (const auto& m : policy::kConnectionMembers) {
+    const std::string key(m.key);
+    switch (m.exposure) {
+      case policy::MemberExposure::shown:
+        EXPECT_EQ(shown["ergw"].value(key, nlohmann::json()), body["ergw"][key]) << "ergw." << key << " lost";
+        break;
+      case policy::MemberExposure::secret:
+      case policy::MemberExposure::appliance_file:
+        EXPECT_FALSE(shown["ergw"].contains(key)) << "ergw." << key << " shown";
+        break;
+      case policy::MemberExposure::envelope: break;
+    }
+  }
+  EXPECT_EQ(shown["properties"]["dpdTimeoutSeconds"], hub["azure"]["properties"]["dpdTimeoutSeconds"]);
+  EXPECT_EQ(store::read_changed_secrets(*db_, 1, head().active.value()).value(),
+            std::vector<std::string>{store::bgp_password_secret("azure-hub")});
 }
 
 TEST_F(ManagementServiceTest, SharedKeyReplacedNeverShown) {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/policy/connection_members.h"
 #include "gateway/policy/connection_reader.h"
+#include "gateway/policy/json_fields.h"
 #include "policy_test_support.h"
 
 namespace ergw::policy {
@@ -285,6 +287,43 @@ TEST(Reader, BareObjectDetection) {
   EXPECT_TRUE(is_bare_connection_object(nlohmann::json::parse(R"({"connectionType": "IPsec"})")));
   EXPECT_FALSE(is_bare_connection_object(testing::valid_config()));
   EXPECT_FALSE(is_bare_connection_object(nlohmann::json::array()));
+}
+
+// kConnectionMembers is the list the API shows and takes; the reader is held
+// to it (JsonFields::limit_to, so it reads nothing the list lacks, or every
+// test that reads a configuration throws), and here it is checked the other
+// way: the reader reads every member the list names.
+TEST(Reader, ReadsEveryMemberOfTheSharedList) {
+  auto doc = testing::valid_config();
+  auto& entry = doc["connections"][0];
+  for (const auto& m : kConnectionMembers) {
+    // The values need not be valid: an unread member is what is looked for.
+    if (!entry.contains(m.key)) entry[std::string(m.key)] = "x";
+  }
+  Diagnostics d;
+  read_configuration(doc, "/nonexistent", d);
+  for (const auto& m : kConnectionMembers) {
+    EXPECT_FALSE(has(d, Severity::warning, "connections[0]." + std::string(m.key), "unknown field"))
+        << m.key << " is in kConnectionMembers but the reader ignores it\n" << d.format();
+  }
+  // And a member outside the list is still a warning (a typo), not taken.
+  entry["pfsProbee"] = false;
+  Diagnostics typo;
+  read_configuration(doc, "/nonexistent", typo);
+  EXPECT_TRUE(has(typo, Severity::warning, "connections[0].pfsProbee", "unknown field")) << typo.format();
+}
+
+TEST(Reader, AReaderHeldToAVocabularyCannotAskBeyondIt) {
+  const auto object = nlohmann::json::parse(R"({"known": 1, "other": 2})");
+  constexpr std::string_view kVocabulary[] = {"known"};
+  Diagnostics d;
+  JsonFields f(object, "x", d);
+  f.limit_to(kVocabulary);
+  EXPECT_EQ(f.integer("KNOWN"), 1);  // names compare without case, as everywhere in JsonFields
+  EXPECT_THROW(f.integer("other"), std::logic_error);
+  EXPECT_THROW((void)f.has("other"), std::logic_error);
+  f.warn_unknown();  // the input's members are not limited: "other" is reported, as any unknown one
+  EXPECT_TRUE(has(d, Severity::warning, "x.other", "unknown field")) << d.format();
 }
 
 }  // namespace
