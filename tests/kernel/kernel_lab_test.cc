@@ -7,6 +7,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "host/kernel_probe.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/azure/pfs_probe_settled.h"
 
 namespace ergw::kernel_tests {
@@ -49,9 +50,7 @@ void KernelLabTest::TearDown() {
 }
 
 void KernelLabTest::start(const nlohmann::json& config, azure_lab::AzureLabOptions options) {
-  const auto file = dir_ / "ergw.json";
-  std::ofstream(file) << config.dump(2);
-  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  const auto file = azure_lab::write_lab_config(dir_, "ergw", config);
   options.config_file = file;
   options.ergwd_path = ERGWD_PATH;
   options.fastpath_path = ERGW_FASTPATH_PATH;

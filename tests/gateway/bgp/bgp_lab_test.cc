@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
 #include "lab/traffic.h"
@@ -123,10 +124,7 @@ class BgpLabTest : public ::testing::Test {
   }
 
   fs::path write(const std::string& name, const nlohmann::json& config) {
-    auto file = dir_ / (name + ".json");
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    return file;
+    return azure_lab::write_lab_config(dir_, name, config);
   }
 
   // appliance_on_fastpath: ergwd runs ergw-fastpath (charon hands it the SAs

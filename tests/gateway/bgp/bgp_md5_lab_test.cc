@@ -23,6 +23,7 @@
 #include "gateway/cli/status_command.h"
 #include "gateway/ergwd/tcp_md5_evidence.h"
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 
 namespace ergw::azure_lab {
 namespace {
@@ -84,10 +85,7 @@ class BgpMd5LabTest : public ::testing::Test {
   }
 
   fs::path write(const std::string& name, const nlohmann::json& config) {
-    const auto file = dir_ / (name + ".json");
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    return file;
+    return azure_lab::write_lab_config(dir_, name, config);
   }
 
   void start(const fs::path& config, const fs::path& azure_config) {

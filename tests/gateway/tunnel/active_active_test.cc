@@ -27,6 +27,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/azure/pfs_probe_settled.h"
 #include "lab/traffic.h"
 
@@ -95,10 +96,7 @@ class ActiveActiveTest : public ::testing::Test {
   }
 
   fs::path write(const std::string& name, const nlohmann::json& config) {
-    const auto file = dir_ / (name + ".json");
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    return file;
+    return azure_lab::write_lab_config(dir_, name, config);
   }
 
   void start(const fs::path& config) {

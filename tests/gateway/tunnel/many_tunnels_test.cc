@@ -18,6 +18,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/azure/many_connections.h"
 #include "lab/azure/pfs_probe_settled.h"
 #include "lab/traffic.h"
@@ -60,10 +61,7 @@ class ManyTunnelsTest : public ::testing::Test {
   }
 
   fs::path write(const nlohmann::json& config) {
-    const auto file = dir_ / "many.json";
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    return file;
+    return azure_lab::write_lab_config(dir_, "many", config);
   }
 
   nlohmann::json status() {

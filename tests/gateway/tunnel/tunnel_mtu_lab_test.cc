@@ -28,6 +28,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/traffic.h"
 
 namespace ergw::azure_lab {
@@ -84,9 +85,7 @@ class TunnelMtuLabTest : public ::testing::TestWithParam<Param> {
     const std::string esp = std::get<0>(GetParam());
     policy["ipsecEncryption"] = esp == "GCMAES256" ? "GCMAES256" : "AES256";
     policy["ipsecIntegrity"] = esp == "GCMAES256" ? "GCMAES256" : "SHA256";
-    const auto file = dir_ / "ergw.json";
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    const auto file = azure_lab::write_lab_config(dir_, "ergw", config);
     AzureLabOptions options;
     options.config_file = file;
     options.ergwd_path = ERGWD_PATH;

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/azure/azure_lab.h"
+#include "lab/azure/lab_config_file.h"
 #include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
 #include "lab/traffic.h"
@@ -98,10 +99,7 @@ class TunnelTest : public ::testing::Test {
   }
 
   fs::path write(const std::string& name, const nlohmann::json& config) {
-    auto file = dir_ / (name + ".json");
-    std::ofstream(file) << config.dump(2);
-    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
-    return file;
+    return azure_lab::write_lab_config(dir_, name, config);
   }
 
   void start(const fs::path& config, const fs::path& azure_config = {}, AzureGatewayOptions azure_gateway = {}) {
