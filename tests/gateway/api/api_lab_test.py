@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -115,6 +116,7 @@ class HeldLab:
                 os.kill(self.process.pid, signal.SIGKILL)
                 self.process.wait()
                 subprocess.run([ERGW_LAB, "cleanup"], check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)  # its ergw.json holds the lab's PSK
 
     def netns(self, node):
         return f"ergw-{self.id}-{node}"
