@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -121,8 +122,25 @@ class DiagnoseLab : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.err;
   }
 
+  // Waits until GET /v1/status - the report ergwd publishes once a second,
+  // which the diagnosis reads - satisfies `predicate` (the control socket's
+  // status, which lab_->wait_for reads, is made fresh and may be ahead of it).
+  Status wait_for(seconds timeout, const std::function<bool(const nlohmann::json&)>& predicate,
+                  const std::string& what) {
+    cli::ApiTarget target;
+    target.socket = lab_->api_socket();
+    target.timeout = seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto reply = cli::api_request(target, "GET", "/v1/status");
+      if (reply && reply->status == 200 && reply->json && predicate(*reply->json)) return Status::success();
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return Error{"timed out waiting for " + what};
+  }
+
   Status wait_for_error(const std::string& code, seconds timeout) {
-    return lab_->wait_for(
+    return wait_for(
         timeout,
         [&](const nlohmann::json& s) {
           const auto& c = s["connections"][0];
@@ -146,7 +164,7 @@ TEST_F(DiagnoseLab, UnderlayRoutesMtuAndIkeBreakagesAreEachNamed) {
   ASSERT_TRUE(lab_->wait_until_up(seconds(60)));
   // ergwd installs the MSS clamp within a second of the configuration; the
   // PFS probe concludes about a second after the tunnel is up.
-  auto settled = lab_->wait_for(
+  auto settled = wait_for(
       seconds(30),
       [](const nlohmann::json& s) {
         const auto clamp = s["data_plane"].value("mss_clamp", nlohmann::json::object());
@@ -220,7 +238,7 @@ TEST_F(DiagnoseLab, WrongPskThenProposalThenPfsMismatchAreEachNamed) {
   azure = config;
   props(azure)["ipsecPolicies"][0]["pfsGroup"] = "None";
   ASSERT_TRUE(lab_->load_azure_side(write("azure-no-pfs", azure)));
-  auto mismatch = lab_->wait_for(
+  auto mismatch = wait_for(
       seconds(90),
       [](const nlohmann::json& s) {
         return s["connections"][0].value("pfs", nlohmann::json::object()).value("probe", "") == "mismatch";
@@ -244,7 +262,7 @@ TEST_F(DiagnoseLab, APrefixPairAzureDoesNotProposeIsTheTrafficSelectors) {
   props(azure)["trafficSelectorPolicies"] = {
       {{"localAddressRanges", {"10.0.1.0/24"}}, {"remoteAddressRanges", {"192.168.10.0/24"}}}};
   start(write("ergw", config), write("azure-one-pair", azure));
-  auto partial = lab_->wait_for(
+  auto partial = wait_for(
       seconds(60), [](const nlohmann::json& s) { return s["connections"][0].value("state", "") == "PARTIAL"; },
       "the tunnel to be PARTIAL");
   ASSERT_TRUE(partial) << partial.error();
@@ -260,7 +278,7 @@ TEST_F(DiagnoseLab, AWrongAzureAsnIsTheBgpSession) {
   ergw["connections"][0]["azureGateway"]["bgpSettings"]["asn"] = 65516;
   start(write("ergw", ergw), write("azure", config));
   ASSERT_TRUE(lab_->wait_until_up(seconds(60)));
-  auto refused = lab_->wait_for(
+  auto refused = wait_for(
       seconds(60),
       [](const nlohmann::json& s) {
         for (const auto& x : s.value("bgp", nlohmann::json::object()).value("sessions", nlohmann::json::array())) {
