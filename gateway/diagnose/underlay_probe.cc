@@ -60,9 +60,11 @@ uint16_t next_sequence() {
   return sequence.fetch_add(1);
 }
 
-int milliseconds_left(Clock::time_point deadline) {
+// Whether something arrived on `fd` before `deadline`.
+bool readable_before(const Fd& fd, Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
+  pollfd p{fd.get(), POLLIN, 0};
+  return ::poll(&p, 1, left > 0 ? static_cast<int>(left) : 0) > 0;
 }
 
 }  // namespace
@@ -101,9 +103,7 @@ EchoResult echo_with_df(const IpAddress& peer, int ip_size, std::chrono::millise
   }
   const auto deadline = Clock::now() + timeout;
   uint8_t buffer[2048];
-  while (true) {
-    pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, milliseconds_left(deadline)) <= 0) return result;
+  while (readable_before(fd, deadline)) {
     sockaddr_in from{};
     socklen_t from_length = sizeof(from);
     const ssize_t n =
@@ -131,6 +131,7 @@ EchoResult echo_with_df(const IpAddress& peer, int ip_size, std::chrono::millise
       return result;
     }
   }
+  return result;
 }
 
 UnderlayEvidence probe_underlay(const IpAddress& peer, int target, std::chrono::milliseconds timeout) {
@@ -206,14 +207,13 @@ PortProbe probe_udp_port(const IpAddress& peer, int port, std::chrono::milliseco
   }
   const auto deadline = Clock::now() + timeout;
   uint8_t buffer[64];
-  while (true) {
-    pollfd p{fd.get(), POLLIN, 0};
-    if (::poll(&p, 1, milliseconds_left(deadline)) <= 0) return result;
+  while (readable_before(fd, deadline)) {
     if (::recv(fd.get(), buffer, sizeof(buffer), 0) < 0 && errno == ECONNREFUSED) {
       result.refused = true;
       return result;
     }
   }
+  return result;
 }
 
 }  // namespace ergw::diagnose
