@@ -50,19 +50,13 @@ void add_diagnose_command(CLI::App& app, int& exit_code) {
   command->callback([target, json, connection, &exit_code] {
     const std::string path =
         connection->empty() ? "/v1/diagnose" : "/v1/connections/" + *connection + "/diagnose";
-    auto reply = api_request(*target, "GET", path);
-    if (!reply) {
-      std::cerr << "ergw diagnose: " << reply.error() << "\n";
+    auto diagnosis = get_json(*target, path, "diagnose");
+    if (!diagnosis) {
       exit_code = 1;
       return;
     }
-    if (reply->status != 200 || !reply->json) {
-      std::cerr << "ergw diagnose: " << reply->problem() << "\n";
-      exit_code = 1;
-      return;
-    }
-    std::cout << (*json ? reply->json->dump(2) + "\n" : format_diagnosis(*reply->json));
-    exit_code = reply->json->value("summary", nlohmann::json::object()).value("fail", 0) > 0 ? 1 : 0;
+    std::cout << (*json ? diagnosis->dump(2) + "\n" : format_diagnosis(*diagnosis));
+    exit_code = diagnosis->value("summary", nlohmann::json::object()).value("fail", 0) > 0 ? 1 : 0;
   });
 }
 
