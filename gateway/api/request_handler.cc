@@ -178,6 +178,8 @@ RequestHandler::RequestHandler(HandlerContext context)
   route(Op::put_shared_key, "PUT", "/v1/connections/{name}/sharedkey", Access::admin);
   route(Op::put_bgp_password, "PUT", "/v1/connections/{name}/bgppassword", Access::admin);
   route(Op::connection_status, "GET", "/v1/connections/{name}/status", Access::read);
+  route(Op::diagnose, "GET", "/v1/diagnose", Access::read);
+  route(Op::connection_diagnose, "GET", "/v1/connections/{name}/diagnose", Access::read);
   route(Op::list_keys, "GET", "/v1/apikeys", Access::admin);
   route(Op::create_key, "POST", "/v1/apikeys", Access::admin);
   route(Op::revoke_key, "DELETE", "/v1/apikeys/{name}", Access::admin);
@@ -485,6 +487,13 @@ void RequestHandler::read_op(Op op, Call& call) {
       call.json(200, {{"name", name}, {"state", "UNKNOWN"}, {"detail", "not observed yet"}}, active);
       return;
     }
+    case Op::diagnose:
+    case Op::connection_diagnose: {
+      auto document = active_document();
+      if (!document) return call.fail(503, "store", "the active revision cannot be read", "");
+      diagnose_op(op, call, *document);
+      return;
+    }
     case Op::list_keys: {
       store::ApiKeyStore keys(reader);
       auto list = keys.list();
@@ -504,6 +513,52 @@ void RequestHandler::read_op(Op op, Call& call) {
     }
     default:
       call.fail(500, "internal", "unrouted operation", "");
+  }
+}
+
+void RequestHandler::diagnose_op(Op op, Call& call, const nlohmann::json& document) {
+  if (context_.diagnoser == nullptr) {
+    return call.fail(501, "not-implemented", "diagnosis is not available here", "this server runs no diagnoser");
+  }
+  std::string only;
+  if (op == Op::connection_diagnose) {
+    only = call.params["name"];
+  } else if (call.query.count("connection")) {
+    only = call.query["connection"];
+  }
+  if (!only.empty() && !find_connection(document, only)) {
+    return call.fail(404, "not-found", "no such connection", "\"" + only + "\" is not configured");
+  }
+  auto respond = [api = context_.api_executor, call_respond = call.respond, version = call.version,
+                  keep_alive = call.keep_alive, only](std::vector<diagnose::Finding> findings) {
+    boost::asio::post(api, [call_respond, version, keep_alive, only, findings = std::move(findings)] {
+      nlohmann::json summary = {{"ok", 0}, {"warning", 0}, {"fail", 0}, {"skipped", 0}};
+      for (const auto& f : findings) {
+        auto& count = summary[std::string(diagnose::to_string(f.result))];
+        count = count.get<int>() + 1;
+      }
+      const nlohmann::json body = {{"taken_at", iso_time(unix_now())},
+                                   {"connection", only.empty() ? nlohmann::json(nullptr) : nlohmann::json(only)},
+                                   {"summary", summary},
+                                   {"findings", diagnose::to_json(findings)}};
+      Response r{http::status::ok, version};
+      r.set(http::field::server, "ergwd");
+      r.set(http::field::cache_control, "no-store");
+      r.set(http::field::content_type, "application/json");
+      r.keep_alive(keep_alive);
+      r.body() = dump(body);
+      r.prepare_payload();
+      call_respond(std::move(r));
+    });
+  };
+  const auto status = context_.board->status();
+  if (!context_.diagnoser->start(*status, document, only, std::move(respond))) {
+    auto r = call.base(http::status::service_unavailable);
+    r.set(http::field::content_type, "application/problem+json");
+    r.set(http::field::retry_after, "10");
+    r.body() = dump(problem(503, "busy", "a diagnosis is running", "one diagnosis at a time; try again shortly"));
+    r.prepare_payload();
+    call.respond(std::move(r));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "gateway/api/management_service.h"
 #include "gateway/api/router.h"
 #include "gateway/api/snapshot_board.h"
+#include "gateway/diagnose/diagnoser.h"
 #include "gateway/metrics/exposition.h"
 #include "gateway/store/sqlite.h"
 
@@ -30,6 +31,8 @@ struct HandlerContext {
   SnapshotBoard* board = nullptr;
   AuditLog* audit = nullptr;
   metrics::BuildInfo build;
+  // Runs GET /v1/diagnose off the API thread; null: the operation answers 501.
+  diagnose::Diagnoser* diagnoser = nullptr;
 };
 
 class RequestHandler {
@@ -45,7 +48,8 @@ class RequestHandler {
     healthz, readyz, metrics, openapi, status, bgp_sessions, bgp_routes,
     get_config, put_config, validate_config, list_revisions, get_revision, diff_revision, rollback,
     get_confirm, post_confirm, list_connections, get_connection, put_connection, delete_connection,
-    put_shared_key, put_bgp_password, connection_status, list_keys, create_key, revoke_key,
+    put_shared_key, put_bgp_password, connection_status, list_keys, create_key, revoke_key, diagnose,
+    connection_diagnose,
   };
   struct Call;
 
@@ -53,6 +57,7 @@ class RequestHandler {
   void dispatch(Op op, Call& call);
   void read_op(Op op, Call& call);
   void write_op(Op op, Call& call);
+  void diagnose_op(Op op, Call& call, const nlohmann::json& document);
 
   // The last /metrics and /v1/status bodies and what they were made from: a
   // scrape or a status read renders only when the state changed.

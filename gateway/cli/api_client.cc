@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -191,6 +192,19 @@ Result<ApiResponse> api_request(const ApiTarget& target, const std::string& meth
   } catch (const boost::system::system_error& e) {
     return Error{"cannot talk to ergwd at " + target.url + ": " + e.what()};
   }
+}
+
+std::optional<nlohmann::json> get_json(const ApiTarget& target, const std::string& path, const std::string& command) {
+  auto reply = api_request(target, "GET", path);
+  if (!reply) {
+    std::cerr << "ergw " << command << ": " << reply.error() << "\n";
+    return std::nullopt;
+  }
+  if (reply->status != 200 || !reply->json) {
+    std::cerr << "ergw " << command << ": " << reply->problem() << "\n";
+    return std::nullopt;
+  }
+  return std::move(reply->json);
 }
 
 }  // namespace ergw::cli

@@ -45,4 +45,8 @@ Result<ApiResponse> api_request(const ApiTarget& target, const std::string& meth
                                 const std::optional<nlohmann::json>& body = std::nullopt,
                                 const std::map<std::string, std::string>& headers = {});
 
+// GET `path` for a read command: its JSON on 200; otherwise says why on
+// stderr ("ergw <command>: ...") and returns nothing.
+std::optional<nlohmann::json> get_json(const ApiTarget& target, const std::string& path, const std::string& command);
+
 }  // namespace ergw::cli

@@ -5,6 +5,7 @@
 
 #include "gateway/cli/azure_export_command.h"
 #include "gateway/cli/config_commands.h"
+#include "gateway/cli/diagnose_command.h"
 #include "gateway/cli/lab_handover.h"
 #include "gateway/cli/policy_commands.h"
 #include "gateway/cli/status_command.h"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   ergw::cli::add_policy_commands(app, exit_code);
   ergw::cli::add_status_command(app, exit_code);
+  ergw::cli::add_diagnose_command(app, exit_code);
   ergw::cli::add_azure_export_command(app, exit_code);
   ergw::cli::add_config_commands(app, exit_code);
   ergw::cli::add_apikey_commands(app, exit_code);

@@ -288,18 +288,12 @@ void add_status_command(CLI::App& app, int& exit_code) {
   add_api_options(*status, target);
   status->add_flag("--json", *json, "print ergwd's JSON report");
   status->callback([target, json, &exit_code] {
-    auto reply = api_request(*target, "GET", "/v1/status");
-    if (!reply) {
-      std::cerr << "ergw status: " << reply.error() << "\n";
+    auto report = get_json(*target, "/v1/status", "status");
+    if (!report) {
       exit_code = 1;
       return;
     }
-    if (reply->status != 200 || !reply->json) {
-      std::cerr << "ergw status: " << reply->problem() << "\n";
-      exit_code = 1;
-      return;
-    }
-    std::cout << (*json ? reply->json->dump(2) + "\n" : format_status(*reply->json));
+    std::cout << (*json ? report->dump(2) + "\n" : format_status(*report));
     exit_code = 0;
   });
 }

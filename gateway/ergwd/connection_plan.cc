@@ -75,6 +75,7 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
     }
     plan.peer_dials = ike.peer_dials;
     plan.pfs_probe = ike.pfs_probe;
+    plan.tcp_mss = ike.tcp_mss;
     plan.pfs_group = ike.pfs_group;
     plan.remote = ike.remote_addrs.empty() ? "" : ike.remote_addrs.front();
     plan.local_id = ike.local_id;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct ConnectionPlan {
   bool pfs_probe = true;                  // probe PFS once the tunnel is up (pfs_probe.h)
   std::string pfs_group = "None";         // Azure's spelling, for the probe's findings
   uint8_t route_preference = 0;           // 0, or 1: only while no tunnel of the prefix with 0 is up
+  std::optional<int> tcp_mss;             // tcpMss: unset, the default clamp; 0, none (mss_clamp.h)
 };
 
 std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration& compiled);

@@ -153,7 +153,17 @@ DataPlaneReport Daemon::data_plane_report() const {
   plane.charon_backend_problem = charon_backend_->problem();
   if (fastpath_) plane.fastpath = fastpath_->report();
   if (tunnel_mtu_) plane.tunnel_mtu = tunnel_mtu_->report();
+  if (mss_clamp_ && reconciler_) {
+    plane.mss_clamp = mss_clamp_->report(reconciler_->data_plane().kind, reconciler_->desired());
+  } else {
+    plane.mss_clamp = {{"connections", nlohmann::json::array()}, {"error", "off (ergwd --nft '')"}};
+  }
   return plane;
+}
+
+void Daemon::update_mss_clamp() {
+  if (!mss_clamp_ || !reconciler_ || !tunnel_mtu_) return;
+  mss_clamp_->set(plan_mss_clamps(reconciler_->data_plane().kind, reconciler_->desired(), tunnel_mtu_->applied()));
 }
 
 Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
@@ -180,6 +190,7 @@ Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
                                " connection(s), configuration generation " + std::to_string(config_generation_));
   if (tunnel_mtu_) tunnel_mtu_->set_plans(reconciler_->data_plane().kind, plans);
   reconciler_->set_desired(std::move(plans));
+  update_mss_clamp();
   if (!bgp_) {
     bgp_ = std::make_unique<BgpController>(
         BgpEnvironment{io_.get_executor(), *clock_, *launcher_, *host_network_, *client_}, options_.bgp);
@@ -285,10 +296,19 @@ int Daemon::run() {
   charon_backend_ = std::make_unique<CharonBackend>(*client_, *launcher_, options_.charon_restart_command);
   link_mtu_ = make_link_mtu();
   tunnel_mtu_ = std::make_unique<TunnelMtu>(*clock_, *client_, *link_mtu_);
+  if (!options_.nft.empty()) {
+    const auto dir = options_.management.state_dir;
+    mss_clamp_ = std::make_unique<MssClamp>(
+        *launcher_, MssClampOptions{options_.nft, dir + "/mss-clamp.nft", dir + "/mss-clamp.log"});
+  }
   status_ = std::make_unique<StatusCollector>(io_.get_executor(), *clock_, *client_, options_.status_deadline);
   if (int code = start_with_configuration(); code != 0) return code;
   publisher_ = std::make_unique<StatePublisher>(io_.get_executor(), *clock_, *status_, *reconciler_,
-                                                [this] { return bgp_.get(); }, [this] { return data_plane_report(); },
+                                                [this] { return bgp_.get(); },
+                                                [this] {
+                                                  update_mss_clamp();  // the tunnel MTUs may have moved
+                                                  return data_plane_report();
+                                                },
                                                 management_->board(), options_.publish_interval);
 
   client_->on_connected([this] {
@@ -330,6 +350,7 @@ int Daemon::run() {
   log_line(LogLevel::info, "ergwd running; vici " + options_.vici_socket +
                                (options_.control_socket.empty() ? "" : ", control socket " + options_.control_socket));
   io_.run();
+  if (mss_clamp_) mss_clamp_->remove();
   management_->stop();
   return 0;
 }

@@ -23,6 +23,7 @@
 #include "gateway/ergwd/fastpath_daemon.h"
 #include "gateway/ergwd/host_network.h"
 #include "gateway/ergwd/management_plane.h"
+#include "gateway/ergwd/mss_clamp.h"
 #include "gateway/ergwd/reconciler.h"
 #include "gateway/ergwd/state_publisher.h"
 #include "gateway/ergwd/status_collector.h"
@@ -52,6 +53,9 @@ struct DaemonOptions {
   BgpOptions bgp;  // BIRD runs only when a connection enables BGP
   FastpathOptions fastpath;  // ergw-fastpath runs only on the fastpath data plane
   ManagementOptions management;
+  // nft for the TCP MSS clamp (mss_clamp.h); empty: no clamp, as when the
+  // appliance image's own ruleset clamps.
+  std::string nft = "nft";
   // How often the state behind /v1/status and /metrics is gathered.
   std::chrono::milliseconds publish_interval{1000};
 };
@@ -107,6 +111,8 @@ class Daemon : private api::Backend {
   // Hands the fast path every route-based connection's routes, configured
   // and learned over BGP, each to its own if_id.
   void route_fastpath();
+  // Installs the TCP MSS clamp the connections and tunnel MTUs now ask for.
+  void update_mss_clamp();
 
   DaemonOptions options_;
   boost::asio::io_context io_;
@@ -128,6 +134,7 @@ class Daemon : private api::Backend {
   std::unique_ptr<CharonBackend> charon_backend_;
   std::unique_ptr<LinkMtu> link_mtu_;
   std::unique_ptr<TunnelMtu> tunnel_mtu_;  // the tunnel devices' MTU (tunnel_mtu.h)
+  std::unique_ptr<MssClamp> mss_clamp_;    // TCP MSS of the tunnels' forwarded TCP (mss_clamp.h); null: --nft ''
   policy::DataPlane configured_data_plane_ = policy::DataPlane::automatic;
   bool data_plane_started_ = false;
   std::unique_ptr<FastpathDaemon> retiring_fastpath_;  // being stopped after a switch

@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--fastpath-arg", options.fastpath.extra_arguments,
                  "an extra ergw-fastpath argument, e.g. --fastpath-arg=--cpus --fastpath-arg=1 (repeatable)");
+  app.add_option("--nft", options.nft,
+                 "nftables' nft, for the TCP MSS clamp of the tunnels' forwarded TCP (table inet ergw_mss); empty: "
+                 "no clamp (the image's own ruleset clamps)")
+      ->capture_default_str();
   app.add_flag("--debug", debug, "log debug messages");
   CLI11_PARSE(app, argc, argv);
   options.fastpath.socket = fastpath_dir + "/fastpath.sock";

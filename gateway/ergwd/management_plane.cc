@@ -76,6 +76,7 @@ Status ManagementPlane::start_api() {
   context.board = &board_;
   context.audit = audit_.get();
   context.build = {ERGW_VERSION, ERGW_COMMIT};
+  context.diagnoser = diagnoser_.get();
   server_ = std::make_unique<api::ApiServer>(server, context);
   if (auto s = server_->start(); !s) return s;
   log_line(LogLevel::info, "API: " +

@@ -21,6 +21,7 @@
 #include "gateway/api/backend.h"
 #include "gateway/api/management_service.h"
 #include "gateway/api/snapshot_board.h"
+#include "gateway/diagnose/diagnoser.h"
 #include "gateway/store/sqlite.h"
 
 namespace ergw::gateway {
@@ -74,6 +75,9 @@ class ManagementPlane {
   std::unique_ptr<api::AuditLog> audit_;
   std::unique_ptr<api::ManagementService> service_;
   std::unique_ptr<api::ApiServer> server_;
+  // After server_: destroyed first, its thread joined while the API's
+  // executor it answers on still exists.
+  std::unique_ptr<diagnose::Diagnoser> diagnoser_ = std::make_unique<diagnose::Diagnoser>();
 };
 
 }  // namespace ergw::gateway

@@ -150,6 +150,7 @@ StatusSnapshot take_snapshot(const Reconciler& r, const std::vector<vici::IkeSaI
   out.data_plane_warnings = data_plane.warnings;
   out.charon_backend_problem = data_plane.charon_backend_problem;
   out.tunnel_mtu = data_plane.tunnel_mtu;
+  out.mss_clamp = data_plane.mss_clamp;
   nlohmann::json fastpath_document;
   if (data_plane.fastpath) {
     out.fastpath = fastpath_daemon_json(*data_plane.fastpath);
@@ -197,6 +198,7 @@ nlohmann::json status_json(const StatusSnapshot& s) {
                        {"warnings", s.data_plane_warnings}};
   if (!s.charon_backend_problem.empty()) out["data_plane"]["charon_backend"] = s.charon_backend_problem;
   out["data_plane"]["tunnel_mtu"] = s.tunnel_mtu;
+  if (!s.mss_clamp.empty()) out["data_plane"]["mss_clamp"] = s.mss_clamp;
   if (s.fastpath) out["fastpath"] = *s.fastpath;
   out["connections"] = nlohmann::json::array();
   for (const auto& c : s.connections) out["connections"].push_back(connection_json(c));

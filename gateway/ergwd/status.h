@@ -57,6 +57,7 @@ struct DataPlaneReport {
   std::string charon_backend_problem;
   std::optional<nlohmann::json> fastpath;
   nlohmann::json tunnel_mtu = nlohmann::json::array();  // TunnelMtu::report()
+  nlohmann::json mss_clamp = nlohmann::json::object();  // MssClamp::report()
 };
 
 struct StatusSnapshot {
@@ -68,6 +69,7 @@ struct StatusSnapshot {
   std::string charon_backend_problem;
   std::optional<nlohmann::json> fastpath;  // the daemon, without its raw STATUS document
   nlohmann::json tunnel_mtu = nlohmann::json::array();  // each tunnel device's MTU and why
+  nlohmann::json mss_clamp = nlohmann::json::object();  // the TCP MSS clamp per connection (mss_clamp.h)
   std::vector<ConnectionSnapshot> connections;
   std::vector<UnattributedFailure> unattributed_failures;  // most recent first
   Reconciler::PassTimes reconciler;

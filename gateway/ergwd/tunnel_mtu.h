@@ -90,6 +90,7 @@ class TunnelMtu {
   void charon_event(const std::string& name, const vici::Message& message);
   // What each device was set to, for the status.
   nlohmann::json report() const;
+  const std::vector<DeviceMtu>& applied() const { return applied_; }
 
  private:
   void check();

@@ -125,6 +125,11 @@ struct ConnectionSpec {
   // ergw's own: probe the PFS setting right after the tunnel comes up
   // (pfsProbe); unset: the appliance's setting.
   std::optional<bool> pfs_probe;
+  // ergw's own: the MSS that forwarded TCP SYNs into and out of the tunnel
+  // are clamped to (tcpMss, 536..1460); 0: no clamp; unset: Azure's 1350, or
+  // the tunnel MTU minus 40 when that is smaller (docs/ergwd.md, "TCP MSS
+  // clamping").
+  std::optional<int> tcp_mss;
   // Active-active: the instance (index into gateway.tunnel_ip_addresses)
   // whose tunnel carries the traffic while it is up; none: both (ECMP).
   std::optional<size_t> preferred_instance;

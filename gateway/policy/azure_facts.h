@@ -30,6 +30,16 @@ inline constexpr int kAzureMinDpdTimeoutSeconds = 9;
 inline constexpr int kAzureMaxDpdTimeoutSeconds = 3'600;
 inline constexpr int kAzureRecommendedMinDpdTimeoutSeconds = 30;
 
+// --- TCP MSS (docs/azure-facts.md, "S2S VPN over ExpressRoute private peering") ---
+
+// "About VPN devices and IPsec/IKE parameters": clamp TCP MSS at 1350 (or set
+// the tunnel MTU to 1400); Azure fragments neither ESP nor what it carries.
+inline constexpr int kAzureTcpMss = 1'350;
+// tcpMss's range: IPv4's minimum MSS (RFC 879: 576 - 40) up to a 1500-byte
+// path without any tunnel (1500 - 40).
+inline constexpr int kMinTcpMss = 536;
+inline constexpr int kMaxTcpMss = 1'460;
+
 // --- BGP (docs/azure-facts.md, "BGP") ---------------------------------------
 
 // The gateway's ASN unless changed.

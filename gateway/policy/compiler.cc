@@ -442,6 +442,7 @@ CompiledConfiguration compile(const ApplianceConfig& config) {
     for (const auto& t : tunnels[i]) {
       out.connections.push_back(build_ike(spec, t));
       out.connections.back().pfs_probe = spec.pfs_probe.value_or(config.pfs_probe);
+      out.connections.back().tcp_mss = spec.tcp_mss;
       out.secrets.push_back(secret_for(t, spec.azure.shared_key));
       add_static_routes(spec, t, out.routes);
     }

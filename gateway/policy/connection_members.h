@@ -34,6 +34,7 @@ inline constexpr std::array kConnectionMembers = {
     ConnectionMember{"interfaceId", MemberExposure::shown},
     ConnectionMember{"ipsecPolicy", MemberExposure::shown},
     ConnectionMember{"pfsProbe", MemberExposure::shown},
+    ConnectionMember{"tcpMss", MemberExposure::shown},
     ConnectionMember{"preferredInstance", MemberExposure::shown},
     ConnectionMember{"bgpPassword", MemberExposure::secret},
     ConnectionMember{"sharedKeyFile", MemberExposure::appliance_file,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/parse_json.h"
+#include "gateway/policy/azure_facts.h"
 #include "gateway/policy/connection_members.h"
 #include "gateway/policy/json_fields.h"
 
@@ -493,6 +494,15 @@ ConnectionSpec read_connection_spec(const nlohmann::json& object, const std::str
     }
   }
   spec.pfs_probe = f.boolean("pfsProbe");
+  if (auto mss = f.integer("tcpMss")) {
+    if (*mss != 0 && (*mss < kMinTcpMss || *mss > kMaxTcpMss)) {
+      diagnostics.error(f.path_of("tcpMss"), std::to_string(*mss) + " is out of range; allowed: " +
+                                                 std::to_string(kMinTcpMss) + ".." + std::to_string(kMaxTcpMss) +
+                                                 " (Azure asks for 1350), or 0 for no clamp");
+    } else {
+      spec.tcp_mss = static_cast<int>(*mss);
+    }
+  }
   if (const auto* preferred = f.find("preferredInstance")) {
     if (preferred->is_number_integer() && (*preferred == 0 || *preferred == 1)) {
       spec.preferred_instance = preferred->get<size_t>();

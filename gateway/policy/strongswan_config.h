@@ -56,6 +56,9 @@ struct IkeConnectionConfig {
   // group in Azure's spelling ("None" without a custom policy) for its findings.
   bool pfs_probe = true;
   std::string pfs_group = "None";
+  // ergwd's TCP MSS clamp of the tunnel's forwarded TCP (tcpMss): unset, the
+  // default; 0, none.
+  std::optional<int> tcp_mss;
 };
 
 struct SharedSecretConfig {

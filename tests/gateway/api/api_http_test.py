@@ -408,6 +408,9 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(self.api.request("GET", "/v1/status").json["config"]["active_revision"] >= 0, True)
         self.assertEqual(self.api.request("GET", "/v1/bgp/sessions").json["enabled"], False)
         self.assertEqual(self.api.request("GET", "/v1/bgp/routes").json["routes"], [])
+        # The test server runs no diagnoser: a documented 501 (ergwd's findings: diagnose_lab_test).
+        self.assertEqual(self.api.request("GET", "/v1/diagnose").status, 501)
+        self.assertEqual(self.api.request("GET", "/v1/connections/azure-hub/diagnose").status, 501)
         self.assertEqual(self.api.request("GET", "/v1/nothing").status, 404)
         self.assertEqual(self.api.request("PATCH", "/v1/config").status, 405)
         metrics = self.api.request("GET", "/metrics")

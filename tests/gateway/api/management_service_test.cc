@@ -232,6 +232,7 @@ TEST_F(ManagementServiceTest, APutKeepsEveryMemberOfErgwsBlock) {
       {"ipsecPolicy", "sa-lifetime=27000 sa-max-size=102400000 ipsec-encryption=GCMAES256 ipsec-integrity=GCMAES256 "
                       "ike-encryption=GCMAES256 ike-integrity=SHA384 dh-group=ECP384 pfs-group=ECP384"},
       {"pfsProbe", false},
+      {"tcpMss", 1300},
       {"preferredInstance", "none"},
       {"bgpPassword", "Sample-Bgp-Password-5e1d"},
   };

@@ -50,6 +50,27 @@ TEST(Reader, ShippedAzureExamplesReadInBothShapes) {
   }
 }
 
+// tcpMss: unset by default (ergwd's default clamp), 536..1460 or 0 (no clamp)
+// taken, anything else refused naming the field and the range.
+TEST(Reader, TcpMssIsTakenInRangeOrZeroAndRefusedOtherwise) {
+  auto doc = testing::valid_config();
+  auto loaded = load(doc);
+  ASSERT_TRUE(loaded.config);
+  EXPECT_FALSE(loaded.config->connections[0].tcp_mss.has_value());
+  for (int mss : {0, 536, 1350, 1460}) {
+    doc["connections"][0]["tcpMss"] = mss;
+    loaded = load(doc);
+    ASSERT_TRUE(loaded.config) << mss << testing::dump(loaded.diagnostics);
+    EXPECT_EQ(loaded.config->connections[0].tcp_mss, std::optional<int>(mss));
+  }
+  for (int mss : {-1, 100, 535, 1461, 9000}) {
+    doc["connections"][0]["tcpMss"] = mss;
+    auto refused = load(doc);
+    EXPECT_TRUE(has(refused.diagnostics, Severity::error, "connections[0].tcpMss", "allowed: 536..1460"))
+        << mss << testing::dump(refused.diagnostics);
+  }
+}
+
 // pfsProbe: on unless the appliance or the connection turns it off; the
 // connection's setting wins; anything but true/false names the field.
 TEST(Reader, PfsProbeIsOnByDefaultAndCanBeTurnedOffGloballyOrPerConnection) {

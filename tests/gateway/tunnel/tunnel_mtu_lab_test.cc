@@ -11,7 +11,14 @@
 //    VNet host through the tunnel: data arrives, and neither the appliance nor
 //    the simulated Azure gateway fragments or reassembles a single packet
 //    (/proc/net/snmp Ip: FragCreates, FragOKs, FragFails, ReasmReqds in each
-//    namespace), and no ESP packet on the appliance's WAN is over 1500 bytes.
+//    namespace), and no ESP packet on the appliance's WAN is over 1500 bytes;
+//  - ergwd's TCP MSS clamp: the SYN reaches the VNet host, and the SYN-ACK the
+//    on-prem host, with the clamped MSS (1350), and no ICMP "fragmentation
+//    needed" reaches the on-prem host during the transfer;
+//  - TCP's retransmissions are counted and put beside the drops counted along
+//    the path (docs/ergwd.md, "TCP MSS clamping": the simulated Azure side's
+//    kernel-libipsec cannot drain its UDP socket at the fast path's rate, and
+//    the kernel counts what overflows as Udp RcvbufErrors there).
 // The simulated Azure side runs kernel-libipsec (ESP in UDP, its own ipsec0).
 #include <unistd.h>
 
@@ -111,14 +118,14 @@ class TunnelMtuLabTest : public ::testing::TestWithParam<Param> {
     return at == std::string::npos ? 0 : std::stoi(text.substr(at + 5));
   }
 
-  // Ip: counters of /proc/net/snmp in a namespace, by name.
-  std::map<std::string, long long> ip_counters(Node node) {
+  // Ip: (or Udp:, ...) counters of /proc/net/snmp in a namespace, by name.
+  std::map<std::string, long long> ip_counters(Node node, const std::string& group = "Ip") {
     std::istringstream lines(exec(node, {"cat", "/proc/net/snmp"}));
     std::vector<std::string> names;
     std::map<std::string, long long> out;
     for (std::string line; std::getline(lines, line);) {
-      if (!line.starts_with("Ip: ")) continue;
-      std::istringstream words(line.substr(4));
+      if (!line.starts_with(group + ": ")) continue;
+      std::istringstream words(line.substr(group.size() + 2));
       std::vector<std::string> row;
       for (std::string w; words >> w;) row.push_back(w);
       if (names.empty()) {
@@ -128,6 +135,41 @@ class TunnelMtuLabTest : public ::testing::TestWithParam<Param> {
       }
     }
     return out;
+  }
+
+  // Every drop the kernel counts in a namespace: UDP receive buffers
+  // overflowing, and each device's rx/tx drops.
+  std::map<std::string, long long> drops(Node node) {
+    auto out = std::map<std::string, long long>{};
+    const auto udp = ip_counters(node, "Udp");
+    out["Udp RcvbufErrors"] = udp.count("RcvbufErrors") ? udp.at("RcvbufErrors") : 0;
+    std::istringstream lines(exec(node, {"sh", "-c",
+                                         "for d in /sys/class/net/*; do echo $(basename $d) "
+                                         "$(cat $d/statistics/rx_dropped) $(cat $d/statistics/tx_dropped); done"}));
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::string device;
+      long long rx = 0, tx = 0;
+      if (words >> device >> rx >> tx) {
+        out[device + " rx_dropped"] = rx;
+        out[device + " tx_dropped"] = tx;
+      }
+    }
+    return out;
+  }
+
+  // A capture in `node`'s namespace on `device`, started in the background:
+  // one line of `fields` per packet the filter takes.
+  std::thread capture(Node node, const std::string& device, const std::string& filter,
+                      const std::vector<std::string>& fields, host::CommandResult& out) {
+    // -l: each line flushed, so nothing is lost if timeout ends it.
+    std::vector<std::string> argv = {"timeout", "45", "tshark", "-l", "-n", "-i", device, "-a", "duration:20",
+                                     "-f",      filter, "-T",     "fields"};
+    for (const auto& f : fields) {
+      argv.push_back("-e");
+      argv.push_back(f);
+    }
+    return std::thread([this, node, argv, &out] { out = lab_->lab().exec(node, argv, seconds(60)); });
   }
 
   fs::path dir_;
@@ -198,15 +240,36 @@ TEST_P(TunnelMtuLabTest, NegotiatedOverheadSetsTheMtuAndNothingFragments) {
   ASSERT_TRUE(offloads.ok()) << offloads.out << offloads.err;
   lab::IperfOptions tcp;
   tcp.duration = seconds(4);
-  host::CommandResult capture;
-  std::thread tshark([&] {
-    capture = lab_->lab().exec(Node::appliance, {"timeout", "15", "tshark", "-n", "-i", lab::kWanIf, "-a",
-                                                 "duration:8", "-f", "greater 1515 or (ip[6:2] & 0x3fff != 0)", "-T",
-                                                 "fields", "-e", "frame.len"});
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // tshark starts capturing
+  // ergwd's MSS clamp for the tunnel device, as the status reports it.
+  int clamp = 0;
+  for (const auto& c : lab_->status().value()["data_plane"].value("mss_clamp", nlohmann::json::object()).value(
+           "connections", nlohmann::json::array())) {
+    if (c.value("device", "") == device) clamp = c.value("mss", 0);
+  }
+  EXPECT_EQ(clamp, 1350) << "Azure's MSS on " << device;
+  std::map<Node, std::map<std::string, long long>> drops_before;
+  for (Node n : {Node::onprem, Node::appliance, Node::azure_gw, Node::vnet}) drops_before[n] = drops(n);
+  host::CommandResult wan_capture;
+  host::CommandResult onprem_capture;
+  host::CommandResult vnet_capture;
+  // The SYNs (their MSS), ICMP fragmentation needed and fragments, where the
+  // hosts see them.
+  auto tshark = this->capture(Node::appliance, lab::kWanIf, "greater 1515 or (ip[6:2] & 0x3fff != 0)",
+                              {"frame.len"}, wan_capture);
+  auto onprem_tshark = this->capture(Node::onprem, lab::kHostIf,
+                                     "(tcp[tcpflags] & tcp-syn != 0) or (icmp[0] == 3 and icmp[1] == 4) or "
+                                     "(ip[6:2] & 0x3fff != 0)",
+                                     {"ip.src", "tcp.flags", "tcp.options.mss_val", "icmp.type", "icmp.mtu"},
+                                     onprem_capture);
+  auto vnet_tshark = this->capture(Node::vnet, lab::kHostIf, "tcp[tcpflags] & tcp-syn != 0",
+                                   {"ip.src", "tcp.flags", "tcp.options.mss_val"}, vnet_capture);
+  // Three tsharks starting at once on 2 busy cores took more than 3 s to
+  // capture (the SYNs at iperf3's start were missed): 8 s.
+  std::this_thread::sleep_for(std::chrono::milliseconds(8000));
   auto transfer = lab::iperf3(lab_->lab().netns(Node::vnet), vnet_host, onprem, dir_, tcp);
   tshark.join();
+  onprem_tshark.join();
+  vnet_tshark.join();
   ASSERT_TRUE(transfer) << transfer.error();
   std::cerr << "iperf3 on-prem -> VNet: " << transfer->bytes_received << " bytes, "
             << transfer->received_bits_per_second / 1e6 << " Mbit/s, " << transfer->retransmits
@@ -219,9 +282,55 @@ TEST_P(TunnelMtuLabTest, NegotiatedOverheadSetsTheMtuAndNothingFragments) {
           << lab::node_title(n) << " Ip " << counter << " moved: a packet was fragmented or reassembled";
     }
   }
-  std::cerr << "tshark on the appliance's WAN (frames over 1514 bytes or fragments): " << capture.err << capture.out;
-  EXPECT_NE(capture.err.find("Capturing on"), std::string::npos) << "tshark did not capture: " << capture.err;
-  EXPECT_EQ(capture.out, "") << "frames the 1500-byte path cannot carry";
+  std::cerr << "tshark on the appliance's WAN (frames over 1514 bytes or fragments): " << wan_capture.err
+            << wan_capture.out;
+  EXPECT_NE(wan_capture.err.find("Capturing on"), std::string::npos) << "tshark did not capture: " << wan_capture.err;
+  EXPECT_EQ(wan_capture.out, "") << "frames the 1500-byte path cannot carry";
+
+  // The clamp, seen by the hosts: iperf3's two connections (control, data),
+  // each SYN at the VNet host and each SYN-ACK at the on-prem host with the
+  // clamped MSS; nothing else (no ICMP fragmentation needed, no fragment).
+  std::cerr << "SYNs at the VNet host (source, flags, MSS):\n" << vnet_capture.out
+            << "on-prem host (SYN-ACKs, ICMP fragmentation needed, fragments):\n" << onprem_capture.out;
+  const std::string onprem_host = lab_->lab().address(Node::onprem);
+  int syns = 0;
+  int syn_acks = 0;
+  std::istringstream vnet_lines(vnet_capture.out);
+  for (std::string line; std::getline(vnet_lines, line);) {
+    if (line.find(onprem_host + "\t0x0002\t") != 0) continue;
+    ++syns;
+    EXPECT_EQ(line, onprem_host + "\t0x0002\t" + std::to_string(clamp)) << "a SYN into the tunnel, not clamped";
+  }
+  std::istringstream onprem_lines(onprem_capture.out);
+  for (std::string line; std::getline(onprem_lines, line);) {
+    if (line.find(vnet_host + "\t0x0012\t") == 0) {
+      ++syn_acks;
+      EXPECT_EQ(line.substr(0, line.find('\t', vnet_host.size() + 8)),
+                vnet_host + "\t0x0012\t" + std::to_string(clamp))
+          << "a SYN-ACK out of the tunnel, not clamped";
+    } else if (line.find(onprem_host + "\t0x0002\t") != 0) {
+      ADD_FAILURE() << "ICMP fragmentation needed or a fragment at the on-prem host: " << line;
+    }
+  }
+  EXPECT_GE(syns, 2) << "iperf3's control and data connections' SYNs; tshark said: " << vnet_capture.err;
+  EXPECT_GE(syn_acks, 2) << "tshark said: " << onprem_capture.err;
+
+  // TCP's retransmissions beside the drops counted along the path.
+  std::string counted;
+  long long dropped = 0;
+  for (Node n : {Node::onprem, Node::appliance, Node::azure_gw, Node::vnet}) {
+    for (const auto& [name, value] : drops(n)) {
+      const long long moved = value - drops_before[n][name];
+      if (moved == 0) continue;
+      dropped += moved;
+      counted += " " + std::string(lab::node_title(n)) + " " + name + " +" + std::to_string(moved) + ";";
+    }
+  }
+  std::cerr << "TCP retransmissions " << transfer->retransmits << "; drops counted along the path:"
+            << (counted.empty() ? std::string(" none") : counted) << "\n";
+  if (transfer->retransmits > 0) {
+    EXPECT_GT(dropped, 0) << "retransmissions without a drop counted anywhere on the path";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Lab, TunnelMtuLabTest,
