@@ -350,7 +350,8 @@ int Daemon::run() {
   log_line(LogLevel::info, "ergwd running; vici " + options_.vici_socket +
                                (options_.control_socket.empty() ? "" : ", control socket " + options_.control_socket));
   io_.run();
-  if (mss_clamp_) mss_clamp_->remove();
+  // The MSS clamp stays, like charon's tunnels: TCP set up while ergwd is
+  // down must still be clamped (a restarted ergwd replaces the table).
   management_->stop();
   return 0;
 }

@@ -86,12 +86,10 @@ void MssClamp::set(std::vector<DeviceMss> clamps) {
 }
 
 void MssClamp::run_next() {
-  if (wanted_ == installed_ && error_.empty()) return;
-  if (wanted_.empty() && !ever_installed_) {  // nothing to clamp, nothing to remove
-    installed_ = wanted_;
-    error_.clear();
-    return;
-  }
+  // installed_ starts empty, but the table of an ergwd that ran before stays
+  // (it outlives ergwd, as the tunnels do): the first pass runs nft even for
+  // an empty plan, which deletes such a table.
+  if (checked_ && wanted_ == installed_ && error_.empty()) return;
   if (auto s = write_file_atomically(options_.script_file, render_mss_ruleset(wanted_)); !s) {
     error_ = "writing " + options_.script_file + ": " + s.error();
     return;
@@ -114,7 +112,7 @@ void MssClamp::run_next() {
     nft_.reset();
     if (WIFEXITED(status.wait_status) && WEXITSTATUS(status.wait_status) == 0) {
       installed_ = running_;
-      ever_installed_ = true;
+      checked_ = true;
       error_.clear();
       std::string what;
       for (const auto& c : installed_) what += (what.empty() ? "" : ", ") + c.device + " " + std::to_string(c.mss);
@@ -130,14 +128,6 @@ void MssClamp::run_next() {
     }
     if (wanted_ != installed_) run_next();
   });
-}
-
-void MssClamp::remove() {
-  if (!ever_installed_) return;
-  const std::vector<std::string> argv = {options_.nft, "-f", options_.script_file};
-  if (!write_file_atomically(options_.script_file, render_mss_ruleset({}))) return;
-  const auto run = host::run_command(argv, std::chrono::seconds(5));
-  if (!run.ok()) log_line(LogLevel::warning, "TCP MSS clamp: removing ergw's table: " + run.describe(argv));
 }
 
 nlohmann::json MssClamp::report(DataPlaneKind kind, const std::vector<ConnectionPlan>& plans) const {

@@ -9,8 +9,8 @@
 // Per device, the smallest MSS of its connections: a connection's tcpMss when
 // set (0: no clamp for it), else Azure's 1350, or the device's MTU minus 40
 // (IPv4 and TCP headers) when that is smaller. The whole table is replaced in
-// one nft transaction whenever the plan changes (never when it does not), and
-// deleted when ergwd stops. Devices are matched by name, so a device that
+// one nft transaction whenever the plan changes (never when it does not); it
+// stays when ergwd stops, as the tunnels do. Devices are matched by name, so a device that
 // charon or the fast path makes later is clamped from its first packet.
 #pragma once
 
@@ -63,8 +63,6 @@ class MssClamp {
   // Installs these clamps when they differ from what is installed (or being
   // installed); asynchronous, one nft at a time.
   void set(std::vector<DeviceMss> clamps);
-  // Deletes ergw's table (blocking: for ergwd's exit, after its loop ended).
-  void remove();
   // data_plane.mss_clamp of the status: per device and connection what is
   // clamped, and nft's error when it refused.
   nlohmann::json report(DataPlaneKind kind, const std::vector<ConnectionPlan>& plans) const;
@@ -78,7 +76,7 @@ class MssClamp {
   std::vector<DeviceMss> installed_;
   std::vector<DeviceMss> running_;  // being installed by the nft that runs
   std::unique_ptr<host::ChildProcess> nft_;
-  bool ever_installed_ = false;
+  bool checked_ = false;  // nft has run once: installed_ is what the kernel has
   std::string error_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -3,15 +3,21 @@
 // MTU minus 40), none for tcpMss 0 or a policy-based connection in kernel
 // mode; the script replaces ergw's own table in one transaction, and nft
 // accepts it (checked in a throwaway network namespace when root and nft are
-// there).
+// there); the table of an ergwd that ran before (it stays when ergwd stops)
+// is deleted by the first pass even when nothing is to be clamped.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
 #include "gateway/ergwd/mss_clamp.h"
+#include "host/child_process.h"
 #include "host/process.h"
 
 namespace ergw::gateway {
@@ -95,6 +101,43 @@ TEST(MssClamp, NftTakesTheScript) {
     }
   }
   std::filesystem::remove(file);
+}
+
+// nft stands in as a script that records each script it is given: what
+// MssClamp runs, and how often, is the behaviour under test here.
+TEST(MssClamp, TheFirstPassDeletesATableLeftByAnEarlierErgwdThenOnlyChangesRunNft) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("ergw-mss-run-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto fake_nft = dir / "nft";
+  const auto calls = dir / "calls";
+  std::ofstream(fake_nft) << "#!/bin/sh\ncat \"$2\" >> " << calls.string() << "\necho --- >> " << calls.string()
+                          << "\n";
+  ::chmod(fake_nft.c_str(), 0755);
+  boost::asio::io_context io;
+  auto launcher = host::make_process_launcher(io.get_executor());
+  MssClamp clamp(*launcher, MssClampOptions{fake_nft.string(), (dir / "s.nft").string(), (dir / "s.log").string()});
+  const auto read_calls = [&] {
+    std::ifstream in(calls);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+
+  clamp.set({});
+  io.run();
+  io.restart();
+  EXPECT_EQ(read_calls(), "table inet ergw_mss\ndelete table inet ergw_mss\n---\n");
+
+  clamp.set({});  // nothing changed: no nft
+  clamp.set({DeviceMss{"ergwfp0", 1350, "hub", ""}});
+  io.run();
+  io.restart();
+  clamp.set({DeviceMss{"ergwfp0", 1350, "hub", ""}});  // the same again: no nft
+  io.run();
+  const auto all = read_calls();
+  size_t runs = 0;
+  for (size_t at = all.find("---\n"); at != std::string::npos; at = all.find("---\n", at + 1)) ++runs;
+  EXPECT_EQ(runs, 2u) << all;
+  EXPECT_NE(all.find("oifname \"ergwfp0\""), std::string::npos) << all;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
