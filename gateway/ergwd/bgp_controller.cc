@@ -323,7 +323,7 @@ void BgpController::tunnel_event(const std::string& name, const vici::Message& m
     // to 180 s of hold time, pointing into a tunnel that is gone.
     for (const auto& p : plan_.peers) {
       if (p.connection != event->ike_sa.name) continue;
-      if (tunnel_up_[p.connection]) log_line(LogLevel::info, p.connection + ": " + name + " down; disabling its BGP session");
+      if (tunnel_up_[p.connection]) log_connection(LogLevel::info, p.connection, name + " down; disabling its BGP session");
       tunnel_up_[p.connection] = false;
       want(p, routing::ProtocolSwitch::disable);
     }
@@ -347,7 +347,7 @@ void BgpController::check_tunnels() {
       const bool up = observe_tunnel(p.connection, p.children, sas.value()).up();
       auto known = tunnel_up_.find(p.connection);
       if (known == tunnel_up_.end() || known->second != up) {
-        log_line(LogLevel::info, p.connection + ": tunnel " + (up ? "up; enabling" : "down; disabling") +
+        log_connection(LogLevel::info, p.connection, std::string("tunnel ") + (up ? "up; enabling" : "down; disabling") +
                                      " its BGP session");
       }
       tunnel_up_[p.connection] = up;

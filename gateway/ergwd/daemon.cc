@@ -23,8 +23,10 @@ Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
       signals_(io_, SIGHUP, SIGTERM, SIGINT),
       clock_(make_steady_clock(io_.get_executor())),
+      service_manager_(std::make_unique<ServiceManager>(*clock_)),
       launcher_(host::make_process_launcher(io_.get_executor())),
-      host_network_(make_host_network()) {}
+      host_network_(make_host_network()),
+      firewall_(std::make_unique<FirewallPeers>(options_.firewall, *launcher_)) {}
 
 void Daemon::write_charon_settings(const std::string& text) {
   if (options_.charon_settings_file.empty() || text == charon_settings_) return;
@@ -191,6 +193,7 @@ Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
   if (tunnel_mtu_) tunnel_mtu_->set_plans(reconciler_->data_plane().kind, plans);
   reconciler_->set_desired(std::move(plans));
   update_mss_clamp();
+  firewall_->apply(reconciler_->desired());
   if (!bgp_) {
     bgp_ = std::make_unique<BgpController>(
         BgpEnvironment{io_.get_executor(), *clock_, *launcher_, *host_network_, *client_}, options_.bgp);
@@ -280,8 +283,22 @@ void Daemon::wait_for_signals() {
       return;
     }
     log_line(LogLevel::info, "stopping; tunnels stay up");
+    service_manager_->stopping();
     client_->stop();
     io_.stop();
+  });
+}
+
+void Daemon::report_readiness() {
+  if (auto interval = service_manager_->start_watchdog()) {
+    log_line(LogLevel::info, "systemd watchdog: pinging every " + std::to_string(interval->count()) + " ms");
+  }
+  service_manager_->status("waiting for charon (" + options_.vici_socket + ") and the first reconciliation pass");
+  // The first pass runs once charon answers; ready means the configuration
+  // reached charon (taken or refused: `ergw status` says which).
+  reconciler_->after_next_pass([this] {
+    service_manager_->ready("running: " + std::to_string(reconciler_->desired().size()) + " connection(s) applied");
+    log_line(LogLevel::info, "ready: the first reconciliation pass finished");
   });
 }
 
@@ -344,6 +361,7 @@ int Daemon::run() {
     return 1;
   }
   wait_for_signals();
+  report_readiness();
   client_->start();
   reconciler_->start_periodic(options_.repair_interval);
   publisher_->start();

@@ -21,10 +21,12 @@
 #include "gateway/ergwd/charon_backend.h"
 #include "gateway/ergwd/control_server.h"
 #include "gateway/ergwd/fastpath_daemon.h"
+#include "gateway/ergwd/firewall_peers.h"
 #include "gateway/ergwd/host_network.h"
 #include "gateway/ergwd/management_plane.h"
 #include "gateway/ergwd/mss_clamp.h"
 #include "gateway/ergwd/reconciler.h"
+#include "gateway/ergwd/service_manager.h"
 #include "gateway/ergwd/state_publisher.h"
 #include "gateway/ergwd/status_collector.h"
 #include "gateway/ergwd/tunnel_mtu.h"
@@ -56,6 +58,8 @@ struct DaemonOptions {
   // nft for the TCP MSS clamp (mss_clamp.h); empty: no clamp, as when the
   // appliance image's own ruleset clamps.
   std::string nft = "nft";
+  // The nftables sets of IKE peers ergwd fills (firewall_peers.h).
+  FirewallOptions firewall;
   // How often the state behind /v1/status and /metrics is gathered.
   std::chrono::milliseconds publish_interval{1000};
 };
@@ -104,6 +108,9 @@ class Daemon : private api::Backend {
   DataPlaneReport data_plane_report() const;
   void handle_request(const nlohmann::json& request, ControlServer::Reply reply);
   void wait_for_signals();
+  // Tells systemd ergwd is ready once the first pass has finished (its
+  // sockets listen by then), and starts the watchdog pings.
+  void report_readiness();
   // Writes the strongswan.conf fragment (atomically) when it changed and
   // asks charon to reload its settings.
   void write_charon_settings(const std::string& text);
@@ -118,8 +125,10 @@ class Daemon : private api::Backend {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   std::unique_ptr<ergw::Clock> clock_;
+  std::unique_ptr<ServiceManager> service_manager_;
   std::unique_ptr<host::Launcher> launcher_;
   std::unique_ptr<HostNetwork> host_network_;
+  std::unique_ptr<FirewallPeers> firewall_;
   std::unique_ptr<vici::Client> client_;
   std::unique_ptr<StatusCollector> status_;
   NetlinkTunnelRoutes tunnel_routes_;

@@ -125,7 +125,7 @@ void HealthTracker::on_log(const vici::Message& message) {
     return;
   }
   if (*line.failure == TunnelFailure::deleted_by_peer && sa.rekeyed) {
-    log_line(LogLevel::debug, ike_name + ": the peer deleted the IKE SA replaced by a rekey (routine)");
+    log_connection(LogLevel::debug, ike_name, "the peer deleted the IKE SA replaced by a rekey (routine)");
     return;
   }
   PendingFailure failure{*line.failure, text, clock_.wall_now()};
@@ -214,7 +214,7 @@ void HealthTracker::record(const std::string& connection, TunnelFailure failure,
   auto& h = health_[connection];
   FailureRecord r{failure, std::move(detail), std::move(observed_text), clock_.wall_now()};
   ++h.failures[failure];
-  log_line(LogLevel::warning, connection + ": " + std::string(failure_reason(failure)) + " (" + r.detail + ")");
+  log_connection(LogLevel::warning, connection, std::string(failure_reason(failure)) + " (" + r.detail + ")");
   h.last_failure = r;
   h.last_error = std::move(r);
 }
@@ -234,7 +234,7 @@ void HealthTracker::commit(const std::string& connection, const SaContext* sa, P
   }
   FailureRecord r{failure.failure, std::move(failure.detail), observed(connection, sa, failure.failure), failure.at};
   ++h.failures[r.failure];
-  log_line(LogLevel::warning, connection + ": " + std::string(failure_reason(r.failure)) +
+  log_connection(LogLevel::warning, connection, std::string(failure_reason(r.failure)) +
                                   (r.observed.empty() ? "" : "; " + r.observed) + " (charon: " + r.detail + ")");
   h.last_failure = r;
   h.last_error = std::move(r);

@@ -58,11 +58,15 @@ int main(int argc, char** argv) {
                  "nftables' nft, for the TCP MSS clamp of the tunnels' forwarded TCP (table inet ergw_mss); empty: "
                  "no clamp (the image's own ruleset clamps)")
       ->capture_default_str();
+  app.add_option("--firewall-table", options.firewall.table,
+                 "fill this nftables table's sets ike_peers4/ike_peers6 with the connections' Azure tunnel addresses, "
+                 "e.g. \"inet ergw\" (the appliance's baseline ruleset); none if not given");
   app.add_flag("--debug", debug, "log debug messages");
   CLI11_PARSE(app, argc, argv);
   options.fastpath.socket = fastpath_dir + "/fastpath.sock";
   options.fastpath.sequence_file = fastpath_dir + "/fastpath.seq";
   options.fastpath.log_file = fastpath_dir + "/fastpath.log";
+  options.firewall.script_path = fastpath_dir + "/firewall-peers.nft";
   if (debug) ergw::gateway::set_log_level(ergw::gateway::LogLevel::debug);
   ergw::gateway::Daemon daemon(options);
   return daemon.run();

@@ -121,7 +121,7 @@ void Reconciler::charon_event(const std::string& name, const vici::Message& mess
       // confirms it shortly (a rekey collision also says "down").
       auto up = tunnels_up_;
       if (up.erase(event->ike_sa.name) != 0) {
-        log_line(LogLevel::info, event->ike_sa.name + ": " + name + " down; its routes move to the tunnels still up");
+        log_connection(LogLevel::info, event->ike_sa.name, name + " down; its routes move to the tunnels still up");
         set_tunnels_up(std::move(up));
       }
       check_timer_->start(std::chrono::milliseconds(500), [this] { check_tunnels(); });
@@ -251,19 +251,19 @@ void Reconciler::unload_unconfigured(const PassPtr& pass, Done done) {
   }
   auto unloaded = after_all(stale.size(), std::move(done));
   for (const auto& name : stale) {
-    log_line(LogLevel::info, name + ": no longer configured; unloading");
+    log_connection(LogLevel::info, name, "no longer configured; unloading");
     vici::TerminateRequest t;
     t.ike = name;
     t.force = true;
     t.timeout_ms = -1;
     vici::terminate(client_, t, [name](Result<vici::TerminateResult> r) {
-      if (!r) log_line(LogLevel::debug, name + ": terminate: " + r.error());
+      if (!r) log_connection(LogLevel::debug, name, "terminate: " + r.error());
     });
     vici::unload_shared(client_, "ike-" + name, [name](Status s) {
-      if (!s) log_line(LogLevel::debug, name + ": unload-shared: " + s.error());
+      if (!s) log_connection(LogLevel::debug, name, "unload-shared: " + s.error());
     });
     vici::unload_conn(client_, name, [this, name, unloaded](Status s) {
-      if (!s) log_line(LogLevel::warning, name + ": unload failed: " + s.error());
+      if (!s) log_connection(LogLevel::warning, name, "unload failed: " + s.error());
       loaded_.erase(name);
       unloaded();
     });
@@ -316,7 +316,7 @@ void Reconciler::load_connection(const ConnectionPlan& plan, LoadKind kind, Done
         t.ike = name;
         t.timeout_ms = -1;
         vici::terminate(client_, t, [name](Result<vici::TerminateResult> r) {
-          if (!r) log_line(LogLevel::debug, name + ": terminate: " + r.error());
+          if (!r) log_connection(LogLevel::debug, name, "terminate: " + r.error());
         });
       }
       done();
@@ -351,7 +351,7 @@ void Reconciler::dial_missing(const PassPtr&, Done done) {
 }
 
 void Reconciler::initiate(const ConnectionPlan& plan, const std::string& child) {
-  log_line(LogLevel::info, plan.name + ": initiating " + child);
+  log_connection(LogLevel::info, plan.name, "initiating " + child);
   vici::InitiateRequest request;
   request.ike = plan.name;
   request.child = child;
@@ -382,7 +382,7 @@ void Reconciler::sync_routes() {
     const auto device = tunnel_device(data_plane_.kind, plan.if_id);
     if (kernel && plan.if_id != 0 && !tunnel_routes_.device_exists(device)) {
       auto s = tunnel_routes_.create_xfrm_interface(device, plan.if_id);
-      if (!s) log_line(LogLevel::error, plan.name + ": " + s.error());
+      if (!s) log_connection(LogLevel::error, plan.name, s.error());
     }
   }
   std::map<std::string, std::vector<std::string>> wanted;
