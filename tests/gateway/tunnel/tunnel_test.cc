@@ -1138,7 +1138,8 @@ class HitlessChangeTest : public DataPlaneTest {
 
 // Issue 13: a changed policy, then a changed PSK, on both sides under 50
 // pings/s: no ping lost, the new algorithms in ergw status, one IKE SA left
-// on each side, and no new ones appearing afterwards. Azure's side changes
+// on each side, and no new ones appearing afterwards (watched 25 s after the
+// policy change, 60 s after the PSK change: a re-dial loop shows within 10 s). Azure's side changes
 // first: the lab's Azure applies a changed connection to new negotiations
 // and leaves its running SAs alone; ergw's new IKE SA is then the first with
 // the new settings (ergw first would have nobody to take them: its new IKE SA
@@ -1188,7 +1189,7 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   std::this_thread::sleep_for(seconds(1));
   std::ofstream(file) << psk.dump(2);
   ASSERT_TRUE(lab_->reload_ergwd());
-  expect_one_new_ike_sa_that_stays({after_policy}, seconds(25));
+  expect_one_new_ike_sa_that_stays({after_policy}, seconds(60));
   EXPECT_EQ(connection(status()).value("state", ""), "UP");
   EXPECT_NE(read_text(lab_->lab().state_dir() / "ergwd.log").find("reauthenticating IKE SA"), std::string::npos);
 
