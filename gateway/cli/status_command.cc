@@ -204,6 +204,8 @@ void format_pfs(const nlohmann::json& c, std::ostringstream& out) {
     out << "probe inconclusive: " << text(p, "finding") << "\n";
   } else if (state == "off") {
     out << "probe off (pfsProbe false)\n";
+  } else if (state == "not_probed") {
+    out << "not probed (pfsGroup " << text(p, "pfs_group") << "): " << text(p, "finding") << "\n";
   } else {
     out << state << " (pfsGroup " << text(p, "pfs_group") << ")\n";
   }

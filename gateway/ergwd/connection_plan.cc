@@ -38,6 +38,24 @@ std::string sha256_hex(const std::string& data) {
   return hex;
 }
 
+// ergwd dials its connections itself (the reconciler's dial_missing), so
+// charon gets them without start actions: strongSwan 5.9.8 closes the SAs of a
+// connection with start_action = start whenever load-conn replaces its
+// configuration, which would make every change break-before-make
+// (hitless_change.h). `ergw policy compile` keeps them, for a charon without
+// ergwd.
+void without_start_actions(vici::Section& conn) {
+  auto children = conn.get_section("children");
+  if (!children || children.value() == nullptr) return;
+  vici::Section& all = conn.section("children");
+  for (auto& entry : std::vector<vici::Section::Entry>(all.entries())) {
+    if (entry.kind() != vici::Section::Kind::section) continue;
+    auto child = std::get<vici::Section>(entry.value);
+    if (child.contains("start_action")) child.set("start_action", "none");
+    all.set_section(entry.name, std::move(child));
+  }
+}
+
 }  // namespace
 
 vici::Section to_vici(const policy::SettingsSection& settings) {
@@ -61,6 +79,7 @@ std::vector<ConnectionPlan> plan_connections(const policy::CompiledConfiguration
     plan.name = ike.name;
     const auto settings = policy::to_settings(ike);
     plan.conn = to_vici(settings);
+    without_start_actions(plan.conn);
     for (const auto& s : compiled.secrets) {
       if (s.name == "ike-" + ike.name) plan.secret = s;
     }

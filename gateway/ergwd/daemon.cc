@@ -18,6 +18,18 @@
 #include "vici/commands.h"
 
 namespace ergw::gateway {
+namespace {
+
+// ergwd brings a new PSK in by reauthenticating make-before-break
+// (hitless_change.h): the new IKE SA is up before the old one goes. charon
+// 5.9.8 deletes first by default; it reads this when an IKE SA is created.
+constexpr const char* kReauthenticationSettings =
+    "# a reauthentication sets up the new IKE SA before it deletes the old one\n"
+    "charon {\n"
+    "    make_before_break = yes\n"
+    "}\n";
+
+}  // namespace
 
 Daemon::Daemon(DaemonOptions options)
     : options_(std::move(options)),
@@ -183,7 +195,7 @@ Status Daemon::apply_configuration(const policy::ApplianceConfig& config) {
   use_data_plane(choice);
   configured_data_plane_ = config.data_plane;
   const std::string start_settings = data_plane_settings();
-  write_charon_settings(policy::render_charon_settings(compiled.charon) + start_settings);
+  write_charon_settings(policy::render_charon_settings(compiled.charon) + kReauthenticationSettings + start_settings);
   charon_backend_->configure(choice.kind, start_settings);
   data_plane_warnings_ = data_plane_warnings(reconciler_->data_plane().kind, plans);
   for (const auto& warning : data_plane_warnings_) log_line(LogLevel::warning, warning);
@@ -340,8 +352,11 @@ int Daemon::run() {
     publisher_->charon_gone();
   });
   client_->on_event([this](const std::string& name, const vici::Message& m) {
+    // An old IKE SA that a hitless change retires going down is no tunnel
+    // going down: its BGP session stays (the new IKE SA carries it).
+    const bool retired = reconciler_->retired_by_change(name, m);
     reconciler_->charon_event(name, m);
-    if (bgp_ && (name == "ike-updown" || name == "child-updown")) bgp_->tunnel_event(name, m);
+    if (bgp_ && !retired && (name == "ike-updown" || name == "child-updown")) bgp_->tunnel_event(name, m);
     tunnel_mtu_->charon_event(name, m);
     publisher_->charon_event(name, m);
   });

@@ -48,6 +48,7 @@ std::string_view to_string(PfsProbeState state) {
     case PfsProbeState::verified: return "verified";
     case PfsProbeState::mismatch: return "mismatch";
     case PfsProbeState::inconclusive: return "inconclusive";
+    case PfsProbeState::not_probed: return "not_probed";
   }
   return "?";
 }
@@ -114,11 +115,13 @@ void PfsProbe::charon_restarted() {
   ++generation_;
   in_flight_.clear();
   probed_.clear();
+  found_up_.clear();
   // Its SAs are new and not probed yet; a mismatch stays (the configuration
   // did not change), as do the times of earlier results.
   for (auto& [name, entry] : entries_) {
     auto& state = entry.status.state;
-    if (state == PfsProbeState::probing || state == PfsProbeState::verified || state == PfsProbeState::inconclusive) {
+    if (state == PfsProbeState::probing || state == PfsProbeState::verified || state == PfsProbeState::inconclusive ||
+        state == PfsProbeState::not_probed) {
       state = PfsProbeState::waiting;
     }
   }
@@ -168,7 +171,8 @@ void PfsProbe::on_child_updown(const vici::Message& message) {
   Entry* entry = entry_of_ike(event->ike_sa.name);
   if (entry == nullptr) return;
   const uint64_t ike_id = event->ike_sa.uniqueid;
-  if (probed_.count(ike_id)) return;  // once per IKE SA
+  // Once per IKE SA; one the SA list showed before its up event is probed now.
+  if (probed_.count(ike_id) && found_up_.erase(ike_id) == 0) return;
   probed_[ike_id] = entry->config.name;
   if (probed_.size() > kIkeSasKept) probed_.erase(probed_.begin());
   if (!entry->config.enabled || in_flight_.size() >= kIkeSasKept) return;
@@ -183,6 +187,7 @@ void PfsProbe::on_child_updown(const vici::Message& message) {
   probe.child_id = child->uniqueid;
   probe.timer = clock_.make_timer();
   auto& placed = in_flight_[ike_id] = std::move(probe);
+  if (entry->status.state == PfsProbeState::not_probed) entry->status.finding.clear();
   if (entry->status.state != PfsProbeState::mismatch) entry->status.state = PfsProbeState::probing;
   placed.timer->start(kSettle, [this, ike_id] { send(ike_id); });
 }
@@ -234,6 +239,30 @@ void PfsProbe::on_ike_down(const vici::Message& message) {
   const uint64_t ike_id = event->ike_sa.uniqueid;
   if (in_flight_.count(ike_id)) inconclusive(ike_id, "the IKE SA went down during the probe", "");
   probed_.erase(ike_id);
+  found_up_.erase(ike_id);
+}
+
+void PfsProbe::note_established(const std::vector<vici::IkeSaInfo>& sas) {
+  for (const auto& sa : sas) {
+    Entry* entry = entry_of_ike(sa.name);
+    if (entry == nullptr || !vici::is_established(sa.state) || probed_.count(sa.uniqueid)) continue;
+    const bool installed = std::any_of(sa.child_sas.begin(), sa.child_sas.end(),
+                                       [](const vici::ChildSaInfo& c) { return vici::is_installed(c.state); });
+    if (!installed) continue;
+    probed_[sa.uniqueid] = entry->config.name;
+    found_up_.insert(sa.uniqueid);
+    if (probed_.size() > kIkeSasKept) {
+      found_up_.erase(probed_.begin()->first);
+      probed_.erase(probed_.begin());
+    }
+    if (found_up_.size() > kIkeSasKept) found_up_.erase(found_up_.begin());
+    if (!entry->config.enabled || entry->status.state != PfsProbeState::waiting) continue;
+    entry->status.state = PfsProbeState::not_probed;
+    entry->status.finding = "IKE SA #" + std::to_string(sa.uniqueid) +
+                            " was established before ergwd started; a running tunnel is not rekeyed for the probe: "
+                            "the connection's next IKE SA is probed";
+    report_(false, entry->config.name + ": PFS probe: " + entry->status.finding);
+  }
 }
 
 void PfsProbe::on_log(const vici::Message& message) {

@@ -52,11 +52,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "vici/message.h"
+#include "vici/sa_info.h"
 
 namespace ergw::gateway {
 
@@ -75,6 +77,8 @@ enum class PfsProbeState {
   verified,      // Azure accepted a rekey with ergw's PFS setting
   mismatch,      // Azure refused it, or ergw refused Azure's
   inconclusive,  // the probe failed for another reason (said in `detail`)
+  not_probed,    // its IKE SA was established before ergwd started (or connected to charon): no up event
+                 // came, and ergwd does not rekey a running tunnel just for the probe; its next IKE SA is probed
 };
 std::string_view to_string(PfsProbeState state);
 
@@ -115,6 +119,13 @@ class PfsProbe {
   void charon_restarted();
   // child-updown, child-rekey, ike-updown and log events; others are ignored.
   void on_event(const std::string& name, const vici::Message& message);
+  // charon's SA list (every reconciler pass): a waiting connection whose IKE
+  // SA is established with a CHILD SA installed, without an up event seen
+  // for it, came up before ergwd started: not_probed, instead of waiting for
+  // an event that will not come. Its IKE SA is watched like a probed one (a
+  // rekey of Azure's that ergw refuses is still a mismatch), and an up event
+  // that does come for it later (the list overtook the event) still probes it.
+  void note_established(const std::vector<vici::IkeSaInfo>& sas);
 
   const PfsProbeStatus* find(const std::string& connection) const;
   // IKE SAs remembered as probed (bounded by kIkeSasKept).
@@ -157,6 +168,7 @@ class PfsProbe {
   Report report_;
   std::map<std::string, Entry> entries_;
   std::map<uint64_t, std::string> probed_;  // IKE SA unique id -> connection (probed or being probed)
+  std::set<uint64_t> found_up_;              // IKE SAs note_established found, not probed (bounded like probed_)
   std::map<uint64_t, Probe> in_flight_;     // by IKE SA unique id
   uint64_t generation_ = 0;                 // of charon: answers for an older one are dropped
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -72,7 +72,8 @@ Reconciler::Reconciler(Clock& clock, vici::Client& client, DataPlaneChoice data_
       pfs_probe_(clock, rekey_over(client), report_probe),
       pass_timer_(clock.make_timer()),
       periodic_timer_(clock.make_timer()),
-      check_timer_(clock.make_timer()) {}
+      check_timer_(clock.make_timer()),
+      change_timer_(clock.make_timer()) {}
 
 void Reconciler::set_desired(std::vector<ConnectionPlan> plans) {
   plans_ = std::move(plans);
@@ -92,6 +93,9 @@ void Reconciler::charon_connected() {
   charon_up_ = true;
   // A (re)started charon holds nothing of ours, and counts its SAs from 1.
   loaded_.clear();
+  loaded_plans_.clear();
+  changes_.clear();
+  retiring_.clear();
   health_.charon_restarted();
   pfs_probe_.charon_restarted();
   log_line(LogLevel::info, "connected to charon; applying the configuration");
@@ -102,13 +106,28 @@ void Reconciler::charon_disconnected(const std::string& reason) {
   if (charon_up_) log_line(LogLevel::warning, "lost charon: " + reason + "; will re-apply when it is back");
   charon_up_ = false;
   loaded_.clear();
+  loaded_plans_.clear();
+  changes_.clear();
   // The SAs are not known now; the routes stay where they are (a restarted
   // charon's SAs are read at the first pass).
+}
+
+bool Reconciler::retired_by_change(const std::string& name, const vici::Message& message) const {
+  if (retiring_.empty() || (name != "ike-updown" && name != "child-updown")) return false;
+  auto event = vici::parse_updown_event(message);
+  return event && !event->up && retiring_.count(event->ike_sa.uniqueid) != 0;
 }
 
 void Reconciler::charon_event(const std::string& name, const vici::Message& message) {
   health_.on_event(name, message);
   pfs_probe_.on_event(name, message);
+  if (retired_by_change(name, message)) {
+    if (name == "ike-updown") {
+      auto event = vici::parse_updown_event(message);
+      if (event) retiring_.erase(event->ike_sa.uniqueid);
+    }
+    return;
+  }
   if (name == "ike-updown" || name == "child-updown") {
     // A tunnel of ours that went down is re-dialled (if ergw dials it) on a
     // pass soon. An IKE SA that never had a connection (a refused peer) is
@@ -265,6 +284,8 @@ void Reconciler::unload_unconfigured(const PassPtr& pass, Done done) {
     vici::unload_conn(client_, name, [this, name, unloaded](Status s) {
       if (!s) log_connection(LogLevel::warning, name, "unload failed: " + s.error());
       loaded_.erase(name);
+      loaded_plans_.erase(name);
+      changes_.erase(name);
       unloaded();
     });
   }
@@ -280,19 +301,23 @@ void Reconciler::load_new_and_changed(const PassPtr& pass, Done done) {
   }
   auto loaded = after_all(to_load.size(), std::move(done));
   for (const auto* plan : to_load) {
-    load_connection(*plan, loaded_.count(plan->name) != 0 ? LoadKind::replacement : LoadKind::first, loaded);
+    // A connection charon holds in another version takes the new one
+    // make-before-break where it can.
+    const auto before = loaded_plans_.find(plan->name);
+    load_connection(*plan, before != loaded_plans_.end() ? decide_change(before->second, *plan) : ChangeDecision{},
+                    loaded);
   }
 }
 
-void Reconciler::load_connection(const ConnectionPlan& plan, LoadKind kind, Done done) {
-  const bool changed = kind == LoadKind::replacement;
+void Reconciler::load_connection(const ConnectionPlan& plan, ChangeDecision change, Done done) {
   vici::SharedKeyInfo key;
   key.id = plan.secret.name;
   key.owners = plan.secret.owners;
   const std::string name = plan.name;
   const std::string fingerprint = plan.fingerprint;
   const vici::Section conn = plan.conn;
-  vici::load_shared(client_, key, plan.secret.secret.reveal(), [this, name, fingerprint, conn, changed,
+  auto loading = std::make_shared<const ConnectionPlan>(plan);
+  vici::load_shared(client_, key, plan.secret.secret.reveal(), [this, name, fingerprint, conn, change, loading,
                                                                 done](Status shared) {
     if (!shared) {
       // Not applied: the next pass tries the PSK again.
@@ -301,7 +326,7 @@ void Reconciler::load_connection(const ConnectionPlan& plan, LoadKind kind, Done
       return;
     }
     health_.clear_error(name, TunnelFailure::key_refused);
-    vici::load_conn(client_, name, conn, [this, name, fingerprint, changed, done](Status loaded) {
+    vici::load_conn(client_, name, conn, [this, name, fingerprint, change, loading, done](Status loaded) {
       if (!loaded) {
         note_failure(name, loaded.failure(), TunnelFailure::configuration_refused, "loading it into charon");
         done();
@@ -309,19 +334,135 @@ void Reconciler::load_connection(const ConnectionPlan& plan, LoadKind kind, Done
       }
       health_.clear_error(name, TunnelFailure::configuration_refused);
       loaded_[name] = fingerprint;
-      log_line(LogLevel::info, name + (changed ? ": configuration changed; reloaded" : ": loaded into charon"));
-      if (changed) {
-        // Azure too restarts IKE when a connection's policy changes.
-        vici::TerminateRequest t;
-        t.ike = name;
-        t.timeout_ms = -1;
-        vici::terminate(client_, t, [name](Result<vici::TerminateResult> r) {
-          if (!r) log_connection(LogLevel::debug, name, "terminate: " + r.error());
-        });
+      loaded_plans_[name] = *loading;
+      if (change.method == ChangeMethod::none) {
+        log_connection(LogLevel::info, name, "loaded into charon");
+      } else {
+        log_connection(LogLevel::info, name,
+                       "configuration changed; reloaded; " + change.why + ": applying it by " +
+                           std::string(to_string(change.method)));
+        apply_change(name, change);
       }
       done();
     });
   });
+}
+
+void Reconciler::apply_change(const std::string& name, const ChangeDecision& change) {
+  const auto* plan = find_plan(name);
+  if (plan == nullptr) return;
+  if (change.method == ChangeMethod::restart) {
+    changes_.erase(name);
+    // Break-before-make: charon has no start action to dial again (ergwd
+    // dials), so the connection is dialled as soon as the old IKE SAs are
+    // being deleted (charon then no longer picks them for the new CHILD).
+    vici::TerminateRequest t;
+    t.ike = name;
+    t.timeout_ms = -1;
+    const bool dial = plan->dial && !plan->children.empty();
+    const std::string first = dial ? plan->children.front() : std::string();
+    vici::terminate(client_, t, [this, name, first](Result<vici::TerminateResult> r) {
+      if (!r) log_connection(LogLevel::debug, name, "terminate: " + r.error());
+      const auto* now = find_plan(name);
+      if (!first.empty() && now != nullptr) initiate(*now, first);
+    });
+    return;
+  }
+  // Make-before-break: the IKE SAs charon holds now are the old ones.
+  vici::ListSasFilter filter;
+  filter.ike = name;
+  vici::list_sas(client_, filter, [this, name, change](Result<std::vector<vici::IkeSaInfo>> sas) {
+    if (!sas) {
+      // Without the old IKE SAs known, the change cannot be made hitless.
+      log_connection(LogLevel::warning, name, "list-sas failed (" + sas.error() + "); restarting it instead");
+      apply_change(name, {ChangeMethod::restart, "charon's SA list unreadable"});
+      return;
+    }
+    changes_[name] = start_change(change.method, name, sas.value());
+    advance_changes(sas.value());
+  });
+}
+
+void Reconciler::check_changes() {
+  if (!charon_up_ || changes_.empty()) return;
+  vici::list_sas(client_, {}, [this](Result<std::vector<vici::IkeSaInfo>> sas) {
+    if (!sas) {
+      log_line(LogLevel::debug, "list-sas for the changes in progress failed: " + sas.error());
+      change_timer_->start(std::chrono::milliseconds(500), [this] { check_changes(); });
+      return;
+    }
+    advance_changes(sas.value());
+  });
+}
+
+void Reconciler::retire(uint64_t ike_id) {
+  retiring_.insert(ike_id);
+  // Bounded: an IKE SA whose down event never came (charon went away) must
+  // not stay forever; the lowest ids are the oldest.
+  while (retiring_.size() > 64) retiring_.erase(retiring_.begin());
+}
+
+void Reconciler::terminate_ike_sa(const std::string& name, uint64_t ike_id) {
+  vici::TerminateRequest t;
+  t.ike_id = ike_id;
+  t.timeout_ms = -1;
+  vici::terminate(client_, t, [name, ike_id](Result<vici::TerminateResult> r) {
+    if (!r) log_connection(LogLevel::debug, name, "terminate IKE SA #" + std::to_string(ike_id) + ": " + r.error());
+  });
+}
+
+void Reconciler::advance_changes(const std::vector<vici::IkeSaInfo>& sas) {
+  for (auto it = changes_.begin(); it != changes_.end();) {
+    const std::string name = it->first;
+    HitlessChange& change = it->second;
+    const auto* plan = find_plan(name);
+    if (plan == nullptr) {
+      it = changes_.erase(it);
+      continue;
+    }
+    const auto next = next_change_step(change, name, plan->children, sas, clock_.now());
+    if (next.step == ChangeStep::finish) {
+      if (next.new_ike_sa != 0) {
+        std::string old;
+        for (const auto id : next.old) old += (old.empty() ? " #" : ", #") + std::to_string(id);
+        log_connection(LogLevel::info, name, "the new IKE SA #" + std::to_string(next.new_ike_sa) +
+                                     " carries every CHILD with the new settings" +
+                                     (old.empty() ? std::string() : "; deleting the old IKE SA" + old));
+      } else {
+        log_connection(LogLevel::info, name, "its old IKE SAs are gone; it is dialled with the new settings");
+      }
+      for (const auto id : next.old) {
+        retire(id);
+        terminate_ike_sa(name, id);
+      }
+      it = changes_.erase(it);
+      continue;
+    }
+    if (next.step == ChangeStep::fall_back) {
+      log_connection(LogLevel::warning, name, "charon put the new CHILD SA into the old IKE SA; restarting it instead");
+      it = changes_.erase(it);
+      apply_change(name, {ChangeMethod::restart, "fall back"});
+      continue;
+    }
+    if (next.step == ChangeStep::make) {
+      if (next.reauthenticate != 0) {
+        log_connection(LogLevel::info, name, "reauthenticating IKE SA #" + std::to_string(next.reauthenticate) +
+                                     " make-before-break (a new IKE SA with the new PSK first)");
+        change.reauthenticated = next.reauthenticate;
+        retire(next.reauthenticate);
+        vici::RekeyRequest request;
+        request.ike_id = next.reauthenticate;
+        request.reauth = true;
+        vici::rekey(client_, request, [name](Result<uint64_t> matches) {
+          if (!matches) log_connection(LogLevel::warning, name, "reauthentication: " + matches.error());
+        });
+      }
+      for (const auto& child : next.initiate) initiate(*plan, child);
+      note_made(change, name, sas, clock_.now());
+    }
+    ++it;
+  }
+  if (!changes_.empty()) change_timer_->start(std::chrono::milliseconds(500), [this] { check_changes(); });
 }
 
 void Reconciler::dial_missing(const PassPtr&, Done done) {
@@ -331,6 +472,8 @@ void Reconciler::dial_missing(const PassPtr&, Done done) {
       done();
       return;
     }
+    if (!changes_.empty()) advance_changes(sas.value());
+    pfs_probe_.note_established(sas.value());
     std::set<std::string> up;
     for (const auto& plan : plans_) {
       const Tunnel tunnel = observe_tunnel(plan.name, plan.children, sas.value());

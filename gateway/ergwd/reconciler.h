@@ -6,11 +6,14 @@
 //   read_charon_connections  get-conns: what charon holds now;
 //   unload_unconfigured      unload what is no longer configured;
 //   load_new_and_changed     load the PSK, then the connection, of every plan
-//                            that is new or whose fingerprint changed, and
-//                            restart the IKE SA of a changed one so it takes
-//                            the new settings. A connection counts as applied
-//                            only when charon took both: a refusal (or charon
-//                            going away) leaves it to the next pass;
+//                            that is new or whose fingerprint changed; a
+//                            changed one takes the new settings
+//                            make-before-break where it can (hitless_change.h:
+//                            a new IKE SA, or a reauthentication, before the
+//                            old IKE SA goes), else by a restart. A connection
+//                            counts as applied only when charon took both: a
+//                            refusal (or charon going away) leaves it to the
+//                            next pass;
 //   dial_missing             initiate what ergw dials and is missing: the
 //                            first CHILD when the connection has no IKE SA,
 //                            every CHILD without a CHILD SA once one is
@@ -42,6 +45,7 @@
 #include "gateway/ergwd/connection_plan.h"
 #include "gateway/ergwd/data_plane.h"
 #include "gateway/ergwd/health.h"
+#include "gateway/ergwd/hitless_change.h"
 #include "gateway/ergwd/pfs_probe.h"
 #include "gateway/ergwd/tunnel_routes.h"
 #include "vici/client.h"
@@ -73,6 +77,10 @@ class Reconciler {
   void charon_connected();
   void charon_disconnected(const std::string& reason);
   void charon_event(const std::string& name, const vici::Message& message);
+  // Whether `message` is the down event of an old IKE SA (or of its CHILD
+  // SAs) that a hitless change deletes once the new one carries the tunnel:
+  // then nothing went down (charon_event ignores it; the BGP session stays).
+  bool retired_by_change(const std::string& name, const vici::Message& message) const;
 
   // Runs a pass after `delay` (coalesced with any pass already scheduled).
   void request_pass(std::chrono::milliseconds delay = std::chrono::milliseconds(0));
@@ -110,6 +118,8 @@ class Reconciler {
   const PassTimes& pass_times() const { return pass_times_; }
   // The fingerprint charon holds for each connection ergwd loaded into it.
   const std::map<std::string, std::string>& loaded() const { return loaded_; }
+  // Changes being brought in make-before-break (hitless_change.h), by connection.
+  const std::map<std::string, HitlessChange>& changes_in_progress() const { return changes_; }
 
   // Drops every route ergwd installed (at exit).
   void remove_routes();
@@ -134,12 +144,19 @@ class Reconciler {
   void dial_missing(const PassPtr& pass, Done done);
   void install_routes(const PassPtr& pass, Done done);
 
-  // Whether charon held an earlier version of the connection: a changed one's
-  // IKE SA is restarted so that it takes the new settings.
-  enum class LoadKind { first, replacement };
-  // PSK first, then the connection; `done` either way.
-  void load_connection(const ConnectionPlan& plan, LoadKind kind, Done done);
+  // PSK first, then the connection; `done` either way. `change`: how a
+  // connection charon held in another version takes the new one (none for a
+  // first load).
+  void load_connection(const ConnectionPlan& plan, ChangeDecision change, Done done);
   void initiate(const ConnectionPlan& plan, const std::string& child);
+  // A changed connection, loaded: starts bringing its change in.
+  void apply_change(const std::string& name, const ChangeDecision& change);
+  // Moves every change in progress on, from charon's SA list; reads the list
+  // again shortly while any is left.
+  void advance_changes(const std::vector<vici::IkeSaInfo>& sas);
+  void check_changes();
+  void terminate_ike_sa(const std::string& name, uint64_t ike_id);
+  void retire(uint64_t ike_id);
   // charon said no: the connection's error, tried again at the next pass.
   // charon went away: nobody's error (everything is applied again when it is
   // back), only logged.
@@ -158,6 +175,9 @@ class Reconciler {
   ReconcilerOptions options_;
   std::vector<ConnectionPlan> plans_;
   std::map<std::string, std::string> loaded_;  // name -> fingerprint loaded into this charon
+  std::map<std::string, ConnectionPlan> loaded_plans_;  // name -> the plan loaded into this charon
+  std::map<std::string, HitlessChange> changes_;        // changes on their way in, by connection
+  std::set<uint64_t> retiring_;  // old IKE SAs a finished change deletes (or charon, reauthenticating), until down
   HealthTracker health_;
   PfsProbe pfs_probe_;
   std::map<std::string, std::vector<std::string>> routes_;  // prefix -> devices, installed by us
@@ -176,6 +196,7 @@ class Reconciler {
   std::unique_ptr<Timer> periodic_timer_;
   std::chrono::seconds periodic_interval_{0};
   std::unique_ptr<Timer> check_timer_;  // reads charon's SA list after an up/down event
+  std::unique_ptr<Timer> change_timer_;  // reads it while a change is on its way in
 };
 
 }  // namespace ergw::gateway

@@ -65,8 +65,8 @@ struct ConnectionObservation {
 };
 
 // The PFS probe's states, as ergwd's status names them (pfs_probe.h).
-inline constexpr const char* kPfsProbeStates[] = {"off",      "waiting",  "probing",
-                                                  "verified", "mismatch", "inconclusive"};
+inline constexpr const char* kPfsProbeStates[] = {"off",      "waiting",  "probing",      "verified",
+                                                  "mismatch", "inconclusive", "not_probed"};
 
 struct BgpPeerObservation {
   std::string peer;        // BIRD protocol name

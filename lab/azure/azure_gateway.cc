@@ -200,10 +200,18 @@ std::string render_connection(const AzureGatewayConfig& c) {
       out += "                if_id_in = " + std::to_string(c.xfrm_if_id) + "\n";
       out += "                if_id_out = " + std::to_string(c.xfrm_if_id) + "\n";
     }
+    // Azure dials through the lab's watcher (AzureLab), never through
+    // charon's start and close actions: strongSwan 5.9.8 closes the SAs of a
+    // connection with start_action = start whenever its configuration is
+    // replaced (a changed policy would reset the tunnel at the reload), and
+    // close_action = start re-dials at every DELETE, even of one IKE SA of two
+    // while the other carries the connection (the duplicate it creates is
+    // deleted again by uniqueness, which re-dials again: a new IKE SA every
+    // 10 s). A dead peer is re-dialled at once (dpd_action).
     const bool dial = child.azure_initiates;
-    out += std::string("                start_action = ") + (dial ? "start" : "none") + "\n";
+    out += "                start_action = none\n";
     out += std::string("                dpd_action = ") + (dial ? "restart" : "clear") + "\n";
-    out += std::string("                close_action = ") + (dial ? "start" : "none") + "\n";
+    out += "                close_action = none\n";
     out += "            }\n";
   }
   out += "        }\n    }\n";

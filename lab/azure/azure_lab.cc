@@ -438,8 +438,10 @@ bool AzureLab::watch_instance(size_t instance) {
   const auto it = sas.find(connection_);
   const bool up = it != sas.end() && it->second.established && !it->second.installed.empty();
   if (bird && up != bird->session_enabled()) (void)bird->set_session_enabled(up);
-  // Azure re-dials a connection it initiates until the peer answers, and
-  // brings up each of its CHILD SAs (one per selector pair when
+  // Azure dials a connection it initiates whenever it holds no IKE SA of it
+  // (this watcher is its only dialler: the model has no start or close
+  // actions, azure_gateway.cc says why), keeps dialling until the peer
+  // answers, and brings up each of its CHILD SAs (one per selector pair when
   // policy-based); charon gives up after a refusal.
   for (const auto& [connection, children] : dialled) {
     const auto found = sas.find(connection);

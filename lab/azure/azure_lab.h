@@ -131,9 +131,11 @@ class AzureLab {
 
  private:
   AzureLab() = default;
-  // Azure re-dials a connection it initiates until the peer answers; charon
-  // gives up after a refusal (NO_PROPOSAL_CHOSEN while ergwd has not loaded
-  // its side yet, AUTHENTICATION_FAILED, ...), so the lab re-dials for it.
+  // Azure dials a connection it initiates whenever it holds no IKE SA of it,
+  // until the peer answers (every 3 s); charon would give up after a refusal
+  // (NO_PROPOSAL_CHOSEN while ergwd has not loaded its side yet,
+  // AUTHENTICATION_FAILED, ...), and its start and close actions would reset
+  // a changed connection and re-dial at every DELETE (azure_gateway.cc).
   void start_azure_redial();
   bool watch_instance(size_t instance);
   Status give_azure_addresses_in_selectors(lab::Node node, const std::vector<AzureGatewayConfig>& models);

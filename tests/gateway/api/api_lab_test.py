@@ -361,7 +361,8 @@ class ErgwdApiLabTest(unittest.TestCase):
 
     def test_04_broken_tunnel_rolled_back_by_the_deadline(self):
         base = self.active_etag()
-        # A PSK Azure does not have: the tunnel goes down.
+        # A PSK Azure does not have. The change is made before break (docs/ergwd.md, "Hitless change"): the new
+        # PSK is tried in a new IKE SA, which Azure refuses, and the old IKE SA keeps carrying the tunnel.
         r = self.api.request("PUT", "/v1/config?confirm=15&wait=12", lab_config(key=psk("wrong")),
                              headers={"If-Match": base})
         self.assertIn(r.status, (200, 202), r)
@@ -373,7 +374,10 @@ class ErgwdApiLabTest(unittest.TestCase):
                                           headers={"If-Match": etag(r)}).status, 409)
         deadline = self.metric(self.metrics(), "ergw_config_confirm_deadline_timestamp_seconds")
         self.assertIsNotNone(deadline)
-        self.assertTrue(wait_for(lambda: not self.connected(), timeout=15), "the wrong PSK left the tunnel up")
+        failure = r'^ergw_connection_last_failure_timestamp_seconds\{connection="%s"' % CONNECTION
+        self.assertTrue(wait_for(lambda: re.search(failure, self.metrics(), re.M), timeout=15),
+                        "the wrong PSK was not tried")
+        self.assertTrue(self.connected(), "the wrong PSK took the running tunnel down")
         outcome = wait_for(lambda: (self.api.request("GET", f"/v1/config/revisions/{broken}").json.get("apply") or {})
                            .get("connections"), timeout=20)
         print(f"apply outcome of the broken revision: {outcome}", flush=True)

@@ -296,6 +296,59 @@ TEST_F(PfsProbeTest, BothSidesDiallingAtOnceTheSurvivorDecides) {
   EXPECT_EQ(state(), PfsProbeState::verified);
 }
 
+// ergwd restarted under running tunnels: no up event will come for them.
+TEST_F(PfsProbeTest, AnIkeSaEstablishedBeforeErgwdStartedIsNotProbedAndSaysSo) {
+  probe_.note_established({testing::ike_sa(hub(5, 9))});
+  EXPECT_EQ(state(), PfsProbeState::not_probed) << "not waiting forever for an event that will not come";
+  EXPECT_NE(probe_.find("hub")->finding.find("before ergwd started"), std::string::npos);
+  EXPECT_TRUE(asked_.empty()) << "a running tunnel is not rekeyed for the probe";
+  EXPECT_EQ(to_string(state()), "not_probed");
+  // Listed again at every pass: said once.
+  probe_.note_established({testing::ike_sa(hub(5, 9))});
+  EXPECT_EQ(lines_.size(), 1u);
+  // A rekey of Azure's that ergw refuses on it is still a mismatch...
+  log("hub", 5, kWeRefused);
+  EXPECT_EQ(state(), PfsProbeState::mismatch);
+  // ...and a later rekey that succeeds verifies it.
+  rekeyed(hub(5, 9), 9, 10);
+  EXPECT_EQ(state(), PfsProbeState::verified);
+}
+
+TEST_F(PfsProbeTest, TheNextIkeSaOfANotProbedConnectionIsProbed) {
+  probe_.note_established({testing::ike_sa(hub(5, 9))});
+  ASSERT_EQ(state(), PfsProbeState::not_probed);
+  child_up(hub(6, 11));
+  EXPECT_EQ(state(), PfsProbeState::probing);
+  EXPECT_TRUE(probe_.find("hub")->finding.empty());
+  clock_.advance(PfsProbe::kSettle);
+  ASSERT_EQ(asked_.size(), 1u);
+  EXPECT_EQ(asked_[0].child_id, 11u);
+}
+
+TEST_F(PfsProbeTest, AnUpEventTheSaListOvertookStillProbes) {
+  // The list (command connection) arrived before the event (event connection).
+  probe_.note_established({testing::ike_sa(hub(1, 1))});
+  child_up(hub(1, 1));
+  clock_.advance(PfsProbe::kSettle);
+  ASSERT_EQ(asked_.size(), 1u);
+  child_up(hub(1, 1));  // a second event of the same IKE SA: still once
+  clock_.advance(PfsProbe::kSettle);
+  EXPECT_EQ(asked_.size(), 1u);
+}
+
+TEST_F(PfsProbeTest, OnlyEstablishedIkeSasWithAnInstalledChildAndWaitingConnectionsCount) {
+  probe_.note_established({testing::ike_sa(IkeSpec{.name = "hub", .uniqueid = 3, .state = "CONNECTING"}),
+                           testing::ike_sa(IkeSpec{.name = "hub", .uniqueid = 4, .children = {}})});
+  EXPECT_EQ(state(), PfsProbeState::waiting);
+  up_and_probed();
+  rekeyed(hub(1, 1), 1, 2);
+  probe_.note_established({testing::ike_sa(hub(7, 8))});
+  EXPECT_EQ(state(), PfsProbeState::verified) << "a result stands";
+  configure("PFS2048", false);
+  probe_.note_established({testing::ike_sa(hub(9, 9))});
+  EXPECT_EQ(state(), PfsProbeState::off);
+}
+
 TEST_F(PfsProbeTest, EventsOfOtherConnectionsAndMalformedOnesAreIgnored) {
   child_up(IkeSpec{.name = "elsewhere", .uniqueid = 1, .children = {ChildSpec{.name = "elsewhere"}}});
   probe_.on_event("child-updown", vici::Message{});

@@ -108,6 +108,11 @@ class ScriptedCharon {
       return success_reply();
     });
     on("initiate", [](const Message&) { return success_reply(); });
+    on("rekey", [](const Message&) {
+      Message m = success_reply();
+      m.set("matches", "1");
+      return m;
+    });
     on("terminate", [](const Message&) {
       Message m = success_reply();
       m.set("matches", "1").set("terminated", "1");
@@ -160,6 +165,8 @@ ConnectionPlan plan(const std::string& name, const std::string& remote, std::vec
   p.secret.owners = {"172.16.0.1", remote};
   p.secret.secret = Secret(std::string("test-psk-of-") + name);
   p.fingerprint = name + "-" + version;
+  // Another version: other IKE settings (a new IKE SA brings them in).
+  if (version != "v1") p.conn.set("rekey_time", version);
   p.dial = true;
   p.peer_dials = true;
   p.children = std::move(children);
@@ -383,8 +390,24 @@ TEST_F(ReconcilerTest, AReloadThatChangesOneOfThreeConnectionsTouchesOnlyThatOne
     if (command == "terminate") changes.push_back("terminate " + std::string(request.string_or("ike", "")));
     if (command == "unload-conn") changes.push_back("unload-conn " + std::string(request.string_or("name", "")));
   }
-  EXPECT_EQ(changes, (std::vector<std::string>{"load-shared ike-b", "load-conn b", "terminate b"}));
-  EXPECT_EQ(charon_.count("initiate"), initiates_before) << "the tunnels are up: nothing to dial";
+  EXPECT_EQ(changes, (std::vector<std::string>{"load-shared ike-b", "load-conn b"}))
+      << "make-before-break: nothing terminated before the new IKE SA is up";
+  EXPECT_EQ(charon_.count("initiate"), initiates_before + 1) << "the new IKE SA of b, and nothing else dialled";
+  EXPECT_EQ(charon_.values("initiate", "child").back(), "b");
+  // b's new IKE SA is up: its old one (#2) goes, and only it.
+  charon_.sas.push_back({.name = "b", .uniqueid = 4, .remote = "172.16.0.3", .children = {{.name = "b", .uniqueid = 4}}});
+  clock_.advance(500ms);
+  ASSERT_TRUE(run_until([&] { return charon_.count("terminate") == 1; }));
+  EXPECT_EQ(charon_.values("terminate", "ike-id"), (std::vector<std::string>{"2"}));
+  EXPECT_TRUE(reconciler_->changes_in_progress().empty());
+  // Its down event is no tunnel going down: b stays up (routes, BGP).
+  const IkeSpec old_b{.name = "b", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "b"}}};
+  const auto down = testing::updown_event(old_b, false);
+  EXPECT_TRUE(reconciler_->retired_by_change("ike-updown", down));
+  std::erase_if(charon_.sas, [](const IkeSpec& sa) { return sa.uniqueid == 2; });
+  reconciler_->charon_event("ike-updown", down);
+  EXPECT_TRUE(reconciler_->tunnels_up().count("b"));
+  EXPECT_FALSE(reconciler_->retired_by_change("ike-updown", down)) << "only once";
 
   // Dropping one unloads it (terminate, key, connection) and only it.
   reconciler_->set_desired({plan("a", "172.16.0.2", {"a"}), plan("b", "172.16.0.3", {"b"}, "v2")});
@@ -392,6 +415,66 @@ TEST_F(ReconcilerTest, AReloadThatChangesOneOfThreeConnectionsTouchesOnlyThatOne
   EXPECT_EQ(charon_.conns, (std::set<std::string>{"a", "b"}));
   EXPECT_EQ(charon_.keys, (std::set<std::string>{"ike-a", "ike-b"}));
   EXPECT_FALSE(routes_.routes.count({"10.0.4.0/24", "ipsec0"})) << "its route went too";
+}
+
+// Only the PSK changed: charon's make-before-break reauthentication, which
+// deletes the old IKE SA itself once the new one is up.
+TEST_F(ReconcilerTest, ANewPskIsBroughtInByAMakeBeforeBreakReauthentication) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}}};
+  pass();
+  auto changed = plan("hub", "172.16.0.2", {"hub"});
+  changed.secret.secret = Secret(std::string("a-new-psk"));
+  changed.fingerprint = "hub-new-psk";
+  reconciler_->set_desired({changed});
+  ASSERT_TRUE(run_until([&] { return charon_.count("rekey") == 1; }));
+  EXPECT_EQ(charon_.values("rekey", "ike-id"), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(charon_.values("rekey", "reauth"), (std::vector<std::string>{"yes"}));
+  EXPECT_EQ(charon_.count("terminate"), 0u);
+  // charon's new IKE SA is up and it deleted the old one.
+  charon_.sas = {{.name = "hub", .uniqueid = 4, .children = {{.name = "hub", .uniqueid = 6}}}};
+  clock_.advance(500ms);
+  ASSERT_TRUE(run_until([&] { return reconciler_->changes_in_progress().empty(); }));
+  settle();
+  EXPECT_EQ(charon_.count("terminate"), 0u);
+  EXPECT_EQ(charon_.count("rekey"), 1u);
+}
+
+// While the new IKE SA does not come up (Azure does not have the new policy
+// yet), the old one keeps carrying and the new one is asked for again.
+TEST_F(ReconcilerTest, TheOldIkeSaStaysUntilTheNewOneIsUp) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}}};
+  pass();
+  const auto initiates = charon_.count("initiate");
+  reconciler_->set_desired({plan("hub", "172.16.0.2", {"hub"}, "v2")});
+  ASSERT_TRUE(run_until([&] { return charon_.count("initiate") == initiates + 1; }));
+  for (int i = 0; i < 10; ++i) {
+    clock_.advance(500ms);
+    settle();
+  }
+  EXPECT_EQ(charon_.count("terminate"), 0u) << "the old IKE SA carries until the new one is up";
+  EXPECT_EQ(charon_.count("initiate"), initiates + 2) << "asked again after " << kRedial.count() << " s";
+  EXPECT_EQ(reconciler_->changes_in_progress().size(), 1u);
+  EXPECT_TRUE(reconciler_->tunnels_up().count("hub"));
+}
+
+// What a second IKE SA cannot bring in: ergw does not dial it (Azure's
+// InitiatorOnly), so the old IKE SA is terminated and Azure dials.
+TEST_F(ReconcilerTest, AChangeOfAConnectionErgwDoesNotDialRestartsIt) {
+  auto azure_dials = plan("hub", "172.16.0.2", {"hub"});
+  azure_dials.dial = false;
+  start({azure_dials});
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}}};
+  pass();
+  auto changed = plan("hub", "172.16.0.2", {"hub"}, "v2");
+  changed.dial = false;
+  reconciler_->set_desired({changed});
+  ASSERT_TRUE(run_until([&] { return charon_.count("terminate") == 1; }));
+  EXPECT_EQ(charon_.values("terminate", "ike"), (std::vector<std::string>{"hub"}));
+  settle();
+  EXPECT_EQ(charon_.count("initiate"), 0u);
+  EXPECT_TRUE(reconciler_->changes_in_progress().empty());
 }
 
 // Both sides re-dialled at once after an outage: two established IKE SAs.

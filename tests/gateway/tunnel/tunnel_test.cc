@@ -835,6 +835,15 @@ TEST_F(TunnelTest, RestartingErgwdDropsNoTunnel) {
   ASSERT_TRUE(killed) << killed.error();
   ASSERT_TRUE(lab_->lab().supervisor().wait_for_restart("ergwd", killed.value(), std::chrono::seconds(10)));
   expect_up(seconds(20), Probe::skip);
+  // The new ergwd saw no up event for the running IKE SA: its probe says it
+  // was not probed, instead of waiting for ever, and rekeys nothing.
+  auto not_probed = lab_->wait_for(
+      seconds(30),
+      [](const nlohmann::json& st) {
+        return st["connections"][0].value("pfs", nlohmann::json::object()).value("probe", "") == "not_probed";
+      },
+      "the PFS probe to say the tunnel was up before ergwd started");
+  EXPECT_TRUE(not_probed) << not_probed.error();
   std::this_thread::sleep_for(seconds(2));
   auto report = ping.stop();
   ASSERT_TRUE(report) << report.error();
@@ -1070,6 +1079,129 @@ TEST_F(TunnelTest, ReloadAppliesOnlyTheDifferenceAndRefusesBadFiles) {
   wait_for_pfs_probe();  // a new policy, a new IKE SA: probed again
   expect_traffic_through_esp();
 }
+
+// --- hitless change (make-before-break) ------------------------------------
+
+// The connection's IKE SAs as one side's charon lists them ("#<id> <SPIs>").
+std::set<std::string> ike_sas_of(lab::CharonInstance& charon, const std::string& connection) {
+  const auto listing = charon.swanctl({"--list-sas"}, std::chrono::seconds(5));
+  if (!listing.ok()) return {"(swanctl failed: " + listing.err + ")"};
+  const auto sas = parse_sa_listing(listing.out);
+  const auto it = sas.find(connection);
+  return it == sas.end() ? std::set<std::string>{} : it->second.ike_sas;
+}
+
+std::string joined(const std::set<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : "; ") + item;
+  return out.empty() ? "none" : out;
+}
+
+class HitlessChangeTest : public DataPlaneTest {
+ protected:
+  // Waits until each side holds exactly one IKE SA of the connection, other
+  // than those in `before`, then watches both sides for `watch`: no IKE SA may
+  // come or go (the re-dial loop a DELETE can start: a new IKE SA every 10 s).
+  // Returns the one IKE SA (the appliance's view).
+  std::string expect_one_new_ike_sa_that_stays(const std::set<std::string>& before, seconds watch) {
+    const auto& name = lab_->connection_name();
+    std::set<std::string> appliance;
+    std::set<std::string> azure;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      appliance = ike_sas_of(lab_->appliance_charon(), name);
+      azure = ike_sas_of(lab_->azure_charon(), name);
+      if (appliance.size() == 1 && azure.size() == 1 && !before.count(*appliance.begin())) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    EXPECT_EQ(appliance.size(), 1u) << "the appliance's IKE SAs: " << joined(appliance);
+    EXPECT_EQ(azure.size(), 1u) << "Azure's IKE SAs: " << joined(azure);
+    if (appliance.size() != 1) return {};
+    EXPECT_FALSE(before.count(*appliance.begin())) << "the old IKE SA is still the one: " << joined(appliance);
+    std::cerr << "MEASURED one IKE SA on each side: appliance " << joined(appliance) << ", Azure " << joined(azure)
+              << "; watching both for " << watch.count() << " s\n";
+    const auto until = std::chrono::steady_clock::now() + watch;
+    while (std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(seconds(1));
+      const auto a = ike_sas_of(lab_->appliance_charon(), name);
+      const auto z = ike_sas_of(lab_->azure_charon(), name);
+      if (a != appliance || z != azure) {
+        ADD_FAILURE() << "the IKE SAs changed after the change had settled (a re-dial loop?): appliance "
+                      << joined(appliance) << " -> " << joined(a) << "; Azure " << joined(azure) << " -> "
+                      << joined(z);
+        break;
+      }
+    }
+    return *appliance.begin();
+  }
+};
+
+// Issue 13: a changed policy, then a changed PSK, on both sides under 50
+// pings/s: no ping lost, the new algorithms in ergw status, one IKE SA left
+// on each side, and no new ones appearing afterwards (watched 25 s after the
+// policy change, 60 s after the PSK change: a re-dial loop shows within 10 s). Azure's side changes
+// first: the lab's Azure applies a changed connection to new negotiations
+// and leaves its running SAs alone; ergw's new IKE SA is then the first with
+// the new settings (ergw first would have nobody to take them: its new IKE SA
+// would be refused and the old one would carry on until Azure changes).
+TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
+  auto config = read_json(kGolden / "gcmaes256-ecp384.json");  // connectionMode Default: both sides dial
+  const auto file = write("hitless", config);
+  start(file);
+  expect_up();
+  const auto& name = lab_->connection_name();
+  const auto first = ike_sas_of(lab_->appliance_charon(), name);
+  ASSERT_EQ(connection(status())["ike"].value("encryption", ""), "AES_GCM_16_256");
+  lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
+                           dir_ / "continuous-ping.log", std::chrono::milliseconds(20));
+  ASSERT_TRUE(ping.start());
+  std::this_thread::sleep_for(seconds(2));
+
+  // (a) The IPsec policy: AES-256/SHA-256/DH14/PFS2048 for GCM/ECP384.
+  auto policy = read_json(kGolden / "aes256-sha256-dh14-pfs2048.json");
+  props(policy)["sharedKey"] = props(config)["sharedKey"];
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-policy", policy)));
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_EQ(ike_sas_of(lab_->appliance_charon(), name), first) << "Azure's reload reset the tunnel";
+  std::ofstream(file) << policy.dump(2);
+  ASSERT_TRUE(lab_->reload_ergwd());
+  auto moved = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& st) {
+        const auto& c = st["connections"][0];
+        return c.value("state", "") == "UP" && c["ike"].value("encryption", "") == "AES_CBC_256" &&
+               c["ike"].value("dh_group", "") == "MODP_2048";
+      },
+      "ergw status to show the new IKE algorithms");
+  ASSERT_TRUE(moved) << moved.error();
+  const auto after_policy = expect_one_new_ike_sa_that_stays(first, seconds(25));
+  const auto s = connection(status());
+  EXPECT_EQ(s["ike"].value("integrity", "").rfind("HMAC_SHA2_256", 0), 0u) << s["ike"].dump();
+  for (const auto& child : cli::all_children(s)) {
+    EXPECT_EQ(child.value("encryption", ""), "AES_CBC_256") << child.dump();
+  }
+  EXPECT_NE(read_text(lab_->lab().state_dir() / "ergwd.log").find("applying it by new IKE SA"), std::string::npos);
+
+  // (b) The PSK.
+  auto psk = policy;
+  props(psk)["sharedKey"] = "HitlessChangeNewKey0123456789abcdef";
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-psk", psk)));
+  std::this_thread::sleep_for(seconds(1));
+  std::ofstream(file) << psk.dump(2);
+  ASSERT_TRUE(lab_->reload_ergwd());
+  expect_one_new_ike_sa_that_stays({after_policy}, seconds(60));
+  EXPECT_EQ(connection(status()).value("state", ""), "UP");
+  EXPECT_NE(read_text(lab_->lab().state_dir() / "ergwd.log").find("reauthenticating IKE SA"), std::string::npos);
+
+  auto report = ping.stop();
+  ASSERT_TRUE(report) << report.error();
+  std::cerr << "MEASURED pings: " << report->transmitted << " sent, " << report->lost << " lost\n";
+  EXPECT_GT(report->transmitted, 2000);
+  EXPECT_EQ(report->lost, 0) << "pings lost during the changes";
+  expect_traffic_through_esp();
+}
+
+INSTANTIATE_TEST_SUITE_P(DataPlanes, HitlessChangeTest, ::testing::Values(kFastpath, kLibipsec));
 
 TEST_F(TunnelTest, ThePskAppearsInNoLogAndNoStatus) {
   auto config = read_json(kGolden / "gcmaes256-ecp384.json");

@@ -138,7 +138,10 @@ TEST(AzureGateway, ConnectionModes) {
     EXPECT_EQ(model.accepts_initiation, e.accepts) << e.mode;
     EXPECT_EQ(model.children[0].azure_initiates, e.dials) << e.mode;
     const auto conf = render_azure_swanctl_conf(model, false);
-    EXPECT_NE(conf.find(e.dials ? "start_action = start" : "start_action = none"), std::string::npos) << e.mode;
+    // The lab's watcher dials for Azure, never charon's start or close actions.
+    EXPECT_EQ(conf.find("start_action = start"), std::string::npos) << e.mode;
+    EXPECT_EQ(conf.find("close_action = start"), std::string::npos) << e.mode;
+    EXPECT_NE(conf.find(e.dials ? "dpd_action = restart" : "dpd_action = clear"), std::string::npos) << e.mode;
     const auto settings = render_azure_charon_settings(model);
     EXPECT_EQ(settings.find("initiator_only = yes") != std::string::npos, !e.accepts) << e.mode;
     EXPECT_EQ(settings.find("retry_initiate_interval") != std::string::npos, e.dials) << e.mode;
