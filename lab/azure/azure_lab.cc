@@ -254,11 +254,20 @@ Status AzureLab::give_azure_addresses_in_selectors(lab::Node node, const std::ve
 Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   auto specs = read_azure_side(file);
   if (!specs) return Error{specs.error()};
+  // Azure tears down the tunnel of a connection that is deleted; charon keeps
+  // the SAs of a connection unloaded without a start action, so they are
+  // terminated here once the new file is loaded.
+  std::vector<std::vector<std::string>> removed(instances_.size());
   for (size_t i = 0; i < instances_.size(); ++i) {
     auto models = model_azure_side(specs.value(), options_.azure_gateway, options_.azure_backend, i);
     {
       std::lock_guard lock(azure_mutex_);
       const auto& running = instances_[i].models;
+      for (const auto& old_model : running) {
+        const bool kept = std::any_of(models.begin(), models.end(),
+                                      [&](const auto& m) { return m.connection == old_model.connection; });
+        if (!kept) removed[i].push_back(old_model.connection);
+      }
       // The charon settings were written from the first connection.
       if (!running.empty() && (models.front().mode != running.front().mode ||
                                models.front().dpd_timeout_seconds != running.front().dpd_timeout_seconds)) {
@@ -283,6 +292,10 @@ Status AzureLab::load_azure_side(const std::filesystem::path& file) {
   }
   for (size_t i = 0; i < instances_.size(); ++i) {
     if (auto s = load_instance(i); !s) return s;
+    for (const auto& name : removed[i]) {
+      // Fails when the connection has no SA, which is what is wanted.
+      (void)azure_charon(i).terminate_ike(name);
+    }
   }
   return Status::success();
 }

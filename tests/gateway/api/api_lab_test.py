@@ -272,6 +272,11 @@ class ErgwdApiLabTest(unittest.TestCase):
         self.assertEqual(self.api.request("GET", f"/v1/connections/{CONNECTION}/status").json["state"], "UP")
         self.assertFalse(self.api.request("GET", "/v1/config/confirm").json["pending"])
         self.assertEqual([k["name"] for k in self.api.request("GET", "/v1/apikeys").json["keys"]], ["admin"])
+        # ergw diagnose on the live tunnel: the checks run, and on a healthy tunnel none of them fails.
+        for path in ("/v1/diagnose", f"/v1/connections/{CONNECTION}/diagnose"):
+            findings = self.api.request("GET", path).json["findings"]
+            self.assertEqual([f for f in findings if f["result"] == "fail"], [], path)
+            self.assertIn(("psk", "ok"), [(f["check"], f["result"]) for f in findings if f["connection"] == CONNECTION])
         text = self.metrics()
         self.assertEqual(self.metric(text, "ergw_connection_up", connection=CONNECTION), 1)
         self.assertEqual(self.metric(text, "ergw_config_revision"), 1)
