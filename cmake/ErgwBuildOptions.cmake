@@ -3,6 +3,7 @@ option(ERGW_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer
 option(ERGW_FUZZ "Build libFuzzer targets (needs clang)" OFF)
 option(ERGW_BUILD_TESTS "Build the test suite" ON)
 option(ERGW_BUILD_BENCH "Build the benchmarks" ON)
+option(ERGW_DEBUG_LINES_ONLY "Debug information of line tables only (-g1): backtraces and sanitizer reports keep their lines, no variables" OFF)
 
 add_library(ergw_build_options INTERFACE)
 target_compile_options(ergw_build_options INTERFACE
@@ -16,6 +17,11 @@ target_include_directories(ergw_build_options INTERFACE ${CMAKE_SOURCE_DIR})
 # and a CI run once failed on a full disk in the middle of the ASan build.
 include(CheckCXXCompilerFlag)
 check_cxx_compiler_flag(-gz ERGW_HAVE_COMPRESSED_DEBUG)
+# tools/setup builds with line tables only: full debug information made about a
+# fifth of the compile time of a whole test run (docs/development.md).
+if(ERGW_DEBUG_LINES_ONLY)
+  target_compile_options(ergw_build_options INTERFACE -g1)
+endif()
 if(ERGW_HAVE_COMPRESSED_DEBUG)
   target_compile_options(ergw_build_options INTERFACE -gz)
   target_link_options(ergw_build_options INTERFACE -gz)

@@ -19,4 +19,6 @@ std::string format_time(std::chrono::system_clock::time_point time, TimeFormat f
   return std::string(buffer, n);
 }
 
+std::string format_millis(std::chrono::milliseconds duration) { return std::to_string(duration.count()) + " ms"; }
+
 }  // namespace ergw

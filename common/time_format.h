@@ -16,4 +16,7 @@ enum class TimeFormat {
 std::string format_time(std::chrono::system_clock::time_point time,
                         TimeFormat format = TimeFormat::iso8601_utc);
 
+// "250 ms": a timeout or a delay in an error message.
+std::string format_millis(std::chrono::milliseconds duration);
+
 }  // namespace ergw

@@ -18,7 +18,7 @@ extern char** environ;
 namespace ergw::host {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // argv/envp as the char* arrays posix_spawn wants; built before spawning.
 class CStrings {
@@ -112,11 +112,11 @@ void read_available(int fd, std::string& into, bool& open) {
 }
 
 // Reads both pipes until they close or the deadline passes.
-void collect_output(int out_fd, int err_fd, Clock::time_point deadline, CommandResult& result, pid_t pid) {
+void collect_output(int out_fd, int err_fd, SteadyClock::time_point deadline, CommandResult& result, pid_t pid) {
   bool out_open = true;
   bool err_open = true;
   while (out_open || err_open) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       kill(pid, SIGKILL);
@@ -188,7 +188,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     result.err = pid.error();
     return result;
   }
-  collect_output(out_pipe[0], err_pipe[0], Clock::now() + timeout, result, *pid);
+  collect_output(out_pipe[0], err_pipe[0], SteadyClock::now() + timeout, result, *pid);
   close(out_pipe[0]);
   close(err_pipe[0]);
   int status = 0;
@@ -253,14 +253,14 @@ void terminate_process(pid_t pid, std::chrono::milliseconds grace) {
   if (pid <= 0) return;
   if (reap_if_exited(pid)) return;
   kill(pid, SIGTERM);
-  const auto deadline = Clock::now() + grace;
-  while (Clock::now() < deadline) {
+  const auto deadline = SteadyClock::now() + grace;
+  while (SteadyClock::now() < deadline) {
     if (reap_if_exited(pid)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(pid, SIGKILL);
-  const auto kill_deadline = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < kill_deadline) {
+  const auto kill_deadline = SteadyClock::now() + std::chrono::seconds(5);
+  while (SteadyClock::now() < kill_deadline) {
     if (reap_if_exited(pid)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

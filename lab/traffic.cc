@@ -18,7 +18,7 @@
 namespace ergw::lab {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -147,12 +147,12 @@ Result<IperfResult> iperf3(const std::string& server_netns, const std::string& s
   const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(options.duration + std::chrono::seconds(30));
   Result<IperfResult> result = Error{"iperf3 client did not run"};
   // The server needs a moment to listen; "connection refused" means try again.
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
   for (;;) {
     const host::CommandResult r = exec_in(client_netns, client, budget);
     result = parse_iperf3_json(r.out);
     const bool refused = !result.ok() && result.error().find("refused") != std::string::npos;
-    if (!refused || Clock::now() > deadline || !host::process_alive(server_pid)) break;
+    if (!refused || SteadyClock::now() > deadline || !host::process_alive(server_pid)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   host::terminate_process(server_pid, std::chrono::seconds(2));
@@ -213,8 +213,8 @@ Result<ContinuousPingReport> ContinuousPing::stop() {
   if (pid_ <= 0) return Error{"continuous ping was not running"};
   // SIGINT makes ping print its summary; give it a moment, then insist.
   kill(pid_, SIGINT);
-  const auto deadline = Clock::now() + std::chrono::seconds(3);
-  while (!host::reap_if_exited(pid_) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(3);
+  while (!host::reap_if_exited(pid_) && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   host::terminate_process(pid_, std::chrono::milliseconds(500));
   pid_ = 0;
   auto parsed = parse_ping_output(read_file(log_));

@@ -8,6 +8,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/time_format.h"
+
 namespace ergw::routing {
 
 namespace asio = boost::asio;
@@ -18,8 +20,6 @@ namespace {
 // BIRD reads requests into a 4096-byte buffer (CLI_RX_BUF_SIZE) and answers
 // longer ones with "9000 Command too long".
 constexpr std::size_t kMaxCommandLength = 4000;
-
-std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 std::optional<std::string> invalid_command(const std::string& line) {
   if (line.empty()) return "empty BIRD command";
@@ -109,7 +109,7 @@ class BirdClient::Impl : public std::enable_shared_from_this<BirdClient::Impl> {
     timer_->start(options_.connect_timeout, [this, generation] {
       if (generation != generation_ || state_ != State::connecting) return;
       fail_connection("BIRD did not greet on " + options_.socket_path + " within " +
-                      millis(options_.connect_timeout) + " (stopped or overloaded?)");
+                      format_millis(options_.connect_timeout) + " (stopped or overloaded?)");
     });
     socket_->async_connect(asio::local::stream_protocol::endpoint(options_.socket_path),
                            [weak = weak_from_this(), generation](const error_code& ec) {
@@ -174,7 +174,7 @@ class BirdClient::Impl : public std::enable_shared_from_this<BirdClient::Impl> {
     const uint64_t command = ++command_seq_;
     timer_->start(options_.command_timeout, [this, generation, command] {
       if (generation != generation_ || command != command_seq_ || !active_) return;
-      fail_connection("BIRD did not answer '" + active_->line + "' within " + millis(options_.command_timeout) +
+      fail_connection("BIRD did not answer '" + active_->line + "' within " + format_millis(options_.command_timeout) +
                       " (stopped or overloaded?)");
     });
     write_buffer_ = active_->line + "\n";

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include "common/time_format.h"
 #include "routing/bird_commands.h"
 
 namespace ergw::routing {
@@ -9,8 +10,6 @@ namespace {
 
 constexpr const char* kService = "bird";
 constexpr auto kStalePollInterval = std::chrono::milliseconds(100);
-
-std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 BirdClientOptions client_options(const BirdDaemonOptions& options) {
   BirdClientOptions o = options.client;
@@ -121,7 +120,7 @@ void BirdDaemon::wait_for_stale_to_leave(Clock::TimePoint deadline) {
       client_.reset("waiting for the stale BIRD to leave");
       if (clock_.now() >= deadline) {
         diagnostic("the stale BIRD on " + options_.socket_path + " did not leave within " +
-                   millis(options_.stale_timeout) + "; starting ours anyway");
+                   format_millis(options_.stale_timeout) + "; starting ours anyway");
         launch();
         return;
       }
@@ -164,7 +163,7 @@ void BirdDaemon::supervisor_event(const host::ServiceEvent& event) {
       client_.reset("BIRD exited");
       std::string why = "BIRD (pid " + std::to_string(event.pid) + ") " + event.exit->describe() +
                         (before_greeting ? " before it greeted on " + options_.socket_path : "") + output_hint();
-      if (event.restart_in) why += "; restarting it in " + millis(*event.restart_in);
+      if (event.restart_in) why += "; restarting it in " + format_millis(*event.restart_in);
       pid_ = 0;
       state_ = State::restarting;
       went_down(std::move(why));
@@ -174,7 +173,7 @@ void BirdDaemon::supervisor_event(const host::ServiceEvent& event) {
       pid_ = 0;
       state_ = State::restarting;
       went_down("cannot restart BIRD: " + event.error + output_hint() + "; trying again in " +
-                millis(event.restart_in.value_or(std::chrono::milliseconds(0))));
+                format_millis(event.restart_in.value_or(std::chrono::milliseconds(0))));
       return;
   }
 }
@@ -190,7 +189,7 @@ void BirdDaemon::poll_socket(uint64_t run) {
     }
     if (clock_.now() - launched_at_ >= options_.start_timeout) {
       error_ = "BIRD (pid " + std::to_string(pid_) + ") did not greet on " + options_.socket_path + " within " +
-               millis(options_.start_timeout) + " (" + reply.error() + "); killing it" + output_hint();
+               format_millis(options_.start_timeout) + " (" + reply.error() + "); killing it" + output_hint();
       diagnostic(error_);
       (void)supervisor_.signal(kService, SIGKILL);  // its exit restarts it
       return;

@@ -9,6 +9,7 @@
 #include "vici/framed_socket.h"
 #include "vici/packet.h"
 #include "common/secret.h"
+#include "common/time_format.h"
 
 namespace ergw::vici {
 
@@ -16,8 +17,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-
-std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 // Accepts charon's URI form for the socket ("unix:///run/charon.vici").
 std::string socket_file(std::string path) {
@@ -185,7 +184,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
       if (ec || !self || self->generation_ != generation) return;
       if (self->state_ == State::connecting) {
         self->connection_lost("connecting to charon timed out after " +
-                              millis(self->options_.connect_timeout));
+                              format_millis(self->options_.connect_timeout));
       }
     });
     command_socket_->connect(socket_path_, [this](const error_code& ec) {
@@ -231,7 +230,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
     cancel_timers();
     fail_all("vici: " + reason, active_code);
     if (was_connected) notify_disconnected(reason);
-    diagnostic(reason + "; reconnecting in " + millis(backoff_));
+    diagnostic(reason + "; reconnecting in " + format_millis(backoff_));
     connect_timer_.expires_after(backoff_);
     connect_timer_.async_wait([weak = weak_from_this(), generation](const error_code& ec) {
       std::shared_ptr<Impl> self = weak.lock();
@@ -287,7 +286,7 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
           if (ec || !self || !self->active_ || self->command_seq_ != command_id) return;
           // A late reply could not be told apart from the next command's reply:
           // the only safe way on is a fresh connection.
-          self->connection_lost("command '" + self->active_->command + "' timed out after " + millis(timeout),
+          self->connection_lost("command '" + self->active_->command + "' timed out after " + format_millis(timeout),
                                 ErrorCode::timed_out);
         });
     if (active_->is_streamed()) {

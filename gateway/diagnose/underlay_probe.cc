@@ -18,7 +18,7 @@ namespace ergw::diagnose {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kIpHeader = 20;
 constexpr int kIcmpHeader = 8;
@@ -61,8 +61,8 @@ uint16_t next_sequence() {
 }
 
 // Whether something arrived on `fd` before `deadline`.
-bool readable_before(const Fd& fd, Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+bool readable_before(const Fd& fd, SteadyClock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
   pollfd p{fd.get(), POLLIN, 0};
   return ::poll(&p, 1, left > 0 ? static_cast<int>(left) : 0) > 0;
 }
@@ -101,7 +101,7 @@ EchoResult echo_with_df(const IpAddress& peer, int ip_size, std::chrono::millise
     result.error = std::string("sending ") + std::to_string(ip_size) + " bytes with DF: " + std::strerror(errno);
     return result;
   }
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = SteadyClock::now() + timeout;
   uint8_t buffer[2048];
   while (readable_before(fd, deadline)) {
     sockaddr_in from{};
@@ -205,7 +205,7 @@ PortProbe probe_udp_port(const IpAddress& peer, int port, std::chrono::milliseco
     result.error = std::string("send: ") + std::strerror(errno);
     return result;
   }
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = SteadyClock::now() + timeout;
   uint8_t buffer[64];
   while (readable_before(fd, deadline)) {
     if (::recv(fd.get(), buffer, sizeof(buffer), 0) < 0 && errno == ECONNREFUSED) {

@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/time_format.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/ergwd/route_selection.h"
 
@@ -15,8 +16,6 @@ namespace ergw::gateway {
 namespace {
 
 constexpr const char* kServiceName = "ergw-fastpath";
-
-std::string millis(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 }  // namespace
 
@@ -123,7 +122,7 @@ void FastpathDaemon::launch() {
   if (!started) {
     state_ = State::start_failed;
     last_error_ = "cannot start ergw-fastpath: " + started.error();
-    log_line(LogLevel::error, last_error_ + "; trying again in " + millis(options_.backoff.max));
+    log_line(LogLevel::error, last_error_ + "; trying again in " + format_millis(options_.backoff.max));
     ready_timer_->start(options_.backoff.max, [this] { launch(); });
     return;
   }
@@ -214,7 +213,7 @@ void FastpathDaemon::supervisor_event(const host::ServiceEvent& event) {
       restart_in_ = event.restart_in;
       connection_.close();
       log_line(LogLevel::warning, "ergw-fastpath (pid " + std::to_string(event.pid) + ") " + last_exit_ +
-                                      (event.restart_in ? "; restarting in " + millis(*event.restart_in) : ""));
+                                      (event.restart_in ? "; restarting in " + format_millis(*event.restart_in) : ""));
       break;
     case host::ServiceEvent::Kind::start_failed:
       state_ = State::start_failed;

@@ -6,6 +6,7 @@
 
 #include "xfrm/control/message.h"
 #include "xfrm/control/requests.h"
+#include "xfrm/fastpath/spi_text.h"
 
 namespace ergw::xfrm::fastpath {
 namespace {
@@ -15,12 +16,6 @@ using control::MessageWriter;
 
 std::vector<uint8_t> error_reply(uint16_t type, uint32_t sequence, int32_t status, const std::string& text) {
   return MessageWriter(type, sequence, status).text(ERGW_IPSEC_ATTR_ERROR_TEXT, text).finish();
-}
-
-std::string hex32(uint32_t v) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "0x%08x", v);
-  return text;
 }
 
 // Maps a state error to the status charon must see: NOT_FOUND lets charon

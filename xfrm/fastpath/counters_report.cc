@@ -4,15 +4,10 @@
 
 #include "xfrm/esp/drop_reason.h"
 #include "xfrm/esp/engine.h"
+#include "xfrm/fastpath/spi_text.h"
 
 namespace ergw::xfrm::fastpath {
 namespace {
-
-std::string hex32(uint32_t value) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "0x%08x", value);
-  return text;
-}
 
 std::string drops_line(const std::array<uint64_t, esp::kDropReasonCount>& drops) {
   std::string line;

@@ -11,6 +11,7 @@
 
 #include "xfrm/esp/engine.h"
 #include "xfrm/fastpath/prefix_match.h"
+#include "xfrm/fastpath/spi_text.h"
 
 namespace ergw::xfrm::fastpath {
 namespace {
@@ -84,12 +85,6 @@ uint64_t flow_hash(const uint8_t* packet, size_t length, bool v6) {
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   return h;
-}
-
-std::string hex32(uint32_t v) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "0x%08x", v);
-  return text;
 }
 
 void wipe(esp::SaConfig& c) {

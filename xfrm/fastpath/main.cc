@@ -34,6 +34,7 @@
 #include "xfrm/fastpath/datapath.h"
 #include "xfrm/fastpath/ipsec_state.h"
 #include "xfrm/fastpath/sa_file.h"
+#include "xfrm/fastpath/spi_text.h"
 #include "xfrm/fastpath/static_sas.h"
 
 namespace {
@@ -41,6 +42,7 @@ namespace {
 namespace asio = boost::asio;
 namespace fp = ergw::xfrm::fastpath;
 using fp::Datapath;
+using fp::hex32;
 
 void print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -62,12 +64,6 @@ const char* cause_name(ergw::xfrm::esp::ExpireCause cause) {
     case ergw::xfrm::esp::ExpireCause::sequence: return "sequence";
   }
   return "?";
-}
-
-std::string hex32(uint32_t v) {
-  char text[16];
-  std::snprintf(text, sizeof(text), "0x%08x", v);
-  return text;
 }
 
 // Everything the command line says.

@@ -4,15 +4,10 @@
 #include <cstring>
 
 #include "xfrm/io/checksum.h"
+#include "xfrm/io/tcp_header.h"
 
 namespace ergw::xfrm::io {
 namespace {
-
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kTcpFin = 0x01;
-constexpr uint8_t kTcpPsh = 0x08;
-constexpr uint8_t kTcpCwr = 0x80;
 
 // Completes a checksum the kernel left partial: the field already holds the
 // folded pseudo-header sum, so the sum from csum_start to the end is the answer.

@@ -3,13 +3,11 @@
 #include <cstring>
 
 #include "xfrm/io/checksum.h"
+#include "xfrm/io/tcp_header.h"
 
 namespace ergw::xfrm::io {
 namespace {
 
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kTcpAck = 0x10;
-constexpr uint8_t kTcpPsh = 0x08;
 // IPv4 total length must fit in 16 bits (IPv6 payload length would allow 40
 // more). The full 65535, not a rounder 65000: a sender's 64 KB TSO packet (47
 // segments at MSS 1383) crosses the tunnel as a 44-datagram UDP GSO train plus
