@@ -11,6 +11,7 @@
 
 #include "host/process.h"
 #include "routing/bird_config_writer.h"
+#include "tests/common/text_contains.h"
 #include "tests/routing/azure_peer.h"
 
 namespace ergw::routing {
@@ -39,7 +40,7 @@ class TempDir {
   std::string path_;
 };
 
-bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+using ergw::testing::contains;
 
 // `bird -p -c FILE`: BIRD's own parser is the judge of every generated config.
 std::string bird_parse_errors(const std::string& text) {

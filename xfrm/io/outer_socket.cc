@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/system_error.h"
+
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -17,8 +19,6 @@
 
 namespace ergw::xfrm::io {
 namespace {
-
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 void set_buffers(int fd, int bytes, OuterCapabilities& caps) {
   // FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN; else best effort.
@@ -51,22 +51,22 @@ Result<OuterSocket> OuterSocket::open(const OuterSocketOptions& options) {
 
   sock.fd_ = udp ? ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP)
                  : ::socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ESP);
-  if (sock.fd_ < 0) return Error{errno_text("socket for " + sock.label_)};
+  if (sock.fd_ < 0) return system_error("socket for " + sock.label_, errno);
 
   const int one = 1;
   if (options.reuse_port && udp &&
       ::setsockopt(sock.fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
-    return Error{errno_text("SO_REUSEPORT on " + sock.label_)};
+    return system_error("SO_REUSEPORT on " + sock.label_, errno);
   }
   if (options.reuse_addr && ::setsockopt(sock.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
-    return Error{errno_text("SO_REUSEADDR on " + sock.label_)};
+    return system_error("SO_REUSEADDR on " + sock.label_, errno);
   }
   if (sock.ipv6_) (void)::setsockopt(sock.fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   set_buffers(sock.fd_, options.buffer_bytes, sock.caps_);
 
   SocketAddress local = SocketAddress::from(options.local, port);
   if (::bind(sock.fd_, reinterpret_cast<const sockaddr*>(&local.storage), local.length) < 0) {
-    return Error{errno_text("bind " + sock.label_)};
+    return system_error("bind " + sock.label_, errno);
   }
 
   if (udp) {

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <utility>
 
+#include "common/system_error.h"
+
 // Linux 6.2 (commit "tun: support UDP segmentation offload"); the build
 // machine's headers may predate them.
 #ifndef TUN_F_USO4
@@ -24,16 +26,14 @@
 namespace ergw::xfrm::io {
 namespace {
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
 Result<int> attach_queue(const std::string& name, short flags) {
   int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return Error{errno_text("open /dev/net/tun")};
+  if (fd < 0) return system_error("open /dev/net/tun", errno);
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   ifr.ifr_flags = flags;
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    Error error{errno_text(("TUNSETIFF " + name).c_str())};
+    Error error = system_error("TUNSETIFF " + name, errno);
     ::close(fd);
     return error;
   }
@@ -63,20 +63,20 @@ void negotiate_offload(int fd, TunCapabilities& caps) {
 
 Status configure_link(const std::string& name, const TunOptions& options) {
   int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return Error{errno_text("socket for link setup")};
+  if (sock < 0) return system_error("socket for link setup", errno);
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   Status status;
   if (options.mtu > 0) {
     ifr.ifr_mtu = options.mtu;
-    if (::ioctl(sock, SIOCSIFMTU, &ifr) < 0) status = Error{errno_text("SIOCSIFMTU")};
+    if (::ioctl(sock, SIOCSIFMTU, &ifr) < 0) status = system_error("SIOCSIFMTU", errno);
   }
   if (status.ok() && options.bring_up) {
     if (::ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
-      status = Error{errno_text("SIOCGIFFLAGS")};
+      status = system_error("SIOCGIFFLAGS", errno);
     } else {
       ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-      if (::ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) status = Error{errno_text("SIOCSIFFLAGS")};
+      if (::ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) status = system_error("SIOCSIFFLAGS", errno);
     }
   }
   ::close(sock);
@@ -112,7 +112,7 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
   unsigned features = 0;
   {
     int probe = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (probe < 0) return Error{errno_text("open /dev/net/tun")};
+    if (probe < 0) return system_error("open /dev/net/tun", errno);
     if (::ioctl(probe, TUNGETFEATURES, &features) < 0) features = 0;
     ::close(probe);
   }
@@ -142,7 +142,7 @@ Result<TunDevice> TunDevice::open(const TunOptions& options) {
   if (flags & IFF_VNET_HDR) {
     int hdr_size = sizeof(VirtioNetHdr);
     if (::ioctl(device.fds_[0], TUNSETVNETHDRSZ, &hdr_size) < 0) {
-      return Error{errno_text("TUNSETVNETHDRSZ")};
+      return system_error("TUNSETVNETHDRSZ", errno);
     }
     device.caps_.vnet_hdr = true;
     negotiate_offload(device.fds_[0], device.caps_);

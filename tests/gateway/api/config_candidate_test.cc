@@ -12,7 +12,7 @@
 namespace ergw::api {
 namespace {
 
-nlohmann::json lab() {
+nlohmann::json example_lab() {
   std::ifstream in(std::string(ERGW_SOURCE_DIR) + "/examples/lab.json");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return *parse_json(text);
@@ -22,7 +22,7 @@ constexpr const char* kLabKey = "LabOnlyKey4ergwDemo0123456789abcd";
 
 TEST(ConfigCandidateTest, PsksLeaveTheDocument) {
   Diagnostics d;
-  auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
+  auto c = prepare_candidate(example_lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c) << d.format();
   EXPECT_EQ(c->secrets.at("azure-hub").reveal(), kLabKey);
   EXPECT_EQ(c->document.dump().find(kLabKey), std::string::npos);
@@ -32,7 +32,7 @@ TEST(ConfigCandidateTest, PsksLeaveTheDocument) {
 
 TEST(ConfigCandidateTest, AMissingPskIsCarriedOverByName) {
   Diagnostics d;
-  auto first = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
+  auto first = prepare_candidate(example_lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(first);
   // The stored document (no key) comes back in a PUT: the key is carried.
   Diagnostics d2;
@@ -50,7 +50,7 @@ TEST(ConfigCandidateTest, KeyFilesOnlyFromTheConfigurationFile) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "hub.psk") << "FromAFile0123456789abcdefgh\n";
   std::filesystem::permissions(dir / "hub.psk", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  auto document = lab();
+  auto document = example_lab();
   document["connections"][0]["azure"]["properties"].erase("sharedKey");
   document["connections"][0]["sharedKeyFile"] = "hub.psk";
   Diagnostics api;
@@ -66,7 +66,7 @@ TEST(ConfigCandidateTest, KeyFilesOnlyFromTheConfigurationFile) {
 
 TEST(ConfigCandidateTest, ExportReferencesKeyFiles) {
   Diagnostics d;
-  auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
+  auto c = prepare_candidate(example_lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c);
   const auto text = export_text(c->document, c->secrets, "/etc/ergw/keys");
   EXPECT_EQ(text.find(kLabKey), std::string::npos);
@@ -85,7 +85,7 @@ TEST(ConfigCandidateTest, OnlyErgwsFormatIsAConfiguration) {
 
 TEST(ConfigCandidateTest, AStoredRevisionIsValidatedAgain) {
   Diagnostics d;
-  auto c = prepare_candidate(lab(), SecretSources::inline_only, "/nonexistent", {}, d);
+  auto c = prepare_candidate(example_lab(), SecretSources::inline_only, "/nonexistent", {}, d);
   ASSERT_TRUE(c);
   Diagnostics d2;
   auto again = candidate_from_revision(c->document, c->secrets, d2);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/text_contains.h"
 #include "tests/gateway/azure_export/export_test_support.h"
 
 namespace ergw::azure_export {
@@ -12,7 +13,7 @@ namespace {
 using testing::golden;
 using testing::plan;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ergw::testing::contains;
 
 TEST(BicepTemplate, DeclaresTheGatewayAsExistingAndTheNewResources) {
   const auto b = bicep_template(plan(golden("gcmaes256-ecp384")), "test.json");

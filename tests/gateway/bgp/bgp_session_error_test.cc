@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/text_contains.h"
+
 namespace ergw::gateway {
 namespace {
 
 constexpr SessionAsns kAsns{65010, 65515};
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ergw::testing::contains;
 
 TEST(BgpSessionError, BadPeerAsWeSentNamesWhatAzureSentAndWhatIsExpected) {
   const std::string hint = explain_session_error("BGP Error: Bad peer AS: 65516", kAsns);

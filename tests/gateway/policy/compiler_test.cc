@@ -11,17 +11,13 @@
 namespace ergw::policy {
 namespace {
 
+using testing::with_policy;
+
 CompiledConfiguration compile_json(const nlohmann::json& doc) {
   auto loaded = testing::load(doc);
   EXPECT_TRUE(loaded.config);
   EXPECT_FALSE(loaded.diagnostics.has_errors()) << testing::dump(loaded.diagnostics);
   return compile(*loaded.config);
-}
-
-nlohmann::json with_policy(nlohmann::json policy) {
-  auto doc = testing::valid_config();
-  doc["connections"][0]["azure"]["properties"]["ipsecPolicies"] = {std::move(policy)};
-  return doc;
 }
 
 TEST(Compiler, CustomPolicyBecomesOneProposalEachWay) {

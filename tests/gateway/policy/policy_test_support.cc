@@ -12,6 +12,12 @@ Loaded load(const nlohmann::json& document) {
   return out;
 }
 
+nlohmann::json with_policy(nlohmann::json policy) {
+  auto doc = valid_config();
+  doc["connections"][0]["azure"]["properties"]["ipsecPolicies"] = {std::move(policy)};
+  return doc;
+}
+
 nlohmann::json strong_policy() {
   return {{"saLifeTimeSeconds", 27000},        {"saDataSizeKilobytes", 102400000}, {"ipsecEncryption", "GCMAES256"},
           {"ipsecIntegrity", "GCMAES256"},     {"ikeEncryption", "AES256"},        {"ikeIntegrity", "SHA256"},

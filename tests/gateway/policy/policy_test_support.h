@@ -24,6 +24,8 @@ Loaded load(const nlohmann::json& document);
 nlohmann::json valid_config();
 // Its policy, as a JSON object.
 nlohmann::json strong_policy();
+// valid_config() with `policy` as the connection's only IPsec policy.
+nlohmann::json with_policy(nlohmann::json policy);
 
 // True when a diagnostic of that severity has a path ending in `path_suffix`
 // and a message containing `text`.

@@ -11,12 +11,7 @@ namespace {
 
 using testing::has;
 using testing::load;
-
-nlohmann::json with_policy(nlohmann::json policy) {
-  auto doc = testing::valid_config();
-  doc["connections"][0]["azure"]["properties"]["ipsecPolicies"] = {std::move(policy)};
-  return doc;
-}
+using testing::with_policy;
 
 nlohmann::json& props(nlohmann::json& doc) { return doc["connections"][0]["azure"]["properties"]; }
 

@@ -14,7 +14,7 @@ namespace {
 
 using namespace testing;
 
-const Algorithm kGcm{Encryption::aes_gcm_16, 256, Integrity::none};
+const Algorithm kGcm256{Encryption::aes_gcm_16, 256, Integrity::none};
 
 EncapResult send(SaTable& table, SaId id, size_t length = 100) {
   PacketBuffer buffer(inner_packet(4, length));
@@ -23,7 +23,7 @@ EncapResult send(SaTable& table, SaId id, size_t length = 100) {
 
 TEST(Lifetime, PacketLimitsRaiseSoftThenHardOnce) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.owner_tag = 77;
   config.lifetime.soft.packets = 3;
   config.lifetime.hard.packets = 5;
@@ -65,7 +65,7 @@ TEST(Lifetime, PacketLimitsRaiseSoftThenHardOnce) {
 // on exactly the packet that reaches it.
 TEST(Lifetime, BurstGrantsUpToTheHardLimitWithConsecutiveNumbers) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.lifetime.soft.packets = 4;
   config.lifetime.hard.packets = 7;
   auto id = table.add(config);
@@ -109,7 +109,7 @@ TEST(Lifetime, BurstGrantsUpToTheHardLimitWithConsecutiveNumbers) {
 
 TEST(Lifetime, BurstStopsBeforeThePacketThatWouldPassTheHardByteLimit) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.lifetime.hard.bytes = 250;
   auto id = table.add(config);
   ASSERT_TRUE(id.ok());
@@ -134,7 +134,7 @@ struct BatchFixture {
 
   explicit BatchFixture(const Lifetime& lifetime, Direction direction = Direction::outbound, bool esn = false,
                         uint64_t initial_sequence = 0) {
-    SaConfig config = make_config(kGcm, direction, esn);
+    SaConfig config = make_config(kGcm256, direction, esn);
     config.lifetime = lifetime;
     config.initial_sequence = initial_sequence;
     auto added = table.add(config);
@@ -308,7 +308,7 @@ TEST(BatchCharge, InboundBatchChargesOnlyWhatFitsAndCountsTheRest) {
 TEST(BatchCharge, CountersResumeFromAnEarlierLife) {
   Lifetime lifetime = limits(0, 100, 0, 0);
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.lifetime = lifetime;
   config.initial_packets = 95;
   config.initial_bytes = 9500;
@@ -323,7 +323,7 @@ TEST(BatchCharge, CountersResumeFromAnEarlierLife) {
 
 TEST(Lifetime, ByteLimitsCountInnerBytes) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.lifetime.soft.bytes = 250;
   config.lifetime.hard.bytes = 400;
   auto id = table.add(config);
@@ -340,7 +340,7 @@ TEST(Lifetime, ByteLimitsCountInnerBytes) {
 
 TEST(Lifetime, InboundCountsOnlyAuthenticPackets) {
   SaTable table;
-  SaConfig out_config = make_config(kGcm, Direction::outbound, false);
+  SaConfig out_config = make_config(kGcm256, Direction::outbound, false);
   SaConfig in_config = mirror(out_config);
   in_config.lifetime.hard.packets = 2;
   auto out_id = table.add(out_config);
@@ -363,7 +363,7 @@ TEST(Lifetime, InboundCountsOnlyAuthenticPackets) {
 
 TEST(Lifetime, SecondsAreCheckedByTheControlPlaneTick) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::inbound, false);
+  SaConfig config = make_config(kGcm256, Direction::inbound, false);
   config.lifetime.soft.seconds = 10;
   config.lifetime.hard.seconds = 20;
   const auto t0 = SaTable::Clock::now();
@@ -387,7 +387,7 @@ TEST(Lifetime, SecondsAreCheckedByTheControlPlaneTick) {
 
 TEST(Lifetime, SequenceExhaustionWithoutEsnEndsTheSa) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, false);
+  SaConfig config = make_config(kGcm256, Direction::outbound, false);
   config.initial_sequence = 0xFFFFFFFEULL;
   auto id = table.add(config);
   ASSERT_TRUE(id.ok());
@@ -409,7 +409,7 @@ TEST(Lifetime, SequenceExhaustionWithoutEsnEndsTheSa) {
 
 TEST(Lifetime, EsnContinuesPast32Bits) {
   SaTable table;
-  SaConfig config = make_config(kGcm, Direction::outbound, true);
+  SaConfig config = make_config(kGcm256, Direction::outbound, true);
   config.initial_sequence = 0xFFFFFFFEULL;
   auto id = table.add(config);
   ASSERT_TRUE(id.ok());
@@ -422,7 +422,7 @@ TEST(Lifetime, EsnContinuesPast32Bits) {
 
 TEST(Lifetime, RemovedSaDropsAsExpired) {
   SaTable table;
-  auto id = table.add(make_config(kGcm, Direction::outbound, false));
+  auto id = table.add(make_config(kGcm256, Direction::outbound, false));
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(table.remove(*id).ok());
   EXPECT_EQ(send(table, *id).drop, DropReason::sa_expired);

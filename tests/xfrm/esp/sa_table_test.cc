@@ -9,13 +9,13 @@ namespace {
 
 using namespace testing;
 
-const Algorithm kGcm{Encryption::aes_gcm_16, 128, Integrity::none};
+const Algorithm kGcm128{Encryption::aes_gcm_16, 128, Integrity::none};
 
 TEST(SaTable, TenThousandInboundSasByAndSpi) {
   SaTable table(20'000);
   std::vector<SaId> ids;
   for (uint32_t i = 0; i < 10'000; ++i) {
-    auto id = table.add(make_config(kGcm, Direction::inbound, false, 0xC0000000u + i * 7919u));
+    auto id = table.add(make_config(kGcm128, Direction::inbound, false, 0xC0000000u + i * 7919u));
     ASSERT_TRUE(id.ok()) << id.error();
     ids.push_back(*id);
   }
@@ -29,9 +29,9 @@ TEST(SaTable, TenThousandInboundSasByAndSpi) {
     }
     EXPECT_EQ(table.find_inbound(0x12345678), nullptr);
   }
-  EXPECT_FALSE(table.add(make_config(kGcm, Direction::inbound, false, 0xC0000000u)).ok())
+  EXPECT_FALSE(table.add(make_config(kGcm128, Direction::inbound, false, 0xC0000000u)).ok())
       << "inbound SPIs are unique";
-  EXPECT_TRUE(table.add(make_config(kGcm, Direction::outbound, false, 0xC0000000u)).ok())
+  EXPECT_TRUE(table.add(make_config(kGcm128, Direction::outbound, false, 0xC0000000u)).ok())
       << "outbound SAs are keyed by id, the SPI belongs to the peer";
   ASSERT_TRUE(table.remove(ids[5]).ok());
   auto lock = table.read_lock();
@@ -39,7 +39,7 @@ TEST(SaTable, TenThousandInboundSasByAndSpi) {
 }
 
 TEST(SaConfig, ValidationNamesTheProblem) {
-  SaConfig c = make_config(kGcm, Direction::inbound, false);
+  SaConfig c = make_config(kGcm128, Direction::inbound, false);
   EXPECT_TRUE(validate(c).ok());
   SaConfig bad = c;
   bad.spi = 0;
