@@ -1155,6 +1155,13 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   lab::ContinuousPing ping(lab_->lab().netns(lab::Node::onprem), lab_->lab().address(lab::Node::vnet),
                            dir_ / "continuous-ping.log", std::chrono::milliseconds(20));
   ASSERT_TRUE(ping.start());
+  const auto ping_started = std::chrono::steady_clock::now();
+  const auto since_ping = [&ping_started] {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                 ping_started)
+                              .count()) +
+           " ms";
+  };
   std::this_thread::sleep_for(seconds(2));
 
   // (a) The IPsec policy: AES-256/SHA-256/DH14/PFS2048 for GCM/ECP384.
@@ -1164,6 +1171,7 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   std::this_thread::sleep_for(seconds(1));
   EXPECT_EQ(ike_sas_of(lab_->appliance_charon(), name), first) << "Azure's reload reset the tunnel";
   std::ofstream(file) << policy.dump(2);
+  std::cerr << "MEASURED policy change: ergwd reloaded " << since_ping() << " after the first ping\n";
   ASSERT_TRUE(lab_->reload_ergwd());
   auto moved = lab_->wait_for(
       seconds(60),
@@ -1188,6 +1196,7 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   ASSERT_TRUE(lab_->load_azure_side(write("azure-psk", psk)));
   std::this_thread::sleep_for(seconds(1));
   std::ofstream(file) << psk.dump(2);
+  std::cerr << "MEASURED PSK change: ergwd reloaded " << since_ping() << " after the first ping\n";
   ASSERT_TRUE(lab_->reload_ergwd());
   expect_one_new_ike_sa_that_stays({after_policy}, seconds(60));
   EXPECT_EQ(connection(status()).value("state", ""), "UP");
@@ -1195,7 +1204,10 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
 
   auto report = ping.stop();
   ASSERT_TRUE(report) << report.error();
-  std::cerr << "MEASURED pings: " << report->transmitted << " sent, " << report->lost << " lost\n";
+  std::cerr << "MEASURED pings: " << report->transmitted << " sent, " << report->lost << " lost";
+  // Which ones, to place a loss against the changes above (one ping per 20 ms).
+  for (int seq : report->missing_seqs) std::cerr << " icmp_seq=" << seq;
+  std::cerr << "\n";
   EXPECT_GT(report->transmitted, 2000);
   EXPECT_EQ(report->lost, 0) << "pings lost during the changes";
   expect_traffic_through_esp();
