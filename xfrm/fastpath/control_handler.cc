@@ -2,8 +2,6 @@
 
 #include <openssl/rand.h>
 
-#include <cstdio>
-
 #include "xfrm/control/message.h"
 #include "xfrm/control/requests.h"
 #include "xfrm/fastpath/spi_text.h"

@@ -1,7 +1,5 @@
 #include "xfrm/fastpath/counters_report.h"
 
-#include <cstdio>
-
 #include "xfrm/esp/drop_reason.h"
 #include "xfrm/esp/engine.h"
 #include "xfrm/fastpath/spi_text.h"
