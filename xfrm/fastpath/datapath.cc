@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "xfrm/esp/engine.h"
+#include "xfrm/fastpath/larval_hold.h"
 #include "xfrm/fastpath/sa_batch.h"
 #include "xfrm/io/esp_in_udp.h"
 #include "xfrm/io/gso_segmenter.h"
@@ -407,11 +408,15 @@ class Datapath::InboundWorker {
   void run() {
     rescan_sockets();
     while (!dp_.stopping_.load(std::memory_order_relaxed)) {
-      if (::poll(fds_.data(), fds_.size(), -1) < 0 && errno != EINTR) break;
+      // While ESP waits for its SA, look again every millisecond: the
+      // control thread installs SAs without waking us.
+      const int timeout_ms = hold_.empty() ? -1 : 1;
+      if (::poll(fds_.data(), fds_.size(), timeout_ms) < 0 && errno != EINTR) break;
       if (fds_.back().revents) break;  // stop_fd
       bool must_rescan = take_rescan_request();
       {
         IpsecState::ReadGuard guard(dp_.state_);
+        if (!hold_.empty()) release_held();
         for (size_t s = 0; s < polled_.size(); ++s) {
           if (fds_[s].revents & POLLNVAL) must_rescan = true;
           if (fds_[s].revents & POLLIN) receive_from(*polled_[s]);
@@ -532,8 +537,16 @@ class Datapath::InboundWorker {
       dp_.state_.table().count_table_drop(esp::DropReason::truncated);
       return;
     }
-    esp::Sa* sa = dp_.state_.table().find_inbound(esp::peek_spi(esp));
+    const uint32_t spi = esp::peek_spi(esp);
+    esp::Sa* sa = dp_.state_.table().find_inbound(spi);
     if (sa == nullptr) {
+      if (dp_.state_.spi_reserved(spi)) {
+        if (hold_.hold(esp, via_udp, source, LarvalHold::Clock::now())) {
+          local_.add(IoCounter::larval_held);
+          return;
+        }
+        local_.add(IoCounter::larval_dropped);  // the hold is full
+      }
       dp_.state_.table().count_table_drop(esp::DropReason::unknown_spi);
       return;
     }
@@ -542,6 +555,27 @@ class Datapath::InboundWorker {
     if (charges_.full()) settle();
     pending_.push_back(Pending{result.sa, esp.data() + result.inner_offset, result.inner_length, via_udp, source});
     charges_.add(*sa, result.inner_length);
+  }
+
+  // ESP held for an SA that was not installed yet (larval_hold.h): those
+  // whose SA is here now go through as if they had just arrived, before
+  // anything newer; those that waited too long are dropped.
+  void release_held() {
+    const auto state_of = [this](uint32_t spi) {
+      if (dp_.state_.table().find_inbound(spi) != nullptr) return LarvalHold::SpiState::installed;
+      return dp_.state_.spi_reserved(spi) ? LarvalHold::SpiState::reserved : LarvalHold::SpiState::unknown;
+    };
+    const LarvalHold::Released released =
+        hold_.release(LarvalHold::Clock::now(), state_of, [this](LarvalHold::Packet& p) {
+          deliver(p.esp, p.via_udp, p.has_source ? &p.source : nullptr);
+        });
+    settle();  // the released packets' bytes live in hold_ until discarded
+    hold_.discard_released();
+    local_.add(IoCounter::larval_delivered, released.delivered);
+    local_.add(IoCounter::larval_dropped, released.dropped);
+    for (size_t i = 0; i < released.dropped; ++i) {
+      dp_.state_.table().count_table_drop(esp::DropReason::unknown_spi);
+    }
   }
 
   // Charges each SA once for the batch's authentic packets (those beyond a
@@ -602,6 +636,7 @@ class Datapath::InboundWorker {
   };
   std::vector<Pending> pending_;
   SaBatch charges_;
+  LarvalHold hold_;
   std::vector<pollfd> fds_;
   std::vector<io::OuterSocket*> polled_;
 };

@@ -41,7 +41,10 @@
   X(drop_no_inbound_policy, "decrypted packet of a connection without an in policy")           \
   X(drop_policy, "inner packet matching a drop policy")                                         \
   X(drop_no_socket, "outbound packet for an encapsulation whose socket is not open (yet)")     \
-  X(nat_mappings, "ESP-in-UDP from a new peer address or port, reported to charon")
+  X(nat_mappings, "ESP-in-UDP from a new peer address or port, reported to charon")             \
+  X(larval_held, "ESP for an SPI allocated but not yet installed, held for its SA")             \
+  X(larval_delivered, "held ESP decrypted once its SA was installed")                           \
+  X(larval_dropped, "ESP for an allocated SPI dropped: hold full, SA too late or never (also unknown_spi)")
 
 namespace ergw::xfrm::fastpath {
 

@@ -210,6 +210,9 @@ class IpsecState {
   // ESP-in-UDP for inbound `sa` came from `source`; a change is reported
   // once through tick(). Returns true when it was a change.
   bool note_source(esp::SaId sa, const sockaddr_storage& source) const;
+  // While a ReadGuard is held: charon allocated `spi` (GETSPI) and has not
+  // installed its inbound SA yet (xfrm/fastpath/larval_hold.h).
+  bool spi_reserved(uint32_t spi) const { return reserved_spis_.contains(spi); }
   esp::SaTable& table() { return table_; }
   const esp::SaTable& table() const { return table_; }
 

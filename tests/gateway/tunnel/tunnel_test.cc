@@ -81,7 +81,9 @@ class TunnelTest : public ::testing::Test {
   }
   void TearDown() override {
     if (HasFailure() && lab_) {
-      // What ergwd and the fast path said, before the lab and its logs go.
+      // The status first (its drop counters name where packets went), then
+      // what ergwd and the fast path said, before the lab and its logs go.
+      if (auto s = lab_->status()) std::cerr << "---- ergw status\n" << cli::format_status(s.value());
       for (const auto& log : {lab_->lab().state_dir() / "ergwd.log",
                               lab_->lab().state_dir() / "appliance" / "fastpath" / "fastpath.log"}) {
         const auto out = lab_->lab().exec(lab::Node::appliance, {"tail", "-n", "40", log.string()});
