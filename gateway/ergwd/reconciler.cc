@@ -94,6 +94,7 @@ void Reconciler::charon_connected() {
   // A (re)started charon holds nothing of ours, and counts its SAs from 1.
   loaded_.clear();
   loaded_plans_.clear();
+  last_sas_.clear();
   changes_.clear();
   retiring_.clear();
   health_.charon_restarted();
@@ -107,6 +108,7 @@ void Reconciler::charon_disconnected(const std::string& reason) {
   charon_up_ = false;
   loaded_.clear();
   loaded_plans_.clear();
+  last_sas_.clear();
   changes_.clear();
   // The SAs are not known now; the routes stay where they are (a restarted
   // charon's SAs are read at the first pass).
@@ -136,10 +138,17 @@ void Reconciler::charon_event(const std::string& name, const vici::Message& mess
     if (!event || !find_plan(event->ike_sa.name)) return;
     if (!event->up) {
       request_pass(options_.redial_delay);
-      // Its routes move to the other tunnels at once; charon's SA list
+      // Its routes move to the other tunnels at once, unless another IKE SA
+      // of the connection carries it (both sides dialled at once, and DPD or
+      // the peer removes one of them: nothing to move). charon's SA list
       // confirms it shortly (a rekey collision also says "down").
+      const bool carried = still_up_after(name, *event);
       auto up = tunnels_up_;
-      if (up.erase(event->ike_sa.name) != 0) {
+      if (carried) {
+        log_connection(LogLevel::info, event->ike_sa.name,
+                       name + " down for IKE SA #" + std::to_string(event->ike_sa.uniqueid) +
+                           "; another of its SAs carries the connection, its routes stay");
+      } else if (up.erase(event->ike_sa.name) != 0) {
         log_connection(LogLevel::info, event->ike_sa.name, name + " down; its routes move to the tunnels still up");
         set_tunnels_up(std::move(up));
       }
@@ -158,12 +167,30 @@ void Reconciler::check_tunnels() {
       log_line(LogLevel::debug, "list-sas for the tunnels' state failed: " + sas.error());
       return;
     }
+    last_sas_ = sas.value();
     std::set<std::string> up;
     for (const auto& plan : plans_) {
-      if (observe_tunnel(plan.name, plan.children, sas.value()).up()) up.insert(plan.name);
+      if (observe_tunnel(plan.name, plan.children, last_sas_).up()) up.insert(plan.name);
     }
     set_tunnels_up(std::move(up));
   });
+}
+
+bool Reconciler::still_up_after(const std::string& event_name, const vici::UpDownEvent& event) {
+  const uint64_t ike = event.ike_sa.uniqueid;
+  if (event_name == "ike-updown") {
+    std::erase_if(last_sas_, [ike](const vici::IkeSaInfo& sa) { return sa.uniqueid == ike; });
+  } else {
+    for (auto& sa : last_sas_) {
+      if (sa.uniqueid != ike) continue;
+      std::erase_if(sa.child_sas, [&event](const vici::ChildSaInfo& child) {
+        return std::any_of(event.ike_sa.child_sas.begin(), event.ike_sa.child_sas.end(),
+                           [&child](const vici::ChildSaInfo& gone) { return gone.uniqueid == child.uniqueid; });
+      });
+    }
+  }
+  const ConnectionPlan* plan = find_plan(event.ike_sa.name);
+  return plan != nullptr && observe_tunnel(plan->name, plan->children, last_sas_).up();
 }
 
 void Reconciler::set_tunnels_up(std::set<std::string> up) {
@@ -472,6 +499,7 @@ void Reconciler::dial_missing(const PassPtr&, Done done) {
       done();
       return;
     }
+    last_sas_ = sas.value();
     if (!changes_.empty()) advance_changes(sas.value());
     pfs_probe_.note_established(sas.value());
     std::set<std::string> up;

@@ -166,6 +166,9 @@ class Reconciler {
   // Reads charon's SAs to confirm which tunnels are up.
   void check_tunnels();
   void set_tunnels_up(std::set<std::string> up);
+  // Takes what a down event names (an IKE SA, or a CHILD SA of one) out of
+  // last_sas_; returns whether the connection is still up without it.
+  bool still_up_after(const std::string& event_name, const vici::UpDownEvent& event);
   const ConnectionPlan* find_plan(const std::string& name) const;
 
   Clock& clock_;
@@ -182,6 +185,9 @@ class Reconciler {
   PfsProbe pfs_probe_;
   std::map<std::string, std::vector<std::string>> routes_;  // prefix -> devices, installed by us
   std::set<std::string> tunnels_up_;
+  // charon's SAs as last listed, less those an event has said went down
+  // since: whether a connection is still carried when one of its SAs goes.
+  std::vector<vici::IkeSaInfo> last_sas_;
   std::function<void()> on_tunnels_changed_;
   bool charon_up_ = false;
   bool running_ = false;

@@ -645,6 +645,46 @@ TEST_F(ReconcilerTest, ActiveActiveRoutesFollowTheTunnelsState) {
   EXPECT_TRUE(routes_.routes.empty());
 }
 
+// Both sides dialled at once: instance 0 holds two IKE SAs. One of them
+// going (DPD, or the peer deleting its duplicate) moves nothing: the other
+// still carries the connection. The last one going moves the route at once.
+TEST_F(ReconcilerTest, AnIkeSaGoingWhileAnotherCarriesTheConnectionMovesNoRoute) {
+  DataPlaneChoice kernel;
+  kernel.kind = DataPlaneKind::kernel;
+  reconciler_->set_data_plane(kernel);
+  auto i0 = plan("aa-i0", "172.16.0.2", {"aa-i0"});
+  auto i1 = plan("aa-i1", "172.16.0.3", {"aa-i1"});
+  i1.if_id = 2;
+  i1.route_preference = 1;  // preferredInstance 0
+  i0.routes = i1.routes = {*IpPrefix::parse("10.5.0.0/16")};
+  const IkeSpec first{.name = "aa-i0", .uniqueid = 1, .children = {{.name = "aa-i0", .uniqueid = 1}}};
+  const IkeSpec second{.name = "aa-i0", .uniqueid = 3, .children = {{.name = "aa-i0", .uniqueid = 3}}};
+  const IkeSpec sa1{.name = "aa-i1", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "aa-i1", .uniqueid = 2}}};
+  charon_.sas = {first, second, sa1};
+  start({i0, i1});
+  using Routes = std::set<std::pair<std::string, std::string>>;
+  const Routes preferred{{"10.5.0.0/16", "ergw1"}};
+  ASSERT_TRUE(run_until([&] { return routes_.routes == preferred; }));
+
+  // The duplicate goes, its CHILD first: instance 0 still carries.
+  charon_.sas = {second, sa1};
+  fake_.emit("child-updown", testing::updown_event(first, false));
+  fake_.emit("ike-updown", testing::updown_event(first, false));
+  settle();
+  EXPECT_EQ(routes_.routes, preferred) << "the route moved although IKE SA #3 carries instance 0";
+  EXPECT_TRUE(reconciler_->tunnels_up().count("aa-i0"));
+  clock_.advance(500ms);  // charon's list agrees
+  settle();
+  EXPECT_EQ(routes_.routes, preferred);
+
+  // The last one goes: the route moves to instance 1 at once, before any pass.
+  charon_.sas = {sa1};
+  const auto passes = reconciler_->passes();
+  fake_.emit("ike-updown", testing::updown_event(second, false));
+  ASSERT_TRUE(run_until([&] { return routes_.routes == Routes{{"10.5.0.0/16", "ergw2"}}; }));
+  EXPECT_EQ(reconciler_->passes(), passes);
+}
+
 TEST_F(ReconcilerTest, RoutesWaitForTheirDeviceAndFollowTheConfiguration) {
   routes_.devices.clear();  // charon has not created ipsec0 yet
   start({plan("hub", "172.16.0.2", {"hub"})});
