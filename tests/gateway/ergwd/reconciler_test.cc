@@ -601,14 +601,23 @@ TEST_F(ReconcilerTest, RefusalOfAzuresFirstMessageReachesTheConnectionsStatus) {
 // Active-active in the kernel data plane: the VNet is routed over both
 // instances' xfrm interfaces (ECMP); a tunnel that goes down takes its
 // nexthop away at once, and it comes back when charon lists the tunnel up.
-TEST_F(ReconcilerTest, ActiveActiveRoutesFollowTheTunnelsState) {
+// The two instances of an active-active gateway, each routing 10.5.0.0/16,
+// in the kernel data plane (one xfrm interface each: ergw1, ergw2).
+std::pair<ConnectionPlan, ConnectionPlan> active_active_plans(Reconciler& reconciler) {
   DataPlaneChoice kernel;
   kernel.kind = DataPlaneKind::kernel;
-  reconciler_->set_data_plane(kernel);
+  reconciler.set_data_plane(kernel);
   auto i0 = plan("aa-i0", "172.16.0.2", {"aa-i0"});
   auto i1 = plan("aa-i1", "172.16.0.3", {"aa-i1"});
   i1.if_id = 2;
   i0.routes = i1.routes = {*IpPrefix::parse("10.5.0.0/16")};
+  return {i0, i1};
+}
+
+TEST_F(ReconcilerTest, ActiveActiveRoutesFollowTheTunnelsState) {
+  auto plans = active_active_plans(*reconciler_);
+  auto& i0 = plans.first;
+  auto& i1 = plans.second;
   const IkeSpec sa0{.name = "aa-i0", .uniqueid = 1, .children = {{.name = "aa-i0"}}};
   const IkeSpec sa1{.name = "aa-i1", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "aa-i1"}}};
   charon_.sas = {sa0, sa1};
@@ -649,14 +658,10 @@ TEST_F(ReconcilerTest, ActiveActiveRoutesFollowTheTunnelsState) {
 // going (DPD, or the peer deleting its duplicate) moves nothing: the other
 // still carries the connection. The last one going moves the route at once.
 TEST_F(ReconcilerTest, AnIkeSaGoingWhileAnotherCarriesTheConnectionMovesNoRoute) {
-  DataPlaneChoice kernel;
-  kernel.kind = DataPlaneKind::kernel;
-  reconciler_->set_data_plane(kernel);
-  auto i0 = plan("aa-i0", "172.16.0.2", {"aa-i0"});
-  auto i1 = plan("aa-i1", "172.16.0.3", {"aa-i1"});
-  i1.if_id = 2;
+  auto plans = active_active_plans(*reconciler_);
+  auto& i0 = plans.first;
+  auto& i1 = plans.second;
   i1.route_preference = 1;  // preferredInstance 0
-  i0.routes = i1.routes = {*IpPrefix::parse("10.5.0.0/16")};
   const IkeSpec first{.name = "aa-i0", .uniqueid = 1, .children = {{.name = "aa-i0", .uniqueid = 1}}};
   const IkeSpec second{.name = "aa-i0", .uniqueid = 3, .children = {{.name = "aa-i0", .uniqueid = 3}}};
   const IkeSpec sa1{.name = "aa-i1", .uniqueid = 2, .remote = "172.16.0.3", .children = {{.name = "aa-i1", .uniqueid = 2}}};
