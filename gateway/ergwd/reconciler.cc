@@ -142,13 +142,13 @@ void Reconciler::charon_event(const std::string& name, const vici::Message& mess
       // of the connection carries it (both sides dialled at once, and DPD or
       // the peer removes one of them: nothing to move). charon's SA list
       // confirms it shortly (a rekey collision also says "down").
-      const bool carried = still_up_after(name, *event);
-      auto up = tunnels_up_;
-      if (carried) {
+      if (still_up_after(name, *event)) {
         log_connection(LogLevel::info, event->ike_sa.name,
                        name + " down for IKE SA #" + std::to_string(event->ike_sa.uniqueid) +
                            "; another of its SAs carries the connection, its routes stay");
-      } else if (up.erase(event->ike_sa.name) != 0) {
+      } else if (tunnels_up_.count(event->ike_sa.name) != 0) {
+        auto up = tunnels_up_;
+        up.erase(event->ike_sa.name);
         log_connection(LogLevel::info, event->ike_sa.name, name + " down; its routes move to the tunnels still up");
         set_tunnels_up(std::move(up));
       }

@@ -567,7 +567,7 @@ class Datapath::InboundWorker {
     };
     const LarvalHold::Released released =
         hold_.release(LarvalHold::Clock::now(), state_of, [this](LarvalHold::Packet& p) {
-          deliver(p.esp, p.via_udp, p.has_source ? &p.source : nullptr);
+          deliver(p.esp, p.via_udp, p.source ? &*p.source : nullptr);
         });
     settle();  // the released packets' bytes live in hold_ until discarded
     hold_.discard_released();

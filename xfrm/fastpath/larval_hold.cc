@@ -12,7 +12,6 @@ bool LarvalHold::hold(std::span<const uint8_t> esp, bool via_udp, const sockaddr
   Packet& p = packets_.emplace_back();
   p.esp.assign(esp.begin(), esp.end());
   p.via_udp = via_udp;
-  p.has_source = source != nullptr;
   if (source != nullptr) p.source = *source;
   p.since = now;
   bytes_ += esp.size();

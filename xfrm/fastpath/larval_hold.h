@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -46,8 +47,7 @@ class LarvalHold {
   struct Packet {
     std::vector<uint8_t> esp;
     bool via_udp = false;
-    bool has_source = false;
-    sockaddr_storage source{};
+    std::optional<sockaddr_storage> source;  // ESP-in-UDP: the sender, for NAT mappings
     Clock::time_point since;
     bool released = false;
   };

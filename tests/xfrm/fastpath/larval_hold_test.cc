@@ -42,7 +42,7 @@ TEST(LarvalHold, GivesBackInArrivalOrderOnceTheSaIsInstalled) {
   std::vector<uint8_t> delivered;
   const auto deliver = [&](LarvalHold::Packet& p) {
     delivered.push_back(p.esp[7]);
-    EXPECT_EQ(p.has_source, p.via_udp);
+    EXPECT_EQ(p.source.has_value(), p.via_udp);
   };
   auto r = hold.release(t0 + milliseconds(5), spis, deliver);
   EXPECT_EQ(r.delivered, 0U);

@@ -154,6 +154,16 @@ uint64_t io(const std::array<uint64_t, kIoCounterCount>& c, IoCounter counter) {
   return c[static_cast<size_t>(counter)];
 }
 
+// Waits up to 5 s for the data path's `counter` to reach `value`; returns
+// what it reached.
+uint64_t wait_for_io(const Datapath& dp, IoCounter counter, uint64_t value) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (io(dp.io_counters(), counter) < value && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return io(dp.io_counters(), counter);
+}
+
 control::PolicyRequest in_policy() {
   control::PolicyRequest policy;
   policy.direction = control::PolicyDirection::in;
@@ -208,14 +218,7 @@ TEST(OuterSocketAccounting, EveryDatagramLandsInANamedCounter) {
     sender.send_raw({9, 9, 9});                   // runt ESP
     sender.send_raw({0, 0, 2, 0, 0, 0, 0, 1});    // unknown SPI
 
-    auto wait_for = [&](uint64_t received) {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (io(dp->io_counters(), IoCounter::outer_received) < received &&
-             std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      return io(dp->io_counters(), IoCounter::outer_received);
-    };
+    auto wait_for = [&](uint64_t received) { return wait_for_io(*dp, IoCounter::outer_received, received); };
     EXPECT_EQ(wait_for(15), 15U) << "every datagram is received and counted once";
 
     // Then the policy, and the genuine packet and its replay.
@@ -280,13 +283,7 @@ TEST(OuterSocketAccounting, EspForAnAllocatedSpiWaitsForItsSa) {
     dp->start();
     Sender sender;
     ASSERT_GE(sender.udp, 0);
-    auto wait_for = [&](IoCounter counter, uint64_t value) {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (io(dp->io_counters(), counter) < value && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      return io(dp->io_counters(), counter);
-    };
+    auto wait_for = [&](IoCounter counter, uint64_t value) { return wait_for_io(*dp, counter, value); };
 
     // Two packets for the allocated SPI, then its SA 20 ms later.
     Peer peer(*spi);
