@@ -41,6 +41,7 @@ std::string_view to_string(ChangeMethod method) {
   switch (method) {
     case ChangeMethod::none: return "none";
     case ChangeMethod::new_ike_sa: return "new IKE SA, then the old one deleted";
+    case ChangeMethod::new_child_sas: return "new CHILD SAs in the running IKE SA, then the old ones deleted";
     case ChangeMethod::reauthenticate: return "make-before-break reauthentication";
     case ChangeMethod::restart: return "restart (break-before-make)";
   }
@@ -52,10 +53,6 @@ ChangeDecision decide_change(const ConnectionPlan& before, const ConnectionPlan&
   const bool same_children = children_of(before.conn) == children_of(after.conn);
   const bool same_key = same_secret(before.secret, after.secret);
   if (same_ike && same_children && same_key) return {ChangeMethod::none, "nothing charon holds changed"};
-  if (!before.dial || !after.dial) {
-    return {ChangeMethod::restart,
-            "ergw does not dial it (connectionMode InitiatorOnly): only Azure can set up the new IKE SA"};
-  }
   if (before.peer_dials != after.peer_dials) return {ChangeMethod::restart, "its connection mode changed"};
   if (before.remote != after.remote) return {ChangeMethod::restart, "Azure's tunnel address changed"};
   const auto* local_before = before.conn.find("local_addrs");
@@ -66,11 +63,19 @@ ChangeDecision decide_change(const ConnectionPlan& before, const ConnectionPlan&
   if (before.local_id != after.local_id || before.remote_id != after.remote_id) {
     return {ChangeMethod::restart, "an IKE identity changed"};
   }
+  if (same_ike && same_key) {
+    // A CREATE_CHILD_SA in the running IKE SA: either side may send one
+    // (ergw's own CHILD rekeys do), so this works whoever dials.
+    return {ChangeMethod::new_child_sas,
+            "only its CHILD settings changed (ESP proposal, PFS group, CHILD lifetimes or traffic selectors)"};
+  }
+  if (!before.dial || !after.dial) {
+    return {ChangeMethod::restart,
+            "ergw does not dial it (connectionMode InitiatorOnly): only Azure can set up the new IKE SA"};
+  }
   if (!same_ike) return {ChangeMethod::new_ike_sa, "its IKE settings changed"};
   if (!same_children) {
-    return {ChangeMethod::restart,
-            "only CHILD settings changed (ESP proposal, CHILD lifetimes or traffic selectors): charon would put the "
-            "new CHILD SAs into the old IKE SA"};
+    return {ChangeMethod::reauthenticate, "its PSK and its CHILD settings changed", /*then_new_child_sas=*/true};
   }
   return {ChangeMethod::reauthenticate, "only its PSK changed"};
 }
@@ -91,6 +96,7 @@ void note_made(HitlessChange& change, const std::string& connection, const std::
                std::chrono::steady_clock::time_point now) {
   change.made = true;
   change.made_at = now;
+  if (change.method == ChangeMethod::new_child_sas) return;
   // The old IKE SAs' CHILD SAs as they are now: one that appears later in
   // them is the new CHILD that charon put there (or a rekey just then).
   for (const auto& sa : sas) {
@@ -99,9 +105,81 @@ void note_made(HitlessChange& change, const std::string& connection, const std::
   }
 }
 
+void note_child_rekey(HitlessChange& change, uint64_t old_child, uint64_t new_child) {
+  if (change.method == ChangeMethod::new_child_sas && change.old_child_sas.count(old_child) != 0) {
+    change.old_child_sas.insert(new_child);
+  }
+}
+
+namespace {
+
+// new_child_sas: every CHILD SA of the connection in any of its IKE SAs (an
+// IKE rekey meanwhile moves the CHILD SAs, unique ids and all, to a new IKE
+// SA), old or new by change.old_child_sas.
+ChangeNext next_child_step(const HitlessChange& change, const std::string& connection,
+                           const std::vector<std::string>& children, const std::vector<vici::IkeSaInfo>& sas,
+                           std::chrono::steady_clock::time_point now) {
+  ChangeNext next;
+  bool any_ike_sa = false;
+  bool any_established = false;
+  std::set<std::string> new_installed;
+  std::set<std::string> new_in_progress;
+  for (const auto& sa : sas) {
+    if (sa.name != connection) continue;
+    any_ike_sa = true;
+    if (!vici::is_established(sa.state)) continue;
+    any_established = true;
+    for (const auto& child : sa.child_sas) {
+      const bool old = change.old_child_sas.count(child.uniqueid) != 0;
+      if (old) continue;
+      if (vici::is_installed(child.state)) {
+        new_installed.insert(child.name);
+        next.new_children.push_back(child.uniqueid);
+      } else if (vici::is_in_progress(child.state)) {
+        new_in_progress.insert(child.name);
+      }
+    }
+  }
+  if (!any_ike_sa) {
+    // The tunnel went (the peer deleted it, DPD): whatever is dialled now
+    // has the new settings.
+    next.step = ChangeStep::finish;
+    next.new_children.clear();
+    return next;
+  }
+  const bool all_new = std::all_of(children.begin(), children.end(),
+                                   [&](const std::string& child) { return new_installed.count(child) != 0; });
+  if (all_new && any_established) {
+    next.step = ChangeStep::finish;
+    for (const auto& sa : sas) {
+      if (sa.name != connection) continue;
+      for (const auto& child : sa.child_sas) {
+        const bool going = child.state == vici::ChildSaState::deleting || child.state == vici::ChildSaState::deleted ||
+                           child.state == vici::ChildSaState::destroying;
+        if (change.old_child_sas.count(child.uniqueid) != 0 && !going) next.old_children.push_back(child.uniqueid);
+      }
+    }
+    return next;
+  }
+  next.new_children.clear();
+  // Nothing to put them into yet (the IKE SA is being rekeyed or set up).
+  if (!any_established) return next;
+  if (change.made && now - change.made_at < kRedial) return next;
+  // First time every CHILD; after kRedial (the peer refused: Azure does not
+  // take the new settings yet) those neither installed nor on their way.
+  for (const auto& child : children) {
+    if (new_installed.count(child) == 0 && new_in_progress.count(child) == 0) next.initiate.push_back(child);
+  }
+  if (!next.initiate.empty()) next.step = ChangeStep::make;
+  return next;
+}
+
+}  // namespace
+
 ChangeNext next_change_step(const HitlessChange& change, const std::string& connection,
                             const std::vector<std::string>& children, const std::vector<vici::IkeSaInfo>& sas,
                             std::chrono::steady_clock::time_point now) {
+  if (change.method == ChangeMethod::new_child_sas) return next_child_step(change, connection, children, sas, now);
   std::vector<const vici::IkeSaInfo*> old_sas;
   std::vector<const vici::IkeSaInfo*> new_sas;
   for (const auto& sa : sas) {

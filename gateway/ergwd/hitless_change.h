@@ -15,22 +15,38 @@
 //                   IKE SA with the new settings, the new PSK and the new CHILD
 //                   configs. Once it is established with every CHILD installed,
 //                   the old IKE SAs are terminated (one DELETE each).
+//   new_child_sas   only CHILD settings changed (ESP proposal, PFS group,
+//                   CHILD lifetimes, traffic selectors) and the IKE settings
+//                   and the PSK stayed: `initiate` every CHILD. The IKE and
+//                   peer configs are the same, so charon puts each new CHILD
+//                   SA, negotiated with the new CHILD config (CREATE_CHILD_SA,
+//                   RFC 7296 section 1.3.1), into the running IKE SA. It has
+//                   the same traffic selectors and if_id as the old one, so
+//                   the same reqid: the data plane sends with the newest
+//                   outbound SA of a reqid and accepts both inbound ones.
+//                   Once every CHILD has a new installed CHILD SA, the old
+//                   CHILD SAs are terminated (one CHILD DELETE each). The IKE
+//                   SA and its BGP session are never touched. A CHILD rekey
+//                   is no way to do it: charon rekeys with the CHILD SA's
+//                   own (old) config (child_rekey.c).
 //   reauthenticate  only the PSK changed: the IKE and CHILD configs are the
 //                   same, so `initiate` would only add a CHILD SA to the old IKE
 //                   SA. charon's make-before-break reauthentication (vici
 //                   `rekey` with reauth, charon.make_before_break = yes, which
 //                   ergwd writes into charon's settings) sets up a new IKE SA,
 //                   authenticated with the new PSK, with the same CHILD SAs, and
-//                   deletes the old one itself once the new one is up.
+//                   deletes the old one itself once the new one is up. When
+//                   CHILD settings changed with the PSK, new CHILD SAs follow
+//                   in the new IKE SA (the reauthentication re-creates the
+//                   CHILD SAs from their old configs: ike_sa.c, reestablish).
 //   restart         break-before-make: the old IKE SAs are terminated and the
-//                   connection dialled again. For what a second IKE SA cannot
-//                   bring in: ergw does not dial the connection (connectionMode
-//                   InitiatorOnly: Azure ignores ergw's IKE_SA_INIT, so only
-//                   Azure can set up the new IKE SA), the connection mode,
-//                   Azure's tunnel address, ergw's address or an identity
-//                   changed, or only CHILD settings changed (ESP proposals, CHILD
-//                   lifetimes, traffic selectors) while the IKE settings stayed:
-//                   charon would put the new CHILD SA into the old IKE SA.
+//                   connection dialled again. For what neither a second IKE SA
+//                   nor new CHILD SAs can bring in: ergw does not dial the
+//                   connection and the IKE settings or the PSK changed
+//                   (connectionMode InitiatorOnly: Azure ignores ergw's
+//                   IKE_SA_INIT, so only Azure can set up the new IKE SA), the
+//                   connection mode, Azure's tunnel address, ergw's address or
+//                   an identity changed.
 //
 // The peer's side. An IKE DELETE makes a strongSwan peer run its close_action
 // for the CHILD SAs of that IKE SA (ike_delete.c calls reestablish()), and so
@@ -57,22 +73,26 @@
 
 namespace ergw::gateway {
 
-enum class ChangeMethod { none, new_ike_sa, reauthenticate, restart };
+enum class ChangeMethod { none, new_ike_sa, new_child_sas, reauthenticate, restart };
 std::string_view to_string(ChangeMethod method);
 
 struct ChangeDecision {
   ChangeMethod method = ChangeMethod::none;
   std::string why;  // for the log; never a secret
+  // reauthenticate: CHILD settings changed too; new CHILD SAs follow once the
+  // new IKE SA is up.
+  bool then_new_child_sas = false;
 };
 
 // How the change from `before` to `after` (the same connection) is applied.
 ChangeDecision decide_change(const ConnectionPlan& before, const ConnectionPlan& after);
 
-// One change in progress (new_ike_sa or reauthenticate).
+// One change in progress (new_ike_sa, new_child_sas or reauthenticate).
 struct HitlessChange {
   ChangeMethod method = ChangeMethod::new_ike_sa;
+  bool then_new_child_sas = false;   // reauthenticate: new CHILD SAs follow (ChangeDecision)
   std::set<uint64_t> old_ike_sas;    // the connection's IKE SAs when the change was loaded
-  std::set<uint64_t> old_child_sas;  // and their CHILD SAs
+  std::set<uint64_t> old_child_sas;  // and their CHILD SAs (and, new_child_sas, what rekeys made of them)
   bool made = false;                 // initiate or reauth sent
   std::chrono::steady_clock::time_point made_at{};
   uint64_t reauthenticated = 0;      // the IKE SA charon reauthenticates (and deletes itself)
@@ -83,15 +103,22 @@ struct HitlessChange {
 HitlessChange start_change(ChangeMethod method, const std::string& connection,
                            const std::vector<vici::IkeSaInfo>& sas);
 
-// The initiate (or reauthentication) was sent now; the old IKE SAs' CHILD
-// SAs are noted again (a rekey meanwhile gave them new ones).
+// The initiate (or reauthentication) was sent now. new_ike_sa and
+// reauthenticate note the old IKE SAs' CHILD SAs again (a rekey meanwhile gave
+// them new ones); new_child_sas does not (a CHILD SA that appeared since is one
+// of the new ones) and follows rekeys by note_child_rekey instead.
 void note_made(HitlessChange& change, const std::string& connection, const std::vector<vici::IkeSaInfo>& sas,
                std::chrono::steady_clock::time_point now);
+
+// A child-rekey event: with new_child_sas, the CHILD SA that replaces an old
+// one is old too (rekeyed with the old config), never one of the new ones.
+void note_child_rekey(HitlessChange& change, uint64_t old_child, uint64_t new_child);
 
 enum class ChangeStep {
   wait,       // the new IKE SA is on its way
   make,       // send the initiate (or the reauthentication) now
-  finish,     // the new IKE SA carries every CHILD: terminate `old` (may be empty)
+  finish,     // the new IKE SA carries every CHILD: terminate `old` (may be empty);
+              // new_child_sas: every CHILD has a new CHILD SA: terminate `old_children`
   fall_back,  // charon put the new CHILD SAs into an old IKE SA: restart instead
 };
 struct ChangeNext {
@@ -100,9 +127,11 @@ struct ChangeNext {
   std::vector<std::string> initiate;   // make with new_ike_sa: the CHILDs to initiate
   uint64_t reauthenticate = 0;         // make with reauthenticate: the old IKE SA to reauthenticate
   uint64_t new_ike_sa = 0;             // finish: the IKE SA that took over
+  std::vector<uint64_t> old_children;  // finish with new_child_sas: the old CHILD SAs still there
+  std::vector<uint64_t> new_children;  // finish with new_child_sas: the CHILD SAs that took over
 };
 
-// How often a new IKE SA that did not come up is asked for again.
+// How often a new IKE SA (or CHILD SA) that did not come up is asked for again.
 inline constexpr std::chrono::seconds kRedial{5};
 
 // What to do next, from charon's SA list. `children`: the connection's CHILD

@@ -97,6 +97,7 @@ void Reconciler::charon_connected() {
   last_sas_.clear();
   changes_.clear();
   retiring_.clear();
+  retiring_children_.clear();
   health_.charon_restarted();
   pfs_probe_.charon_restarted();
   log_line(LogLevel::info, "connected to charon; applying the configuration");
@@ -115,19 +116,35 @@ void Reconciler::charon_disconnected(const std::string& reason) {
 }
 
 bool Reconciler::retired_by_change(const std::string& name, const vici::Message& message) const {
-  if (retiring_.empty() || (name != "ike-updown" && name != "child-updown")) return false;
+  if (retiring_.empty() && retiring_children_.empty()) return false;
+  if (name != "ike-updown" && name != "child-updown") return false;
   auto event = vici::parse_updown_event(message);
-  return event && !event->up && retiring_.count(event->ike_sa.uniqueid) != 0;
+  if (!event || event->up) return false;
+  if (retiring_.count(event->ike_sa.uniqueid) != 0) return true;
+  // An old CHILD SA that new ones replaced, in an IKE SA that stays.
+  const auto& gone = event->ike_sa.child_sas;
+  return name == "child-updown" && !gone.empty() && std::all_of(gone.begin(), gone.end(), [this](const auto& child) {
+    return retiring_children_.count(child.uniqueid) != 0;
+  });
 }
 
 void Reconciler::charon_event(const std::string& name, const vici::Message& message) {
   health_.on_event(name, message);
   pfs_probe_.on_event(name, message);
   if (retired_by_change(name, message)) {
-    if (name == "ike-updown") {
-      auto event = vici::parse_updown_event(message);
-      if (event) retiring_.erase(event->ike_sa.uniqueid);
+    auto event = vici::parse_updown_event(message);
+    if (event && name == "ike-updown") retiring_.erase(event->ike_sa.uniqueid);
+    if (event && name == "child-updown") {
+      for (const auto& child : event->ike_sa.child_sas) retiring_children_.erase(child.uniqueid);
+      // Out of the SA list too: the connection's state is read from it.
+      still_up_after(name, *event);
     }
+    return;
+  }
+  if (name == "child-rekey" && !changes_.empty()) {
+    auto rekey = vici::parse_child_rekey_event(message);
+    const auto change = rekey ? changes_.find(rekey->ike_name) : changes_.end();
+    if (change != changes_.end()) note_child_rekey(change->second, rekey->old_sa.uniqueid, rekey->new_sa.uniqueid);
     return;
   }
   if (name == "ike-updown" || name == "child-updown") {
@@ -405,7 +422,8 @@ void Reconciler::apply_change(const std::string& name, const ChangeDecision& cha
       apply_change(name, {ChangeMethod::restart, "charon's SA list unreadable"});
       return;
     }
-    changes_[name] = start_change(change.method, name, sas.value());
+    auto& started = changes_[name] = start_change(change.method, name, sas.value());
+    started.then_new_child_sas = change.then_new_child_sas;
     advance_changes(sas.value());
   });
 }
@@ -438,6 +456,49 @@ void Reconciler::terminate_ike_sa(const std::string& name, uint64_t ike_id) {
   });
 }
 
+void Reconciler::retire_child(uint64_t child_id) {
+  retiring_children_.insert(child_id);
+  while (retiring_children_.size() > 256) retiring_children_.erase(retiring_children_.begin());
+}
+
+void Reconciler::terminate_child_sa(const std::string& name, uint64_t child_id) {
+  vici::TerminateRequest t;
+  t.child_id = child_id;
+  t.timeout_ms = -1;
+  vici::terminate(client_, t, [name, child_id](Result<vici::TerminateResult> r) {
+    if (!r) log_connection(LogLevel::debug, name, "terminate CHILD SA #" + std::to_string(child_id) + ": " + r.error());
+  });
+}
+
+namespace {
+
+std::string id_list(const std::vector<uint64_t>& ids) {
+  std::string out;
+  for (const auto id : ids) out += (out.empty() ? "#" : ", #") + std::to_string(id);
+  return out;
+}
+
+}  // namespace
+
+void Reconciler::finish_child_change(const std::string& name, const ChangeNext& next) {
+  if (next.new_children.empty()) {
+    log_connection(LogLevel::info, name, "its IKE SAs are gone; it is dialled with the new settings");
+    return;
+  }
+  log_connection(LogLevel::info, name,
+                 "the new CHILD SA" + std::string(next.new_children.size() > 1 ? "s " : " ") +
+                     id_list(next.new_children) + (next.new_children.size() > 1 ? " carry" : " carries") +
+                     " every CHILD with the new settings" +
+                     (next.old_children.empty() ? std::string()
+                                                : "; deleting the old CHILD SA" +
+                                                      std::string(next.old_children.size() > 1 ? "s " : " ") +
+                                                      id_list(next.old_children)));
+  for (const auto id : next.old_children) {
+    retire_child(id);
+    terminate_child_sa(name, id);
+  }
+}
+
 void Reconciler::advance_changes(const std::vector<vici::IkeSaInfo>& sas) {
   for (auto it = changes_.begin(); it != changes_.end();) {
     const std::string name = it->first;
@@ -448,6 +509,24 @@ void Reconciler::advance_changes(const std::vector<vici::IkeSaInfo>& sas) {
       continue;
     }
     const auto next = next_change_step(change, name, plan->children, sas, clock_.now());
+    if (next.step == ChangeStep::finish && change.method == ChangeMethod::new_child_sas) {
+      finish_child_change(name, next);
+      it = changes_.erase(it);
+      continue;
+    }
+    if (next.step == ChangeStep::finish && change.then_new_child_sas && next.new_ike_sa != 0) {
+      // Reauthenticated with the new PSK, but charon re-created the CHILD SAs
+      // from their old configs: new CHILD SAs follow in the new IKE SA. The
+      // old IKE SA charon deletes itself counts as old here as well.
+      log_connection(LogLevel::info, name, "the new IKE SA #" + std::to_string(next.new_ike_sa) +
+                                               " carries the new PSK; now new CHILD SAs with the new CHILD settings");
+      for (const auto id : next.old) {
+        retire(id);
+        terminate_ike_sa(name, id);
+      }
+      change = start_change(ChangeMethod::new_child_sas, name, sas);
+      continue;  // the same entry again, as a CHILD change
+    }
     if (next.step == ChangeStep::finish) {
       if (next.new_ike_sa != 0) {
         std::string old;

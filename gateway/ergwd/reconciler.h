@@ -78,8 +78,9 @@ class Reconciler {
   void charon_disconnected(const std::string& reason);
   void charon_event(const std::string& name, const vici::Message& message);
   // Whether `message` is the down event of an old IKE SA (or of its CHILD
-  // SAs) that a hitless change deletes once the new one carries the tunnel:
-  // then nothing went down (charon_event ignores it; the BGP session stays).
+  // SAs), or of old CHILD SAs, that a hitless change deletes once the new one
+  // carries the tunnel: then nothing went down (charon_event ignores it; the
+  // BGP session stays).
   bool retired_by_change(const std::string& name, const vici::Message& message) const;
 
   // Runs a pass after `delay` (coalesced with any pass already scheduled).
@@ -157,6 +158,11 @@ class Reconciler {
   void check_changes();
   void terminate_ike_sa(const std::string& name, uint64_t ike_id);
   void retire(uint64_t ike_id);
+  void terminate_child_sa(const std::string& name, uint64_t child_id);
+  void retire_child(uint64_t child_id);
+  // new_child_sas is done: the old CHILD SAs are deleted (their down events
+  // are no tunnel going down).
+  void finish_child_change(const std::string& name, const ChangeNext& next);
   // charon said no: the connection's error, tried again at the next pass.
   // charon went away: nobody's error (everything is applied again when it is
   // back), only logged.
@@ -181,6 +187,7 @@ class Reconciler {
   std::map<std::string, ConnectionPlan> loaded_plans_;  // name -> the plan loaded into this charon
   std::map<std::string, HitlessChange> changes_;        // changes on their way in, by connection
   std::set<uint64_t> retiring_;  // old IKE SAs a finished change deletes (or charon, reauthenticating), until down
+  std::set<uint64_t> retiring_children_;  // old CHILD SAs a finished CHILD change deletes, until down
   HealthTracker health_;
   PfsProbe pfs_probe_;
   std::map<std::string, std::vector<std::string>> routes_;  // prefix -> devices, installed by us

@@ -77,12 +77,40 @@ TEST(HitlessChange, WhatASecondIkeSaCannotBringInIsARestart) {
   after.remote_id = "azure.example";
   after.conn.section("remote").set("id", "azure.example");
   EXPECT_EQ(decide_change(hub(), after).method, ChangeMethod::restart) << "an identity";
-  // CHILD settings alone: charon would add the new CHILD SA to the old IKE SA.
+  // Not dialled, with a new PSK: only a new IKE SA authenticates with it.
+  after = hub();
+  after.dial = false;
+  after.secret.secret = Secret(std::string("new-psk"));
+  EXPECT_EQ(decide_change(hub(), after).method, ChangeMethod::restart) << "InitiatorOnly and a new PSK";
+}
+
+TEST(HitlessChange, OnlyNewChildSettingsAreNewChildSasInTheRunningIkeSa) {
+  // The ESP proposal with a PFS group: charon puts the new CHILD SA into the
+  // running IKE SA, whose IKE and peer configs stay the same.
+  auto after = hub();
+  after.conn.section("children").section("hub").set_list("esp_proposals", {"aes256-sha256-modp2048"});
+  auto decision = decide_change(hub(), after);
+  EXPECT_EQ(decision.method, ChangeMethod::new_child_sas);
+  EXPECT_NE(decision.why.find("CHILD settings"), std::string::npos) << decision.why;
+  // Whoever dials: a CREATE_CHILD_SA in a running IKE SA is any side's to send.
+  auto before = hub();
+  before.dial = false;
+  after.dial = false;
+  EXPECT_EQ(decide_change(before, after).method, ChangeMethod::new_child_sas) << "InitiatorOnly";
+  // A new traffic selector (a policy-based prefix pair more) too.
+  after = hub();
+  after.conn.section("children").section("hub-2").set_list("esp_proposals", {"aes256gcm16-ecp384"});
+  after.children = {"hub", "hub-2"};
+  EXPECT_EQ(decide_change(hub(), after).method, ChangeMethod::new_child_sas);
+  // With a new PSK: the reauthentication first, then new CHILD SAs in the
+  // new IKE SA (it re-creates the CHILD SAs from their old configs).
   after = hub();
   after.conn.section("children").section("hub").set_list("esp_proposals", {"aes128gcm16"});
-  const auto decision = decide_change(hub(), after);
-  EXPECT_EQ(decision.method, ChangeMethod::restart);
-  EXPECT_NE(decision.why.find("old IKE SA"), std::string::npos) << decision.why;
+  after.secret.secret = Secret(std::string("new-psk"));
+  decision = decide_change(hub(), after);
+  EXPECT_EQ(decision.method, ChangeMethod::reauthenticate);
+  EXPECT_TRUE(decision.then_new_child_sas);
+  EXPECT_FALSE(decide_change(hub(), hub()).then_new_child_sas);
 }
 
 vici::IkeSaInfo sa(uint64_t id, std::string state = "ESTABLISHED", std::vector<ChildSpec> children = {}) {
@@ -167,6 +195,82 @@ TEST(HitlessChange, AReauthenticationLeavesTheDeleteOfTheReauthenticatedIkeSaToC
   next = next_change_step(change, "hub", {"hub"}, sas, t0 + 1s);
   ASSERT_EQ(next.step, ChangeStep::finish);
   EXPECT_EQ(next.old, (std::vector<uint64_t>{2})) << "#1 is charon's to delete";
+}
+
+TEST(HitlessChange, TheOldChildSasGoOnlyOnceEveryChildHasANewOne) {
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  const std::vector<std::string> children{"hub-1", "hub-2"};
+  std::vector<vici::IkeSaInfo> sas{sa(1, "ESTABLISHED", {{.name = "hub-1", .uniqueid = 1}, {.name = "hub-2",
+                                                                                             .uniqueid = 2}}),
+                                   testing::ike_sa(IkeSpec{.name = "other", .uniqueid = 9,
+                                                           .children = {{.name = "other", .uniqueid = 3}}})};
+  auto change = start_change(ChangeMethod::new_child_sas, "hub", sas);
+  auto next = next_change_step(change, "hub", children, sas, t0);
+  ASSERT_EQ(next.step, ChangeStep::make);
+  EXPECT_EQ(next.initiate, children) << "every CHILD at once: the IKE SA is there";
+  note_made(change, "hub", sas, t0);
+
+  // The first new CHILD SA is up, the second on its way: nothing goes yet.
+  sas[0] = sa(1, "ESTABLISHED",
+              {{.name = "hub-1", .uniqueid = 1}, {.name = "hub-2", .uniqueid = 2}, {.name = "hub-1", .uniqueid = 4},
+               {.name = "hub-2", .state = "INSTALLING", .uniqueid = 5}});
+  next = next_change_step(change, "hub", children, sas, t0 + 1s);
+  EXPECT_EQ(next.step, ChangeStep::wait);
+  EXPECT_EQ(next_change_step(change, "hub", children, sas, t0 + 2 * kRedial).step, ChangeStep::wait)
+      << "being installed: not asked for again";
+
+  // Both new ones installed: the two old ones go, nothing else (the other
+  // connection's CHILD SA #3 is not ours).
+  sas[0].child_sas[3].state = vici::ChildSaState::installed;
+  next = next_change_step(change, "hub", children, sas, t0 + 2s);
+  ASSERT_EQ(next.step, ChangeStep::finish);
+  EXPECT_EQ(next.old_children, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(next.new_children, (std::vector<uint64_t>{4, 5}));
+  EXPECT_TRUE(next.old.empty()) << "the IKE SA stays";
+}
+
+TEST(HitlessChange, WhileThePeerRefusesTheNewChildSettingsTheOldChildSaCarriesAndItIsAskedAgain) {
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  std::vector<vici::IkeSaInfo> sas{sa(1, "ESTABLISHED", {{.name = "hub", .uniqueid = 1}})};
+  auto change = start_change(ChangeMethod::new_child_sas, "hub", sas);
+  note_made(change, "hub", sas, t0);
+  // NO_PROPOSAL_CHOSEN (Azure has the old ESP policy still): no new CHILD SA.
+  EXPECT_EQ(next_change_step(change, "hub", {"hub"}, sas, t0 + kRedial - 1ms).step, ChangeStep::wait);
+  auto next = next_change_step(change, "hub", {"hub"}, sas, t0 + kRedial);
+  ASSERT_EQ(next.step, ChangeStep::make);
+  EXPECT_EQ(next.initiate, (std::vector<std::string>{"hub"}));
+  note_made(change, "hub", sas, t0 + kRedial);
+  // The old CHILD SA is rekeyed meanwhile (with its old config): its
+  // successor is old too, not the new CHILD SA.
+  note_child_rekey(change, 1, 7);
+  sas[0].child_sas[0].uniqueid = 7;
+  next = next_change_step(change, "hub", {"hub"}, sas, t0 + kRedial + 1s);
+  EXPECT_EQ(next.step, ChangeStep::wait) << "a rekeyed old CHILD SA is no new one";
+  // A rekey of a CHILD SA the change does not know changes nothing.
+  note_child_rekey(change, 40, 41);
+  EXPECT_FALSE(change.old_child_sas.count(41));
+  // The IKE SA is being rekeyed: nothing to put the CHILD SA into until it is
+  // established; then it is asked for again.
+  sas[0].state = vici::IkeSaState::connecting;
+  EXPECT_EQ(next_change_step(change, "hub", {"hub"}, sas, t0 + 3 * kRedial).step, ChangeStep::wait);
+  // The tunnel went altogether: the change ends, the reconciler dials it.
+  next = next_change_step(change, "hub", {"hub"}, {}, t0 + 3 * kRedial);
+  EXPECT_EQ(next.step, ChangeStep::finish);
+  EXPECT_TRUE(next.new_children.empty());
+  EXPECT_TRUE(next.old_children.empty());
+}
+
+TEST(HitlessChange, AnIkeRekeyDuringAChildChangeCarriesTheOldChildSasAlong) {
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  std::vector<vici::IkeSaInfo> sas{sa(1, "ESTABLISHED", {{.name = "hub", .uniqueid = 1}})};
+  auto change = start_change(ChangeMethod::new_child_sas, "hub", sas);
+  note_made(change, "hub", sas, t0);
+  // IKE SA #1 rekeyed into #2: the CHILD SAs move with their unique ids.
+  sas = {sa(2, "ESTABLISHED", {{.name = "hub", .uniqueid = 1}, {.name = "hub", .uniqueid = 3}})};
+  const auto next = next_change_step(change, "hub", {"hub"}, sas, t0 + 1s);
+  ASSERT_EQ(next.step, ChangeStep::finish);
+  EXPECT_EQ(next.old_children, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(next.new_children, (std::vector<uint64_t>{3}));
 }
 
 TEST(HitlessChange, ErgwdLoadsItsConnectionsWithoutStartActions) {

@@ -440,6 +440,82 @@ TEST_F(ReconcilerTest, ANewPskIsBroughtInByAMakeBeforeBreakReauthentication) {
   EXPECT_EQ(charon_.count("rekey"), 1u);
 }
 
+// Only the ESP proposal changed: a new CHILD SA in the running IKE SA, then
+// the old CHILD SA deleted; the IKE SA is never touched, and the old CHILD
+// SA's down event is no tunnel going down.
+TEST_F(ReconcilerTest, ANewEspPolicyIsBroughtInByANewChildSaInTheRunningIkeSa) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}}};
+  pass();
+  ASSERT_TRUE(routes_.routes.count({"10.0.2.0/24", "ipsec0"}));
+  const auto initiates = charon_.count("initiate");
+  auto changed = plan("hub", "172.16.0.2", {"hub"});
+  changed.conn.section("children").section("hub").set_list("esp_proposals", {"aes256-sha256-modp2048"});
+  changed.fingerprint = "hub-new-esp";
+  reconciler_->set_desired({changed});
+  ASSERT_TRUE(run_until([&] { return charon_.count("initiate") == initiates + 1; }));
+  EXPECT_EQ(charon_.values("initiate", "child").back(), "hub");
+  EXPECT_EQ(charon_.values("initiate", "ike").back(), "hub");
+  for (int i = 0; i < 4; ++i) {  // the new CHILD SA is not up yet
+    clock_.advance(500ms);
+    settle();
+  }
+  EXPECT_EQ(charon_.count("terminate"), 0u) << "the old CHILD SA carries until the new one is up";
+  EXPECT_EQ(charon_.count("rekey"), 0u);
+
+  // charon put the new CHILD SA #6 into IKE SA #3: the old one (#5) goes.
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}, {.name = "hub",
+                                                                                              .uniqueid = 6}}}};
+  clock_.advance(500ms);
+  ASSERT_TRUE(run_until([&] { return charon_.count("terminate") == 1; }));
+  EXPECT_EQ(charon_.values("terminate", "child-id"), (std::vector<std::string>{"5"}));
+  EXPECT_EQ(charon_.values("terminate", "ike-id"), (std::vector<std::string>{""})) << "the IKE SA stays";
+  EXPECT_TRUE(reconciler_->changes_in_progress().empty());
+
+  const IkeSpec old_child{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}};
+  const auto down = testing::updown_event(old_child, false);
+  EXPECT_TRUE(reconciler_->retired_by_change("child-updown", down));
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 6}}}};
+  const auto passes = reconciler_->passes();
+  reconciler_->charon_event("child-updown", down);
+  EXPECT_FALSE(reconciler_->retired_by_change("child-updown", down)) << "only once";
+  settle();
+  EXPECT_TRUE(reconciler_->tunnels_up().count("hub"));
+  EXPECT_TRUE(routes_.routes.count({"10.0.2.0/24", "ipsec0"}));
+  EXPECT_EQ(reconciler_->passes(), passes) << "no re-dial pass for a retired CHILD SA";
+  // The down event of a CHILD SA of the same IKE SA that was not retired is
+  // one (the new CHILD SA going would take the tunnel down).
+  const IkeSpec new_child{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 6}}};
+  EXPECT_FALSE(reconciler_->retired_by_change("child-updown", testing::updown_event(new_child, false)));
+}
+
+// A new PSK and a new ESP proposal: the reauthentication brings the PSK (and
+// re-creates the CHILD SAs from their old configs), then a new CHILD SA
+// follows in the new IKE SA.
+TEST_F(ReconcilerTest, ANewPskWithANewEspPolicyIsAReauthenticationThenANewChildSa) {
+  start({plan("hub", "172.16.0.2", {"hub"})});
+  charon_.sas = {{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 5}}}};
+  pass();
+  auto changed = plan("hub", "172.16.0.2", {"hub"});
+  changed.conn.section("children").section("hub").set_list("esp_proposals", {"aes256-sha256-modp2048"});
+  changed.secret.secret = Secret(std::string("a-new-psk"));
+  changed.fingerprint = "hub-new-psk-and-esp";
+  reconciler_->set_desired({changed});
+  ASSERT_TRUE(run_until([&] { return charon_.count("rekey") == 1; }));
+  EXPECT_EQ(charon_.values("rekey", "reauth"), (std::vector<std::string>{"yes"}));
+  const auto initiates = charon_.count("initiate");
+  charon_.sas = {{.name = "hub", .uniqueid = 4, .children = {{.name = "hub", .uniqueid = 6}}}};
+  clock_.advance(500ms);
+  ASSERT_TRUE(run_until([&] { return charon_.count("initiate") == initiates + 1; }));
+  EXPECT_EQ(reconciler_->changes_in_progress().at("hub").method, ChangeMethod::new_child_sas);
+  charon_.sas = {{.name = "hub", .uniqueid = 4, .children = {{.name = "hub", .uniqueid = 6}, {.name = "hub",
+                                                                                              .uniqueid = 7}}}};
+  clock_.advance(500ms);
+  ASSERT_TRUE(run_until([&] { return charon_.count("terminate") == 1; }));
+  EXPECT_EQ(charon_.values("terminate", "child-id"), (std::vector<std::string>{"6"}));
+  EXPECT_TRUE(reconciler_->changes_in_progress().empty());
+}
+
 // While the new IKE SA does not come up (Azure does not have the new policy
 // yet), the old one keeps carrying and the new one is asked for again.
 TEST_F(ReconcilerTest, TheOldIkeSaStaysUntilTheNewOneIsUp) {
