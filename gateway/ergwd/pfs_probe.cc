@@ -172,7 +172,17 @@ void PfsProbe::on_child_updown(const vici::Message& message) {
   if (entry == nullptr) return;
   const uint64_t ike_id = event->ike_sa.uniqueid;
   // Once per IKE SA; one the SA list showed before its up event is probed now.
-  if (probed_.count(ike_id) && found_up_.erase(ike_id) == 0) return;
+  if (probed_.count(ike_id) && found_up_.erase(ike_id) == 0) {
+    // A further CHILD SA of an IKE SA that is up came by CREATE_CHILD_SA,
+    // with a KE payload exactly when a PFS group is configured (a CHILD
+    // change brought in hitless, a policy-based pair more): the PFS settings
+    // agree, as after a rekey. A probe on its way decides by itself.
+    const auto state = entry->status.state;
+    if (entry->config.enabled && state != PfsProbeState::verified && state != PfsProbeState::probing) {
+      verified(*entry, "a new CHILD SA in the running IKE SA (CREATE_CHILD_SA) was accepted");
+    }
+    return;
+  }
   probed_[ike_id] = entry->config.name;
   if (probed_.size() > kIkeSasKept) probed_.erase(probed_.begin());
   if (!entry->config.enabled || in_flight_.size() >= kIkeSasKept) return;

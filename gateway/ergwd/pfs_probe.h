@@ -29,7 +29,10 @@
 // an established IKE SA of the connection: its first CHILD SA, with the same
 // proposals without a group, was accepted, so the group is what differs) is a
 // mismatch too, found without a probe; and any later CHILD rekey that succeeds
-// clears a mismatch (verified again).
+// clears a mismatch (verified again), as does a further CHILD SA that comes up
+// in a running IKE SA (CREATE_CHILD_SA, so with ergw's PFS setting: a CHILD
+// change brought in hitless, reconciler.h, right after the configuration
+// changed the PFS group).
 //
 // A mismatch stays reported until the configuration changes (set_connections
 // with another PFS group or probe setting), or a later rekey succeeds.

@@ -192,6 +192,29 @@ TEST_F(PfsProbeTest, AConfigurationChangeStartsOverAndAnUnchangedOneKeepsTheFind
   EXPECT_EQ(probe_.find("hub")->pfs_group, "None");
 }
 
+// A new PFS group brought in by a new CHILD SA in the running IKE SA (the
+// hitless CHILD change): that CREATE_CHILD_SA carried the new group, and
+// Azure took it. No second probe of the IKE SA is needed.
+TEST_F(PfsProbeTest, ANewChildSaInTheRunningIkeSaAfterAPfsChangeVerifiesIt) {
+  up_and_probed();
+  rekeyed(hub(1, 1), 1, 2);
+  configure("ECP384", true);
+  EXPECT_EQ(state(), PfsProbeState::waiting);
+  child_up(IkeSpec{.name = "hub", .uniqueid = 1, .children = {ChildSpec{.name = "hub", .uniqueid = 3}}});
+  EXPECT_EQ(state(), PfsProbeState::verified);
+  EXPECT_NE(lines_.back().find("PFS verified (pfsGroup ECP384): a new CHILD SA in the running IKE SA"),
+            std::string::npos)
+      << lines_.back();
+  clock_.advance(PfsProbe::kSettle);
+  EXPECT_EQ(asked_.size(), 1u) << "no second probe of IKE SA #1";
+  // While a probe is on its way, the probe decides.
+  configure("PFS2048", true);
+  child_up(hub(5, 9));
+  EXPECT_EQ(state(), PfsProbeState::probing);
+  child_up(IkeSpec{.name = "hub", .uniqueid = 5, .children = {ChildSpec{.name = "hub", .uniqueid = 10}}});
+  EXPECT_EQ(state(), PfsProbeState::probing);
+}
+
 TEST_F(PfsProbeTest, TurnedOffItNeverRekeys) {
   configure("PFS2048", false);
   EXPECT_EQ(state(), PfsProbeState::off);
