@@ -499,6 +499,7 @@ std::map<std::string, SaListing> parse_sa_listing(const std::string& text) {
       current->ike_sas.insert(identity);
     } else if (current != nullptr) {
       current->children.insert(name);
+      current->child_sas.insert(name + " " + line.substr(colon + 2));
       if (line.find(", INSTALLED,") != std::string::npos) current->installed.insert(name);
     }
   }

@@ -180,6 +180,8 @@ struct SaListing {
   // stays the same for as long as that IKE SA lives (a rekey or a restart
   // changes it).
   std::set<std::string> ike_sas;
+  // Each CHILD SA as "<name> #<unique id>, reqid .., <state>, <mode>, <algorithms>".
+  std::set<std::string> child_sas;
 };
 // `swanctl --list-sas` by connection name.
 std::map<std::string, SaListing> parse_sa_listing(const std::string& text);

@@ -1084,13 +1084,22 @@ TEST_F(TunnelTest, ReloadAppliesOnlyTheDifferenceAndRefusesBadFiles) {
 
 // --- hitless change (make-before-break) ------------------------------------
 
-// The connection's IKE SAs as one side's charon lists them ("#<id> <SPIs>").
-std::set<std::string> ike_sas_of(lab::CharonInstance& charon, const std::string& connection) {
+// The connection's SAs as one side's charon lists them.
+SaListing sas_of(lab::CharonInstance& charon, const std::string& connection) {
   const auto listing = charon.swanctl({"--list-sas"}, std::chrono::seconds(5));
-  if (!listing.ok()) return {"(swanctl failed: " + listing.err + ")"};
+  if (!listing.ok()) {
+    SaListing failed;
+    failed.ike_sas = {"(swanctl failed: " + listing.err + ")"};
+    return failed;
+  }
   const auto sas = parse_sa_listing(listing.out);
   const auto it = sas.find(connection);
-  return it == sas.end() ? std::set<std::string>{} : it->second.ike_sas;
+  return it == sas.end() ? SaListing{} : it->second;
+}
+
+// Its IKE SAs ("#<id> <SPIs>").
+std::set<std::string> ike_sas_of(lab::CharonInstance& charon, const std::string& connection) {
+  return sas_of(charon, connection).ike_sas;
 }
 
 std::string joined(const std::set<std::string>& items) {
@@ -1135,6 +1144,37 @@ class HitlessChangeTest : public DataPlaneTest {
       }
     }
     return *appliance.begin();
+  }
+
+  // Waits until each side holds exactly one CHILD SA of the connection, then
+  // watches both for `watch`: the same one stays (no CHILD SA comes or goes).
+  void expect_one_child_sa_each_side_that_stays(seconds watch) {
+    const auto& name = lab_->connection_name();
+    std::set<std::string> appliance;
+    std::set<std::string> azure;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      appliance = sas_of(lab_->appliance_charon(), name).child_sas;
+      azure = sas_of(lab_->azure_charon(), name).child_sas;
+      if (appliance.size() == 1 && azure.size() == 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ASSERT_EQ(appliance.size(), 1u) << "the appliance's CHILD SAs: " << joined(appliance);
+    ASSERT_EQ(azure.size(), 1u) << "Azure's CHILD SAs: " << joined(azure);
+    std::cerr << "MEASURED one CHILD SA on each side: appliance " << joined(appliance) << "; Azure " << joined(azure)
+              << "\n";
+    // Its unique id and SPIs stay; "installed Ns ago" is not in the line.
+    const auto until = std::chrono::steady_clock::now() + watch;
+    while (std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(seconds(1));
+      const auto a = sas_of(lab_->appliance_charon(), name).child_sas;
+      const auto z = sas_of(lab_->azure_charon(), name).child_sas;
+      if (a != appliance || z != azure) {
+        ADD_FAILURE() << "the CHILD SAs changed after the change had settled: appliance " << joined(appliance)
+                      << " -> " << joined(a) << "; Azure " << joined(azure) << " -> " << joined(z);
+        break;
+      }
+    }
   }
 };
 
@@ -1203,6 +1243,35 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   expect_one_new_ike_sa_that_stays({after_policy}, seconds(60));
   EXPECT_EQ(connection(status()).value("state", ""), "UP");
   EXPECT_NE(read_text(lab_->lab().state_dir() / "ergwd.log").find("reauthenticating IKE SA"), std::string::npos);
+
+  // (c) Only the ESP part of the policy (AES-GCM-256 and PFS ECP384 for
+  // AES-256/SHA-256/PFS2048), the IKE part and the PSK as they are: a new CHILD
+  // SA in the running IKE SA, then the old CHILD SA deleted.
+  auto esp = psk;
+  auto& ipsec = props(esp)["ipsecPolicies"][0];
+  ipsec["ipsecEncryption"] = "GCMAES256";
+  ipsec["ipsecIntegrity"] = "GCMAES256";
+  ipsec["pfsGroup"] = "ECP384";
+  const auto ike_sa = ike_sas_of(lab_->appliance_charon(), name);
+  ASSERT_TRUE(lab_->load_azure_side(write("azure-esp", esp)));
+  std::this_thread::sleep_for(seconds(1));
+  std::ofstream(file) << esp.dump(2);
+  std::cerr << "MEASURED ESP-only change: ergwd reloaded " << since_ping() << " after the first ping\n";
+  ASSERT_TRUE(lab_->reload_ergwd());
+  moved = lab_->wait_for(
+      seconds(60),
+      [](const nlohmann::json& st) {
+        const auto children = cli::all_children(st["connections"][0]);
+        return st["connections"][0].value("state", "") == "UP" && children.size() == 1 &&
+               children[0].value("encryption", "") == "AES_GCM_16_256" &&
+               children[0].value("pfs_group", "") == "ECP_384";
+      },
+      "ergw status to show one CHILD SA with the new ESP algorithms");
+  ASSERT_TRUE(moved) << moved.error();
+  expect_one_child_sa_each_side_that_stays(seconds(20));
+  EXPECT_EQ(ike_sas_of(lab_->appliance_charon(), name), ike_sa) << "the IKE SA stays";
+  EXPECT_EQ(ike_sas_of(lab_->azure_charon(), name).size(), 1u);
+  EXPECT_NE(read_text(lab_->lab().state_dir() / "ergwd.log").find("applying it by new CHILD SAs"), std::string::npos);
 
   auto report = ping.stop();
   ASSERT_TRUE(report) << report.error();

@@ -106,6 +106,7 @@ TEST(SaListing, ConnectionsTheirIkeSasAndChildren) {
   EXPECT_EQ(a.children, (std::set<std::string>{"hub-001"}));
   EXPECT_EQ(a.installed, (std::set<std::string>{"hub-001"}));
   EXPECT_EQ(a.ike_sas, (std::set<std::string>{"#3 0e3b5c7d9f1a2b3c_i 9d8c7b6a5f4e3d2c_r"}));
+  EXPECT_EQ(a.child_sas, (std::set<std::string>{"hub-001 #4, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256"}));
   const auto& b = sas.at("hub-010");
   EXPECT_TRUE(b.established);
   EXPECT_EQ(b.children, (std::set<std::string>{"hub-010-pair1"}));
