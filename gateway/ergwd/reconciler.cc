@@ -447,27 +447,19 @@ void Reconciler::retire(uint64_t ike_id) {
   while (retiring_.size() > 64) retiring_.erase(retiring_.begin());
 }
 
-void Reconciler::terminate_ike_sa(const std::string& name, uint64_t ike_id) {
+void Reconciler::terminate_sa(const std::string& name, SaKind kind, uint64_t id) {
   vici::TerminateRequest t;
-  t.ike_id = ike_id;
+  (kind == SaKind::ike ? t.ike_id : t.child_id) = id;
   t.timeout_ms = -1;
-  vici::terminate(client_, t, [name, ike_id](Result<vici::TerminateResult> r) {
-    if (!r) log_connection(LogLevel::debug, name, "terminate IKE SA #" + std::to_string(ike_id) + ": " + r.error());
+  const std::string what = std::string(kind == SaKind::ike ? "IKE" : "CHILD") + " SA #" + std::to_string(id);
+  vici::terminate(client_, t, [name, what](Result<vici::TerminateResult> r) {
+    if (!r) log_connection(LogLevel::debug, name, "terminate " + what + ": " + r.error());
   });
 }
 
 void Reconciler::retire_child(uint64_t child_id) {
   retiring_children_.insert(child_id);
   while (retiring_children_.size() > 256) retiring_children_.erase(retiring_children_.begin());
-}
-
-void Reconciler::terminate_child_sa(const std::string& name, uint64_t child_id) {
-  vici::TerminateRequest t;
-  t.child_id = child_id;
-  t.timeout_ms = -1;
-  vici::terminate(client_, t, [name, child_id](Result<vici::TerminateResult> r) {
-    if (!r) log_connection(LogLevel::debug, name, "terminate CHILD SA #" + std::to_string(child_id) + ": " + r.error());
-  });
 }
 
 namespace {
@@ -495,7 +487,7 @@ void Reconciler::finish_child_change(const std::string& name, const ChangeNext& 
                                                       id_list(next.old_children)));
   for (const auto id : next.old_children) {
     retire_child(id);
-    terminate_child_sa(name, id);
+    terminate_sa(name, SaKind::child, id);
   }
 }
 
@@ -522,7 +514,7 @@ void Reconciler::advance_changes(const std::vector<vici::IkeSaInfo>& sas) {
                                                " carries the new PSK; now new CHILD SAs with the new CHILD settings");
       for (const auto id : next.old) {
         retire(id);
-        terminate_ike_sa(name, id);
+        terminate_sa(name, SaKind::ike, id);
       }
       change = start_change(ChangeMethod::new_child_sas, name, sas);
       continue;  // the same entry again, as a CHILD change
@@ -539,7 +531,7 @@ void Reconciler::advance_changes(const std::vector<vici::IkeSaInfo>& sas) {
       }
       for (const auto id : next.old) {
         retire(id);
-        terminate_ike_sa(name, id);
+        terminate_sa(name, SaKind::ike, id);
       }
       it = changes_.erase(it);
       continue;

@@ -156,9 +156,10 @@ class Reconciler {
   // again shortly while any is left.
   void advance_changes(const std::vector<vici::IkeSaInfo>& sas);
   void check_changes();
-  void terminate_ike_sa(const std::string& name, uint64_t ike_id);
+  // One IKE SA or CHILD SA of `name`, by its unique id; not waited for.
+  enum class SaKind { ike, child };
+  void terminate_sa(const std::string& name, SaKind kind, uint64_t id);
   void retire(uint64_t ike_id);
-  void terminate_child_sa(const std::string& name, uint64_t child_id);
   void retire_child(uint64_t child_id);
   // new_child_sas is done: the old CHILD SAs are deleted (their down events
   // are no tunnel going down).
