@@ -140,9 +140,9 @@ ChangeNext next_child_step(const HitlessChange& change, const std::string& conne
       }
     }
   }
-  if (!any_ike_sa) {
+  if (!any_ike_sa || children.empty()) {
     // The tunnel went (the peer deleted it, DPD): whatever is dialled now
-    // has the new settings.
+    // has the new settings. (No CHILD configured: nothing to replace.)
     next.step = ChangeStep::finish;
     next.new_children.clear();
     return next;

@@ -258,6 +258,12 @@ TEST(HitlessChange, WhileThePeerRefusesTheNewChildSettingsTheOldChildSaCarriesAn
   EXPECT_EQ(next.step, ChangeStep::finish);
   EXPECT_TRUE(next.new_children.empty());
   EXPECT_TRUE(next.old_children.empty());
+  // No CHILD configured any more: nothing replaces the old CHILD SAs, so
+  // none is deleted.
+  sas[0].state = vici::IkeSaState::established;
+  next = next_change_step(change, "hub", {}, sas, t0 + 3 * kRedial);
+  EXPECT_EQ(next.step, ChangeStep::finish);
+  EXPECT_TRUE(next.old_children.empty());
 }
 
 TEST(HitlessChange, AnIkeRekeyDuringAChildChangeCarriesTheOldChildSasAlong) {
