@@ -1,11 +1,13 @@
 // ergwd: the ergw controller daemon.
 #include <CLI/CLI.hpp>
 
+#include "common/build_info.h"
 #include "gateway/ergwd/daemon.h"
 #include "gateway/ergwd/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ergwd: keeps charon's tunnels, routes and secrets equal to the ergw configuration"};
+  app.set_version_flag("--version", "ergwd " + ergw::build_description());
   ergw::gateway::DaemonOptions options;
   bool debug = false;
   app.add_option("--config,-c", options.config_file,

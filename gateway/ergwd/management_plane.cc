@@ -6,15 +6,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/build_info.h"
 #include "gateway/ergwd/log.h"
 #include "gateway/store/store_file.h"
-
-#ifndef ERGW_VERSION
-#define ERGW_VERSION "unknown"
-#endif
-#ifndef ERGW_COMMIT
-#define ERGW_COMMIT "unknown"
-#endif
 
 namespace ergw::gateway {
 namespace {
@@ -75,7 +69,7 @@ Status ManagementPlane::start_api() {
   context.service = service_.get();
   context.board = &board_;
   context.audit = audit_.get();
-  context.build = {ERGW_VERSION, ERGW_COMMIT};
+  context.build = {std::string(build_version()), std::string(build_commit())};
   context.diagnoser = diagnoser_.get();
   server_ = std::make_unique<api::ApiServer>(server, context);
   if (auto s = server_->start(); !s) return s;
