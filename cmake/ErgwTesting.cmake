@@ -1,5 +1,7 @@
-# ergw_unit_test(NAME SOURCES... LIBS ...): a GoogleTest binary whose tests are
-# registered with ctest one by one (label "unit").
+# ergw_unit_test(NAME SOURCES... LIBS ... [DEFINITIONS ...] [LABELS ...]): a
+# GoogleTest binary whose tests are registered with ctest one by one (label
+# "unit"). Everything about the target goes through here: the fuzz flavour
+# builds no tests, so a target_* call on the test beside it would fail there.
 include(GoogleTest OPTIONAL)
 
 # ergw_unit_tests builds what the "unit" label runs and nothing else: the
@@ -18,13 +20,13 @@ function(ergw_unit_test_uses)
 endfunction()
 
 function(ergw_unit_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS;DEFINITIONS" ${ARGN})
   if(NOT ERGW_BUILD_TESTS)
     return()
   endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ergw_build_options ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
-  target_compile_definitions(${name} PRIVATE ERGW_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  target_compile_definitions(${name} PRIVATE ERGW_SOURCE_DIR="${CMAKE_SOURCE_DIR}" ${T_DEFINITIONS})
   set(labels unit)
   if(T_LABELS)
     set(labels ${T_LABELS})
