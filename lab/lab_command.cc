@@ -10,6 +10,7 @@
 #include "gateway/policy/connection_reader.h"
 #include "lab/lab_state.h"
 #include "lab/traffic.h"
+#include "lab/vm_appliance.h"
 
 namespace ergw::lab {
 namespace {
@@ -22,6 +23,7 @@ struct LabOptions {
   int iperf_seconds = 5;
   int up_timeout = 60;
   bool hold = false;
+  bool appliance_vm = false;
   std::vector<std::string> ergwd_args;
 };
 
@@ -83,6 +85,32 @@ void print_beside_vpngw_table(double mbps, const std::string& what) {
 
 void say(const std::string& line) { std::cout << line << std::endl; }
 
+// --appliance-vm: what the program booting the VM needs, as one JSON line
+// ("ergw lab: vm-lab {...}"): the namespaces, the taps, the addresses the VM's
+// NICs take, the hosts to ping between and the Azure side's BIRD.
+int hold_for_vm(azure_lab::AzureLab& lab) {
+  auto& l = lab.lab();
+  const auto& a = l.addresses();
+  nlohmann::json facts = {
+      {"labid", l.id()},
+      {"state_dir", l.state_dir().string()},
+      {"appliance_netns", l.netns(Node::appliance)},
+      {"onprem_netns", l.netns(Node::onprem)},
+      {"vnet_netns", l.netns(Node::vnet)},
+      {"azure_netns", l.netns(Node::azure_gw)},
+      {"taps", {{"wan", kVmWanTap}, {"lan", kVmLanTap}, {"mgmt", kVmMgmtTap}}},
+      {"vm", {{"wan", a.appliance_wan}, {"lan", a.appliance_lan}, {"mgmt", kVmMgmt}}},
+      {"host_mgmt", kVmHostMgmt},
+      {"onprem_host", l.address(Node::onprem)},
+      {"vnet_host", l.address(Node::vnet)},
+      {"azure_gateway", l.address(Node::azure_gw)},
+      {"azure_bird_socket", lab.azure_bird() ? lab.azure_bird()->socket_path() : std::string()},
+  };
+  say("ergw lab: vm-lab " + facts.dump());
+  say("ergw lab: holding lab " + l.id() + " for the appliance VM; SIGTERM removes it");
+  for (;;) ::pause();
+}
+
 int run_lab(const LabOptions& options) {
   if (geteuid() != 0) {
     std::cerr << "ergw lab: needs root (it creates network namespaces)\n";
@@ -108,6 +136,7 @@ int run_lab(const LabOptions& options) {
   lab_options.azure_backend = azure_backend.value();
   lab_options.keep = options.keep;
   lab_options.ergwd_args = options.ergwd_args;
+  lab_options.appliance_vm = options.appliance_vm;
   lab_options.progress = [](std::string_view line) { std::cout << line << std::endl; };
   say("ergw lab: building the lab from " + options.config + "; appliance data plane " + appliance_plane +
       ", simulated Azure gateway " + (azure_plane == "fastpath" ? "on ergw's fast path (so the throughput is the "
@@ -119,6 +148,7 @@ int run_lab(const LabOptions& options) {
     return 1;
   }
   auto& lab = *created.value();
+  if (options.appliance_vm) return hold_for_vm(lab);
   auto fail = [&](const std::string& what) {
     std::cerr << "ergw lab: FAILED: " << what << "\n";
     std::cerr << "  logs: " << lab.lab().state_dir().string() << " (removed on exit unless --keep)\n";
@@ -195,6 +225,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   run->add_option("--iperf-seconds", options->iperf_seconds, "length of the iperf3 run")->capture_default_str();
   run->add_option("--up-timeout", options->up_timeout, "seconds to wait for the tunnel")->capture_default_str();
   run->add_flag("--hold", options->hold, "keep the lab, supervised, until SIGTERM/SIGINT (tests drive it meanwhile)");
+  run->add_flag("--appliance-vm", options->appliance_vm,
+                "the appliance is a VM that another program boots in the appliance namespace (image/boot-test): "
+                "build the lab around it, print its facts as one JSON line, hold until SIGTERM/SIGINT");
   run->add_option("--ergwd-arg", options->ergwd_args, "one more ergwd option (repeat; --ergwd-arg=--api-listen=...)")
       ->allow_extra_args(false);
   run->callback([options, &exit_code] { exit_code = run_lab(*options); });

@@ -10,6 +10,7 @@
 
 #include "gateway/cli/status_command.h"
 #include "gateway/policy/connection_reader.h"
+#include "lab/vm_appliance.h"
 
 namespace ergw::azure_lab {
 
@@ -524,6 +525,9 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     return Error{"the lab's active-active Azure gateway runs on kernel-libipsec only"};
   }
   lab_config.azure_instances = active_active ? 2 : 1;
+  if (active_active && options.appliance_vm) {
+    return Error{"the lab's appliance VM has one WAN link: an active-active connection needs two"};
+  }
 
   if (options.azure_backend == lab::CharonBackend::kernel_esp) options.azure_gateway.xfrm_if_id = kAzureXfrmIfId;
   std::unique_ptr<AzureLab> self(new AzureLab());
@@ -569,13 +573,18 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   for (const auto& instance : self->instances_) {
     if (auto c = l.start_charon(instance.node, charon_setup(options, l, instance.node)); !c) return Error{c.error()};
   }
-  if (auto c = l.start_charon(lab::Node::appliance, charon_setup(options, l, lab::Node::appliance)); !c) {
+  if (options.appliance_vm) {
+    if (auto s = lab::hand_appliance_to_vm(l.id(), options.progress ? options.progress : lab::stderr_progress()); !s) {
+      return Error{s.error()};
+    }
+  } else if (auto c = l.start_charon(lab::Node::appliance, charon_setup(options, l, lab::Node::appliance)); !c) {
     return Error{c.error()};
   }
 
   // The simulated Azure gateway: the same connection, Azure's way.
   l.progress("[lab " + l.id() + "] configuring the simulated Azure VPN gateway from " + azure_file.string());
   if (auto s = self->load_azure_side(azure_file); !s) return Error{s.error()};
+  if (options.appliance_vm) return finish_azure_side(std::move(self), azure_spec);
   // The appliance: ergwd drives its charon (supervised, like systemd would).
   const auto appliance_dir = l.state_dir() / "appliance";
   l.progress("[lab " + l.id() + "] starting ergwd on the appliance");
@@ -611,6 +620,12 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
   if (auto s = l.start_daemon(lab::Node::appliance, "ergwd", std::move(ergwd)); !s) {
     return Error{s.error()};
   }
+  return finish_azure_side(std::move(self), azure_spec);
+}
+
+Result<std::unique_ptr<AzureLab>> AzureLab::finish_azure_side(std::unique_ptr<AzureLab> self,
+                                                              const policy::ConnectionSpec& azure_spec) {
+  auto& l = *self->lab_;
   // With BGP the Azure side learns the on-prem prefixes: no static route.
   self->bgp_ = azure_bgp_side(azure_spec).has_value();
   if (auto s = self->route_azure_side(); !s) return Error{s.error()};
@@ -625,7 +640,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     if (!bird) return Error{bird.error()};
     self->instances_[i].bird = std::move(bird.value());
   }
-  if (active_active) {
+  if (self->instances_.size() > 1) {
     if (auto s = self->route_vnet_return({0, 1}); !s) return Error{s.error()};
   }
   self->start_azure_redial();

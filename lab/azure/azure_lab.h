@@ -60,6 +60,11 @@ struct AzureLabOptions {
   std::filesystem::path ergw_ipsec_plugin_dir;
   // More ergwd options (the management API's: --api-listen, ...).
   std::vector<std::string> ergwd_args;
+  // The appliance is a VM that the caller boots (image/boot-test): the lab
+  // runs no charon or ergwd on the appliance and hands its namespace over to
+  // the VM (lab/vm_appliance.h); status() and wait_until_up() then have no
+  // ergwd to ask. One Azure instance only.
+  bool appliance_vm = false;
   lab::ProgressSink progress;
 };
 
@@ -137,6 +142,10 @@ class AzureLab {
   // AUTHENTICATION_FAILED, ...), and its start and close actions would reset
   // a changed connection and re-dial at every DELETE (azure_gateway.cc).
   void start_azure_redial();
+  // The Azure side's routes, its BIRDs and its redialling: the last steps of
+  // create(), whoever plays the appliance.
+  static Result<std::unique_ptr<AzureLab>> finish_azure_side(std::unique_ptr<AzureLab> self,
+                                                             const policy::ConnectionSpec& azure_spec);
   bool watch_instance(size_t instance);
   Status give_azure_addresses_in_selectors(lab::Node node, const std::vector<AzureGatewayConfig>& models);
   Status load_instance(size_t instance);

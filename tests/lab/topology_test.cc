@@ -13,6 +13,7 @@
 
 #include "lab/lab.h"
 #include "lab/traffic.h"
+#include "lab/vm_appliance.h"
 #include "tests/lab/lab_fixture.h"
 
 namespace ergw::lab {
@@ -73,6 +74,33 @@ TEST(LabTopology, UpAndDownLeavesNothingBehind) {
   }
   EXPECT_TRUE(existing_namespaces(labid).empty());
   EXPECT_FALSE(std::filesystem::exists(state));
+  EXPECT_EQ(host::run_command({"ip", "-4", "addr", "show"}).out, root_before);
+}
+
+// Handed to a VM (image/boot-test), the appliance namespace stops routing:
+// its links lose their addresses and join bridges with the taps qemu opens,
+// and a management tap carries the host's address. Still nothing in the root
+// namespace.
+TEST(LabTopology, HandedToAVmTheApplianceBridgesItsLinksToTaps) {
+  SKIP_WITHOUT_LAB(false);
+  const std::string root_before = host::run_command({"ip", "-4", "addr", "show"}).out;
+  auto created = Lab::create(quiet_config());
+  ASSERT_TRUE(created.ok()) << created.error();
+  Lab& lab = *created.value();
+  ASSERT_TRUE(hand_appliance_to_vm(lab.id(), test_progress()).ok());
+
+  for (const auto& [port, bridge] : std::vector<std::pair<std::string, std::string>>{
+           {kWanIf, "br-wan"}, {kVmWanTap, "br-wan"}, {kLanIf, "br-lan"}, {kVmLanTap, "br-lan"}}) {
+    auto line = lab.exec(Node::appliance, {"ip", "-o", "link", "show", "dev", port}).out;
+    EXPECT_NE(line.find("master " + bridge), std::string::npos) << port << ": " << line;
+  }
+  EXPECT_NE(lab.exec(Node::appliance, {"ip", "-d", "-o", "link", "show", "dev", kVmMgmtTap}).out.find("tun type tap"),
+            std::string::npos);
+  const auto addresses = lab.exec(Node::appliance, {"ip", "-4", "-o", "addr", "show"}).out;
+  EXPECT_EQ(addresses.find(address_only(lab.addresses().appliance_wan)), std::string::npos) << addresses;
+  EXPECT_EQ(addresses.find(address_only(lab.addresses().appliance_lan)), std::string::npos) << addresses;
+  EXPECT_NE(addresses.find(std::string(kVmMgmtTap) + "    inet " + kVmHostMgmt), std::string::npos) << addresses;
+  EXPECT_EQ(lab.exec(Node::appliance, {"sysctl", "-n", "net.ipv4.ip_forward"}).out, "0\n");
   EXPECT_EQ(host::run_command({"ip", "-4", "addr", "show"}).out, root_before);
 }
 
