@@ -6,8 +6,8 @@
 namespace ergw::lab {
 namespace {
 
-// A persistent tap (it outlives no process: the namespace's deletion removes
-// it), which qemu opens by name.
+// A persistent tap: it exists before qemu opens it by name and after qemu
+// ends; deleting the namespace removes it.
 Status add_tap(const std::string& ns, const std::string& tap) {
   ERGW_LAB_TRY(ip_in(ns, {"tuntap", "add", "dev", tap, "mode", "tap"}));
   return ip_in(ns, {"link", "set", tap, "up"});
@@ -27,9 +27,9 @@ Status bridge_link_to_tap(const std::string& ns, const std::string& bridge, cons
 
 }  // namespace
 
-Status hand_appliance_to_vm(const std::string& labid, const ProgressSink& progress) {
-  const std::string ns = netns_name(labid, Node::appliance);
-  progress("[lab " + labid + "] the appliance is a VM: appliance/" + kWanIf + " bridged with tap " + kVmWanTap +
+Status hand_appliance_to_vm(const Lab& lab) {
+  const std::string ns = lab.netns(Node::appliance);
+  lab.progress("[lab " + lab.id() + "] the appliance is a VM: appliance/" + kWanIf + " bridged with tap " + kVmWanTap +
            ", appliance/" + kLanIf + " with tap " + kVmLanTap + ", management tap " + kVmMgmtTap + " (host " +
            kVmHostMgmt + ", VM " + kVmMgmt + ")");
   // The namespace is a hypervisor host now, not a router.

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "lab/lab_config.h"
+#include "lab/lab.h"
 
 namespace ergw::lab {
 
@@ -29,6 +29,6 @@ inline constexpr const char* kVmHostMgmt = "192.0.2.1/24";
 inline constexpr const char* kVmMgmt = "192.0.2.10/24";
 
 // Turns the lab's appliance namespace into the VM's host side (above).
-Status hand_appliance_to_vm(const std::string& labid, const ProgressSink& progress);
+Status hand_appliance_to_vm(const Lab& lab);
 
 }  // namespace ergw::lab

@@ -574,9 +574,7 @@ Result<std::unique_ptr<AzureLab>> AzureLab::create(AzureLabOptions options) {
     if (auto c = l.start_charon(instance.node, charon_setup(options, l, instance.node)); !c) return Error{c.error()};
   }
   if (options.appliance_vm) {
-    if (auto s = lab::hand_appliance_to_vm(l.id(), options.progress ? options.progress : lab::stderr_progress()); !s) {
-      return Error{s.error()};
-    }
+    if (auto s = lab::hand_appliance_to_vm(l); !s) return Error{s.error()};
   } else if (auto c = l.start_charon(lab::Node::appliance, charon_setup(options, l, lab::Node::appliance)); !c) {
     return Error{c.error()};
   }

@@ -87,7 +87,7 @@ TEST(LabTopology, HandedToAVmTheApplianceBridgesItsLinksToTaps) {
   auto created = Lab::create(quiet_config());
   ASSERT_TRUE(created.ok()) << created.error();
   Lab& lab = *created.value();
-  ASSERT_TRUE(hand_appliance_to_vm(lab.id(), test_progress()).ok());
+  ASSERT_TRUE(hand_appliance_to_vm(lab).ok());
 
   for (const auto& [port, bridge] : std::vector<std::pair<std::string, std::string>>{
            {kWanIf, "br-wan"}, {kVmWanTap, "br-wan"}, {kLanIf, "br-lan"}, {kVmLanTap, "br-lan"}}) {
