@@ -66,7 +66,10 @@ std::string CharonInstance::render_strongswan_conf() const {
           : "    ergw-ipsec {\n"
             "      socket = " + options_.fastpath_socket + "\n"
             "    }\n";
-  const std::string level = std::to_string(options_.log_level);
+  std::string levels = "      default = " + std::to_string(options_.log_level) + "\n";
+  for (const auto& [subsystem, level] : options_.subsystem_log_levels) {
+    levels += "      " + subsystem + " = " + std::to_string(level) + "\n";
+  }
   // The pid file (charon.pid) and any default socket land in this instance's
   // private /run (see Supervisor), so two charons never share them.
   return "# ergw lab: charon '" + options_.name + "' in namespace " + options_.netns + "\n" +
@@ -85,7 +88,7 @@ std::string CharonInstance::render_strongswan_conf() const {
          "      ike_name = yes\n"
          "      append = yes\n"
          "      flush_line = yes\n"
-         "      default = " + level + "\n"
+         + levels +
          "    }\n"
          "  }\n"
          "  plugins {\n"

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct CharonOptions {
   std::string netns;
   std::filesystem::path dir;         // instance files: strongswan.conf, charon.vici, charon.log, ...
   int log_level = 1;                 // filelog default level (0..4)
+  // Levels for single subsystems ("esp", "knl", ...) above or below the
+  // default: "esp = 2" records each ESP packet libipsec drops for an SPI it
+  // has no SA for, without the rest of charon at level 2.
+  std::map<std::string, int> subsystem_log_levels;
   std::vector<std::string> extra_plugins;
   CharonBackend backend = CharonBackend::libipsec;
   // ergw_ipsec: the directory with the built libstrongswan-ergw-ipsec.so

@@ -170,6 +170,7 @@ Result<CharonInstance*> Lab::start_charon(Node node, const CharonSetup& setup) {
   options.netns = netns(node);
   options.dir = state_dir_ / node_title(node);
   options.log_level = setup.log_level;
+  options.subsystem_log_levels = setup.subsystem_log_levels;
   options.backend = setup.backend;
   options.ergw_ipsec_plugin_dir = setup.ergw_ipsec_plugin_dir;
   options.fastpath_socket = setup.fastpath_socket;

@@ -53,6 +53,7 @@ class Lab {
   // directory and the fast path's socket).
   struct CharonSetup {
     int log_level = 1;
+    std::map<std::string, int> subsystem_log_levels;  // CharonOptions
     CharonBackend backend = CharonBackend::libipsec;
     std::string ergw_ipsec_plugin_dir;
     std::string fastpath_socket;

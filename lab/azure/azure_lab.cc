@@ -94,6 +94,7 @@ std::string fastpath_socket(const lab::Lab& l, lab::Node node) {
 lab::Lab::CharonSetup charon_setup(const AzureLabOptions& options, const lab::Lab& l, lab::Node node) {
   lab::Lab::CharonSetup setup;
   setup.log_level = options.charon_log_level;
+  setup.subsystem_log_levels = options.charon_subsystem_log_levels;
   setup.ready_timeout = options.charon_ready_timeout;
   setup.backend = node == lab::Node::appliance ? options.appliance_backend : options.azure_backend;
   if (node == lab::Node::azure_gw2) setup.backend = lab::CharonBackend::libipsec;  // see create()

@@ -36,6 +36,7 @@ struct AzureLabOptions {
   std::filesystem::path ergwd_path;   // the ergwd binary
   bool keep = false;
   int charon_log_level = 1;
+  std::map<std::string, int> charon_subsystem_log_levels;  // both sides' (lab::CharonOptions)
   // How long each charon may take to answer on vici after it starts: the
   // first one in a fresh VM under emulation (tests/kernel) needs more.
   std::chrono::milliseconds charon_ready_timeout{15000};

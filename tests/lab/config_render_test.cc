@@ -21,6 +21,7 @@ TEST(LabStrongswanConf, LibipsecViciAndOwnPaths) {
   options.netns = "ergw-1a-appl";
   options.dir = "/run/ergw-lab/1a/appliance";
   options.log_level = 2;
+  options.subsystem_log_levels = {{"esp", 3}, {"knl", 0}};
   const CharonInstance charon(options, supervisor);
   const std::string conf = charon.render_strongswan_conf();
   EXPECT_TRUE(has(conf, "load_modular = no"));
@@ -31,7 +32,7 @@ TEST(LabStrongswanConf, LibipsecViciAndOwnPaths) {
   EXPECT_TRUE(has(conf, "install_routes = no"));
   EXPECT_TRUE(has(conf, "routing_table_prio = 32800"));  // behind main (32766), see charon_instance.h
   EXPECT_TRUE(has(conf, "path = /run/ergw-lab/1a/appliance/charon.log"));
-  EXPECT_TRUE(has(conf, "default = 2"));
+  EXPECT_TRUE(has(conf, "default = 2\n      esp = 3\n      knl = 0\n"));
   EXPECT_EQ(charon.vici_uri(), "unix:///run/ergw-lab/1a/appliance/charon.vici");
 }
 

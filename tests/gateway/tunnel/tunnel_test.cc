@@ -28,6 +28,7 @@
 #include "lab/azure/lab_config_file.h"
 #include "lab/azure/pfs_probe_settled.h"
 #include "gateway/cli/status_command.h"
+#include "lab/libipsec_drops.h"
 #include "lab/traffic.h"
 
 namespace ergw::azure_lab {
@@ -114,6 +115,7 @@ class TunnelTest : public ::testing::Test {
     options.ergw_ipsec_plugin_dir = ERGW_PLUGIN_DIR;
     options.appliance_backend = on_fastpath() ? lab::CharonBackend::ergw_ipsec : lab::CharonBackend::libipsec;
     options.progress = [](std::string_view line) { std::cerr << line << "\n"; };
+    options.charon_subsystem_log_levels = charon_subsystem_log_levels_;
     auto created = AzureLab::create(options);
     ASSERT_TRUE(created) << created.error();
     lab_ = std::move(created.value());
@@ -236,6 +238,9 @@ class TunnelTest : public ::testing::Test {
 
   fs::path dir_;
   std::string plane_ = kFastpath;
+  // Both charons' filelog levels per subsystem, for a test that reads them
+  // back (start()).
+  std::map<std::string, int> charon_subsystem_log_levels_;
   std::unique_ptr<AzureLab> lab_;
 };
 
@@ -1179,7 +1184,8 @@ class HitlessChangeTest : public DataPlaneTest {
 };
 
 // Issue 13: a changed policy, then a changed PSK, on both sides under 50
-// pings/s: no ping lost, the new algorithms in ergw status, one IKE SA left
+// pings/s: no ping lost (on libipsec, none beyond the ESP that libipsec's log
+// shows arrived before its SA: see the end), the new algorithms in ergw status, one IKE SA left
 // on each side, and no new ones appearing afterwards (watched 25 s after the
 // policy change, 60 s after the PSK change: a re-dial loop shows within 10 s). Azure's side changes
 // first: the lab's Azure applies a changed connection to new negotiations
@@ -1189,6 +1195,9 @@ class HitlessChangeTest : public DataPlaneTest {
 TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
   auto config = read_json(kGolden / "gcmaes256-ecp384.json");  // connectionMode Default: both sides dial
   const auto file = write("hitless", config);
+  // libipsec's drops of ESP it has no SA for, in both charons' logs: what a
+  // loss on the libipsec data plane is checked against below.
+  charon_subsystem_log_levels_ = {{"esp", 2}};
   start(file);
   expect_up();
   const auto& name = lab_->connection_name();
@@ -1286,7 +1295,24 @@ TEST_P(HitlessChangeTest, PolicyAndPskChangesOnBothSidesLoseNoPing) {
               << st["fastpath"].value("table_drops", nlohmann::json::object()).dump() << "\n";
   }
   EXPECT_GT(report->transmitted, 2000);
-  EXPECT_EQ(report->lost, 0) << "pings lost during the changes";
+  // Each change sets up a new CHILD SA that Azure answers (the policy's and
+  // the PSK's in a new IKE SA's IKE_AUTH, the ESP-only one by
+  // CREATE_CHILD_SA). The responder sends under it at once; ergw's charon can
+  // install its inbound SA only once the response is in: ESP that crosses in
+  // those milliseconds arrives before its SA (lab/libipsec_drops.h). The
+  // fast path holds it and must lose nothing; libipsec, like the kernel,
+  // drops it, so on libipsec a ping may be lost there and only there.
+  const auto appliance_drops = lab::libipsec_drops(read_text(lab_->appliance_charon().log_path()));
+  const auto azure_drops = lab::libipsec_drops(read_text(lab_->azure_charon().log_path()));
+  std::cerr << "MEASURED libipsec ESP dropped before its SA: appliance " << appliance_drops.before_its_sa
+            << ", Azure " << azure_drops.before_its_sa << "; for other SPIs: appliance "
+            << appliance_drops.other_spis.size() << ", Azure " << azure_drops.other_spis.size() << "\n";
+  if (on_fastpath()) {
+    EXPECT_EQ(report->lost, 0) << "pings lost during the changes";
+  } else {
+    EXPECT_LE(report->lost, appliance_drops.before_its_sa + azure_drops.before_its_sa)
+        << "pings lost during the changes that no ESP arriving before its SA accounts for";
+  }
   expect_traffic_through_esp();
 }
 
