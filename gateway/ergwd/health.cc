@@ -166,7 +166,14 @@ void HealthTracker::on_updown(const std::string& event, const vici::Message& mes
   auto& h = health_[connection];
   h.last_change = std::string(event == "ike-updown" ? "IKE " : "CHILD ") + (parsed->up ? "up" : "down");
   h.last_change_at = clock_.wall_now();
-  log_line(LogLevel::info, connection + ": " + h.last_change);
+  // Which SA: after a change or a rekey an old SA goes down while its
+  // successor carries the tunnel, and the reconciler's line names that old
+  // SA by the same numbers ("deleting the old CHILD SA #6").
+  std::string which = "IKE SA #" + std::to_string(ike.uniqueid);
+  if (event == "child-updown") {
+    for (const auto& child : ike.child_sas) which += ", CHILD SA #" + std::to_string(child.uniqueid);
+  }
+  log_connection(LogLevel::info, connection, h.last_change + " (" + which + ")");
   if (parsed->up && event == "child-updown") h.last_error.reset();
   settle(sa, parsed->up ? SaFate::still_there : SaFate::gone);
 }
@@ -184,7 +191,7 @@ void HealthTracker::on_ike_rekey(const vici::Message& message) {
   fresh.connection = connection;
   fresh.peer_address = parsed->new_sa.remote_host;
   ++health_[connection].ike_rekeys;
-  log_line(LogLevel::info, connection + ": IKE SA rekeyed");
+  log_connection(LogLevel::info, connection, "IKE SA rekeyed");
 }
 
 void HealthTracker::on_child_rekey(const vici::Message& message) {

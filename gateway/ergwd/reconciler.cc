@@ -40,7 +40,7 @@ std::vector<PfsProbeConnection> probed_connections(const std::vector<ConnectionP
 // rekeyed (a policy-based connection has several).
 PfsProbe::Rekey rekey_over(vici::Client& client) {
   return [&client](const std::string& connection, uint64_t child_id, std::function<void(std::string)> done) {
-    log_line(LogLevel::info, connection + ": PFS probe: rekeying CHILD SA " + std::to_string(child_id));
+    log_connection(LogLevel::info, connection, "PFS probe: rekeying CHILD SA " + std::to_string(child_id));
     vici::RekeyRequest request;
     request.child_id = child_id;
     vici::rekey(client, request, [done](Result<uint64_t> matches) {
@@ -609,7 +609,7 @@ void Reconciler::note_failure(const std::string& connection, const Error& error,
   if (error.code == ErrorCode::refused) {
     health_.record(connection, refusal, error.message);
   } else {
-    log_line(LogLevel::warning, connection + ": " + std::string(doing) + " failed: " + error.message);
+    log_connection(LogLevel::warning, connection, std::string(doing) + " failed: " + error.message);
   }
 }
 

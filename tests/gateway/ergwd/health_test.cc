@@ -152,6 +152,21 @@ TEST_F(HealthTest, GenericFailureRightAfterASpecificOneAddsNothing) {
   EXPECT_EQ(last("hub")->failure, TunnelFailure::child_failed) << "later, it stands on its own";
 }
 
+// An old SA going down after a change or a rekey is no outage: the line
+// names the SAs, so that it reads against the reconciler's "deleting the old
+// CHILD SA #6", and it is a line about the connection (journald's
+// CONNECTION field).
+TEST_F(HealthTest, UpDownLinesNameTheirSas) {
+  const IkeSpec sa{.name = "hub", .uniqueid = 3, .children = {{.name = "hub", .uniqueid = 6}}};
+  ::testing::internal::CaptureStderr();
+  health_.on_event("child-updown", updown_event(sa, false));
+  health_.on_event("ike-updown", updown_event(sa, false));
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(logged.find("hub: CHILD down (IKE SA #3, CHILD SA #6)\n"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("hub: IKE down (IKE SA #3)\n"), std::string::npos) << logged;
+  EXPECT_EQ(health_.find("hub")->last_change, "IKE down");
+}
+
 TEST_F(HealthTest, ChildUpClearsTheLastErrorIkeUpDoesNot) {
   log("hub", 3, "received AUTHENTICATION_FAILED notify error");
   const IkeSpec sa{.name = "hub", .uniqueid = 3, .children = {{.name = "hub"}}};
