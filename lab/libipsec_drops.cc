@@ -14,12 +14,14 @@ struct LogLine {
 };
 
 bool read_esp_line(std::string_view line, LogLine& out) {
-  const auto tag = line.find("[ESP] ");
+  constexpr std::string_view kTag = "[ESP] ";
+  const auto tag = line.find(kTag);
   if (tag == std::string_view::npos) return false;
-  const auto thread_start = line.rfind(' ', tag);
-  out.thread = line.substr(thread_start == std::string_view::npos ? 0 : thread_start + 1,
-                           tag - (thread_start == std::string_view::npos ? 0 : thread_start + 1));
-  out.message = line.substr(tag + 6);
+  // The thread number starts after the last space before the tag (or at the
+  // line's start: npos + 1 is 0).
+  const auto thread_start = line.rfind(' ', tag) + 1;
+  out.thread = line.substr(thread_start, tag - thread_start);
+  out.message = line.substr(tag + kTag.size());
   if (out.message.starts_with('<')) {
     const auto end = out.message.find("> ");
     if (end == std::string_view::npos) return false;

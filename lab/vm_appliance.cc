@@ -30,8 +30,8 @@ Status bridge_link_to_tap(const std::string& ns, const std::string& bridge, cons
 Status hand_appliance_to_vm(const Lab& lab) {
   const std::string ns = lab.netns(Node::appliance);
   lab.progress("[lab " + lab.id() + "] the appliance is a VM: appliance/" + kWanIf + " bridged with tap " + kVmWanTap +
-           ", appliance/" + kLanIf + " with tap " + kVmLanTap + ", management tap " + kVmMgmtTap + " (host " +
-           kVmHostMgmt + ", VM " + kVmMgmt + ")");
+               ", appliance/" + kLanIf + " with tap " + kVmLanTap + ", management tap " + kVmMgmtTap + " (host " +
+               kVmHostMgmt + ", VM " + kVmMgmt + ")");
   // The namespace is a hypervisor host now, not a router.
   ERGW_LAB_TRY(sysctl_in(ns, "net.ipv4.ip_forward", "0"));
   ERGW_LAB_TRY(bridge_link_to_tap(ns, "br-wan", kWanIf, kVmWanTap));
